@@ -1,0 +1,120 @@
+"""The small protocol the staged solver generates through.
+
+A backend turns a prompt into a continuation, streaming text pieces as they come, stopping at any
+of the stop strings (which are not part of the returned text), at `max_tokens`, at the end of
+sequence, or when `cancel` is set. The llama.cpp backend (`kpdd.llama_backend`) is the product's;
+`distill/` adds a transformers backend and `export/` an ONNX one, all behind this protocol, so
+`kpdd eval` measures every model the same way.
+
+Backends should reuse work across calls when a prompt extends the previous prompt plus its
+generated text (the solver's stages form one growing context), and say how many prompt tokens they
+actually evaluated (`prompt_tokens_evaluated`) versus how many the prompt had (`prompt_tokens`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+OnText = Callable[[str], None]
+
+
+class CancelToken:
+    """Set from any thread to stop generation and program runs as soon as possible."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def reset(self) -> None:
+        self._event.clear()
+
+
+class Cancelled(Exception):
+    """Raised by the solver when its CancelToken was set."""
+
+
+class BackendError(Exception):
+    """A model could not be loaded or run; the message is meant for the user."""
+
+
+@dataclass
+class Generation:
+    text: str
+    finish_reason: str  # "stop" | "length" | "eos" | "cancelled"
+    prompt_tokens: int = 0
+    prompt_tokens_evaluated: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    first_token_seconds: float | None = None
+
+
+@dataclass
+class ModelInfo:
+    """What the solver needs to know about the model behind a backend."""
+
+    name: str
+    path: str = ""
+    architecture: str = ""
+    format_version: str | None = None  # a KPDD format version when trained on it
+    modes: tuple[str, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def trained_on_format(self) -> bool:
+        return bool(self.format_version)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    info: ModelInfo
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        stop: Sequence[str],
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        on_text: OnText | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Generation: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def earliest_stop(text: str, stops: Sequence[str]) -> int:
+    """Index of the first stop string in `text`, or -1."""
+    best = -1
+    for stop in stops:
+        if not stop:
+            continue
+        i = text.find(stop)
+        if i != -1 and (best == -1 or i < best):
+            best = i
+    return best
+
+
+def safe_prefix_length(text: str, stops: Sequence[str]) -> int:
+    """How much of `text` can be streamed now without showing the start of a stop string.
+
+    A tail of `text` that could grow into a stop string is held back until the next piece decides.
+    """
+    hold = 0
+    for stop in stops:
+        for k in range(min(len(stop) - 1, len(text)), 0, -1):
+            if text.endswith(stop[:k]):
+                hold = max(hold, k)
+                break
+    return len(text) - hold

@@ -1,0 +1,446 @@
+"""The KPDD text format: the one source of truth for prompts, training text and parsing.
+
+A KPDD transcript is plain text with one marker line per stage, in this order::
+
+    ### Problem
+    Natalia sold clips to 48 of her friends in April, and then ...
+    ### Core question
+    How many clips did Natalia sell in April and May together?
+    ### Key information
+    - She sold 48 clips in April.
+    - In May she sold half as many clips as in April.
+    ### Program
+    clips_april = 48
+    clips_may = clips_april / 2
+    answer = clips_april + clips_may
+    ### End
+
+A CoT transcript has ``### Solution`` (step-by-step text ending in "The answer is X.") in place of
+``### Program``. Every stage is generated up to the next line that starts with ``###``, so one stop
+string (``STAGE_STOP``) ends every stage, the app can stream each stage into its own panel, and the
+prompt for a later stage is the earlier prompt plus the text generated for it (one growing context,
+so a llama.cpp KV cache is reused across stages).
+
+Models trained on this format carry ``kpdd.format_version`` in their GGUF metadata and are prompted
+with the bare transcript; other models get ``FEW_SHOT_HEADER`` and the demonstrations below first.
+Changing any marker or the transcript layout is a new ``FORMAT_VERSION``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+FORMAT_VERSION = "kpdd-1"
+
+# GGUF metadata keys that a KPDD-trained model carries (written by export/, read by the backend).
+GGUF_KEY_FORMAT_VERSION = "kpdd.format_version"
+GGUF_KEY_MODES = "kpdd.modes"
+GGUF_KEY_BASE_MODEL = "kpdd.base_model"
+GGUF_KEY_PROVENANCE = "kpdd.provenance"
+
+
+class Stage(str, Enum):
+    """The stages of a transcript, in generation order (PROGRAM and STEPS are alternatives)."""
+
+    PROBLEM = "problem"
+    CORE_QUESTION = "core_question"
+    KEY_INFORMATION = "key_information"
+    PROGRAM = "program"
+    STEPS = "steps"
+
+
+class Mode(str, Enum):
+    POT = "pot"  # Program-of-Thought: a Python program whose `answer` is the result
+    COT = "cot"  # Chain-of-Thought: step-by-step text ending in "The answer is X."
+    BOTH = "both"  # both solutions from the same key points, and whether they agree
+
+
+MARKERS: dict[Stage, str] = {
+    Stage.PROBLEM: "### Problem",
+    Stage.CORE_QUESTION: "### Core question",
+    Stage.KEY_INFORMATION: "### Key information",
+    Stage.PROGRAM: "### Program",
+    Stage.STEPS: "### Solution",
+}
+END_MARKER = "### End"
+# Every stage stops at the next marker line. A leading newline keeps "###" inside a stage's text
+# (for example a Python comment) from ending it.
+STAGE_STOP = "\n###"
+# Chat-model end tokens that also end a stage when a model not trained on the format drifts.
+EXTRA_STOPS: tuple[str, ...] = ("<|im_end|>", "<|endoftext|>", "</s>", "<end_of_turn>", "<eos>")
+STOP_STRINGS: tuple[str, ...] = (STAGE_STOP, *EXTRA_STOPS)
+
+# Token caps per stage: key points are short; a program or a worked solution needs more room.
+MAX_TOKENS: dict[Stage, int] = {
+    Stage.CORE_QUESTION: 64,
+    Stage.KEY_INFORMATION: 160,
+    Stage.PROGRAM: 256,
+    Stage.STEPS: 320,
+}
+
+SOLUTION_STAGE: dict[Mode, Stage] = {Mode.POT: Stage.PROGRAM, Mode.COT: Stage.STEPS}
+
+FEW_SHOT_HEADER = (
+    "Solve each math word problem in three stages. First restate the core question in one "
+    "sentence. Then list the key information needed to answer it. Then either write a Python "
+    "program that stores the final number in a variable named answer, or solve it step by step "
+    "and end with 'The answer is' and the number.\n\n"
+)
+
+
+@dataclass(frozen=True)
+class Demonstration:
+    """A worked example written for this project (not taken from any data set)."""
+
+    problem: str
+    core_question: str
+    key_information: tuple[str, ...]
+    program: str
+    steps: str
+
+
+# Hand-written for KPDD Tutor. None of these comes from GSM8K, SVAMP, ASDiv or MultiArith.
+DEMONSTRATIONS: tuple[Demonstration, ...] = (
+    Demonstration(
+        problem=(
+            "A bakery makes 36 muffins in the morning and twice as many in the afternoon. "
+            "It sells 80 muffins during the day. How many muffins are left at closing time?"
+        ),
+        core_question="How many muffins are left after the day's sales?",
+        key_information=(
+            "36 muffins are made in the morning.",
+            "Twice as many muffins are made in the afternoon.",
+            "80 muffins are sold.",
+        ),
+        program=(
+            "morning_muffins = 36\n"
+            "afternoon_muffins = 2 * morning_muffins\n"
+            "muffins_sold = 80\n"
+            "answer = morning_muffins + afternoon_muffins - muffins_sold"
+        ),
+        steps=(
+            "The bakery makes 2 * 36 = 72 muffins in the afternoon.\n"
+            "In total it makes 36 + 72 = 108 muffins.\n"
+            "After selling 80, 108 - 80 = 28 muffins are left.\n"
+            "The answer is 28."
+        ),
+    ),
+    Demonstration(
+        problem=(
+            "Leo reads 15 pages of his book every weekday and 25 pages on each day of the weekend. "
+            "His book has 300 pages. How many full weeks does he need to finish it?"
+        ),
+        core_question="How many weeks does Leo need to read 300 pages?",
+        key_information=(
+            "Leo reads 15 pages on each of the 5 weekdays.",
+            "He reads 25 pages on each of the 2 weekend days.",
+            "The book has 300 pages.",
+        ),
+        program=(
+            "import math\n"
+            "pages_per_weekday = 15\n"
+            "pages_per_weekend_day = 25\n"
+            "pages_per_week = 5 * pages_per_weekday + 2 * pages_per_weekend_day\n"
+            "book_pages = 300\n"
+            "answer = math.ceil(book_pages / pages_per_week)"
+        ),
+        steps=(
+            "On weekdays Leo reads 5 * 15 = 75 pages.\n"
+            "On the weekend he reads 2 * 25 = 50 pages.\n"
+            "So he reads 75 + 50 = 125 pages a week.\n"
+            "He needs 300 / 125 = 2.4 weeks, so 3 full weeks.\n"
+            "The answer is 3."
+        ),
+    ),
+    Demonstration(
+        problem=(
+            "A jacket costs $80. During a sale its price is cut by 25%, and Mia pays with a "
+            "$100 bill. How much change does she get?"
+        ),
+        core_question="How much change does Mia get from $100?",
+        key_information=(
+            "The jacket costs $80 before the sale.",
+            "The sale takes 25% off the price.",
+            "Mia pays with $100.",
+        ),
+        program=(
+            "original_price = 80\n"
+            "discount = original_price * 25 / 100\n"
+            "sale_price = original_price - discount\n"
+            "paid = 100\n"
+            "answer = paid - sale_price"
+        ),
+        steps=(
+            "The discount is 80 * 25 / 100 = 20 dollars.\n"
+            "The sale price is 80 - 20 = 60 dollars.\n"
+            "Her change is 100 - 60 = 40 dollars.\n"
+            "The answer is 40."
+        ),
+    ),
+)
+@dataclass
+class KeyPoints:
+    """The key-point stages of one problem, as generated or as edited by a user."""
+
+    core_question: str = ""
+    key_information: list[str] = field(default_factory=list)
+
+    def key_information_text(self) -> str:
+        return format_key_information(self.key_information)
+
+
+def normalize_problem(problem: str) -> str:
+    """Collapse whitespace so the same problem always gives the same prompt."""
+    return " ".join(problem.split())
+
+
+def format_key_information(items: Iterable[str]) -> str:
+    """Render facts as the bullet list the format uses (one "- fact" per line)."""
+    lines = []
+    for item in items:
+        item = item.strip()
+        if item:
+            lines.append(item if item.startswith("- ") else f"- {item.lstrip('-*• ').strip()}")
+    return "\n".join(lines)
+
+
+def parse_key_information(text: str) -> list[str]:
+    """Split a key-information stage into facts; tolerant of '*', '•', numbering or plain lines."""
+    facts = []
+    for line in text.splitlines():
+        line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip()
+        if line:
+            facts.append(line)
+    return facts
+
+
+def clean_program(text: str) -> str:
+    """Strip Markdown fences and chatter that small models put around code."""
+    fenced = re.search(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", text, re.DOTALL)
+    if fenced:
+        text = fenced.group(1)
+    return text.strip("\n").rstrip()
+
+
+def stage_marker(stage: Stage) -> str:
+    return MARKERS[stage]
+
+
+def transcript_prefix(
+    problem: str,
+    key_points: KeyPoints | None = None,
+    until: Stage = Stage.CORE_QUESTION,
+) -> str:
+    """The transcript up to and including the marker line of stage `until`.
+
+    `key_points` supplies the finished earlier stages (required for KEY_INFORMATION and later).
+    """
+    parts = [MARKERS[Stage.PROBLEM], normalize_problem(problem)]
+    if until in (Stage.KEY_INFORMATION, Stage.PROGRAM, Stage.STEPS):
+        kp = key_points or KeyPoints()
+        parts += [MARKERS[Stage.CORE_QUESTION], kp.core_question.strip()]
+        if until in (Stage.PROGRAM, Stage.STEPS):
+            parts += [MARKERS[Stage.KEY_INFORMATION], kp.key_information_text()]
+    parts.append(MARKERS[until])
+    return "\n".join(parts) + "\n"
+
+
+def transcript(
+    problem: str,
+    key_points: KeyPoints,
+    program: str | None = None,
+    steps: str | None = None,
+) -> str:
+    """A whole transcript: for training text and for the few-shot demonstrations."""
+    parts = [
+        MARKERS[Stage.PROBLEM],
+        normalize_problem(problem),
+        MARKERS[Stage.CORE_QUESTION],
+        key_points.core_question.strip(),
+        MARKERS[Stage.KEY_INFORMATION],
+        key_points.key_information_text(),
+    ]
+    if program is not None:
+        parts += [MARKERS[Stage.PROGRAM], program.strip("\n")]
+    if steps is not None:
+        parts += [MARKERS[Stage.STEPS], steps.strip()]
+    parts.append(END_MARKER)
+    return "\n".join(parts) + "\n"
+
+
+def few_shot_preamble(demonstrations: Sequence[Demonstration] = DEMONSTRATIONS) -> str:
+    """Header plus demonstrations, for models not trained on the format.
+
+    Each demonstration shows both a program and step-by-step solution, so the prefix is the same
+    for every mode and the key-point stages are shared (and cached) when mode is `both`.
+    """
+    shots = [
+        transcript(d.problem, KeyPoints(d.core_question, list(d.key_information)), d.program, d.steps)
+        for d in demonstrations
+    ]
+    return FEW_SHOT_HEADER + "\n".join(shots) + "\n"
+
+
+def inference_prompt(
+    problem: str,
+    stage: Stage,
+    key_points: KeyPoints | None = None,
+    few_shot: bool = False,
+) -> str:
+    """The prompt that makes a model generate `stage` next."""
+    prefix = few_shot_preamble() if few_shot else ""
+    return prefix + transcript_prefix(problem, key_points, until=stage)
+
+
+@dataclass(frozen=True)
+class TrainingExample:
+    """One supervised example: the loss applies to `target` only."""
+
+    stage: Stage
+    prompt: str
+    target: str
+
+
+def stage_target(text: str) -> str:
+    """A stage's training target: its text, then the start of the next marker so the model stops."""
+    return text.strip("\n") + STAGE_STOP
+
+
+def training_examples(
+    problem: str,
+    key_points: KeyPoints,
+    program: str | None = None,
+    steps: str | None = None,
+    include_transcript: bool = False,
+) -> list[TrainingExample]:
+    """Stage-wise training examples (the paper's per-stage models, here as one multi-task set).
+
+    With `include_transcript`, also one example whose target is the whole transcript after the
+    problem, so the model learns to run the stages back to back.
+    """
+    examples = [
+        TrainingExample(
+            Stage.CORE_QUESTION,
+            transcript_prefix(problem, until=Stage.CORE_QUESTION),
+            stage_target(key_points.core_question),
+        ),
+        TrainingExample(
+            Stage.KEY_INFORMATION,
+            transcript_prefix(problem, key_points, until=Stage.KEY_INFORMATION),
+            stage_target(key_points.key_information_text()),
+        ),
+    ]
+    if program is not None:
+        examples.append(
+            TrainingExample(
+                Stage.PROGRAM,
+                transcript_prefix(problem, key_points, until=Stage.PROGRAM),
+                stage_target(program),
+            )
+        )
+    if steps is not None:
+        examples.append(
+            TrainingExample(
+                Stage.STEPS,
+                transcript_prefix(problem, key_points, until=Stage.STEPS),
+                stage_target(steps),
+            )
+        )
+    if include_transcript:
+        full = transcript(problem, key_points, program, steps)
+        head = transcript_prefix(problem, until=Stage.CORE_QUESTION)
+        examples.append(TrainingExample(Stage.PROBLEM, head, full[len(head) :]))
+    return examples
+
+
+def cut_at_stop(text: str) -> str:
+    """Cut generated text at the first stop string (for backends that over-generate)."""
+    cut = len(text)
+    for stop in STOP_STRINGS:
+        i = text.find(stop)
+        if i != -1:
+            cut = min(cut, i)
+    return text[:cut]
+
+
+def clean_stage(stage: Stage, text: str) -> str:
+    """Normalise one generated stage's text."""
+    text = cut_at_stop(text)
+    if stage == Stage.PROGRAM:
+        return clean_program(text)
+    if stage == Stage.KEY_INFORMATION:
+        return format_key_information(parse_key_information(text))
+    if stage == Stage.CORE_QUESTION:
+        return " ".join(text.split())
+    return text.strip()
+
+
+@dataclass
+class ParsedTranscript:
+    """What a parser recovered from model output; `missing` names the stages it did not find."""
+
+    problem: str = ""
+    core_question: str = ""
+    key_information: list[str] = field(default_factory=list)
+    program: str = ""
+    steps: str = ""
+    missing: list[Stage] = field(default_factory=list)
+
+    @property
+    def key_points(self) -> KeyPoints:
+        return KeyPoints(self.core_question, list(self.key_information))
+
+
+_MARKER_TO_STAGE = {marker.lower(): stage for stage, marker in MARKERS.items()}
+_MARKER_LINE = re.compile(r"^\s*#{2,4}\s*([A-Za-z ]+?)\s*:?\s*$")
+
+
+def parse_transcript(text: str, expect: Iterable[Stage] | None = None) -> ParsedTranscript:
+    """Recover stages from any text (never raises).
+
+    Accepts the exact format and near misses (different hash counts, a trailing colon, other
+    capitalisation). Text after ``### End`` is ignored. `expect` lists the stages that must be
+    present for the result to be complete (default: core question, key information and one
+    solution); stages among them that are absent or empty are listed in `missing`.
+    """
+    parsed = ParsedTranscript()
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    sections: dict[Stage, list[str]] = {}
+    current: Stage | None = None
+    for line in text.splitlines():
+        m = _MARKER_LINE.match(line)
+        if m:
+            name = "### " + m.group(1).strip().lower().capitalize()
+            if name.lower() == END_MARKER.lower():
+                break
+            stage = _MARKER_TO_STAGE.get(name.lower())
+            if stage is not None:
+                current = stage
+                sections.setdefault(stage, [])
+                continue
+        if current is not None:
+            sections[current].append(line)
+    body = {stage: "\n".join(lines) for stage, lines in sections.items()}
+    parsed.problem = normalize_problem(body.get(Stage.PROBLEM, ""))
+    parsed.core_question = clean_stage(Stage.CORE_QUESTION, body.get(Stage.CORE_QUESTION, ""))
+    parsed.key_information = parse_key_information(body.get(Stage.KEY_INFORMATION, ""))
+    parsed.program = clean_program(body.get(Stage.PROGRAM, ""))
+    parsed.steps = body.get(Stage.STEPS, "").strip()
+
+    if expect is None:
+        expect = [Stage.CORE_QUESTION, Stage.KEY_INFORMATION]
+        if not parsed.program and not parsed.steps:
+            expect.append(Stage.PROGRAM)
+    values = {
+        Stage.PROBLEM: parsed.problem,
+        Stage.CORE_QUESTION: parsed.core_question,
+        Stage.KEY_INFORMATION: parsed.key_information,
+        Stage.PROGRAM: parsed.program,
+        Stage.STEPS: parsed.steps,
+    }
+    parsed.missing = [stage for stage in expect if not values[stage]]
+    return parsed
