@@ -1,0 +1,388 @@
+"""Numeric answers: extracting them from model output, comparing them, showing them, and parsing the
+gold answers of the data sets.
+
+Everything here is pure Python, never raises on bad input (the ``parse_gsm8k_answer`` gold parser is the
+one exception: a gold answer that does not parse is a data error), and runs in linear time: the regular
+expressions below have no nested unbounded repetition, and every number token can only start where the
+previous character is not part of a word or number.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+__all__ = [
+    "answer_from_value",
+    "answers_match",
+    "extract_answer",
+    "format_answer",
+    "gsm8k_solution_text",
+    "parse_asdiv_answer",
+    "parse_gsm8k_answer",
+]
+
+# One number as people and models write it: an optional minus sign (ASCII or Unicode), an optional
+# currency symbol, then a mixed number ("1 1/2"), a fraction ("3/4"), an integer or decimal with
+# optional thousands separators ("1,200.50"), or a bare decimal (".5"). A trailing "%" or unit word is
+# simply not part of the token, so "50%" reads as 50 and "18 dollars" as 18. A sentence period is not
+# taken as a decimal point because a decimal point must be followed by a digit.
+_NUMBER_RE = re.compile(
+    r"""
+    (?<![\w./])                                  # not inside a word or another number
+    (?P<sign>[-\u2212])?                         # no space: "10 - 4" is a subtraction
+    (?:[$\u20ac\u00a3\u00a5]\ ?)?                 # $ EUR GBP JPY
+    (?:
+        (?P<whole>\d+)\ (?P<mnum>\d+)/(?P<mden>\d+)(?![\d/]|\.\d)   # mixed number 1 1/2
+      | (?P<num>\d+)/(?P<den>\d+)(?![\d/]|\.\d)                      # fraction 3/4
+      | (?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(?P<frac>\d+))?(?P<exp>[eE][-+]?\d{1,4}(?!\d))?  # 1,200.50 12 1e6
+      | \.(?P<dec>\d+)                                         # .5
+    )
+    """,
+    re.VERBOSE,
+)
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90,
+}  # fmt: skip
+_WORD_NUMBER_RE = re.compile(
+    r"\b(?:(?P<tens>" + "|".join(_TENS) + r")(?:[- ](?P<ones>" + "|".join(list(_UNITS)[1:10]) + r"))?"
+    r"|(?P<unit>" + "|".join(_UNITS) + r")|(?P<big>hundred|thousand))\b",
+    re.IGNORECASE,
+)
+
+# "#### 18" (GSM8K). The number is read from the rest of the line.
+_HASHES_RE = re.compile(r"####[ \t]*([^\n]*)")
+# "The answer is", "answer:", "Final answer =", "the answer would be". The number must come right after
+# (allowing markup such as "**", "$" or "\boxed{"), checked in `_number_after_phrase`.
+_PHRASE_RE = re.compile(
+    r"\banswer\b(?:[ \t]*(?:is|was|would[ \t]+be|will[ \t]+be|should[ \t]+be|equals|of))?[ \t]*[:=]?",
+    re.IGNORECASE,
+)
+_LEADING_MARKUP_RE = re.compile(
+    r"[ \t*_:=(\[{\\$]{0,12}(?:boxed\{|text\{|approximately |about |exactly |equal to |\\\(|\\\[|[ \t*_{$])*",
+    re.IGNORECASE,
+)
+_BOXED = "\\boxed{"
+_FRAC_RE = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
+_MAX_PHRASE_TAIL = 120  # characters read after "answer is" for its number
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _token_values(match: re.Match[str]) -> list[float]:
+    """The values of one number token (a mixed number that is not proper reads as two numbers)."""
+    sign = -1.0 if match.group("sign") else 1.0
+    if match.group("whole") is not None:
+        whole, num, den = (float(match.group(g)) for g in ("whole", "mnum", "mden"))
+        if den != 0 and num < den:
+            return [sign * (whole + num / den)]
+        values = [sign * whole]
+        if den != 0:
+            values.append(num / den)
+        return values
+    if match.group("num") is not None:
+        num, den = float(match.group("num")), float(match.group("den"))
+        return [sign * num / den] if den != 0 else []
+    if match.group("dec") is not None:
+        return [sign * float("0." + match.group("dec"))]
+    text = match.group("int").replace(",", "")
+    if match.group("frac") is not None:
+        text += "." + match.group("frac")
+    if match.group("exp") is not None:
+        text += match.group("exp")
+    return [sign * float(text)]  # float() of a long digit string is inf, never an error
+
+
+def _iter_numbers(text: str) -> Iterator[float]:
+    for match in _NUMBER_RE.finditer(text):
+        for value in _token_values(match):
+            if math.isfinite(value):
+                yield value
+
+
+def _first_number(text: str) -> float | None:
+    return next(_iter_numbers(text), None)
+
+
+def _last_number(text: str) -> float | None:
+    last = None
+    for last in _iter_numbers(text):  # noqa: B007 - keep the last one
+        pass
+    return last
+
+
+def _word_number(match: re.Match[str]) -> float:
+    if match.group("tens"):
+        value = _TENS[match.group("tens").lower()]
+        if match.group("ones"):
+            value += _UNITS[match.group("ones").lower()]
+        return float(value)
+    if match.group("unit"):
+        return float(_UNITS[match.group("unit").lower()])
+    return 100.0 if match.group("big").lower() == "hundred" else 1000.0
+
+
+def _latex_to_plain(text: str) -> str:
+    """Just enough LaTeX for answers: fractions, thin spaces, escaped symbols, ``{,}`` separators."""
+    text = _FRAC_RE.sub(r"\1/\2", text)
+    for old, new in (("{,}", ","), ("\\,", ""), ("\\!", ""), ("\\$", "$"), ("\\%", "%"), ("\\left", "")):
+        text = text.replace(old, new)
+    return text.replace("\\right", "")
+
+
+def _number_at_start(segment: str) -> float | None:
+    """The number that the text after "the answer is" starts with (after markup such as "**", "$",
+    "\\boxed{"), or None when it starts with words ("To answer this, ..." is no answer phrase).
+    "48/2 = 24." gives 24: an "=" in the same sentence means the value after it is the answer."""
+    segment = _latex_to_plain(segment)
+    rest = segment[_LEADING_MARKUP_RE.match(segment).end() :]  # type: ignore[union-attr]
+    match = _NUMBER_RE.match(rest)
+    if match is None:
+        word = _WORD_NUMBER_RE.match(rest)
+        return _word_number(word) if word else None
+    values = [v for v in _token_values(match) if math.isfinite(v)]
+    if not values:
+        return None
+    sentence = re.split(r"(?<!\d)\.(?!\d)|\n|;", rest, maxsplit=1)[0]
+    if "=" in sentence:
+        after = _first_number(sentence.rsplit("=", 1)[1])
+        if after is not None:
+            return after
+    return values[0]
+
+
+def _boxed_contents(text: str) -> str | None:
+    """The contents of the last ``\\boxed{...}``, with nested braces balanced."""
+    start = text.rfind(_BOXED)
+    if start < 0:
+        return None
+    depth, begin = 1, start + len(_BOXED)
+    for index in range(begin, len(text)):
+        char = text[index]
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return text[begin:index]
+    return text[begin:]
+
+
+def extract_answer(text: Any) -> float | None:
+    """The final numeric answer in chain-of-thought text or model output, or None if there is none.
+
+    Priority: a GSM8K ``#### 18`` line; else the last "the answer is X" / "answer: X" phrase that is
+    followed by a number; else the last ``\\boxed{...}``; else the last number in the text; else (for
+    texts with no digits at all) the last small number word ("twelve", "twenty-five").
+    Percentages read as written ("50%" -> 50.0), as GSM8K golds do. Never raises.
+    """
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return _extract(text)
+    except (ValueError, OverflowError, ZeroDivisionError, AttributeError):  # defensive: never raise
+        return None
+
+
+def _extract(text: str) -> float | None:
+    hashes = None
+    for hashes in _HASHES_RE.finditer(text):  # noqa: B007 - keep the last one
+        pass
+    if hashes is not None:
+        value = _first_number(_latex_to_plain(hashes.group(1)))
+        if value is not None:
+            return value
+
+    phrase_value = None
+    for phrase in _PHRASE_RE.finditer(text):
+        value = _number_at_start(text[phrase.end() : phrase.end() + _MAX_PHRASE_TAIL])
+        if value is not None:
+            phrase_value = value
+    if phrase_value is not None:
+        return phrase_value
+
+    boxed = _boxed_contents(text)
+    if boxed is not None:
+        value = _last_number(_latex_to_plain(boxed))
+        if value is not None:
+            return value
+
+    value = _last_number(text)
+    if value is not None:
+        return value
+    word = None
+    for word in _WORD_NUMBER_RE.finditer(text):  # noqa: B007 - keep the last one
+        pass
+    return _word_number(word) if word else None
+
+
+def answer_from_value(value: Any) -> float | None:
+    """The numeric answer from a program's result, or None when it is not one finite number.
+
+    Accepted: int, float, Fraction, Decimal, numeric strings ("$1,200", "3/4", "50%"), complex numbers
+    with no imaginary part, a list/tuple of exactly one such value, and numpy-like scalars (anything
+    with ``__float__`` or ``__index__``). A bool is *not* an answer (None): a program that ends with
+    ``answer = x > 3`` did not compute a quantity, and True must not silently score as 1.
+    """
+    try:
+        if value is None or isinstance(value, bool):
+            return None
+        if isinstance(value, (int, float, Fraction, Decimal)):
+            return _finite(float(value))
+        if isinstance(value, str):
+            return extract_answer(value) if len(value) <= 10_000 else None
+        if isinstance(value, complex):
+            return _finite(value.real) if value.imag == 0 else None
+        if isinstance(value, (list, tuple)):
+            return answer_from_value(value[0]) if len(value) == 1 else None
+        item = getattr(value, "item", None)
+        if callable(item) and getattr(value, "size", 1) == 1:
+            # numpy/torch scalars and one-element arrays: .item() gives a Python number (or a bool,
+            # which is refused as above), without numpy's deprecation warning for float(array).
+            return answer_from_value(item())
+        if hasattr(value, "__float__") or hasattr(value, "__index__"):
+            return _finite(float(value))
+    except (TypeError, ValueError, OverflowError, ArithmeticError):
+        return None
+    return None
+
+
+def _decimals(x: float) -> int:
+    """How many decimals ``x`` has when written shortest (repr), e.g. 0.33 -> 2, 1/3 -> 16."""
+    text = repr(float(x))
+    if "e" in text or "E" in text:
+        return 99
+    return len(text.split(".", 1)[1].rstrip("0")) if "." in text else 0
+
+
+def answers_match(
+    pred: float | None,
+    gold: float | None,
+    rel_tol: float = 1e-4,
+    abs_tol: float = 1e-6,
+    allow_rounding: bool = True,
+) -> bool:
+    """Whether a predicted answer equals the gold answer, with a small tolerance.
+
+    None never matches. Besides ``math.isclose``, when the gold answer has more than 2 decimals
+    (ASDiv's 5/6 -> 0.8333...), a nonzero prediction written with at most 2 decimals that is within
+    0.005 of it (a rounding of it, e.g. 0.83) matches too; ``allow_rounding=False`` turns that off.
+    GSM8K, SVAMP and MultiArith golds are all integers, so this only matters for ASDiv and custom data.
+    """
+    if pred is None or gold is None:
+        return False
+    try:
+        pred, gold = float(pred), float(gold)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    if not (math.isfinite(pred) and math.isfinite(gold)):
+        return False
+    if math.isclose(pred, gold, rel_tol=rel_tol, abs_tol=abs_tol):
+        return True
+    return (
+        allow_rounding
+        and pred != 0
+        and _decimals(gold) > 2
+        and _decimals(pred) <= 2
+        and abs(pred - gold) <= 0.005 + 1e-9
+    )
+
+
+def format_answer(x: float | None) -> str:
+    """A number for display: integers without a decimal point ("72"), others rounded to 4 decimals
+    with trailing zeros stripped ("2.5", "0.3333"), tiny values with 4 significant digits ("0.0001234").
+    None shows as "" and NaN/infinity as "nan"/"inf"."""
+    if x is None:
+        return ""
+    x = float(x)
+    if not math.isfinite(x):
+        return str(x)
+    if x == int(x) and abs(x) < 1e16:
+        return str(int(x))
+    if abs(x) >= 1e16:
+        return f"{x:.6g}"
+    if abs(x) < 1e-9:
+        return f"{x:.4g}"
+    if abs(x) < 1e-3:  # 4 significant digits, written out: 0.0001234
+        return f"{float(f'{x:.4g}'):.15f}".rstrip("0")
+    return f"{round(x, 4):.4f}".rstrip("0").rstrip(".")
+
+
+def parse_gsm8k_answer(text: str) -> float:
+    """The gold answer of a GSM8K solution: the number after the last ``####``, commas removed.
+
+    Raises ValueError when there is none: a gold answer that does not parse is a data error.
+    """
+    marker = text.rfind("####")
+    if marker < 0:
+        raise ValueError(f"no '####' answer line in GSM8K solution: {text[-80:]!r}")
+    tail = text[marker + 4 :].strip().replace(",", "")
+    try:
+        value = float(tail)
+    except ValueError:
+        raise ValueError(f"GSM8K answer is not a number: {tail!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"GSM8K answer is not finite: {tail!r}")
+    return value
+
+
+_ANNOTATION_RE = re.compile(r"<<[^<>]*>>")
+
+
+def gsm8k_solution_text(text: str, keep_annotations: bool = False) -> str:
+    """A GSM8K worked solution without its ``#### N`` line and (unless asked) without the calculator
+    annotations ``<<48/2=24>>``: "48/2 = <<48/2=24>>24 clips" -> "48/2 = 24 clips"."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("####")]
+    solution = "\n".join(lines).strip()
+    return solution if keep_annotations else _ANNOTATION_RE.sub("", solution)
+
+
+# "9 (apples)", "0.46 (dollars)", "14  (seats)", "5/2", "-(1/3)", "5/6 (of the cake)".
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_ASDIV_RE = re.compile(
+    r"^(?P<sign>-?)\s*(?:"
+    r"\((?P<pnum>\d+)/(?P<pden>\d+)\)"  # -(1/3)
+    r"|(?P<whole>\d+) (?P<mnum>\d+)/(?P<mden>\d+)"  # 1 1/2
+    r"|(?P<num>\d+)/(?P<den>\d+)"  # 5/2
+    r"|(?P<dec>\d+(?:\.\d+)?|\.\d+)"  # 9, 0.46, .5
+    r")\s*(?:\([^()]*\))?\s*$"  # optional unit in parentheses
+)
+
+
+def parse_asdiv_answer(text: str | None) -> float | None:
+    """An ASDiv gold answer as one number, or None when it is not one number.
+
+    ASDiv answers are like "9 (apples)"; some are ratios or times ("3:4", "5:45"), several numbers
+    ("8; 40"), or words ("Yes", "Mrs. Hilt"): those give None and the loader skips the problem.
+    """
+    if not isinstance(text, str):
+        return None
+    match = _ASDIV_RE.match(_THOUSANDS_RE.sub("", text.strip()))
+    if match is None:
+        return None
+    sign = -1.0 if match.group("sign") else 1.0
+    if match.group("pnum") is not None:
+        num, den = float(match.group("pnum")), float(match.group("pden"))
+        value = num / den if den else math.nan
+    elif match.group("whole") is not None:
+        num, den = float(match.group("mnum")), float(match.group("mden"))
+        value = float(match.group("whole")) + num / den if den else math.nan
+    elif match.group("num") is not None:
+        num, den = float(match.group("num")), float(match.group("den"))
+        value = num / den if den else math.nan
+    else:
+        value = float(match.group("dec"))
+    return _finite(sign * value)
