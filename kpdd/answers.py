@@ -277,10 +277,12 @@ def answers_match(
 ) -> bool:
     """Whether a predicted answer equals the gold answer, with a small tolerance.
 
-    None never matches. Besides ``math.isclose``, when the gold answer has more than 2 decimals
-    (ASDiv's 5/6 -> 0.8333...), a nonzero prediction written with at most 2 decimals that is within
-    0.005 of it (a rounding of it, e.g. 0.83) matches too; ``allow_rounding=False`` turns that off.
-    GSM8K, SVAMP and MultiArith golds are all integers, so this only matters for ASDiv and custom data.
+    None never matches. Besides ``math.isclose``, when one of the two is written with 2 to 4 decimals
+    and the other has more, the shorter one matches when it is a rounding of the longer (within half a
+    unit of its last decimal): ASDiv gold 1.33 (hours) matches a computed 4/3, gold 5/6 matches a
+    predicted 0.83. Integers and 1-decimal values never round-match ("18" does not match 18.4).
+    ``allow_rounding=False`` turns that off. GSM8K, SVAMP and MultiArith golds are all integers, so the
+    rounding rule only matters for ASDiv and custom data.
     """
     if pred is None or gold is None:
         return False
@@ -292,13 +294,15 @@ def answers_match(
         return False
     if math.isclose(pred, gold, rel_tol=rel_tol, abs_tol=abs_tol):
         return True
-    return (
-        allow_rounding
-        and pred != 0
-        and _decimals(gold) > 2
-        and _decimals(pred) <= 2
-        and abs(pred - gold) <= 0.005 + 1e-9
+    if not allow_rounding:
+        return False
+    pred_decimals, gold_decimals = _decimals(pred), _decimals(gold)
+    if pred_decimals == gold_decimals:
+        return False
+    short, long, decimals = (
+        (pred, gold, pred_decimals) if pred_decimals < gold_decimals else (gold, pred, gold_decimals)
     )
+    return 2 <= decimals <= 4 and abs(short - long) <= 0.5 * 10.0**-decimals + 1e-12
 
 
 def format_answer(x: float | None) -> str:
