@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Set up KPDD Tutor on a fresh machine: a virtualenv in .venv, the package with its extras, the
+# default model in the user's data folder. Idempotent and quick the second time (pip caches the
+# llama-cpp-python wheel it builds; the model is checked by sha256 and left alone).
+#
+#   bash scripts/bootstrap.sh          the app: core + desktop
+#   bash scripts/bootstrap.sh --dev    everything: + distill, export and test tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+PY=${PYTHON:-python3}
+
+# System packages the tests and the app use (Qt's runtime libraries, pdftotext). Best effort:
+# only as root with apt, and only for what is missing.
+need=()
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+ldconfig -p 2>/dev/null | grep -q libxkbcommon.so.0 || need+=(libxkbcommon0)
+ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1' || need+=(libegl1)
+ldconfig -p 2>/dev/null | grep -q 'libfontconfig.so.1' || need+=(libfontconfig1)
+ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || need+=(libgl1)
+ldconfig -p 2>/dev/null | grep -q 'libdbus-1.so.3' || need+=(libdbus-1-3)
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing system packages: ${need[*]}"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null) \
+    || echo "warning: could not install ${need[*]}; PDF checks or Qt may not work" >&2
+fi
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+PIP=(.venv/bin/python -m pip install --disable-pip-version-check -q)
+
+# A portable llama.cpp build: the native one enables AMX here and segfaults, and would crash on
+# users' older CPUs (docs: FACTS.md).
+export CMAKE_ARGS="-DGGML_NATIVE=OFF"
+if [ $dev = 1 ]; then
+  # torch first, pinned: the CPU wheel. An unpinned torch pulls several GB of CUDA packages.
+  "${PIP[@]}" "torch==2.13.0"
+  "${PIP[@]}" -e ".[desktop,distill,export,dev]"
+else
+  "${PIP[@]}" -e ".[desktop]"
+fi
+
+.venv/bin/kpdd setup
+if [ $dev = 1 ]; then
+  # llama.cpp's converter scripts for `kpdd export` (fetched once into the user cache).
+  .venv/bin/kpdd export fetch-converter >/dev/null 2>&1 || echo "note: converter not prefetched" >&2
+fi
