@@ -1,0 +1,102 @@
+"""KPDD metadata in GGUF files: which keys, how they are written, how they are read back.
+
+Keys (defined in kpdd.format): `kpdd.format_version` (e.g. "kpdd-1"), `kpdd.modes` (comma-separated,
+e.g. "pot,cot"), `kpdd.base_model` (a name), `kpdd.provenance` (a JSON object as a string: teacher,
+data, training run, date, ...). All are GGUF strings. They are written once into the f16 file right
+after conversion; `llama_model_quantize` copies every key into the quantized files, so q8_0/q4_k_m
+carry them too (the tests check this).
+
+Writing copies the file through the `gguf` package's reader and writer (a new file with the extra keys
+and the same tensors), because the converter has no option for custom keys.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from export.source import RunInfo
+from kpdd.format import (
+    GGUF_KEY_BASE_MODEL,
+    GGUF_KEY_FORMAT_VERSION,
+    GGUF_KEY_MODES,
+    GGUF_KEY_PROVENANCE,
+)
+
+KPDD_KEYS = (GGUF_KEY_FORMAT_VERSION, GGUF_KEY_MODES, GGUF_KEY_BASE_MODEL, GGUF_KEY_PROVENANCE)
+
+
+def kpdd_metadata(run: RunInfo | None, converter: str = "") -> dict[str, str]:
+    """The kpdd.* key values for a run (empty for a model not trained on the KPDD format)."""
+    if run is None:
+        return {}
+    provenance = dict(run.provenance)
+    if converter:
+        provenance.setdefault("converter", converter)
+    return {
+        GGUF_KEY_FORMAT_VERSION: run.format_version,
+        GGUF_KEY_MODES: ",".join(run.modes),
+        GGUF_KEY_BASE_MODEL: run.base_model,
+        GGUF_KEY_PROVENANCE: json.dumps(provenance, sort_keys=True, ensure_ascii=False),
+    }
+
+
+def copy_with_metadata(src: Path, dst: Path, extra: dict[str, str]) -> None:
+    """Write `src` to `dst` with the string keys in `extra` added (replacing same-named keys)."""
+    import gguf
+
+    reader = gguf.GGUFReader(str(src))
+    arch_field = reader.get_field(gguf.Keys.General.ARCHITECTURE)
+    if arch_field is None:
+        raise ValueError(f"{src} has no general.architecture")
+    writer = gguf.GGUFWriter(str(dst), arch=str(arch_field.contents()), endianess=reader.endianess)
+    alignment = reader.get_field(gguf.Keys.General.ALIGNMENT)
+    if alignment is not None:
+        writer.data_alignment = int(alignment.contents())
+    for fld in reader.fields.values():
+        # Virtual fields (GGUF.*) and the architecture are written by the writer itself.
+        if fld.name == gguf.Keys.General.ARCHITECTURE or fld.name.startswith("GGUF.") or fld.name in extra:
+            continue
+        value_type = fld.types[0]
+        sub_type = fld.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(fld.name, fld.contents(), value_type, sub_type=sub_type)
+    for key, value in extra.items():
+        writer.add_string(key, value)
+    for tensor in reader.tensors:
+        writer.add_tensor_info(
+            tensor.name, tensor.data.shape, tensor.data.dtype, tensor.data.nbytes, tensor.tensor_type
+        )
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    for tensor in reader.tensors:
+        writer.write_tensor_data(tensor.data, tensor_endianess=reader.endianess)
+    writer.close()
+    del reader
+
+
+def read_metadata(path: str | Path, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """String and scalar metadata of a GGUF file (arrays such as the vocabulary are skipped)."""
+    import gguf
+
+    reader = gguf.GGUFReader(str(path))
+    out: dict[str, Any] = {}
+    for fld in reader.fields.values():
+        if fld.name.startswith("GGUF.") or (keys is not None and fld.name not in keys):
+            continue
+        if fld.types and fld.types[0] == gguf.GGUFValueType.ARRAY:
+            continue
+        out[fld.name] = fld.contents()
+    return out
+
+
+def read_kpdd_metadata(path: str | Path) -> dict[str, Any]:
+    """The kpdd.* keys of a GGUF file, with the provenance parsed back into a dict."""
+    meta = read_metadata(path, KPDD_KEYS)
+    if GGUF_KEY_PROVENANCE in meta:
+        try:
+            meta[GGUF_KEY_PROVENANCE] = json.loads(meta[GGUF_KEY_PROVENANCE])
+        except ValueError:
+            pass
+    return meta
