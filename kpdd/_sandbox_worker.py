@@ -213,6 +213,31 @@ def _reset_decimal() -> None:
     decimal.setcontext(decimal.Context())
 
 
+def _mutable_classes() -> list[type]:
+    """Python-level classes a program can reach (Fraction, NormalDist, Rational ...). Their attributes
+    can be reassigned (``Fraction.limit_denominator = ...``); a worker where that happened is retired."""
+    found: dict[int, type] = {}
+    for public in PUBLIC.values():
+        for value in public.values():
+            if isinstance(value, type):
+                for cls in value.__mro__:
+                    if not cls.__flags__ & IMMUTABLE_TYPE_FLAG:
+                        found[id(cls)] = cls
+    return list(found.values())
+
+
+IMMUTABLE_TYPE_FLAG = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE
+_CLASS_SNAPSHOT = [(cls, dict(vars(cls))) for cls in _mutable_classes()]
+
+
+def _classes_changed() -> bool:
+    for cls, saved in _CLASS_SNAPSHOT:
+        now = vars(cls)
+        if len(now) != len(saved) or any(now.get(k, saved) is not v for k, v in saved.items()):
+            return True
+    return False
+
+
 def _vm_bytes() -> int:
     """Current address-space size (Linux); 0 where unknown."""
     try:
@@ -397,7 +422,7 @@ def run_one(request: dict) -> dict:
         )
     else:
         reply.update(error_kind="runtime", error=f"The program stopped with an error{where}: {message}")
-    if _decimal_changed():
+    if _decimal_changed() or _classes_changed():
         reply["recycle"] = True
     return reply
 

@@ -1,0 +1,5 @@
+# expect: forbidden
+# breakpoint()
+breakpoint()
+answer = 1
+# ruff: noqa

@@ -1,0 +1,5 @@
+# expect: forbidden
+# change __builtins__
+__builtins__["print"] = None
+answer = 1
+# ruff: noqa

@@ -1,0 +1,5 @@
+# expect: forbidden
+# str.format on a variable
+s = "{0.real}"
+answer = s.format(1)
+# ruff: noqa

@@ -1,0 +1,4 @@
+# expect: forbidden
+# globals()
+answer = globals()
+# ruff: noqa

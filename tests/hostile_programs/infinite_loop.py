@@ -1,0 +1,5 @@
+# expect: timeout
+# loop forever
+while True:
+    pass
+# ruff: noqa

@@ -1,0 +1,4 @@
+# expect: forbidden
+# input()
+answer = input()
+# ruff: noqa

@@ -1,0 +1,4 @@
+# expect: runtime
+# raise KeyboardInterrupt
+raise KeyboardInterrupt
+# ruff: noqa

@@ -1,0 +1,6 @@
+# expect: memory
+# grow a list of 1 MB strings without end
+chunks = []
+while True:
+    chunks.append("x" * 10**6 + str(len(chunks)))
+# ruff: noqa

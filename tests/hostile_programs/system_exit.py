@@ -1,0 +1,4 @@
+# expect: runtime
+# raise SystemExit
+raise SystemExit(0)
+# ruff: noqa

@@ -1,0 +1,4 @@
+# expect: forbidden
+# fullwidth 'ｅval' normalises to eval
+answer = ｅval("1 + 1")
+# ruff: noqa
