@@ -29,9 +29,13 @@ EXTENSION_COMMANDS = {
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="a GGUF file or the name of a listed model (default: the active model)")
+    parser.add_argument(
+        "--model", help="a GGUF file or the name of a listed model (default: the active model)"
+    )
     parser.add_argument("--lora", help="a LoRA adapter in GGUF form to apply over --model")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: chosen for this machine)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: chosen for this machine)"
+    )
     parser.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     parser.add_argument("--seed", type=int, default=0)
 
@@ -133,7 +137,9 @@ def open_eval_backend(args: argparse.Namespace):
         entry = resolve_model(args.model, args.lora)
         return load_backend(entry, n_ctx=args.ctx, threads=args.threads, seed=args.seed), entry.name
     if args.model is None:
-        raise SystemExit(f"error: --backend {args.backend} needs --model DIR (a model or training-run folder)")
+        raise SystemExit(
+            f"error: --backend {args.backend} needs --model DIR (a model or training-run folder)"
+        )
     if args.backend == "hf":
         from distill.hf_backend import HFBackend
 
@@ -170,7 +176,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         print(
-            "\nInterrupted: finished problems are kept; run the same command again to resume.", file=sys.stderr
+            "\nInterrupted: finished problems are kept; run the same command again to resume.",
+            file=sys.stderr,
         )
         return 130
     finally:
@@ -251,7 +258,10 @@ def cmd_config(args: argparse.Namespace) -> int:
     elif args.value is None:
         print(paths.load_config().get(args.key, ""))
     else:
-        paths.update_config(**{args.key: args.value})
+        value = args.value
+        if args.key == "data_dir":  # stored absolute: a relative path would move with the cwd
+            value = str(Path(value).expanduser().resolve())
+        paths.update_config(**{args.key: value})
     return 0
 
 
@@ -272,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("problem", nargs="*", help="the problem text")
     solve.add_argument("-f", "--file", help="read the problem from a file")
     solve.add_argument("--mode", choices=[m.value for m in Mode], default="pot")
-    solve.add_argument("--samples", type=int, default=1, help="self-consistency: solutions to sample and vote on")
+    solve.add_argument(
+        "--samples", type=int, default=1, help="self-consistency: solutions to sample and vote on"
+    )
     solve.add_argument("--json", action="store_true", help="print the whole result as JSON")
     solve.add_argument("--core-question", help="use this core question instead of generating it")
     solve.add_argument("--key-information", help="use these facts (one per line) instead of generating them")
@@ -280,8 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     solve.set_defaults(func=cmd_solve)
 
     ev = sub.add_parser("eval", help="accuracy on a data set")
-    ev.add_argument("--data", required=True, help="gsm8k | gsm8k-train | svamp | asdiv | multiarith | PATH.jsonl")
-    ev.add_argument("--data-dir", help="folder holding the data sets (else KPDD_DATA_DIR or `kpdd config data_dir`)")
+    ev.add_argument(
+        "--data", required=True, help="gsm8k | gsm8k-train | svamp | asdiv | multiarith | PATH.jsonl"
+    )
+    ev.add_argument(
+        "--data-dir", help="folder holding the data sets (else KPDD_DATA_DIR or `kpdd config data_dir`)"
+    )
     ev.add_argument("--limit", type=int)
     ev.add_argument("--backend", choices=["llama", "hf", "onnx"], default="llama")
     ev.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")

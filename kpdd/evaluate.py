@@ -22,7 +22,7 @@ from kpdd.answers import answers_match
 from kpdd.datasets import Problem
 from kpdd.format import Mode
 from kpdd.paths import atomic_write_text
-from kpdd.solver import SolveResult, Solver
+from kpdd.solver import Solver, SolveResult
 
 
 @dataclass

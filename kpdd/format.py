@@ -181,6 +181,8 @@ DEMONSTRATIONS: tuple[Demonstration, ...] = (
         ),
     ),
 )
+
+
 @dataclass
 class KeyPoints:
     """The key-point stages of one problem, as generated or as edited by a user."""

@@ -28,8 +28,12 @@ from kpdd.format import GGUF_KEY_BASE_MODEL, GGUF_KEY_FORMAT_VERSION, GGUF_KEY_M
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_CONTEXT = 4096
-# Prompt evaluation granularity: small enough that Stop answers within a fraction of a second.
-PROMPT_CHUNK = 128
+# Prompt evaluation runs in chunks with a cancellation check between them. Chunks start small and
+# grow while one takes less than CHUNK_SECONDS, so Stop answers within a fraction of a second on a
+# slow or busy machine while a fast one still evaluates in large, efficient batches.
+FIRST_PROMPT_CHUNK = 16
+MAX_PROMPT_CHUNK = 512
+CHUNK_SECONDS = 0.1
 
 
 def default_threads() -> int:
@@ -127,7 +131,9 @@ def model_info_from_metadata(path: str | Path, metadata: dict[str, Any]) -> Mode
         name=name,
         path=str(path),
         architecture=architecture,
-        format_version=str(metadata[GGUF_KEY_FORMAT_VERSION]) if metadata.get(GGUF_KEY_FORMAT_VERSION) else None,
+        format_version=str(metadata[GGUF_KEY_FORMAT_VERSION])
+        if metadata.get(GGUF_KEY_FORMAT_VERSION)
+        else None,
         modes=tuple(m.strip() for m in modes.split(",") if m.strip()),
         extra={k: str(v) for k, v in metadata.items() if k == GGUF_KEY_BASE_MODEL},
     )
@@ -279,10 +285,16 @@ class LlamaBackend:
         reused = min(reused, target)
         llm.n_tokens = reused
         position = reused
+        chunk = FIRST_PROMPT_CHUNK
         while position < target:
             if cancel is not None and cancel.cancelled:
                 return None
-            end = min(target, position + PROMPT_CHUNK)
+            end = min(target, position + chunk)
+            started = time.perf_counter()
             llm.eval(tokens[position:end])
+            if time.perf_counter() - started < CHUNK_SECONDS / 2:
+                chunk = min(MAX_PROMPT_CHUNK, chunk * 2)
+            elif time.perf_counter() - started > CHUNK_SECONDS * 2:
+                chunk = max(FIRST_PROMPT_CHUNK, chunk // 2)
             position = end
         return reused

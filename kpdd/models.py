@@ -317,7 +317,9 @@ def install_base_model(
         problem = verify_file(partial, source)
         if problem is not None:
             partial.unlink(missing_ok=True)
-            raise ModelNotFoundError(f"The downloaded {source.file_name} is not the expected file: {problem}.")
+            raise ModelNotFoundError(
+                f"The downloaded {source.file_name} is not the expected file: {problem}."
+            )
         partial.replace(target)
     log(f"Installed {source.name} ({source.size / 1e6:.0f} MB, sha256 verified): {target}")
     return target

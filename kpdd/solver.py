@@ -13,6 +13,8 @@ the winning answer is the confidence.
 
 from __future__ import annotations
 
+import ast
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -141,6 +143,59 @@ class SolveResult:
         return data
 
 
+_ANSWER_ASSIGNMENT = re.compile(r"^answer\s*=", re.MULTILINE)
+_COT_CONCLUSION = re.compile(r"answer is[^\n]*\d", re.IGNORECASE)
+
+
+def solution_complete(stage: Stage, text: str) -> int | None:
+    """Where a solution is finished, if it is: the end of a complete line that settles it.
+
+    A program is done once a top-level `answer = ...` line completes and everything so far parses;
+    worked steps are done at the end of the line that says "the answer is N". Stopping there saves
+    the tokens a model spends after its answer (models not trained on the format often ramble on),
+    and what follows would not change the result anyway.
+    """
+    end = text.rfind("\n")
+    if end == -1:
+        return None
+    head = text[:end]
+    last_line = head[head.rfind("\n") + 1 :]
+    if stage == Stage.PROGRAM:
+        if not _ANSWER_ASSIGNMENT.match(last_line):
+            return None
+        try:
+            ast.parse(clean_stage(Stage.PROGRAM, head))
+        except SyntaxError:
+            return None
+        return end
+    if stage == Stage.STEPS and _COT_CONCLUSION.search(last_line):
+        return end
+    return None
+
+
+def first_completion(stage: Stage, text: str) -> int | None:
+    """The first point where `solution_complete` holds in a finished text (for non-streaming use)."""
+    start = 0
+    while (newline := text.find("\n", start)) != -1:
+        end = solution_complete(stage, text[: newline + 1])
+        if end is not None:
+            return end
+        start = newline + 1
+    return None
+
+
+class _StageToken:
+    """Cancels one generation when the user cancels or when its stage is complete."""
+
+    def __init__(self, user: CancelToken) -> None:
+        self.user = user
+        self.complete = False
+
+    @property
+    def cancelled(self) -> bool:
+        return self.complete or self.user.cancelled
+
+
 def prepare_problem(problem: str) -> tuple[str, bool]:
     """Normalise a problem; cut it at MAX_PROBLEM_CHARS (on a word boundary). Raises on empty."""
     text = normalize_problem(problem or "")
@@ -169,9 +224,7 @@ def vote(solutions: list[Solution]) -> tuple[float | None, float]:
     if not groups:
         return None, 0.0
     # Most votes wins; on a tie, prefer the group holding an executed program (no arithmetic slips).
-    best_value, best_members = max(
-        groups, key=lambda g: (len(g[1]), any(s.kind == Mode.POT for s in g[1]))
-    )
+    best_value, best_members = max(groups, key=lambda g: (len(g[1]), any(s.kind == Mode.POT for s in g[1])))
     return best_value, len(best_members) / len(solutions)
 
 
@@ -320,11 +373,22 @@ class Solver:
             raise Cancelled()
         prompt = inference_prompt(problem, stage, key_points, few_shot=self.few_shot)
         emit(StageEvent("stage_start", stage, "", solution_index))
+        token = _StageToken(cancel)
+        streamed: list[str] = []
 
         def on_text(piece: str) -> None:
+            if token.complete:
+                return
             if result.first_token_seconds is None and piece.strip():
                 result.first_token_seconds = time.perf_counter() - started
-            emit(StageEvent("text", stage, piece, solution_index))
+            so_far = "".join(streamed)
+            streamed.append(piece)
+            end = solution_complete(stage, so_far + piece) if "\n" in piece else None
+            if end is not None:
+                token.complete = True
+                piece = (so_far + piece)[len(so_far) : end]
+            if piece:
+                emit(StageEvent("text", stage, piece, solution_index))
 
         generation: Generation = self.backend.generate(
             prompt,
@@ -333,9 +397,16 @@ class Solver:
             temperature=temperature,
             seed=seed,
             on_text=on_text,
-            cancel=cancel,
+            cancel=token,
         )
-        text = clean_stage(stage, generation.text)
+        raw = generation.text
+        if token.complete and not cancel.cancelled:
+            generation.finish_reason = "complete"
+        if stage in (Stage.PROGRAM, Stage.STEPS):
+            end = first_completion(stage, raw if raw.endswith("\n") else raw + "\n")
+            if end is not None:
+                raw = raw[:end]
+        text = clean_stage(stage, raw)
         record = StageRecord(
             stage,
             text,

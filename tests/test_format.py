@@ -1,0 +1,131 @@
+"""The KPDD format: prompts, training text and the tolerant parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from kpdd.format import (
+    DEMONSTRATIONS,
+    END_MARKER,
+    MARKERS,
+    STAGE_STOP,
+    KeyPoints,
+    Stage,
+    clean_program,
+    clean_stage,
+    few_shot_preamble,
+    inference_prompt,
+    parse_key_information,
+    parse_transcript,
+    training_examples,
+    transcript,
+)
+
+PROBLEM = "Tom has 3 apples and buys 4 more. How many apples does he have?"
+KP = KeyPoints("How many apples does Tom have now?", ["Tom has 3 apples.", "He buys 4 more."])
+PROGRAM = "apples = 3\nbought = 4\nanswer = apples + bought"
+STEPS = "He has 3 + 4 = 7 apples.\nThe answer is 7."
+
+
+def test_transcript_round_trips_through_parser():
+    text = transcript(PROBLEM, KP, program=PROGRAM, steps=STEPS)
+    parsed = parse_transcript(text)
+    assert parsed.problem == PROBLEM
+    assert parsed.core_question == KP.core_question
+    assert parsed.key_information == KP.key_information
+    assert parsed.program == PROGRAM
+    assert parsed.steps == STEPS
+    assert parsed.missing == []
+
+
+def test_stage_prompts_grow_one_context():
+    """Each later stage's prompt extends the earlier one plus its text: one growing KV cache."""
+    core = inference_prompt(PROBLEM, Stage.CORE_QUESTION, few_shot=True)
+    key = inference_prompt(PROBLEM, Stage.KEY_INFORMATION, KP, few_shot=True)
+    program = inference_prompt(PROBLEM, Stage.PROGRAM, KP, few_shot=True)
+    steps = inference_prompt(PROBLEM, Stage.STEPS, KP, few_shot=True)
+    assert key.startswith(core + KP.core_question + "\n")
+    assert program.startswith(key + KP.key_information_text() + "\n")
+    assert program.endswith(MARKERS[Stage.PROGRAM] + "\n")
+    assert steps.endswith(MARKERS[Stage.STEPS] + "\n")
+    # Program and steps prompts share everything up to the solution marker (mode `both`).
+    assert steps[: len(key)] == program[: len(key)]
+
+
+def test_trained_prompt_has_no_demonstrations_and_few_shot_has_all():
+    bare = inference_prompt(PROBLEM, Stage.CORE_QUESTION)
+    assert bare == f"{MARKERS[Stage.PROBLEM]}\n{PROBLEM}\n{MARKERS[Stage.CORE_QUESTION]}\n"
+    shot = inference_prompt(PROBLEM, Stage.CORE_QUESTION, few_shot=True)
+    assert shot.endswith(bare)
+    for demo in DEMONSTRATIONS:
+        assert demo.problem in shot
+    assert shot.count(END_MARKER) == len(DEMONSTRATIONS)
+
+
+def test_demonstrations_are_correct_programs_and_steps_agree():
+    """Our own demonstrations must be right: a program's answer equals the steps' final number."""
+    for demo in DEMONSTRATIONS:
+        namespace: dict = {}
+        exec(demo.program, namespace)  # trusted, hand-written text
+        final = demo.steps.rsplit("The answer is", 1)[1].strip(" .")
+        assert float(namespace["answer"]) == pytest.approx(float(final))
+
+
+def test_training_examples_put_loss_on_each_stage_target():
+    examples = training_examples(PROBLEM, KP, program=PROGRAM, steps=STEPS, include_transcript=True)
+    stages = [e.stage for e in examples]
+    assert stages == [Stage.CORE_QUESTION, Stage.KEY_INFORMATION, Stage.PROGRAM, Stage.STEPS, Stage.PROBLEM]
+    for example in examples[:4]:
+        # The prompt is exactly what the solver sends a trained model for that stage.
+        assert example.prompt == inference_prompt(PROBLEM, example.stage, KP)
+        assert example.target.endswith(STAGE_STOP)
+    assert examples[2].target == PROGRAM + STAGE_STOP
+    whole = examples[-1]
+    assert whole.prompt + whole.target == transcript(PROBLEM, KP, PROGRAM, STEPS)
+
+
+def test_few_shot_preamble_is_stable():
+    assert few_shot_preamble() == few_shot_preamble()
+
+
+@pytest.mark.parametrize(
+    "junk",
+    ["", "   ", "no markers at all", "###", "### Program", "\x00\x01", "#" * 10000, None, 12345],
+)
+def test_parser_never_raises_on_junk_and_reports_missing(junk):
+    parsed = parse_transcript(junk)
+    assert Stage.CORE_QUESTION in parsed.missing
+    assert Stage.KEY_INFORMATION in parsed.missing
+
+
+def test_parser_tolerates_near_misses():
+    text = (
+        "## core question:\nHow many?\n#### KEY INFORMATION\n* first fact\n2) second fact\n"
+        "### Program\n```python\nanswer = 2\n```\n### End\n### Core question\nignored after End"
+    )
+    parsed = parse_transcript(text)
+    assert parsed.core_question == "How many?"
+    assert parsed.key_information == ["first fact", "second fact"]
+    assert parsed.program == "answer = 2"
+    assert parsed.missing == []
+
+
+def test_parser_reports_missing_solution():
+    parsed = parse_transcript("### Core question\nWhat?\n### Key information\n- x\n")
+    assert parsed.missing == [Stage.PROGRAM]
+
+
+def test_clean_stage_cuts_at_stop_and_normalises():
+    assert clean_stage(Stage.CORE_QUESTION, "  How  many\napples?\n### Key") == "How many apples?"
+    assert clean_stage(Stage.KEY_INFORMATION, "* a\n\n• b\n<|im_end|>junk") == "- a\n- b"
+    assert clean_stage(Stage.PROGRAM, "```py\nx = 1\nanswer = x\n```\nchatter") == "x = 1\nanswer = x"
+
+
+def test_program_comment_with_hashes_is_not_a_stop():
+    program = "x = 1  ### not a marker\nanswer = x"
+    assert clean_program(program) == program
+    assert clean_stage(Stage.PROGRAM, program) == program
+
+
+def test_key_information_parsing_variants():
+    assert parse_key_information("1. a\n2) b\n- c\n* d\n• e\nplain") == ["a", "b", "c", "d", "e", "plain"]

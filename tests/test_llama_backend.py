@@ -1,0 +1,142 @@
+"""The llama.cpp backend on the real SmolLM2 GGUF: streaming, stops, KV reuse, cancel, bad files."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+
+from kpdd.backend import BackendError, CancelToken, safe_prefix_length
+from kpdd.format import KeyPoints, Stage, inference_prompt
+from kpdd.llama_backend import LlamaBackend, read_gguf_metadata
+
+PROBLEM = "A farmer has 12 cows and buys 5 more. How many cows does he have?"
+
+
+@pytest.fixture(scope="module")
+def backend(smollm2_gguf):
+    b = LlamaBackend(smollm2_gguf, threads=2, n_ctx=2048)
+    yield b
+    b.close()
+
+
+def test_metadata_is_read_without_loading(smollm2_gguf):
+    meta = read_gguf_metadata(smollm2_gguf)
+    assert meta["general.architecture"] == "llama"
+    assert meta["_file_size"] == smollm2_gguf.stat().st_size
+    assert "kpdd.format_version" not in meta  # the stock model is prompted few-shot
+
+
+@pytest.mark.slow
+def test_generation_streams_and_stops_before_the_stop_string(backend):
+    pieces: list[str] = []
+    prompt = inference_prompt(PROBLEM, Stage.CORE_QUESTION, few_shot=True)
+    gen = backend.generate(prompt, stop=["\n###"], max_tokens=48, on_text=pieces.append)
+    assert gen.finish_reason in ("stop", "length", "eos")
+    assert "###" not in gen.text
+    assert "".join(pieces) == gen.text  # the stream is exactly the result, nothing of the stop leaks
+    assert gen.completion_tokens > 0 and gen.prompt_tokens > 500
+
+
+@pytest.mark.slow
+def test_later_stage_reuses_the_kv_cache(backend):
+    first = inference_prompt(PROBLEM, Stage.CORE_QUESTION, few_shot=True)
+    g1 = backend.generate(first, stop=["\n###"], max_tokens=32)
+    kp = KeyPoints(g1.text.strip() or "How many cows?")
+    second = inference_prompt(PROBLEM, Stage.KEY_INFORMATION, kp, few_shot=True)
+    g2 = backend.generate(second, stop=["\n###"], max_tokens=32)
+    # Only the text added since the last call is read again, not the 800-token prompt.
+    assert g2.prompt_tokens > 800
+    assert g2.prompt_tokens_evaluated < 40
+
+
+@pytest.mark.slow
+def test_greedy_is_deterministic(backend):
+    prompt = inference_prompt("What is 7 times 6?", Stage.CORE_QUESTION, few_shot=True)
+    a = backend.generate(prompt, stop=["\n###"], max_tokens=24)
+    backend.generate("unrelated text to disturb the cache", stop=[], max_tokens=4)
+    b = backend.generate(prompt, stop=["\n###"], max_tokens=24)
+    assert a.text == b.text
+
+
+@pytest.mark.slow
+def test_cancel_stops_within_half_a_second(backend):
+    cancel = CancelToken()
+    prompt = "Count from one to one thousand in words: one, two, three,"
+    cancelled_at: list[float] = []
+
+    def stop() -> None:
+        cancelled_at.append(time.perf_counter())
+        cancel.cancel()
+
+    threading.Timer(0.3, stop).start()
+    gen = backend.generate(prompt, stop=[], max_tokens=2000, cancel=cancel)
+    assert gen.finish_reason == "cancelled"
+    assert time.perf_counter() - cancelled_at[0] < 1.0
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(BackendError, match="not found"):
+        LlamaBackend(tmp_path / "nope.gguf")
+
+
+def test_non_gguf_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "model.gguf"
+    bad.write_bytes(b"PK\x03\x04 this is a zip, not a model" * 10)
+    with pytest.raises(BackendError, match="not a GGUF"):
+        LlamaBackend(bad)
+
+
+def test_truncated_gguf_is_a_clear_error(tmp_path, smollm2_gguf):
+    cut = tmp_path / "cut.gguf"
+    with smollm2_gguf.open("rb") as src, cut.open("wb") as dst:
+        dst.write(src.read(3_000_000))  # header and part of the tensors
+    with pytest.raises(BackendError, match="corrupt|truncated"):
+        LlamaBackend(cut)
+
+
+def test_header_cut_short_is_a_clear_error(tmp_path, smollm2_gguf):
+    cut = tmp_path / "cut.gguf"
+    with smollm2_gguf.open("rb") as src, cut.open("wb") as dst:
+        dst.write(src.read(1000))
+    with pytest.raises(BackendError, match="truncated"):
+        read_gguf_metadata(cut)
+
+
+def test_a_folder_is_not_a_model(tmp_path):
+    with pytest.raises(BackendError, match="folder"):
+        LlamaBackend(tmp_path)
+
+
+@pytest.mark.slow
+def test_lora_metadata_marks_model_as_trained(tmp_path, smollm2_gguf):
+    """A KPDD adapter's format version switches the solver to bare-format prompting."""
+    gguf = pytest.importorskip("gguf", reason="the export extra provides gguf")
+    adapter = tmp_path / "adapter.gguf"
+    writer = gguf.GGUFWriter(str(adapter), "llama")
+    writer.add_string("general.type", "adapter")
+    writer.add_string("adapter.type", "lora")
+    writer.add_float32("adapter.lora.alpha", 8.0)
+    writer.add_string("kpdd.format_version", "kpdd-1")
+    writer.add_string("kpdd.modes", "pot,cot")
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    copy = tmp_path / "base.gguf"
+    shutil.copy(smollm2_gguf, copy)
+    b = LlamaBackend(copy, lora_path=adapter, threads=2, n_ctx=512)
+    try:
+        assert b.info.format_version == "kpdd-1"
+        assert b.info.modes == ("pot", "cot")
+        assert b.info.trained_on_format
+    finally:
+        b.close()
+
+
+def test_safe_prefix_holds_back_partial_stop():
+    assert safe_prefix_length("abc\n#", ["\n###"]) == 3
+    assert safe_prefix_length("abc\n##x", ["\n###"]) == 7
+    assert safe_prefix_length("abc", ["\n###"]) == 3

@@ -1,0 +1,165 @@
+"""The staged solver over the real llama.cpp backend (SmolLM2, few-shot) and its pure parts."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from kpdd.backend import CancelToken
+from kpdd.format import Mode, Stage
+from kpdd.llama_backend import LlamaBackend
+from kpdd.solver import (
+    MAX_PROBLEM_CHARS,
+    Solution,
+    Solver,
+    first_completion,
+    prepare_problem,
+    solution_complete,
+    vote,
+)
+
+NATALIA = (
+    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
+    "How many clips did Natalia sell altogether in April and May?"
+)
+
+
+@pytest.fixture(scope="module")
+def solver(smollm2_gguf):
+    backend = LlamaBackend(smollm2_gguf, threads=2, n_ctx=4096)
+    yield Solver(backend)
+    backend.close()
+
+
+# -- pure parts ---------------------------------------------------------------------------------
+
+
+def test_vote_majority_and_confidence():
+    solutions = [Solution(Mode.POT, "", answer=72.0), Solution(Mode.COT, "", answer=72.0000001),
+                 Solution(Mode.POT, "", answer=24.0), Solution(Mode.POT, "", answer=None)]  # fmt: skip
+    answer, confidence = vote(solutions)
+    assert answer == 72.0
+    assert confidence == pytest.approx(0.5)  # 2 of 4 solutions, failures count against it
+
+
+def test_vote_tie_prefers_an_executed_program():
+    answer, confidence = vote([Solution(Mode.COT, "", answer=5.0), Solution(Mode.POT, "", answer=6.0)])
+    assert answer == 6.0 and confidence == 0.5
+
+
+def test_vote_with_no_answers():
+    assert vote([Solution(Mode.POT, "", answer=None)]) == (None, 0.0)
+
+
+def test_program_completes_at_its_answer_line():
+    text = "a = 48\nb = a / 2\nanswer = a + b\nc = 99\n"
+    end = first_completion(Stage.PROGRAM, text)
+    assert text[:end] == "a = 48\nb = a / 2\nanswer = a + b"
+    # An unfinished multi-line expression is not complete until it parses.
+    assert solution_complete(Stage.PROGRAM, "answer = (1 +\n") is None
+    assert first_completion(Stage.PROGRAM, "x = 1\ny = 2\n") is None
+
+
+def test_steps_complete_at_the_answer_sentence():
+    text = "48 / 2 = 24.\nThe answer is 72.\nMore rambling\n"
+    assert text[: first_completion(Stage.STEPS, text)] == "48 / 2 = 24.\nThe answer is 72."
+
+
+def test_problem_preparation():
+    with pytest.raises(ValueError, match="empty"):
+        prepare_problem("   \n ")
+    text, cut = prepare_problem("  two\n\nlines  ")
+    assert (text, cut) == ("two lines", False)
+    long, cut = prepare_problem("word " * 1000)
+    assert cut and len(long) <= MAX_PROBLEM_CHARS and not long.endswith(" ")
+
+
+# -- with the real model -------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_pot_solve_streams_every_stage_in_order(solver):
+    events = []
+    result = solver.solve(NATALIA, "pot", on_event=events.append)
+    starts = [e.stage for e in events if e.kind == "stage_start"]
+    assert starts == [Stage.CORE_QUESTION, Stage.KEY_INFORMATION, Stage.PROGRAM]
+    assert events[-1].kind == "answer"
+    streamed = "".join(e.text for e in events if e.kind == "text" and e.stage == Stage.CORE_QUESTION)
+    assert " ".join(streamed.split()) == result.core_question
+    assert result.core_question and result.key_information
+    assert [s.kind for s in result.solutions] == [Mode.POT]
+    program = result.solutions[0]
+    assert program.execution is not None or program.error_kind == "no_answer"
+    # The program is executed by the sandbox: its answer is the sandbox's answer.
+    if program.execution is not None and program.execution.ok and program.answer is not None:
+        assert result.answer == program.answer
+    # Stages share one context: the key-information stage re-reads only the newly added text.
+    key_stage = result.stages[1]
+    assert key_stage.prompt_tokens_evaluated < 0.1 * key_stage.prompt_tokens
+    assert result.completion_tokens > 0 and result.seconds > 0
+
+
+@pytest.mark.slow
+def test_both_mode_reports_agreement(solver):
+    result = solver.solve("Tom has 3 apples and buys 4 more. How many apples does he have?", Mode.BOTH)
+    assert [s.kind for s in result.solutions] == [Mode.POT, Mode.COT]
+    assert result.agree is not None
+    if result.solutions[0].answer is not None and result.solutions[1].answer is not None:
+        same = abs(result.solutions[0].answer - result.solutions[1].answer) < 1e-6
+        assert result.agree == same
+
+
+@pytest.mark.slow
+def test_resume_from_edited_key_points(solver):
+    """A user's own core question and facts are used verbatim; only the solution is generated."""
+    events = []
+    result = solver.solve(
+        NATALIA, "pot",
+        core_question="How many clips in April and May together?",
+        key_information=["48 clips were sold in April.", "May sales were half of April's."],
+        on_event=events.append,
+    )  # fmt: skip
+    assert result.core_question == "How many clips in April and May together?"
+    assert result.key_information == ["48 clips were sold in April.", "May sales were half of April's."]
+    assert [s.finish_reason for s in result.stages[:2]] == ["given", "given"]
+    assert result.stages[2].stage == Stage.PROGRAM and result.stages[2].completion_tokens > 0
+
+
+@pytest.mark.slow
+def test_self_consistency_samples_vote(solver):
+    result = solver.solve("Tom has 3 apples and buys 4 more. How many apples does he have?", "pot", samples=3)
+    assert len(result.solutions) == 3
+    answered = [s for s in result.solutions if s.answer is not None]
+    if answered:
+        winners = sum(1 for s in answered if abs(s.answer - result.answer) < 1e-6)
+        assert result.confidence == pytest.approx(winners / 3)
+    else:
+        assert result.answer is None and result.confidence == 0
+
+
+@pytest.mark.slow
+def test_cancel_mid_solve_returns_quickly(solver):
+    cancel = CancelToken()
+    cancelled_at: list[float] = []
+
+    def stop() -> None:
+        cancelled_at.append(time.perf_counter())
+        cancel.cancel()
+
+    threading.Timer(0.5, stop).start()
+    result = solver.solve(NATALIA, "both", samples=3, cancel=cancel)
+    latency = time.perf_counter() - cancelled_at[0]
+    assert result.cancelled
+    # The target is 0.5 s (bench/bench_solver.py measures it); the bound leaves room for a busy CI host.
+    assert latency < 1.0
+
+
+@pytest.mark.slow
+def test_long_problem_is_truncated_not_refused(solver):
+    result = solver.solve("Count the apples. " * 400 + "How many?", "cot", core_question="How many?",
+                          key_information=["x"])  # fmt: skip
+    assert result.problem_truncated
+    assert len(result.problem) <= MAX_PROBLEM_CHARS
+    assert result.error is None
