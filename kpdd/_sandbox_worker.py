@@ -161,10 +161,17 @@ class _CappedOutput:
 
 
 def _public_copy(module: types.ModuleType) -> dict:
-    """Public attributes of a module, without submodules (statistics.sys, statistics.random ...)."""
-    return {
-        k: v for k, v in vars(module).items() if not k.startswith("_") and not isinstance(v, types.ModuleType)
-    }
+    """Public attributes of a module, without submodules (statistics.sys, statistics.random ...) and
+    without what it imported from modules outside the allowlist (statistics.namedtuple, .Counter ...)."""
+    public = {}
+    for name, value in vars(module).items():
+        if name.startswith("_") or isinstance(value, types.ModuleType):
+            continue
+        origin = getattr(value, "__module__", None) if callable(value) else None
+        if origin is not None and origin.lstrip("_") not in ALLOWED_MODULES:
+            continue
+        public[name] = value
+    return public
 
 
 PUBLIC = {name: _public_copy(mod) for name, mod in ALLOWED_MODULES.items()}
@@ -417,7 +424,10 @@ def run_one(request: dict) -> dict:
     elif outcome == "recursion":
         reply.update(
             error_kind="runtime",
-            error=f"A function in the program called itself too many times{where} (recursion too deep).",
+            error=(
+                f"The program went too deep{where}: a function called itself too many times "
+                "or data was nested too deeply (recursion limit)."
+            ),
             recycle=True,
         )
     else:

@@ -380,7 +380,10 @@ class _Pool:
             if keep and worker.alive():
                 self.idle.append(worker)
                 return
-        worker.close() if not retire else worker.kill()
+        if retire:
+            worker.kill()  # it hit a limit or may be poisoned: no need to be polite
+        else:
+            worker.close()
 
     def shutdown(self) -> None:
         with self.lock:
@@ -434,7 +437,9 @@ def _death_result(worker: _Worker, timeout_s: float, memory_mb: int) -> ProgramR
             error=f"The program took longer than {_seconds(timeout_s)} s and was stopped.",
             error_kind="timeout",
         )
-    if code == -signal.SIGKILL:  # killed from outside this process: usually the system ran out of memory
+    if code == -getattr(
+        signal, "SIGKILL", 9
+    ):  # killed from outside this process: usually the system ran out of memory
         return ProgramResult(
             ok=False,
             error=f"The program needed more than {memory_mb} MB of memory and was stopped.",

@@ -349,3 +349,26 @@ def test_sandbox_python_override(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not result.ok and result.error_kind == "runtime" and "could not start" in result.error
     monkeypatch.setattr(sandbox, "SANDBOX_PYTHON", None)
     assert run_program("answer = 1").answer == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="needs Linux /proc")
+def test_worker_process_is_isolated_and_limited() -> None:
+    sandbox.shutdown()
+    sandbox.prestart(1)
+    worker = sandbox._pool.idle[0]
+    proc_dir = Path(f"/proc/{worker.proc.pid}")
+    argv = proc_dir.joinpath("cmdline").read_bytes().split(b"\0")
+    assert b"-I" in argv and b"-S" in argv
+    assert proc_dir.joinpath("environ").read_bytes() == b""  # started with an empty environment
+    limits = {}
+    for line in proc_dir.joinpath("limits").read_text().splitlines()[1:]:
+        name, soft, hard = line[:26].strip(), line[26:47].strip(), line[47:68].strip()
+        limits[name] = (soft, hard)
+    assert limits["Max file size"] == ("0", "0")
+    assert limits["Max core file size"] == ("0", "0")
+    assert limits["Max processes"] == ("0", "0")
+    assert limits["Max open files"] == ("16", "16")
+    workdir = Path(worker.workdir)
+    assert workdir.is_dir() and Path(os.readlink(proc_dir / "cwd")) == workdir.resolve()
+    sandbox.shutdown()
+    assert not workdir.exists()  # the temporary working folder is deleted with the worker
