@@ -249,9 +249,14 @@ def worker_command() -> list[str]:
 
 
 def _worker_env() -> dict[str, str]:
-    if os.name == "nt":  # Windows cannot start Python without SYSTEMROOT
-        return {k: os.environ[k] for k in ("SYSTEMROOT",) if k in os.environ}
-    return {}
+    """The worker's environment: empty, except what the platform or a frozen app needs to start."""
+    keep = ("SYSTEMROOT",) if os.name == "nt" else ()  # Windows cannot start Python without it
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    if getattr(sys, "frozen", False) and not (SANDBOX_PYTHON or os.environ.get("KPDD_SANDBOX_PYTHON")):
+        # PyInstaller's bootloader variables (paths of the app itself) let a one-file app's worker
+        # reuse the already unpacked bundle instead of unpacking it again for every worker.
+        env.update({k: v for k, v in os.environ.items() if k.startswith(("_PYI", "_MEIPASS"))})
+    return env
 
 
 class _WorkerDied(Exception):
