@@ -1,0 +1,247 @@
+"""`kpdd teach`, `kpdd filter`, `kpdd train` and `kpdd analyze` (registered by kpdd/cli.py).
+
+Only argparse and the standard library at import time: torch, transformers and llama.cpp are
+imported inside the commands, so `kpdd --help` stays fast and the app never pulls them in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_TEACH_TEMPERATURE = 0.7
+
+
+def _print_stats(title: str, stats: dict) -> None:
+    print(f"{title}: {json.dumps(stats, indent=1, default=str)}")
+
+
+# -- teach ---------------------------------------------------------------------------------------
+
+
+def _make_teacher(args: argparse.Namespace):
+    from distill.teachers import ChatTeacher, GoldTeacher, LlamaCppChat, OpenAIChat, Sampling, Tally
+
+    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
+    if args.teacher == "gold":
+        return GoldTeacher(), None, None
+    tally = Tally(price_in_per_mtok=args.price_in, price_out_per_mtok=args.price_out)
+    if args.teacher == "openai":
+        if not args.base_url or not args.teacher_model:
+            raise SystemExit("error: --teacher openai needs --base-url URL and --teacher-model NAME")
+        client = OpenAIChat(
+            args.base_url,
+            args.teacher_model,
+            os.environ.get(args.api_key_env) if args.api_key_env else None,
+            timeout_s=args.timeout,
+            retries=args.retries,
+            backoff_s=args.backoff,
+            tally=tally,
+        )
+        name = f"openai:{args.teacher_model}@{args.base_url.rstrip('/')}"
+        return ChatTeacher(client, name, "openai", sampling), sampling, client
+    if not args.gguf:
+        raise SystemExit("error: --teacher gguf needs --gguf MODEL.gguf")
+    client = LlamaCppChat(args.gguf, threads=args.threads, seed=args.seed)
+    client.tally = tally
+    return ChatTeacher(client, f"gguf:{Path(args.gguf).name}", "gguf", sampling), sampling, client
+
+
+def cmd_teach(args: argparse.Namespace) -> int:
+    from distill.teach import EvalDataError, check_training_data, run_filter, run_teach
+    from kpdd.datasets import load_dataset
+    from kpdd.format import Mode
+
+    if not args.reference_only:
+        try:
+            check_training_data(args.data)
+        except EvalDataError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    loaded = load_dataset(args.data, data_dir=args.data_dir)
+    problems = loaded.problems[args.offset :]
+    if args.limit is not None:
+        problems = problems[: args.limit]
+    teacher, sampling, client = _make_teacher(args)
+    samples = 1 if args.teacher == "gold" else args.samples
+    print(
+        f"Teaching {len(problems)} problems of {loaded.name} x {samples} samples with {teacher.name} "
+        f"(mode {args.mode}, concurrency {args.concurrency}) -> {args.out}",
+        file=sys.stderr,
+    )
+    last = [0]
+
+    def progress(stats: dict) -> None:
+        done = stats["written"] + stats["already_done"] + stats["failed"]
+        if done - last[0] >= max(1, stats["jobs"] // 20):
+            last[0] = done
+            print(
+                f"[{done}/{stats['jobs']}] written {stats['written']}, failed {stats['failed']}",
+                file=sys.stderr,
+            )
+
+    stats = run_teach(
+        teacher,
+        problems,
+        args.out,
+        mode=Mode(args.mode),
+        samples=samples,
+        sampling=sampling,
+        concurrency=1 if args.teacher == "gguf" else args.concurrency,
+        data_name=args.data,
+        reference_only=args.reference_only,
+        max_consecutive_failures=args.max_consecutive_failures,
+        progress=progress,
+    )
+    if client is not None:
+        stats["teacher_tally"] = client.tally.to_dict()
+    _print_stats("teach", stats)
+    if args.filter:
+        out = Path(args.out)
+        filtered = out.with_name(out.stem + ".filtered.jsonl")
+        fstats = run_filter([out], filtered, allow_reference_only=args.reference_only)
+        _print_stats("filter", fstats)
+    if stats.get("interrupted"):
+        print(
+            "Interrupted: finished records are kept; run the same command again to resume.", file=sys.stderr
+        )
+        return 130
+    if stats["remaining"]:
+        print(
+            f"{stats['remaining']} jobs did not finish (teacher errors: {stats['failed_by_kind']}); "
+            "run the same command again to resume.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_filter(args: argparse.Namespace) -> int:
+    from distill.teach import run_filter
+
+    stats = run_filter(args.inputs, args.out, args.stats, sandbox_timeout_s=args.sandbox_timeout)
+    _print_stats("filter", stats)
+    print(
+        f"kept {stats['kept']} of {stats['records']} records ({100 * stats['kept_share']:.1f}%) -> {args.out}"
+    )
+    return 0
+
+
+# -- train ---------------------------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from distill.train import load_recipe, run_training
+
+    overrides = {}
+    for item in args.set or []:
+        if "=" not in item:
+            raise SystemExit(f"error: --set wants KEY=VALUE, not {item!r}")
+        key, value = item.split("=", 1)
+        overrides[key.strip()] = value
+    for key in (
+        "base_model",
+        "out",
+        "max_steps",
+        "epochs",
+        "learning_rate",
+        "seq_len",
+        "batch_size",
+        "grad_accum",
+    ):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    if args.data:
+        overrides["data"] = args.data
+    if args.full:
+        overrides["lora"] = False
+    recipe = load_recipe(args.recipe, overrides)
+    result = run_training(recipe, resume=args.resume)
+    _print_stats("train", result)
+    return 0
+
+
+# -- analyze -------------------------------------------------------------------------------------
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from distill.analysis import analyze_files, format_analysis
+
+    analysis = analyze_files(args.report, args.reference)
+    if args.out:
+        from kpdd.paths import atomic_write_text
+
+        atomic_write_text(Path(args.out), json.dumps(analysis, indent=1))
+    print(format_analysis(analysis))
+    return 0
+
+
+def register(subparsers) -> None:
+    teach = subparsers.add_parser(
+        "teach", help="teacher rationales (gold, OpenAI-compatible, local GGUF) to JSONL"
+    )
+    teach.add_argument(
+        "--data", default="gsm8k-train", help="gsm8k-train or PATH.jsonl (evaluation sets refused)"
+    )
+    teach.add_argument("--data-dir")
+    teach.add_argument("--limit", type=int)
+    teach.add_argument("--offset", type=int, default=0)
+    teach.add_argument("--teacher", choices=["gold", "openai", "gguf"], default="gold")
+    teach.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    teach.add_argument("--teacher-model", help="model name sent to the endpoint")
+    teach.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the key")
+    teach.add_argument("--gguf", help="local GGUF teacher model")
+    teach.add_argument("--threads", type=int)
+    teach.add_argument("--mode", choices=["pot", "cot", "both"], default="both")
+    teach.add_argument("--samples", type=int, default=1, help="K rationales per problem")
+    teach.add_argument("--temperature", type=float, default=DEFAULT_TEACH_TEMPERATURE)
+    teach.add_argument("--max-tokens", type=int, default=400, help="per stage")
+    teach.add_argument("--seed", type=int, default=0)
+    teach.add_argument("--concurrency", type=int, default=4)
+    teach.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    teach.add_argument("--retries", type=int, default=4)
+    teach.add_argument("--backoff", type=float, default=1.0, help="first retry delay in seconds (doubles)")
+    teach.add_argument("--max-consecutive-failures", type=int, default=16)
+    teach.add_argument("--price-in", type=float, default=0.0, help="cost per million prompt tokens")
+    teach.add_argument("--price-out", type=float, default=0.0, help="cost per million completion tokens")
+    teach.add_argument("--reference-only", action="store_true", help="allow evaluation data; never trainable")
+    teach.add_argument("--filter", action="store_true", help="also write OUT.filtered.jsonl")
+    teach.add_argument("--out", "-o", required=True, help="append-only JSONL (resumed when it exists)")
+    teach.set_defaults(func=cmd_teach)
+
+    filt = subparsers.add_parser("filter", help="keep rationales whose answers match gold; dedupe; stats")
+    filt.add_argument("inputs", nargs="+", help="teacher JSONL files")
+    filt.add_argument("--out", "-o", required=True)
+    filt.add_argument("--stats", help="statistics JSON (default OUT.stats.json)")
+    filt.add_argument("--sandbox-timeout", type=float, default=2.0)
+    filt.set_defaults(func=cmd_filter)
+
+    train = subparsers.add_parser("train", help="fine-tune a student on filtered rationales (LoRA or full)")
+    train.add_argument("--recipe", help="recipe file (.json or .toml); flags and --set override it")
+    train.add_argument("--data", nargs="+", help="filtered JSONL files")
+    train.add_argument("--base-model", help="HF model folder or GGUF file")
+    train.add_argument("--out", "-o", help="run directory")
+    train.add_argument("--max-steps", type=int)
+    train.add_argument("--epochs", type=float)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--seq-len", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--grad-accum", type=int)
+    train.add_argument("--full", action="store_true", help="full fine-tuning instead of LoRA")
+    train.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any recipe key")
+    train.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    train.set_defaults(func=cmd_train)
+
+    analyze = subparsers.add_parser(
+        "analyze", help="classify an eval report's errors against reference key points"
+    )
+    analyze.add_argument("report", help="report JSON from `kpdd eval --out`")
+    analyze.add_argument(
+        "--reference", nargs="+", required=True, help="teacher or filtered JSONL (key points)"
+    )
+    analyze.add_argument("--out", help="analysis JSON")
+    analyze.set_defaults(func=cmd_analyze)

@@ -1,0 +1,343 @@
+"""`kpdd teach` and `kpdd filter`: teacher rationales to an append-only JSONL, then verified
+training records.
+
+Teaching runs (problem, sample) jobs on a thread pool (the concurrency limit), writes each finished
+record at once through `RecordStore` (resumable, no duplicates), and stops early when the teacher
+looks dead (many jobs in a row failed) so a rerun can resume. Filtering runs every program in the
+sandbox and keeps it only if its answer matches gold, keeps a CoT only if its extracted answer
+matches, deduplicates, and reports the kept share and the failures by stage and kind.
+
+Evaluation data (GSM8K test, SVAMP, ASDiv, MultiArith, GSM-Symbolic) is refused for training:
+`teach` writes it only with `reference_only` (key points for `kpdd analyze`), and `train` refuses
+such records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from distill.store import RecordStore, read_jsonl, record_key
+from distill.teachers import Sampling, Teacher, TeacherError, provenance
+from kpdd.answers import answer_from_value, answers_match, extract_answer
+from kpdd.format import Mode
+
+EVAL_ONLY_NAMES = ("gsm8k", "svamp", "asdiv", "multiarith")  # data set names that are evaluation sets
+_EVAL_ONLY_PATTERN = re.compile(r"(test|svamp|asdiv|multiarith|symbolic)", re.IGNORECASE)
+
+
+class EvalDataError(ValueError):
+    """Data meant for evaluation was given for training."""
+
+
+def eval_only_reason(name_or_path: str) -> str | None:
+    """Why a data set must not be used for training (None when it may)."""
+    key = name_or_path.strip().lower()
+    if key in EVAL_ONLY_NAMES:
+        what = "GSM8K test" if key == "gsm8k" else key
+        return f"{what} is an evaluation set"
+    if key not in ("gsm8k-train",) and _EVAL_ONLY_PATTERN.search(Path(key).name):
+        return f"{name_or_path} looks like evaluation data (test / SVAMP / ASDiv / MultiArith / GSM-Symbolic)"
+    return None
+
+
+def check_training_data(name_or_path: str) -> None:
+    reason = eval_only_reason(name_or_path)
+    if reason:
+        raise EvalDataError(
+            f"Refusing to make training data from {name_or_path!r}: {reason}. GSM8K test, GSM-Symbolic "
+            "(built from GSM8K test), SVAMP, ASDiv and MultiArith are for evaluation only. Train on "
+            "gsm8k-train or your own problems; to build reference key points for `kpdd analyze`, pass "
+            "--reference-only (such records are never trained on)."
+        )
+
+
+def record_training_problem(record: dict[str, Any]) -> str | None:
+    """Why a teacher/filtered record must not be trained on (None when it may)."""
+    prov = record.get("provenance") or {}
+    if prov.get("reference_only"):
+        return "it was written with --reference-only"
+    source = str(record.get("source") or "")
+    problem_id = str(record.get("problem_id") or "")
+    if source in EVAL_ONLY_NAMES or problem_id.startswith(("gsm8k-test", "svamp", "asdiv", "multiarith")):
+        return f"it comes from the evaluation set {source or problem_id}"
+    data = str(prov.get("data") or "")
+    if data and eval_only_reason(data):
+        return f"it comes from {data}"
+    return None
+
+
+# -- teach -------------------------------------------------------------------------------------
+
+
+def make_record(
+    problem: Any, sample: int, mode: Mode, stages: dict[str, Any], prov: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "problem_id": problem.id,
+        "sample": sample,
+        "source": problem.source,
+        "question": problem.question,
+        "gold": problem.answer,
+        "mode": mode.value,
+        **stages,
+        "provenance": prov,
+    }
+
+
+def run_teach(
+    teacher: Teacher,
+    problems: Sequence[Any],
+    out: str | Path,
+    *,
+    mode: Mode = Mode.POT,
+    samples: int = 1,
+    sampling: Sampling | None = None,
+    concurrency: int = 4,
+    data_name: str = "",
+    reference_only: bool = False,
+    max_consecutive_failures: int = 16,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Teach every (problem, sample) not yet in `out`; returns statistics.
+
+    A job whose teacher call fails after its retries is not written (a rerun does it again) and is
+    counted in `failed`. After `max_consecutive_failures` failed jobs in a row the run stops early.
+    """
+    if not reference_only and data_name:
+        check_training_data(data_name)
+    store = RecordStore(out)
+    stats: dict[str, Any] = {
+        "problems": len(problems),
+        "jobs": 0,
+        "already_done": 0,
+        "written": 0,
+        "failed": 0,
+        "failed_by_kind": Counter(),
+        "gold_failures": Counter(),
+        "stopped_early": False,
+        "repaired_bytes": store.repaired_bytes,
+    }
+    jobs = []
+    for problem in problems:
+        for sample in range(samples):
+            jobs.append((problem, sample))
+    stats["jobs"] = len(jobs)
+    lock = threading.Lock()
+    consecutive = [0]
+    stop = threading.Event()
+
+    def job(problem: Any, sample: int) -> None:
+        if stop.is_set():
+            return
+        prov = provenance(teacher, sampling, data_name, reference_only)
+        key = record_key({"problem_id": problem.id, "sample": sample, "provenance": prov})
+        if key in store:
+            with lock:
+                stats["already_done"] += 1
+            return
+        try:
+            stages = teacher.teach(problem, mode, sample)
+        except TeacherError as exc:
+            with lock:
+                stats["failed"] += 1
+                stats["failed_by_kind"][exc.kind] += 1
+                consecutive[0] += 1
+                if consecutive[0] >= max_consecutive_failures:
+                    stop.set()
+            return
+        record = make_record(problem, sample, mode, stages, prov)
+        written = store.append(record)
+        with lock:
+            consecutive[0] = 0
+            if written:
+                stats["written"] += 1
+                if stages.get("failure"):
+                    stats["gold_failures"][stages["failure"]] += 1
+        if progress is not None:
+            progress(stats)
+
+    started = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            pending: set[Future] = set()
+            iterator = iter(jobs)
+            # Keep at most 2x concurrency jobs queued so an early stop does not wait for thousands.
+            for problem, sample in iterator:
+                pending.add(pool.submit(job, problem, sample))
+                if len(pending) >= 2 * max(1, concurrency):
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        future.result()
+                if stop.is_set():
+                    break
+            for future in pending:
+                future.result()
+    except KeyboardInterrupt:
+        stop.set()
+        stats["interrupted"] = True
+    finally:
+        store.close()
+    stats["stopped_early"] = stop.is_set() and not stats.get("interrupted")
+    stats["seconds"] = round(time.perf_counter() - started, 3)
+    stats["records_per_second"] = round(stats["written"] / stats["seconds"], 4) if stats["seconds"] else 0.0
+    stats["failed_by_kind"] = dict(stats["failed_by_kind"])
+    stats["gold_failures"] = dict(stats["gold_failures"])
+    stats["remaining"] = stats["jobs"] - stats["already_done"] - stats["written"]
+    return stats
+
+
+# -- filter ------------------------------------------------------------------------------------
+
+
+def _normalize_code(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines() if line.strip())
+
+
+def _normalize_steps(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def filter_records(
+    records: Iterable[dict[str, Any]],
+    *,
+    sandbox_timeout_s: float = 2.0,
+    allow_reference_only: bool = False,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Verified training records and statistics.
+
+    A record is kept when its key points are present and at least one of its solutions is right:
+    a program whose sandbox answer matches gold, or steps whose extracted answer matches. Wrong
+    solutions are dropped from the record; duplicate solutions of the same problem are dropped.
+    """
+    from kpdd.sandbox import run_program
+
+    kept: list[dict[str, Any]] = []
+    seen_programs: set[tuple[str, str]] = set()
+    seen_steps: set[tuple[str, str]] = set()
+    failures: Counter = Counter()
+    stats: dict[str, Any] = {"records": 0, "kept": 0, "programs_kept": 0, "steps_kept": 0, "duplicates": 0}
+    problems_in: set[str] = set()
+    problems_kept: set[str] = set()
+    for record in records:
+        stats["records"] += 1
+        problem_id = str(record.get("problem_id"))
+        problems_in.add(problem_id)
+        if not allow_reference_only and record_training_problem(record):
+            failures["refused:evaluation_data"] += 1
+            continue
+        gold = answer_from_value(record.get("gold"))
+        if record.get("failure") and not record.get("program") and not record.get("steps"):
+            failures[f"teacher:{record['failure']}"] += 1
+            continue
+        if not (record.get("core_question") or "").strip():
+            failures["core_question:empty"] += 1
+            continue
+        if not record.get("key_information"):
+            failures["key_information:empty"] += 1
+            continue
+        program = record.get("program")
+        steps = record.get("steps")
+        if program is None and steps is None:
+            failures["solution:missing"] += 1
+            continue
+        verdict: dict[str, Any] = {}
+        if program is not None:
+            if not program.strip():
+                failures["program:empty"] += 1
+                program = None
+            else:
+                result = run_program(program, timeout_s=sandbox_timeout_s)
+                value = answer_from_value(result.answer) if result.ok else None
+                if not result.ok:
+                    failures[f"program:{result.error_kind}"] += 1
+                    program = None
+                elif not answers_match(value, gold):
+                    failures["program:wrong_answer"] += 1
+                    program = None
+                else:
+                    key = (problem_id, _normalize_code(program))
+                    if key in seen_programs:
+                        stats["duplicates"] += 1
+                        program = None
+                    else:
+                        seen_programs.add(key)
+                        verdict["program_answer"] = value
+        if steps is not None:
+            value = extract_answer(steps) if steps.strip() else None
+            if value is None:
+                failures["steps:no_answer"] += 1
+                steps = None
+            elif not answers_match(value, gold):
+                failures["steps:wrong_answer"] += 1
+                steps = None
+            else:
+                key = (problem_id, _normalize_steps(steps))
+                if key in seen_steps:
+                    stats["duplicates"] += 1
+                    steps = None
+                else:
+                    seen_steps.add(key)
+                    verdict["steps_answer"] = value
+        if program is None and steps is None:
+            continue
+        stats["programs_kept"] += program is not None
+        stats["steps_kept"] += steps is not None
+        problems_kept.add(problem_id)
+        kept.append(
+            {
+                "problem_id": problem_id,
+                "sample": record.get("sample", 0),
+                "source": record.get("source"),
+                "question": record["question"],
+                "gold": gold,
+                "core_question": record["core_question"],
+                "key_information": list(record["key_information"]),
+                "program": program,
+                "steps": steps,
+                "provenance": record.get("provenance", {}),
+                "filter": verdict,
+            }
+        )
+    stats["kept"] = len(kept)
+    stats["kept_share"] = round(stats["kept"] / stats["records"], 4) if stats["records"] else 0.0
+    stats["problems"] = len(problems_in)
+    stats["problems_kept"] = len(problems_kept)
+    stats["problem_coverage"] = round(len(problems_kept) / len(problems_in), 4) if problems_in else 0.0
+    stats["failures"] = dict(failures.most_common())
+    by_stage: Counter = Counter()
+    for name, count in failures.items():
+        by_stage[name.split(":", 1)[0]] += count
+    stats["failures_by_stage"] = dict(by_stage)
+    return kept, stats
+
+
+def run_filter(
+    inputs: Sequence[str | Path], out: str | Path, stats_path: str | Path | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Filter teacher JSONL files into `out` (rewritten atomically) and save statistics beside it."""
+    from kpdd.paths import atomic_write_text
+
+    def records() -> Iterable[dict[str, Any]]:
+        for path in inputs:
+            yield from read_jsonl(path)
+
+    kept, stats = filter_records(records(), **kwargs)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
+    stats["inputs"] = [str(p) for p in inputs]
+    stats["output"] = str(out)
+    stats["sha256"] = hashlib.sha256(out.read_bytes()).hexdigest()
+    stats_file = Path(stats_path) if stats_path else out.with_name(out.name + ".stats.json")
+    atomic_write_text(stats_file, json.dumps(stats, indent=1))
+    stats["stats_file"] = str(stats_file)
+    return stats
