@@ -42,12 +42,13 @@ def _make_teacher(args: argparse.Namespace):
             tally=tally,
         )
         name = f"openai:{args.teacher_model}@{args.base_url.rstrip('/')}"
-        return ChatTeacher(client, name, "openai", sampling), sampling, client
+        return ChatTeacher(client, name, "openai", sampling, args.demos), sampling, client
     if not args.gguf:
         raise SystemExit("error: --teacher gguf needs --gguf MODEL.gguf")
     client = LlamaCppChat(args.gguf, threads=args.threads, seed=args.seed)
     client.tally = tally
-    return ChatTeacher(client, f"gguf:{Path(args.gguf).name}", "gguf", sampling), sampling, client
+    teacher = ChatTeacher(client, f"gguf:{Path(args.gguf).name}", "gguf", sampling, args.demos)
+    return teacher, sampling, client
 
 
 def cmd_teach(args: argparse.Namespace) -> int:
@@ -201,6 +202,7 @@ def register(subparsers) -> None:
     teach.add_argument("--temperature", type=float, default=DEFAULT_TEACH_TEMPERATURE)
     teach.add_argument("--max-tokens", type=int, default=400, help="per stage")
     teach.add_argument("--seed", type=int, default=0)
+    teach.add_argument("--demos", type=int, help="few-shot demonstrations per stage (default: all)")
     teach.add_argument("--concurrency", type=int, default=4)
     teach.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
     teach.add_argument("--retries", type=int, default=4)

@@ -87,10 +87,13 @@ def _demo_reply(demo: Any, stage: Stage) -> str:
     return demo.steps
 
 
-def stage_messages(problem: str, stage: Stage, key_points: KeyPoints | None = None) -> list[dict[str, str]]:
-    """Chat messages for one stage: system, the few-shot demonstrations, then the problem."""
+def stage_messages(
+    problem: str, stage: Stage, key_points: KeyPoints | None = None, demos: int | None = None
+) -> list[dict[str, str]]:
+    """Chat messages for one stage: system, the few-shot demonstrations (the first `demos` of them;
+    all by default), then the problem."""
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for demo in DEMONSTRATIONS:
+    for demo in DEMONSTRATIONS[: len(DEMONSTRATIONS) if demos is None else demos]:
         demo_kp = KeyPoints(demo.core_question, list(demo.key_information))
         messages.append({"role": "user", "content": stage_user_message(demo.problem, stage, demo_kp)})
         messages.append({"role": "assistant", "content": _demo_reply(demo, stage)})
@@ -379,8 +382,11 @@ class ChatTeacher:
 
     prompt_version = TEACH_PROMPT_VERSION
 
-    def __init__(self, client: ChatClient, name: str, kind: str, sampling: Sampling) -> None:
+    def __init__(
+        self, client: ChatClient, name: str, kind: str, sampling: Sampling, demos: int | None = None
+    ) -> None:
         self.client = client
+        self.demos = demos
         self.name = name
         self.kind = kind
         self.sampling = sampling
@@ -389,7 +395,7 @@ class ChatTeacher:
         self, problem: str, stage: Stage, key_points: KeyPoints, seed: int, usage: Counter
     ) -> tuple[str, str]:
         reply = self.client.complete(
-            stage_messages(problem, stage, key_points),
+            stage_messages(problem, stage, key_points, self.demos),
             temperature=self.sampling.temperature,
             max_tokens=self.sampling.max_tokens,
             seed=seed,
