@@ -1,0 +1,120 @@
+"""`kpdd-tutor`: start the desktop tutor.
+
+    kpdd-tutor [PROBLEM] [--solve] [--mode pot|cot|both]
+
+The model loads on the worker thread while the window is already usable. Flags used by the
+benchmark and the screenshot script: `--report-ready` prints `READY <seconds>` once the window is
+shown and idle, `--report-first-token` prints `FIRST_TOKEN <seconds>` at the first streamed token
+(seconds since the process started), and `--quit-after` exits after that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+_T0 = time.perf_counter()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kpdd-tutor", description="KPDD Tutor: offline math word-problem tutor")
+    parser.add_argument("problem", nargs="*", help="a problem to put in the box")
+    parser.add_argument("--solve", action="store_true", help="solve the problem right away")
+    parser.add_argument("--mode", choices=["pot", "cot", "both"], default=None)
+    parser.add_argument("--report-ready", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--report-first-token", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quit-after", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-preload", action="store_true", help="load the model only at the first solve")
+    return parser
+
+
+def create_app(argv: list[str] | None = None):  # -> QApplication
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QCoreApplication.setOrganizationName("kpdd")
+        QCoreApplication.setApplicationName("KPDD Tutor")
+        app = QApplication(argv if argv is not None else [sys.argv[0]])
+    return app
+
+
+def create_window(settings=None, solver_thread=None, history=None):
+    """The main window with settings applied (theme, font, language)."""
+    from desktop.main_window import MainWindow, app_icon
+    from desktop.settings import DesktopSettings, apply_settings
+
+    settings = settings or DesktopSettings.load()
+    apply_settings(settings)
+    create_app().setWindowIcon(app_icon())
+    if solver_thread is None:
+        from desktop.workers import SolverThread
+
+        solver_thread = SolverThread()
+        if settings.threads:
+            solver_thread.reload(settings.threads)
+    return MainWindow(settings, solver_thread, history)
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Frozen apps start the program sandbox's worker through this same executable: first thing.
+    from kpdd.sandbox import maybe_run_worker
+
+    maybe_run_worker()
+    args = build_parser().parse_args(argv if argv is not None else sys.argv[1:])
+    from PySide6.QtCore import QTimer
+
+    app = create_app()
+    window = create_window()
+    if args.mode:
+        window.mode_combo.setCurrentIndex(["pot", "cot", "both"].index(args.mode))
+    if args.problem:
+        window.problem_edit.setPlainText(" ".join(args.problem))
+    window.show()
+
+    def ready() -> None:
+        if args.report_ready:
+            print(f"READY {time.perf_counter() - _T0:.3f}", flush=True)
+            if args.quit_after and not args.solve:
+                window.close()
+                app.quit()
+                return
+        if args.solve:
+            window.solve()
+        elif not args.no_preload:
+            _check_model_then_preload(window)
+
+    if args.report_first_token:
+
+        def first_token() -> None:
+            print(f"FIRST_TOKEN {time.perf_counter() - _T0:.3f}", flush=True)
+            if args.quit_after:
+                window.stop()
+
+        window.first_token.connect(first_token)
+    if args.quit_after and args.solve:
+        window.solve_finished.connect(lambda _result: (window.close(), app.quit()))
+    QTimer.singleShot(0, ready)
+    code = app.exec()
+    if os.environ.get("KPDD_TUTOR_HARD_EXIT"):
+        os._exit(code)
+    return code
+
+
+def _check_model_then_preload(window) -> None:
+    """No model: say so now (not at the first Solve). Else load it in the background."""
+    from kpdd.models import ModelNotFoundError, active_model
+
+    try:
+        active_model()
+    except ModelNotFoundError as exc:
+        window._model_failed("missing", str(exc))
+        return
+    window.solver_thread.preload()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Settings: theme (light, dark, follow the system), font size, language, threads.
+
+Stored in the KPDD configuration file (`kpdd.paths`, key "desktop"), so tests that point KPDD_HOME
+at a temporary folder never read or change a user's real settings. The language switch goes
+through Qt's translation system: a QTranslator loaded from `resources/translations/*.qm`; widgets
+re-read their texts on the LanguageChange event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, Qt, QTranslator
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kpdd import paths
+
+LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+THEMES = ("system", "light", "dark")
+
+
+def translations_dir() -> Path:
+    from kpdd.models import resources_dir
+
+    return resources_dir() / "translations"
+
+
+@dataclass
+class DesktopSettings:
+    theme: str = "system"
+    font_size: int = 0  # points; 0 keeps the system's size
+    language: str = ""  # "" follows the system locale
+    threads: int = 0  # 0 lets llama.cpp's backend choose
+
+    @classmethod
+    def load(cls) -> DesktopSettings:
+        data = paths.load_config().get("desktop") or {}
+        settings = cls()
+        for key, value in data.items() if isinstance(data, dict) else []:
+            if hasattr(settings, key) and isinstance(value, type(getattr(settings, key))):
+                setattr(settings, key, value)
+        return settings
+
+    def save(self) -> None:
+        paths.update_config(desktop=asdict(self))
+
+    def effective_language(self) -> str:
+        if self.language in LANGUAGES:
+            return self.language
+        return "zh_CN" if QLocale.system().name().startswith("zh") else "en"
+
+
+# -- applying settings ------------------------------------------------------------------------
+
+_translator: QTranslator | None = None
+_system_font: QFont | None = None
+
+
+def set_language(language: str) -> bool:
+    """Install the translator for `language` ("en" removes it). Returns False when the .qm is missing."""
+    global _translator
+    app = QCoreApplication.instance()
+    if _translator is not None:
+        app.removeTranslator(_translator)
+        _translator = None
+    if language == "en":
+        return True
+    translator = QTranslator(app)
+    if not translator.load(f"kpdd_{language}", str(translations_dir())):
+        return False
+    app.installTranslator(translator)
+    _translator = translator
+    return True
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    base, window, text = QColor("#1e1f22"), QColor("#2b2d30"), QColor("#e6e6e6")
+    palette.setColor(QPalette.ColorRole.Window, window)
+    palette.setColor(QPalette.ColorRole.WindowText, text)
+    palette.setColor(QPalette.ColorRole.Base, base)
+    palette.setColor(QPalette.ColorRole.AlternateBase, window)
+    palette.setColor(QPalette.ColorRole.Text, text)
+    palette.setColor(QPalette.ColorRole.Button, QColor("#3c3f41"))
+    palette.setColor(QPalette.ColorRole.ButtonText, text)
+    palette.setColor(QPalette.ColorRole.ToolTipBase, window)
+    palette.setColor(QPalette.ColorRole.ToolTipText, text)
+    palette.setColor(QPalette.ColorRole.PlaceholderText, QColor("#8c8c8c"))
+    palette.setColor(QPalette.ColorRole.Highlight, QColor("#2f65ca"))
+    palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    palette.setColor(QPalette.ColorRole.Link, QColor("#6aa9ff"))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+    return palette
+
+
+def system_is_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_theme(theme: str) -> str:
+    """Apply light/dark/system; returns the scheme in use ("light" or "dark")."""
+    app = QApplication.instance()
+    app.setStyle("Fusion")  # the same widgets on every platform, and palettes that apply fully
+    dark = theme == "dark" or (theme == "system" and system_is_dark())
+    app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    app.setProperty("kpdd_dark", dark)
+    return "dark" if dark else "light"
+
+
+def apply_font_size(size: int) -> None:
+    global _system_font
+    app = QApplication.instance()
+    if _system_font is None:
+        _system_font = QFont(app.font())
+    font = QFont(_system_font)
+    if size > 0:
+        font.setPointSize(size)
+    app.setFont(font)
+
+
+def apply_settings(settings: DesktopSettings) -> None:
+    apply_theme(settings.theme)
+    apply_font_size(settings.font_size)
+    set_language(settings.effective_language())
+
+
+# -- dialog -----------------------------------------------------------------------------------
+
+
+class SettingsDialog(QDialog):
+    """Theme, font size, language and threads; changes apply when the user presses OK."""
+
+    def __init__(self, settings: DesktopSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.theme = QComboBox()
+        self.font_size = QSpinBox()
+        self.font_size.setRange(0, 32)
+        self.language = QComboBox()
+        for code, name in LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 64)
+        self.form = QFormLayout()
+        self.labels = [QLabel() for _ in range(4)]
+        for label, field in zip(self.labels, (self.theme, self.font_size, self.language, self.threads)):
+            label.setBuddy(field)
+            self.form.addRow(label, field)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.buttons)
+        self.retranslate()
+        self.theme.setCurrentIndex(THEMES.index(settings.theme) if settings.theme in THEMES else 0)
+        self.font_size.setValue(settings.font_size)
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.effective_language())))
+        self.threads.setValue(settings.threads)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Settings"))
+        current = self.theme.currentIndex()
+        self.theme.clear()
+        self.theme.addItems([self.tr("Follow the system"), self.tr("Light"), self.tr("Dark")])
+        self.theme.setCurrentIndex(max(0, current))
+        self.font_size.setSpecialValueText(self.tr("System size"))
+        self.font_size.setSuffix(self.tr(" pt"))
+        self.threads.setSpecialValueText(self.tr("Automatic"))
+        texts = [self.tr("&Theme:"), self.tr("&Font size:"), self.tr("&Language:"), self.tr("CPU &threads:")]
+        for label, text in zip(self.labels, texts):
+            label.setText(text)
+        names = [self.tr("Theme"), self.tr("Font size"), self.tr("Language"), self.tr("CPU threads")]
+        for field, name in zip((self.theme, self.font_size, self.language, self.threads), names):
+            field.setAccessibleName(name)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def result_settings(self) -> DesktopSettings:
+        return DesktopSettings(
+            theme=THEMES[self.theme.currentIndex()],
+            font_size=self.font_size.value(),
+            language=self.language.currentData(),
+            threads=self.threads.value(),
+        )

@@ -1,0 +1,71 @@
+"""`kpdd sheet PROBLEMS -o OUT.pdf|.html|.md`: solve a list of problems and write a solution sheet.
+
+Solving goes through `kpdd.batch` with its resumable results file, so an interrupted run continues
+where it stopped. PDF needs Qt (PySide6, the `desktop` extra); HTML and Markdown do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    from kpdd.cli import add_model_arguments
+
+    parser = subparsers.add_parser("sheet", help="solve a list of problems and write a solution sheet (PDF/HTML/MD)")
+    parser.add_argument("problems", help="a .txt (one problem per paragraph), .csv or .jsonl list")
+    parser.add_argument("-o", "--out", required=True, help="OUT.pdf, OUT.html or OUT.md")
+    parser.add_argument("--title", help="the sheet's title (default: from the file name)")
+    parser.add_argument("--date", default="", help="the date printed on the sheet (default: today)")
+    parser.add_argument("--student-copy", action="store_true", help="problems with space to work, no solutions")
+    parser.add_argument("--answer-key", action="store_true", help="add the answers on their own last page")
+    parser.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
+    parser.add_argument("--samples", type=int, default=1)
+    parser.add_argument("--results", help="where to keep solved results (default: in the data folder; resumable)")
+    add_model_arguments(parser)
+    parser.set_defaults(func=cmd_sheet)
+
+
+def cmd_sheet(args: argparse.Namespace) -> int:
+    from kpdd.batch import default_results_path, format_eta, read_problems, run_batch
+    from kpdd.sheets import SheetItem, SheetOptions
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".pdf", ".html", ".htm", ".md", ".markdown"):
+        print("error: -o must end in .pdf, .html or .md", file=sys.stderr)
+        return 2
+    problems = read_problems(args.problems)
+    results_path = Path(args.results) if args.results else default_results_path(args.problems, args.mode, args.samples)
+    from kpdd.cli import open_solver
+
+    solver = open_solver(args)
+
+    def progress(p) -> None:
+        print(f"\r[{p.done}/{p.total}] {format_eta(p.eta_s)}    ", end="", file=sys.stderr, flush=True)
+
+    try:
+        outcome = run_batch(solver, problems, results_path, mode=args.mode, samples=args.samples, progress=progress)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted: finished problems are kept in {results_path}; run the same command to resume.",
+              file=sys.stderr)  # fmt: skip
+        return 130
+    finally:
+        solver.backend.close()
+    print(file=sys.stderr)
+    if outcome.resumed:
+        print(f"{outcome.resumed} problems were already solved (from {results_path}).", file=sys.stderr)
+    items = [SheetItem.from_result(r) if r is not None else SheetItem(problem=p.question)
+             for p, r in zip(problems, outcome.results)]  # fmt: skip
+    options = SheetOptions(
+        title=args.title or Path(args.problems).stem.replace("_", " ").replace("-", " ").strip().capitalize(),
+        date=args.date,
+        student_copy=args.student_copy,
+        answer_key=args.answer_key,
+    )
+    from desktop.pdf import write_sheet
+
+    write_sheet(items, options, out)
+    print(f"Wrote {out} ({len(items)} problems)")
+    return 0

@@ -1,0 +1,224 @@
+"""The solver worker: one QThread that loads the model once and runs every solve and batch in turn.
+
+The UI thread never loads a model, generates or runs a program. It sends requests through queued
+signals; the worker streams `StageEvent`s back as signals. Stop sets the request's CancelToken from
+the UI thread (a threading.Event), which the llama.cpp backend checks between tokens and between
+prompt chunks, and the sandbox checks while a program runs, so it takes effect within a fraction of
+a second.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from kpdd.backend import BackendError, CancelToken
+
+
+@dataclass
+class SolveRequest:
+    problem: str
+    mode: str = "pot"
+    samples: int = 1
+    core_question: str | None = None
+    key_information: list[str] | str | None = None
+    cancel: CancelToken = field(default_factory=CancelToken)
+    purpose: str = "show"  # "show" | "hint" | "check": how the window presents the result
+    request_id: int = 0
+
+
+@dataclass
+class BatchRequest:
+    problems: list  # list[kpdd.batch.BatchProblem]
+    results_path: Path
+    mode: str = "pot"
+    samples: int = 1
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+
+def default_backend_factory(entry: Any, threads: int | None) -> Any:
+    from kpdd.models import load_backend
+
+    return load_backend(entry, threads=threads)
+
+
+def default_entry_provider() -> Any:
+    from kpdd.models import active_model
+
+    return active_model()
+
+
+class SolverWorker(QObject):
+    """Lives on the worker thread; slots run there, signals are delivered queued to the UI."""
+
+    model_loading = Signal(str)
+    model_ready = Signal(str)
+    model_failed = Signal(str, str)  # (kind: "missing" | "corrupt", message)
+    event = Signal(int, object)  # (request_id, StageEvent)
+    finished = Signal(int, object)  # (request_id, SolveResult)
+    failed = Signal(int, str)
+    batch_progress = Signal(object)  # BatchProgress
+    batch_finished = Signal(object)  # BatchOutcome
+    batch_failed = Signal(str)
+
+    def __init__(
+        self,
+        backend_factory: Callable[[Any, int | None], Any] = default_backend_factory,
+        entry_provider: Callable[[], Any] = default_entry_provider,
+    ) -> None:
+        super().__init__()
+        self.backend_factory = backend_factory
+        self.entry_provider = entry_provider
+        self.solver: Any = None
+        self.loaded_key: tuple[str, int | None] | None = None
+        self.threads: int | None = None
+
+    # -- model ---------------------------------------------------------------------------------
+
+    def _ensure_solver(self) -> Any:
+        """Load the active model when it is not loaded yet (or the choice changed)."""
+        from kpdd.models import ModelNotFoundError
+        from kpdd.solver import Solver
+
+        try:
+            entry = self.entry_provider()
+        except ModelNotFoundError as exc:
+            self.model_failed.emit("missing", str(exc))
+            return None
+        key = (str(getattr(entry, "key", entry)), self.threads)
+        if self.solver is not None and self.loaded_key == key:
+            return self.solver
+        self.unload()
+        self.model_loading.emit(str(getattr(entry, "name", entry)))
+        try:
+            backend = self.backend_factory(entry, self.threads)
+        except ModelNotFoundError as exc:
+            self.model_failed.emit("missing", str(exc))
+            return None
+        except BackendError as exc:
+            self.model_failed.emit("corrupt", str(exc))
+            return None
+        self.solver = Solver(backend)
+        self.loaded_key = key
+        self.model_ready.emit(backend.info.name)
+        return self.solver
+
+    @Slot()
+    def preload(self) -> None:
+        self._ensure_solver()
+
+    @Slot(object)
+    def set_threads(self, threads: Any) -> None:
+        self.threads = int(threads) if threads else None
+
+    @Slot()
+    def unload(self) -> None:
+        if self.solver is not None:
+            try:
+                self.solver.backend.close()
+            except Exception:  # closing a broken model must not take the app down
+                pass
+        self.solver = None
+        self.loaded_key = None
+
+    # -- solving -------------------------------------------------------------------------------
+
+    @Slot(object)
+    def solve(self, request: SolveRequest) -> None:
+        if request.cancel.cancelled:
+            self.failed.emit(request.request_id, "cancelled")
+            return
+        solver = self._ensure_solver()
+        if solver is None:
+            self.failed.emit(request.request_id, "no model")
+            return
+        try:
+            result = solver.solve(
+                request.problem,
+                request.mode,
+                samples=request.samples,
+                core_question=request.core_question,
+                key_information=request.key_information,
+                on_event=lambda event: self.event.emit(request.request_id, event),
+                cancel=request.cancel,
+            )
+        except Exception as exc:  # a bug must reach the user as a message, not kill the thread
+            traceback.print_exc()
+            self.failed.emit(request.request_id, str(exc) or type(exc).__name__)
+            return
+        self.finished.emit(request.request_id, result)
+
+    @Slot(object)
+    def run_batch(self, request: BatchRequest) -> None:
+        from kpdd.batch import run_batch
+
+        solver = self._ensure_solver()
+        if solver is None:
+            self.batch_failed.emit("no model")
+            return
+        try:
+            outcome = run_batch(
+                solver,
+                request.problems,
+                request.results_path,
+                mode=request.mode,
+                samples=request.samples,
+                progress=self.batch_progress.emit,
+                cancel=request.cancel,
+            )
+        except Exception as exc:
+            traceback.print_exc()
+            self.batch_failed.emit(str(exc) or type(exc).__name__)
+            return
+        self.batch_finished.emit(outcome)
+
+
+class SolverThread(QObject):
+    """Owns the worker thread; the UI calls these methods, which queue work onto the thread."""
+
+    _solve = Signal(object)
+    _batch = Signal(object)
+    _preload = Signal()
+    _unload = Signal()
+    _threads = Signal(object)
+
+    def __init__(self, worker: SolverWorker | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("kpdd-solver")
+        self.worker = worker or SolverWorker()
+        self.worker.moveToThread(self.thread)
+        self._solve.connect(self.worker.solve)
+        self._batch.connect(self.worker.run_batch)
+        self._preload.connect(self.worker.preload)
+        self._unload.connect(self.worker.unload)
+        self._threads.connect(self.worker.set_threads)
+        self.thread.start()
+        self.next_id = 0
+
+    def solve(self, request: SolveRequest) -> SolveRequest:
+        self.next_id += 1
+        request.request_id = self.next_id
+        self._solve.emit(request)
+        return request
+
+    def run_batch(self, request: BatchRequest) -> None:
+        self._batch.emit(request)
+
+    def preload(self) -> None:
+        self._preload.emit()
+
+    def reload(self, threads: int | None = None) -> None:
+        """The active model or the thread count changed: load again on the next solve."""
+        self._threads.emit(threads)
+        self._unload.emit()
+
+    def shutdown(self, wait_ms: int = 5000) -> None:
+        self._unload.emit()
+        self.thread.quit()
+        self.thread.wait(wait_ms)

@@ -1,0 +1,231 @@
+"""Batch solving for teachers: a list of problems solved in order, resumable after a cancel or crash.
+
+Input: `.txt` (one problem per paragraph, paragraphs separated by blank lines), `.csv` (a column
+named question/problem/text, else the first column; an optional `answer` column) or `.jsonl`
+(objects with `question` or `problem`, optional `answer`).
+
+Every finished problem is appended to a JSONL results file (flushed and fsynced) as soon as it is
+done, keyed by a hash of its text and the solving options. Running the same batch again reads that
+file first and solves only what is missing, so cancel + resume never redoes finished work. A line cut
+short by a killed process is ignored (that one problem is solved again). Plain Python, no Qt.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kpdd import paths
+
+QUESTION_COLUMNS = ("question", "problem", "text", "body")
+
+
+@dataclass
+class BatchProblem:
+    index: int  # 0-based position in the input
+    question: str
+    answer: float | None = None  # a known answer, when the input has one (shown in sheets)
+
+
+@dataclass
+class BatchProgress:
+    done: int  # finished problems, resumed ones included
+    total: int
+    resumed: int  # finished in an earlier run and not solved again
+    elapsed_s: float  # this run
+    eta_s: float | None  # estimated seconds left (None until one problem was solved in this run)
+    current: str = ""  # the problem being solved now ("" when finished)
+    last_result: dict[str, Any] | None = None
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+@dataclass
+class BatchOutcome:
+    results: list[dict[str, Any] | None]  # in input order; None where not solved (cancelled)
+    cancelled: bool = False
+    resumed: int = 0
+    solved_now: int = 0
+    results_path: Path | None = None
+    problems: list[BatchProblem] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return all(r is not None for r in self.results)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    from kpdd.answers import answer_from_value, extract_answer
+
+    number = answer_from_value(value)
+    return number if number is not None else extract_answer(str(value))
+
+
+def parse_problems(text: str, suffix: str) -> list[BatchProblem]:
+    """Problems from file contents; `suffix` is ".txt", ".csv" or ".jsonl" (else treated as text)."""
+    suffix = suffix.lower()
+    questions: list[tuple[str, float | None]] = []
+    if suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        if rows:
+            header = [h.strip().lower() for h in rows[0]]
+            column = next((header.index(c) for c in QUESTION_COLUMNS if c in header), None)
+            answer_column = header.index("answer") if "answer" in header else None
+            body = rows[1:] if column is not None else rows
+            column = column or 0
+            for row in body:
+                if column < len(row):
+                    answer = row[answer_column] if answer_column is not None and answer_column < len(row) else None
+                    questions.append((row[column], _number(answer)))
+    elif suffix in (".jsonl", ".ndjson"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"Line {number} of the JSONL file is not valid JSON: {exc}") from exc
+            if isinstance(item, str):
+                questions.append((item, None))
+            elif isinstance(item, dict):
+                question = next((item[k] for k in (*QUESTION_COLUMNS, "Question") if item.get(k)), "")
+                questions.append((str(question), _number(item.get("answer"))))
+    else:
+        questions = [(p, None) for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
+    problems = []
+    for question, answer in questions:
+        question = " ".join(str(question).split())
+        if question:
+            problems.append(BatchProblem(len(problems), question, answer))
+    return problems
+
+
+def read_problems(path: str | Path) -> list[BatchProblem]:
+    path = Path(path)
+    problems = parse_problems(path.read_text(encoding="utf-8-sig"), path.suffix)
+    if not problems:
+        raise ValueError(f"{path.name} holds no problems (expected one per paragraph, a CSV or JSONL list).")
+    return problems
+
+
+def problem_key(question: str, mode: str, samples: int, model: str = "") -> str:
+    """Identity of one finished result: same text and options means already solved."""
+    raw = json.dumps([" ".join(question.split()), str(mode), int(samples), model], ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:24]
+
+
+def default_results_path(input_path: str | Path, mode: str, samples: int = 1) -> Path:
+    """Where a batch of this input file keeps its results (in the user's data folder)."""
+    input_path = Path(input_path).resolve()
+    tag = hashlib.sha256(f"{input_path}|{mode}|{samples}".encode()).hexdigest()[:10]
+    return paths.home_dir() / "batches" / f"{input_path.stem}-{mode}-{tag}.jsonl"
+
+
+def load_results(results_path: str | Path) -> dict[str, dict[str, Any]]:
+    """Finished results by key; a torn last line (a killed writer) is skipped."""
+    found: dict[str, dict[str, Any]] = {}
+    try:
+        text = Path(results_path).read_text(encoding="utf-8")
+    except OSError:
+        return found
+    for line in text.splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict) and item.get("key") and isinstance(item.get("result"), dict):
+            found[item["key"]] = item
+    return found
+
+
+def _append(results_path: Path, item: dict[str, Any]) -> None:
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    with results_path.open("a", encoding="utf-8") as handle:
+        # A torn line from a killed run must not swallow this one: start on a fresh line.
+        if handle.tell() > 0:
+            with results_path.open("rb") as check:
+                check.seek(-1, os.SEEK_END)
+                if check.read(1) != b"\n":
+                    handle.write("\n")
+        handle.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def run_batch(
+    solver: Any,
+    problems: list[BatchProblem],
+    results_path: str | Path,
+    *,
+    mode: str = "pot",
+    samples: int = 1,
+    progress: Callable[[BatchProgress], None] | None = None,
+    cancel: Any = None,
+) -> BatchOutcome:
+    """Solve `problems` in order with `solver` (a `kpdd.solver.Solver`), skipping finished ones."""
+    results_path = Path(results_path)
+    model = getattr(getattr(getattr(solver, "backend", None), "info", None), "name", "")
+    finished = load_results(results_path)
+    keys = [problem_key(p.question, mode, samples, model) for p in problems]
+    results: list[dict[str, Any] | None] = [finished[k]["result"] if k in finished else None for k in keys]
+    resumed = sum(r is not None for r in results)
+    outcome = BatchOutcome(results, resumed=resumed, results_path=results_path, problems=list(problems))
+    started = time.perf_counter()
+    solved_seconds: list[float] = []
+
+    def report(current: str, last: dict[str, Any] | None) -> None:
+        if progress is None:
+            return
+        done = sum(r is not None for r in results)
+        remaining = len(problems) - done
+        eta = (sum(solved_seconds) / len(solved_seconds)) * remaining if solved_seconds else None
+        progress(BatchProgress(done, len(problems), resumed, time.perf_counter() - started,
+                               eta if remaining else 0.0, current, last))  # fmt: skip
+
+    report(next((p.question for p, r in zip(problems, results) if r is None), ""), None)
+    for problem, key, index in zip(problems, keys, range(len(problems))):
+        if results[index] is not None:
+            continue
+        if cancel is not None and cancel.cancelled:
+            outcome.cancelled = True
+            break
+        t0 = time.perf_counter()
+        result = solver.solve(problem.question, mode, samples=samples, cancel=cancel)
+        if result.cancelled:
+            outcome.cancelled = True
+            break
+        data = result.to_dict()
+        if problem.answer is not None:
+            data["expected_answer"] = problem.answer
+        _append(results_path, {"key": key, "index": problem.index, "result": data})
+        results[index] = data
+        outcome.solved_now += 1
+        solved_seconds.append(time.perf_counter() - t0)
+        upcoming = next((p.question for p, r in zip(problems, results) if r is None), "")
+        report(upcoming, data)
+    return outcome
+
+
+def format_eta(seconds: float | None) -> str:
+    """"about 2 min 10 s left" style text for progress displays."""
+    if seconds is None:
+        return "estimating time left..."
+    seconds = max(0, int(round(seconds)))
+    if seconds >= 3600:
+        return f"about {seconds // 3600} h {seconds % 3600 // 60} min left"
+    if seconds >= 60:
+        return f"about {seconds // 60} min {seconds % 60} s left"
+    return f"about {seconds} s left"

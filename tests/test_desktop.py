@@ -1,0 +1,322 @@
+"""Offscreen Qt tests of the tutor's flows, with a scripted backend (fast) on the real solver,
+sandbox and history. The real-model flows are in test_desktop_model.py (slow)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from kpdd.format import Stage  # noqa: E402
+
+from tests.desktop_fixtures import PROBLEM, SCRIPT, ScriptedBackend, make_window, wait_signal, wait_until  # noqa: E402
+
+
+@pytest.fixture
+def window(kpdd_home):
+    win, backend = make_window()
+    win.show()
+    yield win
+    win.close()
+
+
+def solve_and_wait(win, **kwargs):
+    request = win.solve(**kwargs)
+    assert request is not None
+    (result,) = wait_signal(win.solve_finished, 20)
+    return result
+
+
+def test_empty_problem_disables_solve(window):
+    assert not window.solve_button.isEnabled()
+    assert window.solve() is None
+    window.problem_edit.setPlainText("   \n ")
+    assert not window.solve_button.isEnabled()
+    window.problem_edit.setPlainText(PROBLEM)
+    assert window.solve_button.isEnabled()
+
+
+def test_solve_streams_three_panels_and_saves_history(window):
+    window.problem_edit.setPlainText(PROBLEM)
+    result = solve_and_wait(window)
+    assert result.answer == 64
+    assert window.core_panel.edit.toPlainText() == SCRIPT[Stage.CORE_QUESTION]
+    assert "14 apples" in window.key_panel.edit.toPlainText()
+    assert "answer = apples - given_away" in window.program_edit.toPlainText()
+    assert "64" in window.sandbox_label.text()
+    assert window.answer_label.text() == "64"
+    entries = window.history.search("apples")
+    assert len(entries) == 1 and entries[0].answer == 64
+    assert window.history_panel.list.count() == 1
+    assert window.solve_button.isEnabled() and not window.stop_button.isEnabled()
+
+
+def test_ctrl_enter_solves(window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window.problem_edit.setPlainText(PROBLEM)
+    window.activateWindow()
+    QTest.keyClick(window.problem_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert window.busy
+    wait_signal(window.solve_finished, 20)
+    assert window.answer_label.text() == "64"
+
+
+def test_both_mode_shows_agreement(window):
+    window.problem_edit.setPlainText(PROBLEM)
+    window.mode_combo.setCurrentIndex(2)
+    result = solve_and_wait(window)
+    assert result.agree is True
+    assert "agree" in window.agreement_label.text()
+    assert window.steps_edit.isVisibleTo(window) and window.program_edit.isVisibleTo(window)
+    assert "The answer is 64" in window.steps_edit.toPlainText()
+
+
+def test_stop_takes_effect_quickly(kpdd_home):
+    import time
+
+    win, backend = make_window(ScriptedBackend(delay_s=0.05))  # ~10 s for the whole script
+    win.show()
+    try:
+        win.problem_edit.setPlainText(PROBLEM)
+        win.solve()
+        wait_signal(win.first_token, 10)
+        assert win.stop_button.isEnabled()
+        t0 = time.perf_counter()
+        win.stop_button.click()
+        (result,) = wait_signal(win.solve_finished, 5)
+        assert time.perf_counter() - t0 < 0.5
+        assert result.cancelled
+        assert win.notice_label.text() == "Stopped."
+        assert win.solve_button.isEnabled()
+        assert win.history.count() == 0  # a stopped solve is not saved as solved
+    finally:
+        win.close()
+
+
+def test_hint_mode_reveals_one_part_at_a_time(window):
+    window.problem_edit.setPlainText(PROBLEM)
+    window.hint_button.click()
+    wait_signal(window.solve_finished, 20)
+    # First hint: only the core question.
+    assert "apples" in window.core_panel.edit.toPlainText()
+    assert window.key_panel.edit.toPlainText() == ""
+    assert window.program_edit.toPlainText() == ""
+    assert window.answer_label.text() == "?"
+    window.hint_button.click()
+    assert "14 apples" in window.key_panel.edit.toPlainText()
+    assert window.program_edit.toPlainText() == ""
+    window.hint_button.click()
+    assert window.program_edit.toPlainText() == "apples = 6 * 14"
+    window.hint_button.click()
+    assert window.program_edit.toPlainText().splitlines() == ["apples = 6 * 14", "given_away = 20"]
+    window.hint_button.click()
+    assert window.answer_label.text() == "?"
+    window.hint_button.click()
+    assert window.answer_label.text() == "64"
+    assert window.hint.finished and not window.hint_button.isEnabled()
+
+
+def test_check_my_answer_is_tolerant(window):
+    window.problem_edit.setPlainText(PROBLEM)
+    window.check_edit.setText("64 apples")
+    window.check_button.click()
+    wait_signal(window.solve_finished, 20)
+    assert window.check_label.property("correct") is True
+    assert window.answer_label.text() == "?"  # checking does not give the solution away
+    assert window.program_edit.toPlainText() == ""
+    for text, expected in (("64.0", True), ("$64", True), ("sixty", False), ("no idea", None), ("65", False), ("6*14-20 = 64", True), ("64.00", True)):
+        window.check_edit.setText(text)
+        window.check_button.click()
+        assert window.check_label.property("correct") is expected, text
+    window.reveal_button.click()
+    assert window.answer_label.text() == "64"
+
+
+def test_edit_core_question_and_resolve_from_there(window):
+    window.problem_edit.setPlainText(PROBLEM)
+    solve_and_wait(window)
+    backend = window.solver_thread.worker.solver.backend
+    backend.prompts.clear()
+    window.core_panel.edit.setPlainText("How many apples remain after the gift?")
+    window.resolve_core_button.click()
+    (result,) = wait_signal(window.solve_finished, 20)
+    assert result.core_question == "How many apples remain after the gift?"
+    # The edited core question was not generated again: the first prompt asks for key information.
+    assert backend.prompts[0].rstrip().endswith("### Key information")
+    assert "How many apples remain after the gift?" in backend.prompts[0]
+    assert window.core_panel.edit.toPlainText() == "How many apples remain after the gift?"
+
+    backend.prompts.clear()
+    window.key_panel.edit.setPlainText("- 84 apples in all\n- 20 given away")
+    window.resolve_key_button.click()
+    (result,) = wait_signal(window.solve_finished, 20)
+    assert result.key_information == ["84 apples in all", "20 given away"]
+    assert len(backend.prompts) == 1 and "- 84 apples in all" in backend.prompts[0]
+
+
+def test_long_paste_is_truncated_with_notice(window):
+    from kpdd.solver import MAX_PROBLEM_CHARS
+
+    window.problem_edit.setPlainText("word " * 1000)
+    assert len(window.problem_edit.toPlainText()) <= MAX_PROBLEM_CHARS
+    assert "5000" in window.notice_label.text()
+
+
+def test_failing_program_is_explained_plainly(kpdd_home):
+    script = dict(SCRIPT)
+    script[Stage.PROGRAM] = "apples = 6 * 14\nanswer = apples / 0"
+    win, _ = make_window(ScriptedBackend(script))
+    win.show()
+    try:
+        win.problem_edit.setPlainText(PROBLEM)
+        result = solve_and_wait(win)
+        assert result.answer is None
+        assert "stopped with an error while running" in win.sandbox_label.text()
+        assert "ZeroDivisionError" in win.sandbox_label.text() or "division" in win.sandbox_label.text()
+        assert "usable answer" in win.notice_label.text()
+    finally:
+        win.close()
+
+
+def test_no_model_shows_setup_dialog(kpdd_home):
+    from desktop.app import create_window
+    from desktop.settings import DesktopSettings
+    from tests.desktop_fixtures import qapp
+
+    qapp()
+    win = create_window(DesktopSettings(language="en"))  # real worker, empty KPDD home: no model
+    win.show()
+    try:
+        win.problem_edit.setPlainText(PROBLEM)
+        win.solve()
+        title, text = wait_signal(win.message_shown, 20)
+        assert title == "No model yet"
+        assert "kpdd setup" in text
+        assert wait_until(lambda: not win.busy)
+        assert "kpdd setup" in win.model_status.text()
+    finally:
+        win.close()
+
+
+def test_corrupt_model_file_is_reported(kpdd_home):
+    from desktop.app import create_window
+    from desktop.settings import DesktopSettings
+    from tests.desktop_fixtures import qapp
+
+    models = kpdd_home / "models"
+    models.mkdir()
+    bad = models / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 64)  # a header with no tensors
+    qapp()
+    win = create_window(DesktopSettings(language="en"))
+    win.show()
+    try:
+        from kpdd import models as kmodels
+
+        kmodels.add_model(bad)
+        from kpdd import paths
+
+        paths.update_config(active_model=str(bad.resolve()))
+        win.solver_thread.worker.entry_provider = lambda: kmodels.resolve_model(str(bad))
+        win.problem_edit.setPlainText(PROBLEM)
+        win.solve()
+        title, text = wait_signal(win.message_shown, 30)
+        assert title in ("The model could not be loaded", "No model yet")
+        assert "broken.gguf" in text or "kpdd setup" in text
+    finally:
+        win.close()
+
+
+def test_reopen_delete_and_export_history(window, tmp_path):
+    import json
+
+    window.problem_edit.setPlainText(PROBLEM)
+    solve_and_wait(window)
+    window.problem_edit.setPlainText("A box has 3 rows of 4 eggs. How many eggs?")
+    solve_and_wait(window)
+    panel = window.history_panel
+    assert panel.list.count() == 2
+    panel.search.setText("packs")
+    assert panel.list.count() == 1
+    panel.list.setCurrentRow(0)
+    window.problem_edit.clear()
+    panel.reopen_button.click()
+    assert window.problem_text() == PROBLEM
+    assert window.answer_label.text() == "64"
+    assert "answer = apples - given_away" in window.program_edit.toPlainText()
+    out = tmp_path / "history.json"
+    assert panel.export_to(out) == 1
+    assert json.loads(out.read_text())[0]["problem"] == PROBLEM
+    panel.search.clear()
+    panel.list.setCurrentRow(0)
+    panel.delete_button.click()
+    assert window.history.count() == 1
+
+
+def test_language_switch_to_chinese_and_back(window):
+    from desktop.settings import set_language
+
+    assert window.solve_button.text() == "&Solve"
+    assert set_language("zh_CN")
+    assert wait_until(lambda: window.solve_button.text() != "&Solve", 5)
+    assert "解" in window.solve_button.text()
+    assert "核心问题" in window.core_panel.title()
+    assert set_language("en")
+    assert wait_until(lambda: window.solve_button.text() == "&Solve", 5)
+
+
+def test_accessible_names_and_keyboard_focus(window):
+    from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QPlainTextEdit, QSpinBox, QWidget
+
+    missing = [
+        w.objectName() or type(w).__name__
+        for w in window.findChildren(QWidget)
+        if isinstance(w, (QAbstractButton, QLineEdit, QPlainTextEdit, QComboBox, QSpinBox)) and w.isVisibleTo(window) and not w.accessibleName() and not isinstance(w.parent(), (QComboBox, QSpinBox))
+        and type(w).__name__ not in ("QDockWidgetTitleButton",)
+    ]
+    assert missing == []
+    assert window.problem_edit.tabChangesFocus()
+
+
+def test_theme_and_font_settings_apply_and_persist(window):
+    from desktop.settings import DesktopSettings, apply_settings
+    from PySide6.QtWidgets import QApplication
+
+    settings = DesktopSettings(theme="dark", font_size=15, language="en")
+    settings.save()
+    apply_settings(DesktopSettings.load())
+    app = QApplication.instance()
+    assert app.palette().window().color().lightness() < 100
+    assert app.font().pointSize() == 15
+    apply_settings(DesktopSettings(theme="light", language="en"))
+    assert app.palette().window().color().lightness() > 150
+
+
+def test_model_manager_lists_and_adds(kpdd_home, smollm2_gguf, tmp_path):
+    from desktop.models_view import ModelManagerDialog
+    from desktop.settings import DesktopSettings
+    from tests.desktop_fixtures import qapp
+
+    qapp()
+    dialog = ModelManagerDialog(DesktopSettings())
+    assert dialog.table.rowCount() == 0
+    assert "kpdd setup" in dialog.message.text()
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("not a model")
+    assert dialog.add_file(str(bad)) is None
+    assert "not a GGUF" in dialog.message.text()
+    entry = dialog.add_file(str(smollm2_gguf))
+    assert entry is not None
+    row = [dialog.table.item(0, c).text() for c in range(7)]
+    assert row[2] == "Q4_1" and row[3] == "llama" and row[4] == "no (few-shot)" and "MB" in row[1]
+    dialog.table.selectRow(0)
+    changed = []
+    dialog.models_changed.connect(lambda: changed.append(1))
+    dialog.use_button.click()
+    assert changed and "active" in dialog.table.item(0, 5).text()
+    dialog.threads.setValue(2)
+    assert DesktopSettings.load().threads == 2
