@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 GGUF_DEFAULT_TYPES = "f16,q8_0,q4_k_m"
 

@@ -51,7 +51,9 @@ def installed_llama_cpp_version() -> str:
         ) from exc
 
 
-def converter_cache_root() -> Path:
+def converter_cache_root(root: Path | None = None) -> Path:
+    if root is not None:
+        return root
     from kpdd.paths import cache_dir
 
     return cache_dir() / "llama-cpp-src"
@@ -61,17 +63,17 @@ def _is_source_tree(path: Path) -> bool:
     return (path / "convert_hf_to_gguf.py").is_file() and (path / "gguf-py" / "gguf").is_dir()
 
 
-def find_converter_src() -> Path | None:
+def find_converter_src(root: Path | None = None) -> Path | None:
     """The unpacked converter tree to use, or None when it has not been fetched yet."""
     override = os.environ.get(ENV_SRC)
-    if override:
+    if override and root is None:
         path = Path(override).expanduser()
         if not _is_source_tree(path):
             raise ExportError(
                 f"{ENV_SRC}={override} does not hold llama.cpp's convert_hf_to_gguf.py and gguf-py/."
             )
         return path
-    path = converter_cache_root() / installed_llama_cpp_version()
+    path = converter_cache_root(root) / installed_llama_cpp_version()
     if (path / _COMPLETE).is_file() and _is_source_tree(path):
         return path
     return None
@@ -114,18 +116,18 @@ def _unpack_converter(sdist: Path, dest: Path) -> None:
         tar.extractall(dest, members=members, filter="data")
 
 
-def fetch_converter(sdist: str | Path | None = None, force: bool = False) -> Path:
+def fetch_converter(sdist: str | Path | None = None, force: bool = False, root: Path | None = None) -> Path:
     """Make sure the converter of the installed llama.cpp version is unpacked in the cache; return it.
 
     Unpacks into a temporary folder next to the target and renames it at the end, so an interrupted
     fetch never leaves a tree that looks complete; concurrent fetches both end with a good tree.
     """
     if not force:
-        found = find_converter_src()
+        found = find_converter_src(root)
         if found is not None:
             return found
     version = installed_llama_cpp_version()
-    root = converter_cache_root()
+    root = converter_cache_root(root)
     root.mkdir(parents=True, exist_ok=True)
     target = root / version
     with tempfile.TemporaryDirectory(prefix=f".{version}.", dir=root) as tmp:

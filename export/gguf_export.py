@@ -180,9 +180,15 @@ def load_hf_model(path: Path):  # -> (model, tokenizer)
 
 def save_hf_model(model, tokenizer, dest: Path) -> None:  # noqa: ANN001 - torch types are imported lazily
     """Save a model as a plain HF folder (a GGUF-loaded model refuses save_pretrained: copy it)."""
+    import copy
+
     from transformers import AutoModelForCausalLM
 
-    clean = AutoModelForCausalLM.from_config(model.config)
+    config = copy.deepcopy(model.config)
+    # A GGUF-loaded model's config says it is GGUF-quantized; the saved weights are plain floats.
+    if getattr(config, "quantization_config", None) is not None:
+        del config.quantization_config
+    clean = AutoModelForCausalLM.from_config(config)
     clean.load_state_dict(model.state_dict())
     clean.save_pretrained(str(dest))
     tokenizer.save_pretrained(str(dest))
@@ -206,9 +212,17 @@ def base_config_folder(base: Path, work: Path) -> Path:
     if base.is_dir():
         return base
     from transformers import AutoConfig
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
     dest = work / "base-config"
-    AutoConfig.from_pretrained(str(base.parent), gguf_file=base.name).save_pretrained(str(dest))
+    config = AutoConfig.from_pretrained(str(base.parent), gguf_file=base.name)
+    if not getattr(config, "architectures", None):
+        # A config read from GGUF has no `architectures`, which the converter dispatches on.
+        arch = MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.get(config.model_type)
+        if arch is None:
+            raise ExportError(f"Cannot tell the architecture of the base {base.name} ({config.model_type}).")
+        config.architectures = [arch]
+    config.save_pretrained(str(dest))
     return dest
 
 

@@ -173,18 +173,6 @@ def architecture(config: dict[str, Any]) -> str:
 def parameter_count(folder: Path) -> int:
     """Number of weights in a HF folder, from the safetensors headers (cheap) or file sizes."""
     total = 0
-    sizes = {
-        "F64": 8,
-        "F32": 4,
-        "F16": 2,
-        "BF16": 2,
-        "I64": 8,
-        "I32": 4,
-        "I16": 2,
-        "I8": 1,
-        "U8": 1,
-        "BOOL": 1,
-    }
     files = sorted(folder.glob("*.safetensors"))
     for path in files:
         with path.open("rb") as handle:

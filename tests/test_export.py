@@ -1,0 +1,417 @@
+"""Export: HF / LoRA / KPDD run -> GGUF (llama.cpp's converter) and ONNX, with parity and failure cases.
+
+A tiny Llama (hidden 64, 2 layers, SmolLM2's tokenizer, random weights rounded to f16) stands in for a
+trained student: its greedy tokens in llama.cpp (f16) and onnxruntime (fp32) must equal transformers'.
+llama.cpp's converter comes from the shared cache (`kpdd export fetch-converter`, fetched at most once).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")  # the export extra (CI installs it)
+
+from export import converter, gguf_export  # noqa: E402
+from export.errors import ExportError  # noqa: E402
+from export.gguf_export import export_gguf  # noqa: E402
+from export.metadata import read_kpdd_metadata  # noqa: E402
+from export.source import read_run_info, resolve_source  # noqa: E402
+from kpdd.format import FORMAT_VERSION  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+PROMPTS = [
+    "### Problem\nTom has 3 apples and buys 5 more. How many apples does he have?\n### Core question\n",
+    "The capital of France is",
+    "1, 2, 3, 4,",
+]
+RUN_INFO = {
+    "format_version": FORMAT_VERSION,
+    "modes": ["pot", "cot"],
+    "base_model": "tiny-llama-test",
+    "provenance": {
+        "teacher": "gold",
+        "data": "gsm8k-train",
+        "training_run": "test-run",
+        "date": "2026-11-21",
+    },
+}
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session", autouse=True)
+def converter_tree() -> Path:
+    """llama.cpp's converter, from KPDD_LLAMA_CPP_SRC or the user's real cache (fetched at most once)."""
+    if os.environ.get(converter.ENV_SRC):
+        return Path(os.environ[converter.ENV_SRC])
+    from platformdirs import user_cache_dir
+
+    # Not kpdd.paths.cache_dir(): tests point KPDD_HOME at temporary folders, the cache must be shared.
+    root = Path(user_cache_dir("kpdd-tutor", appauthor=False)) / "llama-cpp-src"
+    tree = converter.fetch_converter(root=root)
+    os.environ[converter.ENV_SRC] = str(tree)
+    return tree
+
+
+@pytest.fixture(scope="session")
+def tokenizer_dir(tmp_path_factory, smollm2_gguf) -> Path:
+    """SmolLM2's tokenizer as a HF folder (convert_hf_to_gguf.py knows its pre-tokenizer)."""
+    from transformers import AutoTokenizer
+
+    folder = tmp_path_factory.mktemp("tokenizer")
+    AutoTokenizer.from_pretrained(str(smollm2_gguf.parent), gguf_file=smollm2_gguf.name).save_pretrained(
+        folder
+    )
+    return folder
+
+
+def _tiny_model(tokenizer_dir: Path, dest: Path, seed: int = 0, model_type: str | None = None) -> Path:
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
+    config = LlamaConfig(
+        vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, tie_word_embeddings=True,
+        initializer_range=0.3,  # large enough that greedy outputs vary instead of repeating one token
+    )  # fmt: skip
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.half().float())  # exactly representable in f16: conversion is lossless
+    model.save_pretrained(dest)
+    tok.save_pretrained(dest)
+    if model_type:
+        cfg = json.loads((dest / "config.json").read_text())
+        cfg["model_type"] = model_type
+        cfg["architectures"] = ["MadeUpForCausalLM"]
+        (dest / "config.json").write_text(json.dumps(cfg))
+    return dest
+
+
+@pytest.fixture(scope="session")
+def tiny_hf(tmp_path_factory, tokenizer_dir) -> Path:
+    return _tiny_model(tokenizer_dir, tmp_path_factory.mktemp("tiny") / "tiny-llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_hf) -> Path:
+    """The tiny model as a KPDD training run folder (HF files + kpdd_run.json)."""
+    run = tmp_path_factory.mktemp("run") / "tiny-run"
+    shutil.copytree(tiny_hf, run)
+    (run / "kpdd_run.json").write_text(json.dumps(RUN_INFO))
+    return run
+
+
+@pytest.fixture(scope="session")
+def tiny_lora_run(tmp_path_factory, tiny_hf) -> Path:
+    """A PEFT LoRA over the tiny model with nonzero weights, as a KPDD LoRA run."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_hf), dtype=torch.float32)
+    torch.manual_seed(1)
+    config = LoraConfig(
+        r=4, lora_alpha=8, init_lora_weights=False,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    )  # fmt: skip
+    peft_model = get_peft_model(model, config)
+    with torch.no_grad():
+        for name, p in peft_model.named_parameters():
+            if "lora_" in name:
+                p.mul_(3.0)  # a strong adapter: the outputs must differ from the base's
+    run = tmp_path_factory.mktemp("lora") / "tiny-lora"
+    peft_model.save_pretrained(run)
+    info = dict(RUN_INFO, adapter=True, base_model_path=str(tiny_hf))
+    (run / "kpdd_run.json").write_text(json.dumps(info))
+    return run
+
+
+@pytest.fixture(scope="session")
+def tiny_ggufs(tmp_path_factory, tiny_run) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("gguf-out")
+    result = export_gguf(tiny_run, out, types=["f16", "q8_0", "q4_k_m"], log=lambda _m: None)
+    return {o.type: Path(o.path) for o in result.outputs}
+
+
+def hf_greedy(model_dir: Path, prompt: str, n: int) -> tuple[list[int], list[int]]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32)
+    ids = tok(prompt, add_special_tokens=False)["input_ids"]
+    out = model.generate(torch.tensor([ids]), max_new_tokens=n, do_sample=False, min_new_tokens=n)
+    return ids, out[0][len(ids) :].tolist()
+
+
+def llama_greedy(path: Path, ids: list[int], n: int, lora: Path | None = None) -> list[int]:
+    from llama_cpp import Llama
+
+    llm = Llama(str(path), lora_path=str(lora) if lora else None, n_ctx=256, n_threads=2, verbose=False)
+    try:
+        out: list[int] = []
+        for token in llm.generate(ids, temp=0.0, top_k=1):
+            out.append(int(token))
+            if len(out) >= n:
+                break
+        return out
+    finally:
+        llm.close()
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+# ---------------------------------------------------------------- inputs and run folders
+
+
+def test_missing_input_folder(tmp_path):
+    with pytest.raises(ExportError, match="not found"):
+        export_gguf(tmp_path / "nope", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_folder_without_weights(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")
+    with pytest.raises(ExportError, match="no model weights"):
+        resolve_source(tmp_path / "m")
+
+
+def test_run_info_parsing(tmp_path):
+    (tmp_path / "kpdd_run.json").write_text(
+        json.dumps({"format_version": "kpdd-1", "modes": "pot, cot", "base_model": "b", "seed": 3})
+    )
+    info = read_run_info(tmp_path)
+    assert info is not None
+    assert info.modes == ("pot", "cot")
+    assert info.provenance == {"seed": 3}  # unknown keys are kept as provenance
+    (tmp_path / "kpdd_run.json").write_text(json.dumps({"modes": ["pot"]}))
+    with pytest.raises(ExportError, match="format_version"):
+        read_run_info(tmp_path)
+
+
+def test_adapter_without_base_is_a_clear_error(tmp_path):
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "org/not-local"}))
+    (tmp_path / "adapter_model.safetensors").write_bytes(b"x")
+    with pytest.raises(ExportError, match="--base"):
+        resolve_source(tmp_path)
+
+
+def test_unknown_output_type(tiny_hf, tmp_path):
+    with pytest.raises(ExportError, match="Unknown GGUF type 'q9_9'"):
+        export_gguf(tiny_hf, tmp_path / "out", types=["q9_9"])
+
+
+def test_unsupported_architecture(tokenizer_dir, tmp_path):
+    bad = _tiny_model(tokenizer_dir, tmp_path / "madeup", model_type="madeupformer")
+    with pytest.raises(ExportError, match="cannot convert architecture 'MadeUpForCausalLM'"):
+        export_gguf(bad, tmp_path / "out")
+    assert listing(tmp_path / "out") == []
+
+
+def test_converter_itself_rejects_unsupported_architecture(tokenizer_dir, tmp_path):
+    """Past our pre-check, llama.cpp's own error comes through as a plain message."""
+    bad = _tiny_model(tokenizer_dir, tmp_path / "madeup", model_type="madeupformer")
+    with pytest.raises(
+        ExportError, match="llama.cpp cannot convert this model: Model MadeUpForCausalLM is not"
+    ):
+        converter.run_converter(
+            "convert_hf_to_gguf.py", [str(bad), "--outfile", str(tmp_path / "x.gguf")], tmp_path / "log"
+        )
+    assert not (tmp_path / "x.gguf").exists()
+
+
+# ---------------------------------------------------------------- disk space and interruptions
+
+
+def test_not_enough_space_is_detected_up_front(tiny_hf, tmp_path, monkeypatch):
+    """The pre-check (shutil.disk_usage patched: a full disk cannot be arranged portably)."""
+    real = shutil.disk_usage
+
+    def nearly_full(path):
+        usage = real(path)
+        return type(usage)(usage.total, usage.total - 1024, 1024)
+
+    monkeypatch.setattr(gguf_export.shutil, "disk_usage", nearly_full)
+    with pytest.raises(ExportError, match="Not enough free disk space.*needs about \\d+ MiB"):
+        export_gguf(tiny_hf, tmp_path / "out")
+    assert listing(tmp_path / "out") == []
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A real 6 MiB filesystem (tmpfs), where mounting is allowed (root on Linux)."""
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root on Linux")
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_full_disk_real_filesystem(tiny_hf, small_fs):
+    """On a real small disk: the pre-check refuses; without it the write fails cleanly, nothing left."""
+    with pytest.raises(ExportError, match="Not enough free disk space"):
+        export_gguf(tiny_hf, small_fs, types=["f16"])
+    assert listing(small_fs) == []
+    with pytest.raises(ExportError, match="space|failed"):
+        export_gguf(tiny_hf, small_fs, types=["f16", "q8_0"], check_space=False, verify=False)
+    assert listing(small_fs) == []  # the work folder with its partial files is gone
+
+
+def test_killed_converter_leaves_no_file(tiny_hf, tmp_path, monkeypatch):
+    def kill_it(proc):
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)
+
+    monkeypatch.setattr(converter, "on_converter_started", kill_it)
+    with pytest.raises(ExportError, match="interrupted.*SIGKILL"):
+        export_gguf(tiny_hf, tmp_path / "out", types=["f16"])
+    assert listing(tmp_path / "out") == []
+
+
+@pytest.mark.slow
+def test_killed_export_process_leaves_no_valid_looking_file(tiny_hf, tmp_path):
+    """Kill the whole `kpdd export gguf` process mid-way: no .gguf under a final name; the next run cleans up."""
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "export", "gguf", str(tiny_hf), "-o", str(out), "--types", "f16,q8_0"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(out.glob(".kpdd-export-*/*.partial")):
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert not list(out.glob("*.gguf"))
+    leftovers = list(out.glob(".kpdd-export-*"))
+    assert leftovers, "the test killed the export before it started writing"
+    assert all(p.name.endswith(".partial") for p in out.glob(".kpdd-export-*/*.gguf*"))
+    export_gguf(tiny_hf, out, types=["f16"], log=lambda _m: None)
+    assert listing(out) == ["tiny-llama-f16.gguf"]
+
+
+# ---------------------------------------------------------------- GGUF parity and metadata
+
+
+@pytest.mark.slow
+def test_f16_greedy_tokens_equal_hf(tiny_run, tiny_ggufs):
+    n = 16
+    agree = total = 0
+    for prompt in PROMPTS:
+        ids, hf_tokens = hf_greedy(tiny_run, prompt, n)
+        ll_tokens = llama_greedy(tiny_ggufs["f16"], ids, n)
+        assert len(set(hf_tokens)) > 3, "degenerate test model"
+        assert ll_tokens[:8] == hf_tokens[:8]
+        agree += common_prefix(ll_tokens, hf_tokens)
+        total += n
+    assert agree / total >= 0.9
+
+
+@pytest.mark.slow
+def test_quantized_files_load_generate_and_carry_metadata(tiny_ggufs):
+    assert set(tiny_ggufs) == {"f16", "q8_0", "q4_k_m"}
+    sizes = {t: p.stat().st_size for t, p in tiny_ggufs.items()}
+    assert sizes["q4_k_m"] < sizes["q8_0"] < sizes["f16"]
+    ids = [1, 504, 3458, 314]
+    for qtype, path in tiny_ggufs.items():
+        assert len(llama_greedy(path, ids, 4)) == 4
+        meta = read_kpdd_metadata(path)
+        assert meta["kpdd.format_version"] == FORMAT_VERSION, qtype
+        assert meta["kpdd.modes"] == "pot,cot"
+        assert meta["kpdd.base_model"] == "tiny-llama-test"
+        provenance = meta["kpdd.provenance"]
+        assert {k: provenance[k] for k in RUN_INFO["provenance"]} == RUN_INFO["provenance"]
+        assert "llama-cpp-python" in provenance["converter"]
+
+
+@pytest.mark.slow
+def test_plain_hf_folder_gets_no_kpdd_metadata(tiny_hf, tmp_path):
+    result = export_gguf(tiny_hf, tmp_path, types=["q8_0"], log=lambda _m: None)
+    assert [Path(o.path).name for o in result.outputs] == ["tiny-llama-q8_0.gguf"]
+    assert listing(tmp_path) == ["tiny-llama-q8_0.gguf"]  # the f16 step file is not kept
+    assert read_kpdd_metadata(tmp_path / "tiny-llama-q8_0.gguf") == {}
+    from kpdd.llama_backend import read_gguf_metadata
+
+    assert read_gguf_metadata(tmp_path / "tiny-llama-q8_0.gguf")["general.architecture"] == "llama"
+
+
+@pytest.mark.slow
+def test_lora_adapter_route_matches_merged_route(tiny_lora_run, tiny_hf, tmp_path):
+    merged = export_gguf(tiny_lora_run, tmp_path / "merged", types=["f16"], log=lambda _m: None)
+    adapter = export_gguf(
+        tiny_lora_run, tmp_path / "adapter", types=["f16"], route="adapter", log=lambda _m: None
+    )
+    merged_path = Path(merged.outputs[0].path)
+    roles = {o.role: Path(o.path) for o in adapter.outputs}
+    assert set(roles) == {"adapter", "base"}
+    assert roles["adapter"].stat().st_size < roles["base"].stat().st_size / 20  # an adapter is small
+    assert read_kpdd_metadata(roles["adapter"])["kpdd.format_version"] == FORMAT_VERSION
+    assert read_kpdd_metadata(merged_path)["kpdd.modes"] == "pot,cot"
+    agree = total = 0
+    for prompt in PROMPTS:
+        ids, _ = hf_greedy(tiny_hf, prompt, 1)
+        via_merge = llama_greedy(merged_path, ids, 12)
+        via_adapter = llama_greedy(roles["base"], ids, 12, lora=roles["adapter"])
+        base_only = llama_greedy(roles["base"], ids, 12)
+        assert via_merge != base_only  # the adapter changes the model
+        agree += common_prefix(via_adapter, via_merge)
+        total += 12
+    assert agree / total >= 0.9
+
+
+@pytest.mark.slow
+def test_lora_over_gguf_base(tiny_lora_run, tiny_ggufs, tmp_path):
+    """A run whose base is a GGUF file: the adapter is written for it and verified over it."""
+    run = tmp_path / "run"
+    shutil.copytree(tiny_lora_run, run)
+    info = json.loads((run / "kpdd_run.json").read_text())
+    info["base_model_path"] = str(tiny_ggufs["f16"])
+    (run / "kpdd_run.json").write_text(json.dumps(info))
+    result = export_gguf(run, tmp_path / "out", route="adapter", log=lambda _m: None)
+    assert [o.role for o in result.outputs] == ["adapter"]
+    assert result.outputs[0].verify_text
+    assert listing(tmp_path / "out") == ["run-lora-f16.gguf"]
+
+
+@pytest.mark.slow
+def test_cli_gguf_json(tiny_hf, tmp_path):
+    from export.cli import main
+
+    code = main(["gguf", str(tiny_hf), "-o", str(tmp_path), "--types", "q4_0", "--json"])
+    assert code == 0
+    assert listing(tmp_path) == ["tiny-llama-q4_0.gguf"]
+    assert main(["gguf", str(tmp_path / "missing"), "-o", str(tmp_path)]) == 1
