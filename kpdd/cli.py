@@ -337,6 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kpdd.sandbox import maybe_run_worker
+
+    # A frozen app starts its sandbox workers as `app --kpdd-sandbox-worker`: serve and exit.
+    if argv is None and maybe_run_worker():
+        return 0
     from kpdd.backend import BackendError
 
     parser = build_parser()

@@ -253,7 +253,7 @@ def add_model(path: str | Path) -> ModelEntry:
     """Remember a GGUF file by path (not copied: model files are large)."""
     from kpdd.llama_backend import check_gguf_file
 
-    path = check_gguf_file(path).resolve()
+    path = check_gguf_file(path).absolute()
     config = paths.load_config()
     known = [p for p in config.get("models", []) if Path(p) != path]
     paths.update_config(models=known + [str(path)])

@@ -1,0 +1,149 @@
+"""The `kpdd` command as a user runs it: a real process, the real default model, no network."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NATALIA = (
+    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
+    "How many clips did Natalia sell altogether in April and May?"
+)
+
+
+def kpdd(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    # Proxies pointing nowhere: any network use would fail loudly.
+    full_env.update({"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+                     "HF_HUB_OFFLINE": "1"})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "kpdd.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.slow
+def test_solve_prints_every_stage_and_an_answer_line():
+    done = kpdd("solve", "--threads", "2", NATALIA)
+    out = done.stdout
+    for heading in ("== Core question ==", "== Key information ==", "== Program ==", "== Answer =="):
+        assert heading in out, out
+    assert out.index("== Core question ==") < out.index("== Key information ==") < out.index("== Program ==")
+    assert "-- Sandbox:" in out or "No answer" in out
+    assert done.returncode in (0, 1), done.stderr
+
+
+@pytest.mark.slow
+def test_solve_json_and_edited_stages():
+    done = kpdd("solve", "--json", "--mode", "cot", "--core-question", "How many clips in total?",
+                "--key-information", "- 48 in April\n- half as many in May", NATALIA)  # fmt: skip
+    result = json.loads(done.stdout)
+    assert result["core_question"] == "How many clips in total?"
+    assert result["key_information"] == ["48 in April", "half as many in May"]
+    assert result["mode"] == "cot"
+    assert result["stages"][0]["finish_reason"] == "given"
+    assert result["solutions"][0]["kind"] == "cot"
+
+
+def test_empty_problem_is_refused_with_a_message():
+    done = kpdd("solve", "   ")
+    assert done.returncode == 2
+    assert "empty" in done.stderr
+
+
+def test_no_model_says_which_command_fetches_it(tmp_path):
+    env = {"KPDD_HOME": str(tmp_path)}
+    done = kpdd("solve", "What is 2 + 2?", env=env)
+    assert done.returncode == 2
+    assert "kpdd setup" in done.stderr
+    listed = kpdd("models", env=env)
+    assert "kpdd setup" in listed.stdout
+
+
+def test_models_lists_the_default(smollm2_gguf):
+    done = kpdd("models", "--json")
+    entries = json.loads(done.stdout)
+    default = [e for e in entries if e["is_default"]]
+    assert len(default) == 1
+    assert default[0]["architecture"] == "llama"
+    assert default[0]["quantization"] == "Q4_1"
+
+
+def test_models_add_and_use(tmp_path, smollm2_gguf):
+    env = {"KPDD_HOME": str(tmp_path / "home")}
+    link = tmp_path / "mine.gguf"
+    link.symlink_to(smollm2_gguf)
+    assert kpdd("models", "add", str(link), env=env).returncode == 0
+    assert kpdd("models", "use", "mine", env=env).returncode == 0
+    entries = json.loads(kpdd("models", "--json", env=env).stdout)
+    assert [e["name"] for e in entries] == ["mine"]
+    bad = tmp_path / "bad.gguf"
+    bad.write_text("not a model")
+    done = kpdd("models", "add", str(bad), env=env)
+    assert done.returncode == 2 and "not a GGUF" in done.stderr
+
+
+def test_corrupt_model_is_a_clear_error(tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 64)
+    done = kpdd("solve", "--model", str(bad), "What is 2 + 2?")
+    assert done.returncode == 2
+    assert "error:" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_eval_reports_accuracy_and_resumes(tmp_path, data_dir):
+    report = tmp_path / "report.json"
+    first = kpdd("eval", "--data", "gsm8k", "--data-dir", str(data_dir), "--limit", "2", "--out", str(report),
+                 "--threads", "2")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().splitlines()[-1].startswith("accuracy: ")
+    data = json.loads(report.read_text())
+    assert [r["id"] for r in data["records"]] == ["gsm8k-test-0", "gsm8k-test-1"]
+    for record in data["records"]:
+        assert {
+            "prediction",
+            "gold",
+            "correct",
+            "error_kind",
+            "completion_tokens",
+            "seconds",
+        } <= record.keys()
+    # A longer run with the same report resumes: the two finished problems are not solved again.
+    second = kpdd("eval", "--data", "gsm8k", "--data-dir", str(data_dir), "--limit", "3", "--out", str(report),
+                  "--threads", "2")  # fmt: skip
+    data = json.loads(report.read_text())
+    assert data["summary"]["resumed"] == 2 and data["summary"]["n"] == 3
+    line = second.stdout.strip().splitlines()[-1]
+    correct = sum(r["correct"] for r in data["records"])
+    assert line == f"accuracy: {100 * correct / 3:.2f}%"
+
+
+def test_eval_on_a_jsonl_file_without_a_data_dir(tmp_path, smollm2_gguf):
+    problems = tmp_path / "mine.jsonl"
+    problems.write_text(json.dumps({"question": "What is 2 + 3?", "answer": 5}) + "\n")
+    done = kpdd("eval", "--data", str(problems), "--mode", "cot", "--threads", "2")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] in ("accuracy: 0.00%", "accuracy: 100.00%")
+
+
+def test_eval_without_data_dir_explains_how_to_set_it(tmp_path):
+    done = kpdd("eval", "--data", "gsm8k", env={"KPDD_HOME": str(tmp_path), "KPDD_DATA_DIR": ""})
+    assert done.returncode == 2
+    assert "--data-dir" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_config_stores_data_dir_absolute(tmp_path):
+    env = {"KPDD_HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "kpdd.cli", "config", "data_dir", "rel/data"], cwd=tmp_path,
+                   env={**os.environ, **env}, check=True)  # fmt: skip
+    stored = json.loads((tmp_path / "config.json").read_text())["data_dir"]
+    assert Path(stored) == tmp_path / "rel" / "data"
