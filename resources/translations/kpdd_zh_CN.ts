@@ -1,0 +1,1002 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>BatchDialog</name>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="105"/>
+        <source>Batch and solution sheets</source>
+        <translation>批量解题与答案讲义</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="106"/>
+        <source>&amp;Open problem list...</source>
+        <translation>打开题目列表(&amp;O)...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="107"/>
+        <location filename="../../desktop/batch_view.py" line="139"/>
+        <source>Open a list of problems</source>
+        <translation>打开题目列表</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="109"/>
+        <source>A .txt file (one problem per paragraph), a .csv or a .jsonl list.</source>
+        <translation>一个 .txt 文件(每段一道题)、.csv 或 .jsonl 列表。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="113"/>
+        <source>Program</source>
+        <translation>程序</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="113"/>
+        <source>Steps</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="113"/>
+        <source>Both</source>
+        <translation>两者</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="116"/>
+        <source>Solution mode</source>
+        <translation>解题方式</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="117"/>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="118"/>
+        <source>Cancel the batch</source>
+        <translation>取消批量解题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="119"/>
+        <source>Batch progress</source>
+        <translation>批量进度</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="120"/>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="120"/>
+        <source>Problem</source>
+        <translation>题目</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="120"/>
+        <source>Answer</source>
+        <translation>答案</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="121"/>
+        <source>Sheet &amp;title:</source>
+        <translation>讲义标题(&amp;T):</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="122"/>
+        <source>Sheet title</source>
+        <translation>讲义标题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="123"/>
+        <source>&amp;Student copy</source>
+        <translation>学生版(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="124"/>
+        <source>&amp;Answer key on the last page</source>
+        <translation>最后一页附答案(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="125"/>
+        <source>&amp;Export sheet...</source>
+        <translation>导出讲义(&amp;E)...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="140"/>
+        <source>Problem lists (*.txt *.csv *.jsonl)</source>
+        <translation>题目列表 (*.txt *.csv *.jsonl)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="148"/>
+        <source>Cannot use this file: {0}</source>
+        <translation>无法使用此文件:{0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="151"/>
+        <source>{0}: {1} problems</source>
+        <translation>{0}:{1} 道题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="179"/>
+        <source>{0} of {1} already solved</source>
+        <translation>已解 {0}/{1} 道</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="188"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="203"/>
+        <source>Starting...</source>
+        <translation>正在开始...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="210"/>
+        <source>Cancelling...</source>
+        <translation>正在取消...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="222"/>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="223"/>
+        <source>{0} of {1} solved, {2}</source>
+        <translation>已解 {0}/{1} 道,{2}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="235"/>
+        <source>Cancelled: {0} of {1} solved. Start again to resume.</source>
+        <translation>已取消:已解 {0}/{1} 道。再次开始即可继续。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="238"/>
+        <source>All {0} problems solved ({1} from an earlier run).</source>
+        <translation>全部 {0} 道题已解完(其中 {1} 道来自上次运行)。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="247"/>
+        <source>The batch stopped: {0}</source>
+        <translation>批量解题停止:{0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="254"/>
+        <source>&amp;Resume</source>
+        <translation>继续(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="254"/>
+        <source>&amp;Start</source>
+        <translation>开始(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="273"/>
+        <source>Wrote {0}</source>
+        <translation>已写入 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="277"/>
+        <source>Export solution sheet</source>
+        <translation>导出答案讲义</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/batch_view.py" line="278"/>
+        <source>PDF (*.pdf);;HTML (*.html);;Markdown (*.md)</source>
+        <translation>PDF (*.pdf);;HTML (*.html);;Markdown (*.md)</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryPanel</name>
+    <message>
+        <location filename="../../desktop/history_view.py" line="56"/>
+        <location filename="../../desktop/history_view.py" line="57"/>
+        <source>Search history</source>
+        <translation>搜索历史</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/history_view.py" line="58"/>
+        <source>Solved problems</source>
+        <translation>已解题目</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/history_view.py" line="59"/>
+        <source>&amp;Reopen</source>
+        <translation>重新打开(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/history_view.py" line="60"/>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/history_view.py" line="61"/>
+        <source>Export...</source>
+        <translation>导出...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/history_view.py" line="62"/>
+        <source>Reopen the selected problem</source>
+        <translation>重新打开所选题目</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/history_view.py" line="63"/>
+        <source>Delete the selected problem from history</source>
+        <translation>从历史中删除所选题目</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/history_view.py" line="64"/>
+        <source>Export history to a file</source>
+        <translation>把历史导出到文件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/history_view.py" line="110"/>
+        <source>Export history</source>
+        <translation>导出历史</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/history_view.py" line="111"/>
+        <source>JSON (*.json);;JSON lines (*.jsonl);;Markdown (*.md);;HTML (*.html)</source>
+        <translation>JSON (*.json);;JSON lines (*.jsonl);;Markdown (*.md);;HTML (*.html)</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../desktop/main_window.py" line="323"/>
+        <source>KPDD Tutor</source>
+        <translation>KPDD 数学辅导</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="324"/>
+        <source>&amp;Word problem:</source>
+        <translation>应用题(&amp;W):</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="326"/>
+        <source>Type or paste a math word problem here, pick a sample, or open a text file.</source>
+        <translation>在这里输入或粘贴一道数学应用题,或选择示例题,或打开文本文件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="328"/>
+        <source>Word problem</source>
+        <translation>应用题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="331"/>
+        <source>Sample problems...</source>
+        <translation>示例题...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="335"/>
+        <source>Sample problems</source>
+        <translation>示例题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="336"/>
+        <source>&amp;Open file...</source>
+        <translation>打开文件(&amp;O)...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="337"/>
+        <source>Open a problem from a text file</source>
+        <translation>从文本文件打开题目</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="338"/>
+        <source>&amp;Mode:</source>
+        <translation>方式(&amp;M):</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="341"/>
+        <location filename="../../desktop/main_window.py" line="363"/>
+        <source>Program</source>
+        <translation>程序</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="341"/>
+        <source>Steps</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="341"/>
+        <source>Both</source>
+        <translation>两者</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="343"/>
+        <source>Solution mode</source>
+        <translation>解题方式</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="344"/>
+        <source>Program: a Python program computes the answer. Steps: worked reasoning. Both: both, and whether they agree.</source>
+        <translation>程序:由 Python 程序计算答案。步骤:逐步推理。两者:都做,并看是否一致。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="346"/>
+        <source>S&amp;amples:</source>
+        <translation>采样数(&amp;A):</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="347"/>
+        <source>Number of solutions to sample and vote on</source>
+        <translation>采样并投票的解答数量</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="348"/>
+        <source>More samples vote on the answer and give a confidence.</source>
+        <translation>更多采样会对答案投票并给出置信度。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="349"/>
+        <source>&amp;Solve</source>
+        <translation>解题(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="350"/>
+        <source>Solve the problem (Ctrl+Enter)</source>
+        <translation>解题 (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="351"/>
+        <source>Solve</source>
+        <translation>解题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="352"/>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="353"/>
+        <source>Stop solving (Esc)</source>
+        <translation>停止解题 (Esc)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="354"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="355"/>
+        <source>Show &amp;whole solution</source>
+        <translation>显示完整解答(&amp;W)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="356"/>
+        <source>Show the whole solution</source>
+        <translation>显示完整解答</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="358"/>
+        <source>1. Core question</source>
+        <translation>1. 核心问题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="359"/>
+        <source>Core question (you can edit it)</source>
+        <translation>核心问题(可编辑)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="360"/>
+        <source>2. Key information</source>
+        <translation>2. 关键信息</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="361"/>
+        <source>Key information, one fact per line (you can edit it)</source>
+        <translation>关键信息,每行一条(可编辑)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="362"/>
+        <source>3. Solution</source>
+        <translation>3. 解答</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="364"/>
+        <source>The program or the steps appear here.</source>
+        <translation>程序或解题步骤会显示在这里。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="365"/>
+        <source>Steps:</source>
+        <translation>步骤:</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="366"/>
+        <source>Worked steps</source>
+        <translation>解题步骤</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="367"/>
+        <source>Program result</source>
+        <translation>程序结果</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="368"/>
+        <source>Solve again from this question</source>
+        <translation>从这个问题重新求解</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="369"/>
+        <source>Solve again from the edited core question</source>
+        <translation>从修改后的核心问题重新求解</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="370"/>
+        <source>Solve again from these facts</source>
+        <translation>从这些信息重新求解</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="371"/>
+        <source>Solve again from the edited key information</source>
+        <translation>从修改后的关键信息重新求解</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="372"/>
+        <source>Answer:</source>
+        <translation>答案:</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="373"/>
+        <source>Answer</source>
+        <translation>答案</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="374"/>
+        <source>Agreement and confidence</source>
+        <translation>一致性与置信度</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="375"/>
+        <source>&amp;Your answer:</source>
+        <translation>你的答案(&amp;Y):</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="376"/>
+        <source>e.g. 42</source>
+        <translation>例如 42</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="377"/>
+        <source>Your answer</source>
+        <translation>你的答案</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="378"/>
+        <source>&amp;Check my answer</source>
+        <translation>检查我的答案(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="379"/>
+        <source>Check my answer</source>
+        <translation>检查我的答案</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="380"/>
+        <source>History</source>
+        <translation>历史</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="381"/>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="382"/>
+        <source>&amp;Open problem...</source>
+        <translation>打开题目(&amp;O)...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="383"/>
+        <source>&amp;Batch and solution sheets...</source>
+        <translation>批量解题与讲义(&amp;B)...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="384"/>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="385"/>
+        <source>&amp;Tools</source>
+        <translation>工具(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="386"/>
+        <source>&amp;Models...</source>
+        <translation>模型(&amp;M)...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="387"/>
+        <source>&amp;Settings...</source>
+        <translation>设置(&amp;S)...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="388"/>
+        <source>&amp;History</source>
+        <translation>历史(&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="420"/>
+        <source>No model yet</source>
+        <translation>还没有模型</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="422"/>
+        <source>KPDD Tutor needs a model to solve problems, and none is installed yet.
+
+Open a terminal and run:
+
+    {0}
+
+It places the default model ({1}) in your data folder; it works offline afterwards. You can also add a GGUF file of your own in Tools &gt; Models.</source>
+        <translation>KPDD 数学辅导需要一个模型才能解题,目前还没有安装。
+
+请打开终端并运行:
+
+    {0}
+
+它会把默认模型({1})放到你的数据文件夹,之后可离线使用。你也可以在 工具 &gt; 模型 中添加自己的 GGUF 文件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="428"/>
+        <location filename="../../desktop/main_window.py" line="439"/>
+        <source>The model could not be loaded</source>
+        <translation>无法加载模型</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="429"/>
+        <source>The model file could not be opened. It may be corrupt or incomplete.
+
+{0}
+
+Choose another model in Tools &gt; Models, or run `{1}` again.</source>
+        <translation>无法打开模型文件,它可能已损坏或不完整。
+
+{0}
+
+请在 工具 &gt; 模型 中选择其他模型,或重新运行 `{1}`。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="435"/>
+        <source>Model: not loaded yet</source>
+        <translation>模型:尚未加载</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="436"/>
+        <source>Loading model {0}...</source>
+        <translation>正在加载模型 {0}...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="437"/>
+        <source>Model: {0}</source>
+        <translation>模型:{0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="438"/>
+        <source>No model installed: run `{0}`</source>
+        <translation>未安装模型:请运行 `{0}`</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="490"/>
+        <source>The tutor is working on the problem...</source>
+        <translation>辅导程序正在解题...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="491"/>
+        <source>Solving...</source>
+        <translation>正在解题...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="499"/>
+        <source>Stopping...</source>
+        <translation>正在停止...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="544"/>
+        <source>Writing the program...</source>
+        <translation>正在编写程序...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="565"/>
+        <source>Running the program in the sandbox...</source>
+        <translation>正在沙盒中运行程序...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="579"/>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="581"/>
+        <source>The model stopped with an error: {0}</source>
+        <translation>模型出错停止:{0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="583"/>
+        <source>The model did not produce a usable answer. Try Steps or Both, or edit the key information and solve again.</source>
+        <translation>模型没有给出可用的答案。试试“步骤”或“两者”,或修改关键信息后重新求解。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="586"/>
+        <source>Solved in {0:.1f} s.</source>
+        <translation>用时 {0:.1f} 秒。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="589"/>
+        <source>The problem was long and only its first {0} characters were used.</source>
+        <translation>题目太长,只使用了前 {0} 个字符。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="613"/>
+        <source>Something went wrong: {0}</source>
+        <translation>出错了:{0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="644"/>
+        <source>no answer</source>
+        <translation>没有答案</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="654"/>
+        <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
+        <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="715"/>
+        <source>&amp;Hint</source>
+        <translation>提示(&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="716"/>
+        <source>Hint: reveal the core question first</source>
+        <translation>提示:先显示核心问题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="718"/>
+        <source>No more hints</source>
+        <translation>没有更多提示了</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="720"/>
+        <source>Next &amp;hint ({0} of {1})</source>
+        <translation>下一个提示(&amp;H)({0}/{1})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="721"/>
+        <source>Next hint</source>
+        <translation>下一个提示</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="725"/>
+        <source>Type your answer first.</source>
+        <translation>请先输入你的答案。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="733"/>
+        <source>The tutor is solving the problem to check your answer...</source>
+        <translation>辅导程序正在解题以检查你的答案...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="750"/>
+        <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
+        <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="760"/>
+        <source>Open a word problem</source>
+        <translation>打开应用题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="761"/>
+        <source>Text files (*.txt *.md);;All files (*)</source>
+        <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="769"/>
+        <source>Cannot open the file</source>
+        <translation>无法打开文件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="781"/>
+        <source>Reopened from history.</source>
+        <translation>已从历史中重新打开。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelManagerDialog</name>
+    <message>
+        <location filename="../../desktop/models_view.py" line="82"/>
+        <location filename="../../desktop/models_view.py" line="87"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="84"/>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="84"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="84"/>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="84"/>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="85"/>
+        <source>Trained on KPDD</source>
+        <translation>KPDD 训练</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="85"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="85"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="88"/>
+        <source>&amp;Add GGUF file...</source>
+        <translation>添加 GGUF 文件(&amp;A)...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="89"/>
+        <source>&amp;Use selected</source>
+        <translation>使用所选(&amp;U)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="90"/>
+        <source>&amp;Remove</source>
+        <translation>移除(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="91"/>
+        <source>CPU &amp;threads:</source>
+        <translation>CPU 线程(&amp;T):</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="92"/>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="93"/>
+        <source>CPU threads</source>
+        <translation>CPU 线程</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="111"/>
+        <source>yes ({0})</source>
+        <translation>是({0})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="111"/>
+        <source>no (few-shot)</source>
+        <translation>否(少样本提示)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="114"/>
+        <source>active</source>
+        <translation>使用中</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="116"/>
+        <source>default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="118"/>
+        <source>unusable: {0}</source>
+        <translation>不可用:{0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="126"/>
+        <source>No models yet. Run `{0}` in a terminal to install the default model, or add a GGUF file.</source>
+        <translation>还没有模型。请在终端运行 `{0}` 安装默认模型,或添加一个 GGUF 文件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="129"/>
+        <source>The chosen model is not usable; the default is used instead.</source>
+        <translation>所选模型不可用,改用默认模型。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="145"/>
+        <source>Not added: {0}</source>
+        <translation>未添加:{0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="147"/>
+        <source>Added {0}.</source>
+        <translation>已添加 {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="152"/>
+        <source>Add a GGUF model</source>
+        <translation>添加 GGUF 模型</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="152"/>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="160"/>
+        <source>{0} will be used for the next solve.</source>
+        <translation>下次解题将使用 {0}。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../desktop/settings.py" line="176"/>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="179"/>
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="179"/>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="179"/>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="181"/>
+        <source>System size</source>
+        <translation>系统大小</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="182"/>
+        <source> pt</source>
+        <translation> 磅</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="183"/>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="184"/>
+        <source>&amp;Theme:</source>
+        <translation>主题(&amp;T):</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="184"/>
+        <source>&amp;Font size:</source>
+        <translation>字号(&amp;F):</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="184"/>
+        <source>&amp;Language:</source>
+        <translation>语言(&amp;L):</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="184"/>
+        <source>CPU &amp;threads:</source>
+        <translation>CPU 线程(&amp;T):</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="187"/>
+        <source>Theme</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="187"/>
+        <source>Font size</source>
+        <translation>字号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="187"/>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="187"/>
+        <source>CPU threads</source>
+        <translation>CPU 线程</translation>
+    </message>
+</context>
+<context>
+    <name>Tutor</name>
+    <message>
+        <location filename="../../desktop/presenters.py" line="29"/>
+        <source>The program ran and computed answer = {0}.</source>
+        <translation>程序运行完毕,算出 answer = {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="31"/>
+        <source>It printed: {0}</source>
+        <translation>它输出了:{0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="33"/>
+        <source>The program ran, but its answer is not a number: {0}</source>
+        <translation>程序运行了,但它的答案不是数字:{0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="40"/>
+        <source>The program is not valid Python, so it could not run.</source>
+        <translation>程序不是合法的 Python 代码,无法运行。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="41"/>
+        <source>The program tried to do something the tutor does not allow (files, network or imports).</source>
+        <translation>程序试图做辅导程序不允许的事情(文件、网络或导入模块)。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="44"/>
+        <source>The program ran too long and was stopped.</source>
+        <translation>程序运行时间过长,已被停止。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="45"/>
+        <source>The program used too much memory and was stopped.</source>
+        <translation>程序占用内存过多,已被停止。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="46"/>
+        <source>The program stopped with an error while running.</source>
+        <translation>程序运行时出错停止。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="47"/>
+        <source>The program ran but did not set a number called answer.</source>
+        <translation>程序运行了,但没有给名为 answer 的变量赋一个数字。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="68"/>
+        <source>The program and the steps agree.</source>
+        <translation>程序和步骤的答案一致。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="70"/>
+        <source>The program and the steps disagree: double-check this one.</source>
+        <translation>程序和步骤的答案不一致:请再检查一下。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="73"/>
+        <source>Confidence: {0}% of {1} solutions give this answer.</source>
+        <translation>置信度:{1} 个解答中有 {0}% 得出这个答案。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="89"/>
+        <source>I could not find a number in your answer.</source>
+        <translation>在你的答案里没有找到数字。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="91"/>
+        <source>The tutor has no answer of its own for this problem yet, so it cannot check yours.</source>
+        <translation>辅导程序自己还没有这道题的答案,所以无法检查你的答案。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="95"/>
+        <source>Correct: {0} matches the tutor&apos;s answer.</source>
+        <translation>正确:{0} 与辅导程序的答案一致。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="98"/>
+        <source>Not quite: {0} is not what the tutor found. Try again, or ask for a hint.</source>
+        <translation>不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示。</translation>
+    </message>
+</context>
+</TS>
