@@ -114,6 +114,7 @@ def run_teach(
     """
     if not reference_only and data_name:
         check_training_data(data_name)
+    sampling = sampling or getattr(teacher, "sampling", None)
     store = RecordStore(out)
     stats: dict[str, Any] = {
         "problems": len(problems),
