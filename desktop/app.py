@@ -19,7 +19,9 @@ _T0 = time.perf_counter()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kpdd-tutor", description="KPDD Tutor: offline math word-problem tutor")
+    parser = argparse.ArgumentParser(
+        prog="kpdd-tutor", description="KPDD Tutor: offline math word-problem tutor"
+    )
     parser.add_argument("problem", nargs="*", help="a problem to put in the box")
     parser.add_argument("--solve", action="store_true", help="solve the problem right away")
     parser.add_argument("--mode", choices=["pot", "cot", "both"], default=None)

@@ -31,7 +31,14 @@ from PySide6.QtWidgets import (
 
 from desktop.workers import BatchRequest, SolverThread
 from kpdd.answers import format_answer
-from kpdd.batch import BatchProblem, default_results_path, format_eta, load_results, problem_key, read_problems
+from kpdd.batch import (
+    BatchProblem,
+    default_results_path,
+    format_eta,
+    load_results,
+    problem_key,
+    read_problems,
+)
 
 MODES = ("pot", "cot", "both")
 
@@ -106,7 +113,9 @@ class BatchDialog(QDialog):
         self.open_button.setText(self.tr("&Open problem list..."))
         self.open_button.setAccessibleName(self.tr("Open a list of problems"))
         if self.path is None:
-            self.file_label.setText(self.tr("A .txt file (one problem per paragraph), a .csv or a .jsonl list."))
+            self.file_label.setText(
+                self.tr("A .txt file (one problem per paragraph), a .csv or a .jsonl list.")
+            )
         mode = self.mode_combo.currentIndex()
         self.mode_combo.blockSignals(True)
         self.mode_combo.clear()
@@ -136,8 +145,9 @@ class BatchDialog(QDialog):
         return MODES[max(0, self.mode_combo.currentIndex())]
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open a list of problems"), "",
-                                              self.tr("Problem lists (*.txt *.csv *.jsonl)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open a list of problems"), "", self.tr("Problem lists (*.txt *.csv *.jsonl)")
+        )
         if path:
             self.load(path)
 
@@ -162,13 +172,16 @@ class BatchDialog(QDialog):
         if self.path is None:
             return
         finished = load_results(self.results_path())
-        model = self.solver_thread.worker.solver.backend.info.name if self.solver_thread.worker.solver else None
+        model = (
+            self.solver_thread.worker.solver.backend.info.name if self.solver_thread.worker.solver else None
+        )
         self.results = []
         for p in self.problems:
             found = None
             for item in finished.values():
-                if item["result"].get("problem") == p.question and (model is None or item["key"] == problem_key(
-                        p.question, self.mode(), 1, model)):
+                if item["result"].get("problem") == p.question and (
+                    model is None or item["key"] == problem_key(p.question, self.mode(), 1, model)
+                ):
                     found = item["result"]
                     break
             self.results.append(found)
@@ -176,7 +189,9 @@ class BatchDialog(QDialog):
         done = sum(r is not None for r in self.results)
         self.progress.setMaximum(max(1, len(self.problems)))
         self.progress.setValue(done)
-        self.eta_label.setText(self.tr("{0} of {1} already solved").format(done, len(self.problems)) if done else "")
+        self.eta_label.setText(
+            self.tr("{0} of {1} already solved").format(done, len(self.problems)) if done else ""
+        )
         self._update_state()
 
     def _fill_table(self) -> None:
@@ -185,7 +200,11 @@ class BatchDialog(QDialog):
             result = self.results[row] if row < len(self.results) else None
             answer = ""
             if result is not None:
-                answer = format_answer(result.get("answer")) if result.get("answer") is not None else self.tr("none")
+                answer = (
+                    format_answer(result.get("answer"))
+                    if result.get("answer") is not None
+                    else self.tr("none")
+                )
             for column, text in enumerate((str(row + 1), problem.question, answer)):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.resizeColumnToContents(0)
@@ -232,11 +251,17 @@ class BatchDialog(QDialog):
         done = sum(r is not None for r in self.results)
         self.progress.setValue(done)
         if outcome.cancelled:
-            self.eta_label.setText(self.tr("Cancelled: {0} of {1} solved. Start again to resume.").format(
-                done, len(self.results)))
+            self.eta_label.setText(
+                self.tr("Cancelled: {0} of {1} solved. Start again to resume.").format(
+                    done, len(self.results)
+                )
+            )
         else:
-            self.eta_label.setText(self.tr("All {0} problems solved ({1} from an earlier run).").format(
-                len(self.results), outcome.resumed))
+            self.eta_label.setText(
+                self.tr("All {0} problems solved ({1} from an earlier run).").format(
+                    len(self.results), outcome.resumed
+                )
+            )
         self._update_state()
         self.batch_done.emit(outcome)
 
@@ -267,15 +292,22 @@ class BatchDialog(QDialog):
 
         items = [SheetItem.from_result(r) if r is not None else SheetItem(problem=p.question)
                  for p, r in zip(self.problems, self.results)]  # fmt: skip
-        options = SheetOptions(title=self.title_edit.text() or "Math word problems",
-                               student_copy=self.student_copy.isChecked(), answer_key=self.answer_key.isChecked())
+        options = SheetOptions(
+            title=self.title_edit.text() or "Math word problems",
+            student_copy=self.student_copy.isChecked(),
+            answer_key=self.answer_key.isChecked(),
+        )
         written = write_sheet(items, options, path)
         self.export_label.setText(self.tr("Wrote {0}").format(written))
         return written
 
     def export_dialog(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(self, self.tr("Export solution sheet"), "solution-sheet.pdf",
-                                                   self.tr("PDF (*.pdf);;HTML (*.html);;Markdown (*.md)"))
+        path, chosen = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Export solution sheet"),
+            "solution-sheet.pdf",
+            self.tr("PDF (*.pdf);;HTML (*.html);;Markdown (*.md)"),
+        )
         if path:
             if not Path(path).suffix:
                 path += ".md" if "Markdown" in chosen else ".html" if "HTML" in chosen else ".pdf"

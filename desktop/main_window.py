@@ -306,7 +306,9 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.file_menu = bar.addMenu("")
-        self.open_action = QAction(self, shortcut=QKeySequence.StandardKey.Open, triggered=self.open_problem_dialog)
+        self.open_action = QAction(
+            self, shortcut=QKeySequence.StandardKey.Open, triggered=self.open_problem_dialog
+        )
         self.batch_action = QAction(self, shortcut=QKeySequence("Ctrl+B"), triggered=self.open_batch)
         self.quit_action = QAction(self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
         self.file_menu.addActions([self.open_action, self.batch_action])
@@ -341,8 +343,12 @@ class MainWindow(QMainWindow):
         self.mode_combo.addItems([self.tr("Program"), self.tr("Steps"), self.tr("Both")])
         self.mode_combo.setCurrentIndex(max(0, mode))
         self.mode_combo.setAccessibleName(self.tr("Solution mode"))
-        self.mode_combo.setToolTip(self.tr("Program: a Python program computes the answer. "
-                                           "Steps: worked reasoning. Both: both, and whether they agree."))
+        self.mode_combo.setToolTip(
+            self.tr(
+                "Program: a Python program computes the answer. "
+                "Steps: worked reasoning. Both: both, and whether they agree."
+            )
+        )
         self.samples_label.setText(self.tr("S&amples:"))
         self.samples_spin.setAccessibleName(self.tr("Number of solutions to sample and vote on"))
         self.samples_spin.setToolTip(self.tr("More samples vote on the answer and give a confidence."))
@@ -426,8 +432,10 @@ class MainWindow(QMainWindow):
             ).format(SETUP_COMMAND, "SmolLM2-135M-Instruct, about 98 MB")
         else:
             title = self.tr("The model could not be loaded")
-            text = self.tr("The model file could not be opened. It may be corrupt or incomplete.\n\n{0}\n\n"
-                           "Choose another model in Tools > Models, or run `{1}` again.").format(message, SETUP_COMMAND)
+            text = self.tr(
+                "The model file could not be opened. It may be corrupt or incomplete.\n\n{0}\n\n"
+                "Choose another model in Tools > Models, or run `{1}` again."
+            ).format(message, SETUP_COMMAND)
         self.show_message(title, text, QMessageBox.Icon.Warning)
 
     def _update_model_status(self) -> None:
@@ -440,7 +448,9 @@ class MainWindow(QMainWindow):
         }
         self.model_status.setText(texts.get(self.model_state, ""))
 
-    def show_message(self, title: str, text: str, icon: QMessageBox.Icon = QMessageBox.Icon.Information) -> None:
+    def show_message(
+        self, title: str, text: str, icon: QMessageBox.Icon = QMessageBox.Icon.Information
+    ) -> None:
         """A non-blocking message box (tests read `last_message`)."""
         self.last_message = (title, text)
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
@@ -580,13 +590,22 @@ class MainWindow(QMainWindow):
         elif result.error:
             self.notice_label.setText(self.tr("The model stopped with an error: {0}").format(result.error))
         elif result.answer is None:
-            self.notice_label.setText(self.tr("The model did not produce a usable answer. Try Steps or Both, "
-                                              "or edit the key information and solve again."))
+            self.notice_label.setText(
+                self.tr(
+                    "The model did not produce a usable answer. Try Steps or Both, "
+                    "or edit the key information and solve again."
+                )
+            )
         else:
             self.notice_label.setText(self.tr("Solved in {0:.1f} s.").format(result.seconds))
         if result.problem_truncated:
-            self.notice_label.setText(self.notice_label.text() + " " + self.tr(
-                "The problem was long and only its first {0} characters were used.").format(MAX_PROBLEM_CHARS))
+            self.notice_label.setText(
+                self.notice_label.text()
+                + " "
+                + self.tr("The problem was long and only its first {0} characters were used.").format(
+                    MAX_PROBLEM_CHARS
+                )
+            )
         if not result.cancelled:
             self.result = result
             self.result_problem = normalize_problem(request.problem)
@@ -651,7 +670,8 @@ class MainWindow(QMainWindow):
         self.sandbox_label.clear()
         self.answer_label.setText("?")
         self.core_panel.edit.setPlaceholderText(
-            self.tr("Hidden so you can work on it yourself: ask for a hint or show the whole solution."))
+            self.tr("Hidden so you can work on it yourself: ask for a hint or show the whole solution.")
+        )
 
     def reveal_all(self) -> None:
         if self.result is not None and not self.busy:
@@ -693,7 +713,9 @@ class MainWindow(QMainWindow):
         hint = self.hint
         self.core_panel.edit.setPlaceholderText("")
         self.core_panel.edit.setPlainText("\n".join(hint.shown("core_question")))
-        self.key_panel.edit.setPlainText(format_key_information("\n".join(hint.shown("key_information")).splitlines()))
+        self.key_panel.edit.setPlainText(
+            format_key_information("\n".join(hint.shown("key_information")).splitlines())
+        )
         steps = hint.shown("step")
         target = self.program_edit if self.result.program else self.steps_edit
         other = self.steps_edit if target is self.program_edit else self.program_edit
@@ -717,7 +739,9 @@ class MainWindow(QMainWindow):
         elif hint.finished:
             self.hint_button.setText(self.tr("No more hints"))
         else:
-            self.hint_button.setText(self.tr("Next &hint ({0} of {1})").format(hint.revealed + 1, len(hint.sequence)))
+            self.hint_button.setText(
+                self.tr("Next &hint ({0} of {1})").format(hint.revealed + 1, len(hint.sequence))
+            )
             self.hint_button.setAccessibleName(self.tr("Next hint"))
 
     def check_answer(self) -> None:
@@ -735,7 +759,9 @@ class MainWindow(QMainWindow):
     def _show_verdict(self) -> presenters.CheckVerdict:
         verdict = presenters.check_answer(self.check_edit.text(), self.result)
         color = {True: "#2e7d32", False: "#c62828", None: "#8a6d00"}[verdict.correct]
-        self.check_label.setText(f'<span style="color:{color}; font-weight:bold">{_html(verdict.message)}</span>')
+        self.check_label.setText(
+            f'<span style="color:{color}; font-weight:bold">{_html(verdict.message)}</span>'
+        )
         self.check_label.setProperty("correct", verdict.correct)
         return verdict
 
@@ -747,8 +773,12 @@ class MainWindow(QMainWindow):
         self._update_state()
 
     def _problem_truncated(self, original: int) -> None:
-        self.notice_label.setText(self.tr("The pasted text had {0} characters; only the first {1} are kept, "
-                                          "which is more than a word problem needs.").format(original, MAX_PROBLEM_CHARS))
+        self.notice_label.setText(
+            self.tr(
+                "The pasted text had {0} characters; only the first {1} are kept, "
+                "which is more than a word problem needs."
+            ).format(original, MAX_PROBLEM_CHARS)
+        )
 
     def _sample_chosen(self, index: int) -> None:
         question = self.sample_combo.itemData(index)
@@ -757,8 +787,9 @@ class MainWindow(QMainWindow):
             self.sample_combo.setCurrentIndex(0)
 
     def open_problem_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open a word problem"), "",
-                                              self.tr("Text files (*.txt *.md);;All files (*)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open a word problem"), "", self.tr("Text files (*.txt *.md);;All files (*)")
+        )
         if path:
             self.open_problem(path)
 
@@ -824,7 +855,9 @@ class MainWindow(QMainWindow):
         busy = self.busy
         self.solve_button.setEnabled(has_problem and not busy)
         self.stop_button.setEnabled(busy)
-        self.hint_button.setEnabled(has_problem and not busy and not (self.hint is not None and self.hint.finished))
+        self.hint_button.setEnabled(
+            has_problem and not busy and not (self.hint is not None and self.hint.finished)
+        )
         self.check_button.setEnabled(has_problem and not busy)
         has_result = self._has_result_for_problem()
         self.reveal_button.setVisible(has_result and (self.hint is not None or self.check_label.text() != ""))

@@ -108,7 +108,11 @@ class ModelManagerDialog(QDialog):
             pass
         self.table.setRowCount(len(self.entries))
         for row, entry in enumerate(self.entries):
-            trained = self.tr("yes ({0})").format(entry.format_version) if entry.format_version else self.tr("no (few-shot)")
+            trained = (
+                self.tr("yes ({0})").format(entry.format_version)
+                if entry.format_version
+                else self.tr("no (few-shot)")
+            )
             status = []
             if entry.key == active_key:
                 status.append(self.tr("active"))
@@ -123,8 +127,11 @@ class ModelManagerDialog(QDialog):
                 item.setData(Qt.ItemDataRole.UserRole, row)
                 self.table.setItem(row, column, item)
         if not self.entries:
-            self.message.setText(self.tr("No models yet. Run `{0}` in a terminal to install the default model, "
-                                         "or add a GGUF file.").format(models.SETUP_COMMAND))
+            self.message.setText(
+                self.tr(
+                    "No models yet. Run `{0}` in a terminal to install the default model, or add a GGUF file."
+                ).format(models.SETUP_COMMAND)
+            )
         elif active and active != active_key:
             self.message.setText(self.tr("The chosen model is not usable; the default is used instead."))
         self._update_buttons()
@@ -149,7 +156,9 @@ class ModelManagerDialog(QDialog):
         return entry
 
     def add_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Add a GGUF model"), "", self.tr("GGUF models (*.gguf)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Add a GGUF model"), "", self.tr("GGUF models (*.gguf)")
+        )
         if path:
             self.add_file(path)
 

@@ -17,7 +17,11 @@ def ensure_gui_app():  # -> QGuiApplication
 
     app = QGuiApplication.instance()
     if app is None:
-        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        if (
+            sys.platform.startswith("linux")
+            and not os.environ.get("DISPLAY")
+            and not os.environ.get("WAYLAND_DISPLAY")
+        ):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QGuiApplication([sys.argv[0] if sys.argv else "kpdd"])
     return app

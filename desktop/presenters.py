@@ -28,7 +28,9 @@ def sandbox_summary(solution: Any) -> tuple[bool, str]:
         shown = format_answer(value) if value is not None else repr(execution.answer)
         text = QCoreApplication.translate("Tutor", "The program ran and computed answer = {0}.").format(shown)
         if execution.stdout.strip():
-            text += " " + QCoreApplication.translate("Tutor", "It printed: {0}").format(execution.stdout.strip()[:200])
+            text += " " + QCoreApplication.translate("Tutor", "It printed: {0}").format(
+                execution.stdout.strip()[:200]
+            )
         if value is None:
             return False, QCoreApplication.translate(
                 "Tutor", "The program ran, but its answer is not a number: {0}"
@@ -37,14 +39,18 @@ def sandbox_summary(solution: Any) -> tuple[bool, str]:
     kind = getattr(solution, "error_kind", None) or "runtime"
     detail = (getattr(solution, "error", None) or "").strip()
     messages = {
-        "syntax": QCoreApplication.translate("Tutor", "The program is not valid Python, so it could not run."),
+        "syntax": QCoreApplication.translate(
+            "Tutor", "The program is not valid Python, so it could not run."
+        ),
         "forbidden": QCoreApplication.translate(
             "Tutor", "The program tried to do something the tutor does not allow (files, network or imports)."
         ),
         "timeout": QCoreApplication.translate("Tutor", "The program ran too long and was stopped."),
         "memory": QCoreApplication.translate("Tutor", "The program used too much memory and was stopped."),
         "runtime": QCoreApplication.translate("Tutor", "The program stopped with an error while running."),
-        "no_answer": QCoreApplication.translate("Tutor", "The program ran but did not set a number called answer."),
+        "no_answer": QCoreApplication.translate(
+            "Tutor", "The program ran but did not set a number called answer."
+        ),
     }
     text = messages.get(kind, messages["runtime"])
     if detail:
@@ -67,12 +73,16 @@ def agreement_text(result: Any) -> str:
         parts.append(
             QCoreApplication.translate("Tutor", "The program and the steps agree.")
             if result.agree
-            else QCoreApplication.translate("Tutor", "The program and the steps disagree: double-check this one.")
+            else QCoreApplication.translate(
+                "Tutor", "The program and the steps disagree: double-check this one."
+            )
         )
     if len(result.solutions) > 1:
-        parts.append(QCoreApplication.translate("Tutor", "Confidence: {0}% of {1} solutions give this answer.").format(
-            round(100 * result.confidence), len(result.solutions)
-        ))
+        parts.append(
+            QCoreApplication.translate("Tutor", "Confidence: {0}% of {1} solutions give this answer.").format(
+                round(100 * result.confidence), len(result.solutions)
+            )
+        )
     return " ".join(parts)
 
 
@@ -86,18 +96,29 @@ def check_answer(student_text: str, result: Any) -> CheckVerdict:
     """Compare a typed answer with the tutor's, tolerant of format ("$1,200.00", "72 clips", "1/2")."""
     value = extract_answer(student_text or "")
     if value is None:
-        return CheckVerdict(None, QCoreApplication.translate("Tutor", "I could not find a number in your answer."))
+        return CheckVerdict(
+            None, QCoreApplication.translate("Tutor", "I could not find a number in your answer.")
+        )
     if result is None or result.answer is None:
-        return CheckVerdict(None, QCoreApplication.translate(
-            "Tutor", "The tutor has no answer of its own for this problem yet, so it cannot check yours."
-        ))
+        return CheckVerdict(
+            None,
+            QCoreApplication.translate(
+                "Tutor", "The tutor has no answer of its own for this problem yet, so it cannot check yours."
+            ),
+        )
     if answers_match(value, result.answer):
-        return CheckVerdict(True, QCoreApplication.translate("Tutor", "Correct: {0} matches the tutor's answer.").format(
-            format_answer(value)
-        ))
-    return CheckVerdict(False, QCoreApplication.translate(
-        "Tutor", "Not quite: {0} is not what the tutor found. Try again, or ask for a hint."
-    ).format(format_answer(value)))
+        return CheckVerdict(
+            True,
+            QCoreApplication.translate("Tutor", "Correct: {0} matches the tutor's answer.").format(
+                format_answer(value)
+            ),
+        )
+    return CheckVerdict(
+        False,
+        QCoreApplication.translate(
+            "Tutor", "Not quite: {0} is not what the tutor found. Try again, or ask for a hint."
+        ).format(format_answer(value)),
+    )
 
 
 def solution_steps(result: Any) -> list[str]:
@@ -123,7 +144,10 @@ class HintState:
 
     def __post_init__(self) -> None:
         r = self.result
-        self.sequence = [("core_question", r.core_question), ("key_information", "\n".join(r.key_information))]
+        self.sequence = [
+            ("core_question", r.core_question),
+            ("key_information", "\n".join(r.key_information)),
+        ]
         self.sequence += [("step", step) for step in solution_steps(r)]
         self.sequence.append(("answer", answer_text(r)))
 

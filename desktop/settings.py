@@ -160,7 +160,9 @@ class SettingsDialog(QDialog):
         for label, field in zip(self.labels, (self.theme, self.font_size, self.language, self.threads)):
             label.setBuddy(field)
             self.form.addRow(label, field)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

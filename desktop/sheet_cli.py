@@ -14,16 +14,22 @@ from pathlib import Path
 def register(subparsers) -> None:
     from kpdd.cli import add_model_arguments
 
-    parser = subparsers.add_parser("sheet", help="solve a list of problems and write a solution sheet (PDF/HTML/MD)")
+    parser = subparsers.add_parser(
+        "sheet", help="solve a list of problems and write a solution sheet (PDF/HTML/MD)"
+    )
     parser.add_argument("problems", help="a .txt (one problem per paragraph), .csv or .jsonl list")
     parser.add_argument("-o", "--out", required=True, help="OUT.pdf, OUT.html or OUT.md")
     parser.add_argument("--title", help="the sheet's title (default: from the file name)")
     parser.add_argument("--date", default="", help="the date printed on the sheet (default: today)")
-    parser.add_argument("--student-copy", action="store_true", help="problems with space to work, no solutions")
+    parser.add_argument(
+        "--student-copy", action="store_true", help="problems with space to work, no solutions"
+    )
     parser.add_argument("--answer-key", action="store_true", help="add the answers on their own last page")
     parser.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
     parser.add_argument("--samples", type=int, default=1)
-    parser.add_argument("--results", help="where to keep solved results (default: in the data folder; resumable)")
+    parser.add_argument(
+        "--results", help="where to keep solved results (default: in the data folder; resumable)"
+    )
     add_model_arguments(parser)
     parser.set_defaults(func=cmd_sheet)
 
@@ -37,7 +43,9 @@ def cmd_sheet(args: argparse.Namespace) -> int:
         print("error: -o must end in .pdf, .html or .md", file=sys.stderr)
         return 2
     problems = read_problems(args.problems)
-    results_path = Path(args.results) if args.results else default_results_path(args.problems, args.mode, args.samples)
+    results_path = (
+        Path(args.results) if args.results else default_results_path(args.problems, args.mode, args.samples)
+    )
     from kpdd.cli import open_solver
 
     solver = open_solver(args)
@@ -46,7 +54,9 @@ def cmd_sheet(args: argparse.Namespace) -> int:
         print(f"\r[{p.done}/{p.total}] {format_eta(p.eta_s)}    ", end="", file=sys.stderr, flush=True)
 
     try:
-        outcome = run_batch(solver, problems, results_path, mode=args.mode, samples=args.samples, progress=progress)
+        outcome = run_batch(
+            solver, problems, results_path, mode=args.mode, samples=args.samples, progress=progress
+        )
     except KeyboardInterrupt:
         print(f"\nInterrupted: finished problems are kept in {results_path}; run the same command to resume.",
               file=sys.stderr)  # fmt: skip

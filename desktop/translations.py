@@ -18,7 +18,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TS_FILE = ROOT / "resources" / "translations" / "kpdd_zh_CN.ts"
-SOURCES = ["main_window.py", "history_view.py", "settings.py", "models_view.py", "batch_view.py", "presenters.py"]
+SOURCES = [
+    "main_window.py",
+    "history_view.py",
+    "settings.py",
+    "models_view.py",
+    "batch_view.py",
+    "presenters.py",
+]
 
 ZH_CN: dict[str, str] = {
     "Batch and solution sheets": "批量解题与答案讲义",
@@ -240,7 +247,9 @@ def build() -> int:
     count, missing = fill_ts()
     for source in missing:
         print(f"untranslated: {source!r}", file=sys.stderr)
-    subprocess.run([tool("pyside6-lrelease"), str(TS_FILE), "-qm", str(TS_FILE.with_suffix(".qm"))], check=True)
+    subprocess.run(
+        [tool("pyside6-lrelease"), str(TS_FILE), "-qm", str(TS_FILE.with_suffix(".qm"))], check=True
+    )
     print(f"{count} strings translated, {len(missing)} missing")
     return 1 if missing else 0
 

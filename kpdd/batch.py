@@ -88,7 +88,9 @@ def parse_problems(text: str, suffix: str) -> list[BatchProblem]:
             column = column or 0
             for row in body:
                 if column < len(row):
-                    answer = row[answer_column] if answer_column is not None and answer_column < len(row) else None
+                    answer = (
+                        row[answer_column] if answer_column is not None and answer_column < len(row) else None
+                    )
                     questions.append((row[column], _number(answer)))
     elif suffix in (".jsonl", ".ndjson"):
         for number, line in enumerate(text.splitlines(), 1):
@@ -220,7 +222,7 @@ def run_batch(
 
 
 def format_eta(seconds: float | None) -> str:
-    """"about 2 min 10 s left" style text for progress displays."""
+    """ "about 2 min 10 s left" style text for progress displays."""
     if seconds is None:
         return "estimating time left..."
     seconds = max(0, int(round(seconds)))

@@ -130,7 +130,7 @@ def render_html(items: Sequence[SheetItem], options: SheetOptions | None = None)
                 '<table class="work" width="100%" border="1" cellspacing="0" cellpadding="6" '
                 'style="border-color: #999; border-style: solid;">'
                 f'<tr><td><span style="color:#777">Your work:</span>{space}</td></tr></table>'
-                '<p>Answer: ____________________</p>'
+                "<p>Answer: ____________________</p>"
             )
             continue
         if item.core_question:
@@ -166,11 +166,20 @@ def render_html(items: Sequence[SheetItem], options: SheetOptions | None = None)
 
 def render_markdown(items: Sequence[SheetItem], options: SheetOptions | None = None) -> str:
     options = options or SheetOptions()
-    out = [f"# {options.title}", "", f"*{options.date_text()}*" + (" · student copy" if options.student_copy else ""), ""]
+    out = [
+        f"# {options.title}",
+        "",
+        f"*{options.date_text()}*" + (" · student copy" if options.student_copy else ""),
+        "",
+    ]
     for number, item in enumerate(items, 1):
         out += [f"## Problem {number}", "", item.problem, ""]
         if options.student_copy:
-            out += ["Your work:", ""] + ["&nbsp;  "] * max(1, options.work_lines) + ["", "Answer: ____________", ""]
+            out += (
+                ["Your work:", ""]
+                + ["&nbsp;  "] * max(1, options.work_lines)
+                + ["", "Answer: ____________", ""]
+            )
             continue
         if item.core_question:
             out += ["**Core question.** " + item.core_question, ""]

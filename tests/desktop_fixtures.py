@@ -68,7 +68,9 @@ def wait_signal(signal, timeout_s: float = 10.0) -> list:
 class ScriptedBackend:
     """A deterministic backend: answers each stage from `script`, streaming in small pieces."""
 
-    def __init__(self, script: dict[Stage, str] | None = None, delay_s: float = 0.002, name: str = "scripted") -> None:
+    def __init__(
+        self, script: dict[Stage, str] | None = None, delay_s: float = 0.002, name: str = "scripted"
+    ) -> None:
         self.script = dict(script or SCRIPT)
         self.delay_s = delay_s
         self.info = ModelInfo(name=name, format_version="kpdd-1")  # "trained": no few-shot preamble
@@ -85,13 +87,17 @@ class ScriptedBackend:
         out = ""
         for i in range(0, len(text), 4):
             if cancel is not None and cancel.cancelled:
-                return Generation(out, "cancelled", len(prompt), len(prompt), len(out) // 4, time.perf_counter() - started)
+                return Generation(
+                    out, "cancelled", len(prompt), len(prompt), len(out) // 4, time.perf_counter() - started
+                )
             piece = text[i : i + 4]
             out += piece
             if on_text is not None:
                 on_text(piece)
             time.sleep(self.delay_s)
-        return Generation(out, "stop", len(prompt), len(prompt), len(out) // 4, time.perf_counter() - started, 0.0)
+        return Generation(
+            out, "stop", len(prompt), len(prompt), len(out) // 4, time.perf_counter() - started, 0.0
+        )
 
     def count_tokens(self, text: str) -> int:
         return len(text) // 4

@@ -10,7 +10,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from kpdd.format import Stage  # noqa: E402
-
 from tests.desktop_fixtures import PROBLEM, SCRIPT, ScriptedBackend, make_window, wait_signal, wait_until  # noqa: E402
 
 
@@ -128,7 +127,15 @@ def test_check_my_answer_is_tolerant(window):
     assert window.check_label.property("correct") is True
     assert window.answer_label.text() == "?"  # checking does not give the solution away
     assert window.program_edit.toPlainText() == ""
-    for text, expected in (("64.0", True), ("$64", True), ("sixty", False), ("no idea", None), ("65", False), ("6*14-20 = 64", True), ("64.00", True)):
+    for text, expected in (
+        ("64.0", True),
+        ("$64", True),
+        ("sixty", False),
+        ("no idea", None),
+        ("65", False),
+        ("6*14-20 = 64", True),
+        ("64.00", True),
+    ):
         window.check_edit.setText(text)
         window.check_button.click()
         assert window.check_label.property("correct") is expected, text
@@ -275,7 +282,10 @@ def test_accessible_names_and_keyboard_focus(window):
     missing = [
         w.objectName() or type(w).__name__
         for w in window.findChildren(QWidget)
-        if isinstance(w, (QAbstractButton, QLineEdit, QPlainTextEdit, QComboBox, QSpinBox)) and w.isVisibleTo(window) and not w.accessibleName() and not isinstance(w.parent(), (QComboBox, QSpinBox))
+        if isinstance(w, (QAbstractButton, QLineEdit, QPlainTextEdit, QComboBox, QSpinBox))
+        and w.isVisibleTo(window)
+        and not w.accessibleName()
+        and not isinstance(w.parent(), (QComboBox, QSpinBox))
         and type(w).__name__ not in ("QDockWidgetTitleButton",)
     ]
     assert missing == []
@@ -283,8 +293,9 @@ def test_accessible_names_and_keyboard_focus(window):
 
 
 def test_theme_and_font_settings_apply_and_persist(window):
-    from desktop.settings import DesktopSettings, apply_settings
     from PySide6.QtWidgets import QApplication
+
+    from desktop.settings import DesktopSettings, apply_settings
 
     settings = DesktopSettings(theme="dark", font_size=15, language="en")
     settings.save()
@@ -327,8 +338,9 @@ def test_translation_files_cover_every_string():
     import html
     import re
 
-    from desktop.translations import TS_FILE, ZH_CN
     from PySide6.QtCore import QTranslator
+
+    from desktop.translations import TS_FILE, ZH_CN
 
     text = TS_FILE.read_text(encoding="utf-8")
     sources = [html.unescape(s) for s in re.findall(r"<source>(.*?)</source>", text, re.DOTALL)]

@@ -1,0 +1,136 @@
+"""Batch solving: input formats, progress with time left, cancel and resume without redoing work."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kpdd.backend import CancelToken
+from kpdd.batch import (
+    default_results_path,
+    format_eta,
+    load_results,
+    parse_problems,
+    read_problems,
+    run_batch,
+)
+from kpdd.models import resources_dir
+from kpdd.solver import Solver
+from tests.desktop_fixtures import ScriptedBackend
+
+PROBLEMS_TXT = """A farmer packs 6 baskets with 14 apples each.
+He gives away 20 apples. How many are left?
+
+Leo reads 30 pages a day for 5 days. How many pages does he read?
+
+
+Tickets cost 12 dollars. How much do 3 tickets cost?
+
+A box has 3 rows of 4 eggs. How many eggs are there?
+"""
+
+
+def test_parse_txt_paragraphs():
+    problems = parse_problems(PROBLEMS_TXT, ".txt")
+    assert len(problems) == 4
+    assert problems[0].question.startswith("A farmer packs") and problems[0].question.endswith(
+        "How many are left?"
+    )
+    assert [p.index for p in problems] == [0, 1, 2, 3]
+
+
+def test_parse_csv_and_jsonl():
+    csv_text = 'id,Problem,answer\n1,"Two plus, two?",4\n2,Three times three?,9\n3,,\n'
+    problems = parse_problems(csv_text, ".csv")
+    assert [(p.question, p.answer) for p in problems] == [
+        ("Two plus, two?", 4.0),
+        ("Three times three?", 9.0),
+    ]
+    headerless = parse_problems("What is 2+2?\nWhat is 3+3?\n", ".csv")
+    assert [p.question for p in headerless] == ["What is 2+2?", "What is 3+3?"]
+    jsonl = '{"question": "Q one?", "answer": "1,200"}\n\n{"problem": "Q two?"}\n"Q three?"\n'
+    problems = parse_problems(jsonl, ".jsonl")
+    assert [(p.question, p.answer) for p in problems] == [
+        ("Q one?", 1200.0),
+        ("Q two?", None),
+        ("Q three?", None),
+    ]
+    with pytest.raises(ValueError, match="Line 2"):
+        parse_problems('{"question": "ok"}\n{broken\n', ".jsonl")
+
+
+def test_bundled_sample_lists_read():
+    folder = resources_dir() / "samples"
+    assert len(read_problems(folder / "worksheet.txt")) == 3
+    assert len(read_problems(folder / "worksheet.csv")) == 2
+    assert len(read_problems(folder / "worksheet.jsonl")) == 8
+
+
+def test_empty_file_is_an_error(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_text("\n\n  \n")
+    with pytest.raises(ValueError, match="no problems"):
+        read_problems(path)
+
+
+def test_cancel_and_resume_never_redo_finished(kpdd_home, tmp_path):
+    problems = parse_problems(PROBLEMS_TXT, ".txt")
+    results_path = tmp_path / "results.jsonl"
+    backend = ScriptedBackend(delay_s=0)
+    solver = Solver(backend)
+    cancel = CancelToken()
+    seen = []
+
+    def progress(p):
+        seen.append(p)
+        if p.done == 2:
+            cancel.cancel()
+
+    first = run_batch(solver, problems, results_path, progress=progress, cancel=cancel)
+    assert first.cancelled and first.solved_now == 2
+    assert [r is not None for r in first.results] == [True, True, False, False]
+    assert seen[0].done == 0 and seen[0].eta_s is None
+    assert seen[-1].done == 2 and seen[-1].eta_s is not None and seen[-1].eta_s >= 0
+    assert len(load_results(results_path)) == 2
+
+    # A killed writer can leave half a line: it is ignored, and the next line starts fresh.
+    with results_path.open("a") as handle:
+        handle.write('{"key": "torn", "result": {"probl')
+
+    backend.prompts.clear()
+    second_seen = []
+    second = run_batch(solver, problems, results_path, progress=second_seen.append)
+    assert not second.cancelled and second.complete
+    assert second.resumed == 2 and second.solved_now == 2
+    # Only problems 3 and 4 reached the model.
+    asked = {p.split("### Problem\n", 1)[1].split("\n", 1)[0] for p in backend.prompts}
+    assert asked == {problems[2].question, problems[3].question}
+    assert second_seen[0].done == 2 and second_seen[0].resumed == 2
+    assert second_seen[-1].done == 4 and second_seen[-1].eta_s == 0
+    assert [r["answer"] for r in second.results] == [64, 64, 64, 64]  # the scripted model's answer
+    lines = results_path.read_text().splitlines()
+    assert sum(1 for line in lines if line.startswith('{"key": "torn"')) == 1
+    assert len(load_results(results_path)) == 4
+
+    # A third run solves nothing.
+    backend.prompts.clear()
+    third = run_batch(solver, problems, results_path)
+    assert third.solved_now == 0 and backend.prompts == []
+
+
+def test_results_path_in_home_and_eta_text(kpdd_home, tmp_path):
+    path = default_results_path(tmp_path / "list.txt", "pot")
+    assert path.parent == kpdd_home / "batches" and path.name.startswith("list-pot-")
+    assert default_results_path(tmp_path / "list.txt", "cot") != path
+    assert format_eta(None) == "estimating time left..."
+    assert format_eta(42) == "about 42 s left"
+    assert format_eta(130) == "about 2 min 10 s left"
+    assert format_eta(7300) == "about 2 h 1 min left"
+
+
+def test_expected_answer_is_kept(kpdd_home, tmp_path):
+    problems = parse_problems('{"question": "Q?", "answer": 7}\n', ".jsonl")
+    outcome = run_batch(Solver(ScriptedBackend(delay_s=0)), problems, tmp_path / "r.jsonl")
+    line = json.loads((tmp_path / "r.jsonl").read_text().splitlines()[0])
+    assert line["result"]["expected_answer"] == 7 and outcome.results[0]["answer"] == 64

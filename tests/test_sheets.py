@@ -1,0 +1,146 @@
+"""Solution sheets: HTML, Markdown and PDF (checked with pdftotext), student copy, answer key, CLI."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+
+import pytest  # noqa: E402
+
+from kpdd.batch import parse_problems, run_batch  # noqa: E402
+from kpdd.format import Stage  # noqa: E402
+from kpdd.sheets import SheetItem, SheetOptions, render_html, render_markdown  # noqa: E402
+from kpdd.solver import Solver  # noqa: E402
+from tests.desktop_fixtures import SCRIPT, ScriptedBackend  # noqa: E402
+
+QUESTIONS = [
+    "A farmer packs 6 baskets with 14 apples each and gives away 20. How many are left?",
+    "Leo reads 30 pages a day for 5 days. How many pages does he read?",
+    "Tickets cost 12 dollars. How much do 3 tickets cost?",
+]
+ANSWERS = {"answer = 6 * 14 - 20": "64", "answer = 30 * 5": "150", "answer = 12 * 3": "36"}
+
+
+def solved_items(tmp_path, mode="pot"):
+    items = []
+    for question, program in zip(QUESTIONS, ANSWERS):
+        script = dict(SCRIPT)
+        script[Stage.PROGRAM] = program
+        script[Stage.CORE_QUESTION] = "What is asked in: " + question.split(".")[0] + "?"
+        result = Solver(ScriptedBackend(script, delay_s=0)).solve(question, mode)
+        items.append(SheetItem.from_result(result))
+    return items
+
+
+def pdftotext(path, first=None, last=None) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is missing: apt-get install -y poppler-utils")
+    command = ["pdftotext", "-layout"]
+    if first:
+        command += ["-f", str(first), "-l", str(last or first)]
+    return subprocess.run([*command, str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def page_count(path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+def test_items_from_results(tmp_path):
+    items = solved_items(tmp_path)
+    assert [i.answer for i in items] == ["64", "150", "36"]
+    assert items[0].program == "answer = 6 * 14 - 20"
+    assert "computed answer = 64" in items[0].program_output
+    assert items[0].key_information == ["6 baskets hold 14 apples each.", "He gives away 20 apples."]
+    both = Solver(ScriptedBackend(delay_s=0)).solve(QUESTIONS[0], "both")
+    item = SheetItem.from_result(both.to_dict())
+    assert item.program and "The answer is 64" in item.steps
+
+
+def test_html_and_markdown_contents(tmp_path):
+    items = solved_items(tmp_path)
+    options = SheetOptions(title="Week 3 <practice>", date="2025-03-01", answer_key=True)
+    page = render_html(items, options)
+    assert "Week 3 &lt;practice&gt;" in page and "2025-03-01" in page
+    for number, item in enumerate(items, 1):
+        assert f"Problem {number}" in page and item.problem in page
+    assert page.count("Core question") == 3 and "page-break-before: always" in page
+    assert page.index("Answer key") > page.index(QUESTIONS[-1])
+    md = render_markdown(items, options)
+    assert md.startswith("# Week 3 <practice>") and "```python\nanswer = 30 * 5\n```" in md
+    assert "| 2 | 150 |" in md
+    student = render_html(items, SheetOptions(student_copy=True))
+    assert "Core question" not in student and "answer = 30" not in student and "Your work" in student
+    assert "Answer key" not in student
+
+
+def test_pdf_has_every_problem_and_answer_with_key_on_last_page(tmp_path):
+    from desktop.pdf import write_sheet
+
+    items = solved_items(tmp_path)
+    out = write_sheet(items, SheetOptions(title="Practice sheet", date="2025-03-01", answer_key=True),
+                      tmp_path / "sheet.pdf")  # fmt: skip
+    assert out.read_bytes()[:5] == b"%PDF-"
+    text = " ".join(pdftotext(out).split())
+    assert "Practice sheet" in text and "2025-03-01" in text
+    for question in QUESTIONS:
+        assert " ".join(question.split()) in text
+    for answer in ANSWERS.values():
+        assert f"Answer: {answer}" in text
+    pages = page_count(out)
+    assert pages >= 2
+    last = " ".join(pdftotext(out, pages).split())
+    assert last.startswith("Answer key") or "Answer key" in last.split("Problem Answer")[0]
+    assert all(a in last for a in ANSWERS.values()) and "Core question" not in last
+    assert "Answer key" not in pdftotext(out, 1, pages - 1)
+
+
+def test_student_copy_pdf_hides_solutions(tmp_path):
+    from desktop.pdf import write_sheet
+
+    items = solved_items(tmp_path)
+    out = write_sheet(items, SheetOptions(student_copy=True, answer_key=True), tmp_path / "student.pdf")
+    pages = page_count(out)
+    body = " ".join(pdftotext(out, 1, pages - 1).split())
+    assert all(" ".join(q.split()) in body for q in QUESTIONS)
+    assert "Your work" in body and "answer = " not in body and "Core question" not in body
+    assert "Answer: 64" not in body
+    last = " ".join(pdftotext(out, pages).split())
+    assert "Answer key" in last and "64" in last and "150" in last
+
+
+def test_write_sheet_rejects_unknown_format(tmp_path):
+    from desktop.pdf import write_sheet
+
+    with pytest.raises(ValueError, match="pdf"):
+        write_sheet([], SheetOptions(), tmp_path / "sheet.docx")
+
+
+@pytest.mark.slow
+def test_kpdd_sheet_cli_resumes_and_writes_pdf(kpdd_home, smollm2_gguf, tmp_path):
+    """`kpdd sheet` with the real model: finished results are reused, not solved again."""
+    from kpdd.cli import main
+    from kpdd.llama_backend import model_info_from_metadata, read_gguf_metadata
+
+    problems_file = tmp_path / "week-3.txt"
+    problems_file.write_text("\n\n".join(QUESTIONS), encoding="utf-8")
+    results = tmp_path / "results.jsonl"
+    name = model_info_from_metadata(smollm2_gguf, read_gguf_metadata(smollm2_gguf)).name
+    # Solved earlier (here by a scripted model under the real model's name): nothing left to solve.
+    run_batch(Solver(ScriptedBackend(delay_s=0, name=name)), parse_problems(problems_file.read_text(), ".txt"),
+              results)  # fmt: skip
+    out = tmp_path / "week-3.pdf"
+    code = main(["sheet", str(problems_file), "-o", str(out), "--answer-key", "--model", str(smollm2_gguf),
+                 "--results", str(results), "--threads", "1"])  # fmt: skip
+    assert code == 0
+    text = " ".join(pdftotext(out).split())
+    assert "Week 3" in text and all(" ".join(q.split()) in text for q in QUESTIONS)
+    assert "Answer key" in " ".join(pdftotext(out, page_count(out)).split())
+    md = tmp_path / "week-3.md"
+    assert main(["sheet", str(problems_file), "-o", str(md), "--student-copy", "--model", str(smollm2_gguf),
+                 "--results", str(results), "--threads", "1"]) == 0  # fmt: skip
+    assert "Your work" in md.read_text() and "```python" not in md.read_text()
