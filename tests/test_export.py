@@ -415,3 +415,106 @@ def test_cli_gguf_json(tiny_hf, tmp_path):
     assert code == 0
     assert listing(tmp_path) == ["tiny-llama-q4_0.gguf"]
     assert main(["gguf", str(tmp_path / "missing"), "-o", str(tmp_path)]) == 1
+
+
+# ---------------------------------------------------------------- ONNX
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tmp_path_factory, tiny_run) -> Path:
+    pytest.importorskip("onnxruntime_genai")
+    from export.onnx_export import export_onnx
+
+    out = tmp_path_factory.mktemp("onnx-out")
+    summary = export_onnx(tiny_run, out, int8=True, log=lambda _m: None)
+    assert [o["precision"] for o in summary["outputs"]] == ["fp32", "int8"]
+    assert listing(out) == ["fp32", "int8"]
+    return out
+
+
+@pytest.mark.slow
+def test_onnx_round_trip_agrees_with_hf(tiny_run, tiny_onnx):
+    from export.onnx_backend import OnnxBackend
+
+    backend = OnnxBackend(tiny_onnx / "fp32", threads=2)
+    try:
+        for prompt in PROMPTS:
+            ids, hf_tokens = hf_greedy(tiny_run, prompt, 16)
+            assert backend.tokenize(prompt) == ids
+            assert backend.greedy_tokens(ids, 16) == hf_tokens  # fp32 in both: identical
+    finally:
+        backend.close()
+
+
+@pytest.mark.slow
+def test_onnx_backend_protocol_cache_reuse_and_metadata(tiny_onnx):
+    from export.onnx_backend import OnnxBackend
+    from kpdd.backend import Backend, CancelToken
+
+    backend = OnnxBackend(tiny_onnx / "int8", threads=2, seed=0)
+    try:
+        assert isinstance(backend, Backend)
+        assert backend.info.format_version == FORMAT_VERSION
+        assert backend.info.modes == ("pot", "cot")
+        assert json.loads(backend.info.extra["provenance"])["teacher"] == "gold"
+        pieces: list[str] = []
+        first = backend.generate(PROMPTS[0], stop=["\n###"], max_tokens=12, on_text=pieces.append)
+        assert first.completion_tokens > 0 and "".join(pieces) == first.text
+        # A prompt that extends the last one only evaluates the new part.
+        longer = PROMPTS[0] + first.text + "\n### Key information\n"
+        second = backend.generate(longer, stop=["\n###"], max_tokens=4)
+        assert second.prompt_tokens_evaluated < second.prompt_tokens
+        # ... and gives the same tokens as a fresh backend.
+        fresh = OnnxBackend(tiny_onnx / "int8", threads=2)
+        assert fresh.generate(longer, stop=["\n###"], max_tokens=4).text == second.text
+        fresh.close()
+        cancel = CancelToken()
+        cancel.cancel()
+        assert backend.generate(PROMPTS[1], stop=[], max_tokens=5, cancel=cancel).finish_reason == "cancelled"
+        sampled = backend.generate(PROMPTS[1], stop=[], max_tokens=6, temperature=1.0, seed=7)
+        again = backend.generate(PROMPTS[1], stop=[], max_tokens=6, temperature=1.0, seed=7)
+        assert sampled.text == again.text
+    finally:
+        backend.close()
+
+
+def test_onnx_backend_rejects_a_non_model_folder(tmp_path):
+    from export.onnx_backend import OnnxBackend
+    from kpdd.backend import BackendError
+
+    with pytest.raises(BackendError, match="genai_config.json"):
+        OnnxBackend(tmp_path)
+
+
+def test_onnx_unsupported_architecture(tokenizer_dir, tmp_path):
+    from export.onnx_export import export_onnx
+
+    bad = _tiny_model(tokenizer_dir, tmp_path / "madeup", model_type="madeupformer")
+    with pytest.raises(ExportError, match="does not support architecture 'MadeUpForCausalLM'"):
+        export_onnx(bad, tmp_path / "out")
+    assert listing(tmp_path / "out") == []
+
+
+@pytest.mark.slow
+def test_check_table_on_tiny_model(tiny_run, tiny_ggufs, tiny_onnx, tmp_path, data_dir):
+    from export.check import format_table, run_check
+
+    out = tmp_path / "check.json"
+    report = run_check(
+        str(tiny_run),
+        ggufs=[str(tiny_ggufs["f16"]), str(tiny_ggufs["q4_k_m"])],
+        onnx=[str(tiny_onnx / "fp32")],
+        data="gsm8k", data_dir=str(data_dir), limit=2, k=8, max_tokens=8, threads=2, out=str(out), log=lambda _m: None,
+    )  # fmt: skip
+    saved = json.loads(out.read_text())
+    assert saved == report
+    by_label = {v["label"]: v for v in report["variants"]}
+    assert set(by_label) == {"HF float", "GGUF f16", "GGUF q4_k_m", "ONNX fp32"}
+    assert by_label["HF float"]["agreement"] == 1.0
+    assert by_label["ONNX fp32"]["agreement"] == 1.0
+    assert by_label["GGUF f16"]["agreement"] >= 0.75
+    for v in report["variants"]:
+        assert v["error"] is None and v["problems"] == 2 and v["size_bytes"] > 0
+        assert v["tokens_per_second"] > 0
+    table = format_table(report)
+    assert "GGUF q4_k_m" in table and "agree@8" in table

@@ -1,0 +1,358 @@
+"""`kpdd export check`: exported variants side by side with the float reference, on the same problems.
+
+For each variant (HF float reference, GGUF files, ONNX folders) and the same N problems:
+- **agreement@K**: the first K greedy tokens after the problem's first-stage prompt, compared position by
+  position with the HF float reference's (share of identical tokens), and the mean identical prefix;
+- **accuracy**: the staged KPDD solver (`kpdd.solver.Solver`, greedy, PoT by default) over the
+  variant's backend, scored with `kpdd.answers.answers_match`;
+- **size** of the model file(s) and **tokens/s** (completion tokens over generation time, prompt
+  evaluation included, as the solver uses it).
+The table is printed and saved as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from export.errors import ExportError
+from export.source import read_run_info
+from kpdd.backend import (
+    BackendError,
+    CancelToken,
+    Generation,
+    ModelInfo,
+    OnText,
+    earliest_stop,
+    safe_prefix_length,
+)
+
+Log = Callable[[str], None]
+
+
+class HfBackend:
+    """A minimal transformers backend (float32, CPU) for the float reference; reuses its KV cache."""
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        import torch
+
+        from export.gguf_export import load_hf_model
+
+        if threads:
+            torch.set_num_threads(threads)
+        self._torch = torch
+        path = Path(path).expanduser()
+        if not path.exists():
+            raise BackendError(f"Model not found: {path}")
+        self.model, self.tokenizer = load_hf_model(path)
+        self.model.eval()
+        self.path = path
+        eos = self.model.config.eos_token_id
+        self._eos = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        self.info = ModelInfo(name=path.name, path=str(path), architecture=self.model.config.model_type)
+        run = read_run_info(path) if path.is_dir() else None
+        if run is not None:  # a KPDD run folder: prompted like its exported files (bare transcript)
+            self.info.format_version = run.format_version
+            self.info.modes = run.modes
+        self._tokens: list[int] = []
+        self._cache: Any = None
+
+    def tokenize(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def _forward(self, ids: Sequence[int]) -> Any:
+        torch = self._torch
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.tensor([list(ids)]), past_key_values=self._cache, use_cache=True)
+        self._cache = out.past_key_values
+        self._tokens.extend(int(t) for t in ids)
+        return out.logits[0, -1]
+
+    def _rewind(self, keep: int) -> None:
+        if keep >= len(self._tokens):
+            return
+        if keep == 0 or self._cache is None:
+            self._cache = None
+            self._tokens = []
+            return
+        self._cache.crop(keep)
+        self._tokens = self._tokens[:keep]
+
+    def greedy_tokens(self, prompt_ids: Sequence[int], n: int) -> list[int]:
+        self._rewind(0)
+        logits = self._forward(prompt_ids)
+        out: list[int] = []
+        for _ in range(n):
+            token = int(logits.argmax())
+            out.append(token)
+            if token in self._eos:
+                break
+            logits = self._forward([token])
+        return out
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        stop: Sequence[str],
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        on_text: OnText | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Generation:
+        start = time.perf_counter()
+        ids = self.tokenize(prompt)
+        common = 0
+        for a, b in zip(self._tokens, ids, strict=False):
+            if a != b:
+                break
+            common += 1
+        common = min(common, len(ids) - 1)
+        self._rewind(common)
+        logits = self._forward(ids[common:])
+        out: list[int] = []
+        text = ""
+        finish = "length"
+        streamed = 0
+        first: float | None = None
+        while len(out) < max_tokens:
+            if cancel is not None and cancel.cancelled:
+                finish = "cancelled"
+                break
+            token = int(logits.argmax())  # the check is greedy only
+            first = first if first is not None else time.perf_counter() - start
+            if token in self._eos:
+                finish = "eos"
+                break
+            out.append(token)
+            text = self.tokenizer.decode(out)
+            cut = earliest_stop(text, stop)
+            if cut != -1:
+                text, finish = text[:cut], "stop"
+                break
+            if on_text is not None:
+                safe = safe_prefix_length(text, stop)
+                if safe > streamed:
+                    on_text(text[streamed:safe])
+                    streamed = safe
+            if len(out) < max_tokens:
+                logits = self._forward([token])
+        return Generation(
+            text, finish, len(ids), len(ids) - common, len(out), time.perf_counter() - start, first
+        )
+
+    def close(self) -> None:
+        self._cache = None
+        self.model = None
+
+
+class CountingBackend:
+    """Wraps a backend and adds up generation counts and times (for tokens/s)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.info = inner.info
+        self.completion_tokens = 0
+        self.seconds = 0.0
+
+    def generate(self, prompt: str, **kwargs: Any) -> Generation:
+        gen = self.inner.generate(prompt, **kwargs)
+        self.completion_tokens += gen.completion_tokens
+        self.seconds += gen.seconds
+        return gen
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@dataclass
+class VariantReport:
+    label: str
+    kind: str  # "hf" | "gguf" | "onnx"
+    path: str
+    size_bytes: int
+    agreement: float | None = None  # share of identical tokens over the first K (vs the HF reference)
+    identical_prefix: float | None = None  # mean length of the identical prefix, in tokens
+    accuracy: float | None = None
+    correct: int = 0
+    problems: int = 0
+    tokens_per_second: float | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    answers: list[Any] = field(default_factory=list)
+
+
+def model_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    names = ("*.safetensors", "pytorch_model*.bin", "model.onnx*", "*.onnx", "*.onnx.data")
+    files = {p for pattern in names for p in path.glob(pattern)}
+    return sum(p.stat().st_size for p in files)
+
+
+def _llama_greedy(backend: Any, ids: Sequence[int], n: int) -> list[int]:
+    llm = backend.llm
+    llm.reset()
+    out: list[int] = []
+    for token in llm.generate(list(ids), temp=0.0, top_k=1, reset=True):
+        out.append(int(token))
+        if len(out) >= n or backend._llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+            break
+    return out
+
+
+def compare(ref: list[int], other: list[int], k: int) -> tuple[float, int]:
+    """(share of the first k positions with identical tokens, identical prefix length)."""
+    same = sum(1 for i in range(min(k, len(ref), len(other))) if ref[i] == other[i])
+    prefix = 0
+    for a, b in zip(ref, other, strict=False):
+        if a != b:
+            break
+        prefix += 1
+    return same / k if k else 0.0, prefix
+
+
+def run_check(
+    hf: str,
+    ggufs: Sequence[str] = (),
+    onnx: Sequence[str] = (),
+    data: str = "gsm8k",
+    data_dir: str | None = None,
+    limit: int = 10,
+    k: int = 32,
+    max_tokens: int = 256,
+    mode: str = "pot",
+    threads: int | None = None,
+    out: str | None = None,
+    log: Log = print,
+) -> dict[str, Any]:
+    """Run every variant on the same problems; return (and save to `out`) the report."""
+    from export.onnx_backend import OnnxBackend
+    from kpdd.answers import answers_match
+    from kpdd.datasets import load_dataset
+    from kpdd.format import Stage, inference_prompt
+    from kpdd.llama_backend import LlamaBackend
+    from kpdd.solver import Solver
+
+    threads = threads or min(4, os.cpu_count() or 1)
+    try:
+        problems = load_dataset(data, data_dir=data_dir, limit=limit).problems
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"Cannot load the problems: {exc}") from exc
+    variants: list[tuple[str, str, Path]] = [("HF float", "hf", Path(hf).expanduser())]
+    for g in ggufs:
+        p = Path(g).expanduser()
+        label = "GGUF " + p.stem.rsplit("-", 1)[-1] if "-" in p.stem else "GGUF " + p.stem
+        variants.append((label, "gguf", p))
+    for o in onnx:
+        p = Path(o).expanduser()
+        variants.append((f"ONNX {p.name}", "onnx", p))
+    for _label, _kind, p in variants:
+        if not p.exists():
+            raise ExportError(f"Not found: {p}")
+
+    reference: list[list[int]] = []
+    prompt_ids: list[list[int]] = []
+    reports: list[VariantReport] = []
+    for label, kind, path in variants:
+        report = VariantReport(label, kind, str(path), model_size(path))
+        reports.append(report)
+        log(f"{label}: loading {path}")
+        start = time.perf_counter()
+        try:
+            if kind == "hf":
+                backend: Any = HfBackend(path, threads=threads)
+            elif kind == "gguf":
+                backend = LlamaBackend(path, threads=threads)
+            else:
+                backend = OnnxBackend(path, threads=threads)
+        except (BackendError, OSError, ValueError) as exc:
+            report.error = str(exc)
+            log(f"{label}: {exc}")
+            continue
+        try:
+            solver_backend = CountingBackend(backend)
+            few_shot = not backend.info.trained_on_format
+            if kind == "hf":
+                # The reference tokenization is shared by all variants (same vocabulary).
+                for problem in problems:
+                    prompt = inference_prompt(problem.question, Stage.CORE_QUESTION, few_shot=few_shot)
+                    prompt_ids.append(backend.tokenize(prompt))
+            shares, prefixes = [], []
+            for i, ids in enumerate(prompt_ids):
+                if kind == "gguf":
+                    tokens = _llama_greedy(backend, ids, k)
+                else:
+                    tokens = backend.greedy_tokens(ids, k)
+                if kind == "hf":
+                    reference.append(tokens)
+                share, prefix = compare(reference[i], tokens, k)
+                shares.append(share)
+                prefixes.append(prefix)
+            report.agreement = sum(shares) / len(shares) if shares else None
+            report.identical_prefix = sum(prefixes) / len(prefixes) if prefixes else None
+            solver = Solver(solver_backend, max_tokens={Stage.PROGRAM: max_tokens, Stage.STEPS: max_tokens})
+            for problem in problems:
+                result = solver.solve(problem.question, mode=mode)
+                ok = answers_match(result.answer, problem.answer)
+                report.correct += int(ok)
+                report.problems += 1
+                report.answers.append(result.answer)
+            report.accuracy = report.correct / report.problems if report.problems else None
+            if solver_backend.seconds > 0:
+                report.tokens_per_second = solver_backend.completion_tokens / solver_backend.seconds
+            log(
+                f"{label}: agreement {report.agreement:.3f}, accuracy {report.correct}/{report.problems}, "
+                f"{report.tokens_per_second or 0:.1f} tok/s"
+            )
+        finally:
+            backend.close()
+            report.seconds = time.perf_counter() - start
+    result = {
+        "data": data,
+        "problems": len(problems),
+        "k": k,
+        "mode": mode,
+        "threads": threads,
+        "variants": [asdict(r) for r in reports],
+    }
+    if out:
+        from kpdd.paths import atomic_write_text
+
+        atomic_write_text(Path(out), json.dumps(result, indent=2))
+    return result
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """The report as a plain-text table."""
+    k = report["k"]
+    head = f"{'variant':<14} {'size MiB':>9} {f'agree@{k}':>9} {'prefix':>7} {'accuracy':>9} {'tok/s':>7}"
+    lines = [
+        f"{report['problems']} {report['data']} problems, mode {report['mode']}, {report['threads']} threads",
+        head,
+    ]
+    lines.append("-" * len(head))
+    for v in report["variants"]:
+        if v["error"]:
+            lines.append(f"{v['label']:<14} error: {v['error']}")
+            continue
+        acc = f"{100 * v['accuracy']:.1f}%" if v["accuracy"] is not None else "-"
+        agree = f"{v['agreement']:.3f}" if v["agreement"] is not None else "-"
+        prefix = f"{v['identical_prefix']:.1f}" if v["identical_prefix"] is not None else "-"
+        tps = f"{v['tokens_per_second']:.1f}" if v["tokens_per_second"] else "-"
+        lines.append(
+            f"{v['label']:<14} {v['size_bytes'] / 2**20:>9.1f} {agree:>9} {prefix:>7} {acc:>9} {tps:>7}"
+        )
+    return "\n".join(lines)
