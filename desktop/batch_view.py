@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -101,9 +101,11 @@ class BatchDialog(QDialog):
         self.export_button.clicked.connect(self.export_dialog)
         self.mode_combo.currentIndexChanged.connect(lambda _: self._load_existing())
         worker = solver_thread.worker
-        worker.batch_progress.connect(self._on_progress)
-        worker.batch_finished.connect(self._on_finished)
-        worker.batch_failed.connect(self._on_failed)
+        self._connections = [
+            worker.batch_progress.connect(self._on_progress),
+            worker.batch_finished.connect(self._on_finished),
+            worker.batch_failed.connect(self._on_failed),
+        ]
         self.resize(900, 560)
         self.retranslate()
         self._update_state()
@@ -222,6 +224,12 @@ class BatchDialog(QDialog):
         self.eta_label.setText(self.tr("Starting..."))
         self.solver_thread.run_batch(self.request)
         self._update_state()
+
+    def detach(self) -> None:
+        """Cut the worker's connections (the window is closing; the worker may outlive it)."""
+        for connection in self._connections:
+            QObject.disconnect(connection)
+        self._connections = []
 
     def cancel(self) -> None:
         if self.request is not None:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QFontDatabase, QIcon, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -147,6 +147,9 @@ class MainWindow(QMainWindow):
         self._first_token_seen = False
         self.samples = load_samples()
         self.setWindowIcon(app_icon())
+        # Deleted when closed, while Qt is fully alive: left to interpreter shutdown, PySide may
+        # destroy it after objects it depends on (seen as a crash at exit).
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._build()
         self._connect_worker()
         self.retranslate()
@@ -404,12 +407,15 @@ class MainWindow(QMainWindow):
 
     def _connect_worker(self) -> None:
         worker = self.solver_thread.worker
-        worker.model_loading.connect(self._model_loading)
-        worker.model_ready.connect(self._model_ready)
-        worker.model_failed.connect(self._model_failed)
-        worker.event.connect(self._on_event)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
+        # Kept, so closing the window can cut them: a worker outliving the window must not call it.
+        self._connections = [
+            worker.model_loading.connect(self._model_loading),
+            worker.model_ready.connect(self._model_ready),
+            worker.model_failed.connect(self._model_failed),
+            worker.event.connect(self._on_event),
+            worker.finished.connect(self._on_finished),
+            worker.failed.connect(self._on_failed),
+        ]
 
     def _model_loading(self, name: str) -> None:
         self.model_state, self.model_name = "loading", name
@@ -875,8 +881,11 @@ class MainWindow(QMainWindow):
         dialog = getattr(self, "batch_dialog", None)
         if dialog is not None:
             dialog.cancel()
-        QTimer.singleShot(0, lambda: None)
+            dialog.detach()
         self.solver_thread.shutdown()
+        for connection in self._connections:
+            QObject.disconnect(connection)
+        self._connections = []
         self.history.close()
         super().closeEvent(event)
 

@@ -198,6 +198,9 @@ class SolverThread(QObject):
         self._preload.connect(self.worker.preload)
         self._unload.connect(self.worker.unload)
         self._threads.connect(self.worker.set_threads)
+        # The worker dies on its own thread when that thread ends (Qt's documented pattern), so no
+        # wrapper deletes it from the UI thread at interpreter exit.
+        self.thread.finished.connect(self.worker.deleteLater)
         self.thread.start()
         self.next_id = 0
 
@@ -219,6 +222,8 @@ class SolverThread(QObject):
         self._unload.emit()
 
     def shutdown(self, wait_ms: int = 5000) -> None:
+        if not self.thread.isRunning():
+            return
         self._unload.emit()
         self.thread.quit()
         self.thread.wait(wait_ms)

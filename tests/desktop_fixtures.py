@@ -106,6 +106,14 @@ class ScriptedBackend:
         self.closed = True
 
 
+def close_window(window) -> None:
+    """Close a window and let Qt delete it now (WA_DeleteOnClose), not at interpreter exit."""
+    from PySide6.QtCore import QEvent
+
+    window.close()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def make_window(backend=None, settings=None):
     """A main window whose worker uses `backend` (a ScriptedBackend by default)."""
     from desktop.app import create_window

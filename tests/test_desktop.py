@@ -10,7 +10,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from kpdd.format import Stage  # noqa: E402
-from tests.desktop_fixtures import PROBLEM, SCRIPT, ScriptedBackend, make_window, wait_signal, wait_until  # noqa: E402
+from tests.desktop_fixtures import (  # noqa: E402
+    PROBLEM,
+    SCRIPT,
+    ScriptedBackend,
+    close_window,
+    make_window,
+    wait_signal,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -18,7 +26,7 @@ def window(kpdd_home):
     win, backend = make_window()
     win.show()
     yield win
-    win.close()
+    close_window(win)
 
 
 def solve_and_wait(win, **kwargs):
@@ -93,7 +101,7 @@ def test_stop_takes_effect_quickly(kpdd_home):
         assert win.solve_button.isEnabled()
         assert win.history.count() == 0  # a stopped solve is not saved as solved
     finally:
-        win.close()
+        close_window(win)
 
 
 def test_hint_mode_reveals_one_part_at_a_time(window):
@@ -186,7 +194,7 @@ def test_failing_program_is_explained_plainly(kpdd_home):
         assert "ZeroDivisionError" in win.sandbox_label.text() or "division" in win.sandbox_label.text()
         assert "usable answer" in win.notice_label.text()
     finally:
-        win.close()
+        close_window(win)
 
 
 def test_no_model_shows_setup_dialog(kpdd_home):
@@ -206,7 +214,7 @@ def test_no_model_shows_setup_dialog(kpdd_home):
         assert wait_until(lambda: not win.busy)
         assert "kpdd setup" in win.model_status.text()
     finally:
-        win.close()
+        close_window(win)
 
 
 def test_corrupt_model_file_is_reported(kpdd_home):
@@ -235,7 +243,7 @@ def test_corrupt_model_file_is_reported(kpdd_home):
         assert title in ("The model could not be loaded", "No model yet")
         assert "broken.gguf" in text or "kpdd setup" in text
     finally:
-        win.close()
+        close_window(win)
 
 
 def test_reopen_delete_and_export_history(window, tmp_path):
