@@ -1,0 +1,127 @@
+"""Training pieces (recipe, tokenization, packing), checkpoint resume, and the HF backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from distill.train import load_recipe, pack
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_recipe_from_toml_with_overrides(tmp_path: Path) -> None:
+    recipe_file = tmp_path / "r.toml"
+    recipe_file.write_text('[train]\nbase_model = "m"\ndata = ["a.jsonl"]\nlora = true\nseq_len = 256\n')
+    recipe = load_recipe(recipe_file, {"seq_len": "128", "lora": "false", "learning_rate": "1e-3"})
+    assert (recipe.seq_len, recipe.lora, recipe.learning_rate, recipe.data) == (128, False, 1e-3, ["a.jsonl"])
+    with pytest.raises(ValueError, match="Unknown recipe keys: bogus"):
+        load_recipe(recipe_file, {"bogus": "1"})
+
+
+def test_packing_keeps_examples_whole_and_masks_padding() -> None:
+    items = [
+        ([1, 2, 3], [-100, 2, 3]),
+        ([4, 5], [-100, 5]),
+        ([6] * 9, [6] * 9),
+        ([7, 8, 9, 10], [-100] * 3 + [10]),
+    ]
+    rows, dropped = pack(items, seq_len=6, packing=True, pad_id=0)
+    assert dropped == 1  # the 9-token example does not fit
+    assert rows[0]["input_ids"] == [1, 2, 3, 4, 5, 0] and rows[0]["labels"] == [-100, 2, 3, -100, 5, -100]
+    assert rows[0]["attention_mask"] == [1, 1, 1, 1, 1, 0]
+    assert rows[1]["input_ids"] == [7, 8, 9, 10, 0, 0]
+    unpacked, _ = pack(items, seq_len=6, packing=False, pad_id=0)
+    assert [len(r["input_ids"]) for r in unpacked] == [3, 2, 4]
+
+
+@pytest.mark.slow
+def test_target_only_labels_from_the_kpdd_format(smollm2_gguf: Path, tmp_path: Path) -> None:
+    from transformers import AutoTokenizer
+
+    from distill.train import tokenize_example
+    from kpdd.format import KeyPoints, training_examples
+
+    tokenizer = AutoTokenizer.from_pretrained(str(smollm2_gguf.parent), gguf_file=smollm2_gguf.name)
+    example = training_examples(
+        "Tom has 3 apples. How many?", KeyPoints("How many?", ["3 apples"]), "answer = 3"
+    )[2]
+    ids, labels = tokenize_example(tokenizer, example.prompt, example.target)
+    target = [t for t, label in zip(ids, labels, strict=True) if label != -100]
+    assert tokenizer.decode(target[:-1]) == example.target and target[-1] == tokenizer.eos_token_id
+    assert tokenizer.decode(ids[: labels.index(target[0])]) == example.prompt
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, smollm2_gguf: Path, data_dir: Path) -> dict:
+    """Gold data and a tiny random model, trained a few LoRA steps (a real run directory)."""
+    from distill.teach import filter_records, run_teach
+    from distill.teachers import GoldTeacher
+    from distill.tiny import make_tiny_model
+    from kpdd.datasets import load_gsm8k
+    from kpdd.format import Mode
+
+    root = tmp_path_factory.mktemp("train")
+    run_teach(
+        GoldTeacher(), load_gsm8k(data_dir / "gsm8k", "train")[:24], root / "gold.jsonl", mode=Mode.BOTH
+    )
+    kept, _ = filter_records(json.loads(line) for line in (root / "gold.jsonl").read_text().splitlines())
+    (root / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
+    tiny = make_tiny_model(root / "tiny", smollm2_gguf)
+    return {"root": root, "data": root / "train.jsonl", "tiny": tiny}
+
+
+def _train_command(run: Path, data: Path, base: Path, steps: int, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "kpdd.cli", "train", "--data", str(data), "--base-model", str(base), "--out",
+            str(run), "--max-steps", str(steps), "--seq-len", "384", "--batch-size", "2", "--set", "threads=1",
+            "--set", "save_every=2", "--set", "log_every=1", "--set", "eval_every=0", *extra]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_training_resumes_from_its_last_checkpoint_after_a_kill(tiny_run: dict) -> None:
+    run = tiny_run["root"] / "run-resume"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = _train_command(run, tiny_run["data"], tiny_run["tiny"], 400)
+    process = subprocess.Popen(
+        command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 240
+    while not (run / "checkpoints" / "step-4" / "trainer_state.json").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.2)
+    process.kill()
+    process.wait(timeout=30)
+    result = subprocess.run(_train_command(run, tiny_run["data"], tiny_run["tiny"], 7, "--resume"), env=env,
+                            cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Resuming from step-" in result.stdout
+    steps = [int(row.split(",")[0]) for row in (run / "loss.csv").read_text().splitlines()[1:]]
+    assert steps[-1] == 7 and len(set(steps)) == 7  # every step logged once, none repeated
+    info = json.loads((run / "kpdd_run.json").read_text())
+    assert info["adapter"] is True and (run / "adapter_config.json").exists()
+    assert not (run / "checkpoints").exists()
+
+
+@pytest.mark.slow
+def test_hf_backend_reuses_the_kv_cache_without_changing_output(tiny_run: dict) -> None:
+    from distill.hf_backend import HFBackend
+    from kpdd.format import STOP_STRINGS
+
+    backend = HFBackend(tiny_run["tiny"], threads=1)
+    prompt = "### Problem\nTom has 3 apples. How many?\n### Core question\n"
+    first = backend.generate(prompt, stop=STOP_STRINGS, max_tokens=12)
+    longer = prompt + first.text + "\n### Key information\n"
+    pieces: list[str] = []
+    warm = backend.generate(longer, stop=STOP_STRINGS, max_tokens=12, on_text=pieces.append)
+    assert warm.prompt_tokens_evaluated < warm.prompt_tokens  # the shared prefix was not evaluated again
+    cold = HFBackend(tiny_run["tiny"], threads=1).generate(longer, stop=STOP_STRINGS, max_tokens=12)
+    assert warm.text == cold.text and "".join(pieces) == warm.text
+    assert cold.prompt_tokens_evaluated == cold.prompt_tokens
+    batch = backend.generate_batch([prompt, longer], stop=STOP_STRINGS, max_tokens=12)
+    assert [g.text for g in batch] == [first.text, cold.text]
