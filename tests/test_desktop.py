@@ -358,3 +358,31 @@ def test_translation_files_cover_every_string():
     translator = QTranslator()
     assert translator.load(str(TS_FILE.with_suffix(".qm")))
     assert translator.translate("MainWindow", "&Solve") == "解题(&S)"
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("answer = (1 +", "not valid Python"),
+        ("import os\nanswer = 1", "does not allow"),
+        ("while True:\n    pass", "ran too long"),
+        ("x = 1", "did not set a number called answer"),
+        ("answer = 'many'", "not a number"),
+        ("answer = 6 * 14 - 20", "computed answer = 64"),
+    ],
+)
+def test_sandbox_results_in_plain_words(source, words):
+    from desktop.presenters import sandbox_summary
+    from kpdd.answers import answer_from_value
+    from kpdd.format import Mode
+    from kpdd.sandbox import run_program
+    from kpdd.solver import Solution
+
+    execution = run_program(source, timeout_s=1.0)
+    solution = Solution(Mode.POT, source, execution=execution, error=execution.error or None,
+                        error_kind=execution.error_kind)  # fmt: skip
+    if execution.ok:
+        solution.answer = answer_from_value(execution.answer)
+    ok, text = sandbox_summary(solution)
+    assert words in text
+    assert ok == (words.startswith("computed"))

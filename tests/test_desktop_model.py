@@ -1,0 +1,128 @@
+"""The tutor with the real SmolLM2 GGUF (slow): solve, edit + re-solve, Stop, and a killed app.
+
+SmolLM2-135M prompted few-shot is a weak solver: these tests check the app's behaviour (streaming,
+stages, sandbox, history, cancellation), not whether its answers are right.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import queue  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.desktop_fixtures import close_window, qapp, wait_signal  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+PROBLEM = "Mia has 3 boxes with 12 pencils in each box. She gives away 10 pencils. How many pencils does she have left?"
+# Generous: on a shared 2-core machine the few-shot prompt (about 900 tokens) can take a while.
+SLOW_S = 600
+
+
+def real_window(model_path: Path, threads: int | None = None):
+    from desktop.app import create_window
+    from desktop.settings import DesktopSettings
+    from desktop.workers import SolverThread, SolverWorker
+    from kpdd.models import resolve_model
+
+    qapp()
+    worker = SolverWorker(entry_provider=lambda: resolve_model(str(model_path)))
+    thread = SolverThread(worker)
+    if threads:
+        thread.reload(threads)
+    return create_window(DesktopSettings(language="en"), thread)
+
+
+@pytest.mark.slow
+def test_real_model_solve_edit_resolve_and_stop(kpdd_home, smollm2_gguf):
+    win = real_window(smollm2_gguf)
+    win.show()
+    try:
+        win.problem_edit.setPlainText(PROBLEM)
+        win.solve()
+        assert win.busy and win.stop_button.isEnabled() and not win.solve_button.isEnabled()
+        wait_signal(win.first_token, SLOW_S)
+        (result,) = wait_signal(win.solve_finished, SLOW_S)
+        assert not result.cancelled and result.error is None
+        assert result.model and result.model in win.model_status.text()
+        # Three panels were filled from the stream and match the result.
+        assert result.core_question and win.core_panel.edit.toPlainText() == result.core_question
+        assert result.key_information and win.key_panel.edit.toPlainText().startswith("- ")
+        assert result.program and win.program_edit.toPlainText()
+        assert win.sandbox_label.text()  # the sandbox's result or its error, in words
+        assert win.history.count() == 1
+        assert win.history.search("pencils")[0].model == result.model
+
+        # Edit the core question and solve again from there: it is kept, the rest is generated.
+        edited = "How many pencils does Mia have after giving 10 away?"
+        win.core_panel.edit.setPlainText(edited)
+        win.resolve_core_button.click()
+        (again,) = wait_signal(win.solve_finished, SLOW_S)
+        assert again.core_question == edited and again.stages[0].finish_reason == "given"
+        assert win.core_panel.edit.toPlainText() == edited
+        assert again.key_information and again.program
+        assert win.history.count() == 2
+
+        # Stop: a fresh solve, stopped as soon as it streams; the window answers within 0.5 s.
+        win.mode_combo.setCurrentIndex(1)  # Steps: a different continuation, so it generates
+        win.solve()
+        wait_signal(win.first_token, SLOW_S)
+        t0 = time.perf_counter()
+        win.stop_button.click()
+        (stopped,) = wait_signal(win.solve_finished, 5)
+        elapsed = time.perf_counter() - t0
+        assert stopped.cancelled
+        assert elapsed < 0.5, f"Stop took {elapsed:.2f} s"
+        assert win.solve_button.isEnabled() and not win.stop_button.isEnabled()
+        assert win.history.count() == 2
+    finally:
+        close_window(win)
+
+
+@pytest.mark.slow
+def test_killed_app_mid_solve_keeps_history_intact(kpdd_home, smollm2_gguf):
+    """SIGKILL the real app while it streams a solve: saved entries survive, the DB is not corrupt."""
+    import sqlite3
+
+    from kpdd import paths
+    from kpdd.history import HistoryStore
+
+    paths.update_config(models=[str(smollm2_gguf)], active_model=str(smollm2_gguf))
+    with HistoryStore() as store:
+        saved = [store.add({"problem": f"saved problem {i}", "mode": "pot", "answer": i}) for i in range(3)]
+    env = {**os.environ, "KPDD_HOME": str(kpdd_home), "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop.app", "--solve", "--report-first-token", PROBLEM],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    try:
+        line = ""
+        deadline = time.monotonic() + SLOW_S
+        while not line.startswith("FIRST_TOKEN") and time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1.0)
+            except queue.Empty:
+                assert proc.poll() is None, "the app exited before streaming"
+        assert line.startswith("FIRST_TOKEN"), "no streamed token in time"
+        assert (kpdd_home / "history.sqlite3-wal").exists()  # the app has the database open in WAL mode
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    conn = sqlite3.connect(kpdd_home / "history.sqlite3")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    with HistoryStore() as store:
+        assert [e.id for e in store.search()] == saved[::-1]
+        assert store.get(saved[1]).problem == "saved problem 1"
