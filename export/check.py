@@ -83,7 +83,8 @@ class HfBackend:
             self._cache = None
             self._tokens = []
             return
-        self._cache.crop(keep)
+        # transformers 5.x: a negative crop() removes that many tokens from the end.
+        self._cache.crop(keep - len(self._tokens))
         self._tokens = self._tokens[:keep]
 
     def greedy_tokens(self, prompt_ids: Sequence[int], n: int) -> list[int]:
