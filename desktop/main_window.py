@@ -366,6 +366,9 @@ class MainWindow(QMainWindow):
         self._update_hint_button()
         self.core_panel.setTitle(self.tr("1. Core question"))
         self.core_panel.edit.setAccessibleName(self.tr("Core question (you can edit it)"))
+        self.core_placeholder = self.tr("What the problem really asks, in one sentence.")
+        self.core_panel.edit.setPlaceholderText(self.core_placeholder)
+        self.key_panel.edit.setPlaceholderText(self.tr("The facts needed to answer it, one per line."))
         self.key_panel.setTitle(self.tr("2. Key information"))
         self.key_panel.edit.setAccessibleName(self.tr("Key information, one fact per line (you can edit it)"))
         self.solution_panel.setTitle(self.tr("3. Solution"))
@@ -397,6 +400,22 @@ class MainWindow(QMainWindow):
         self.history_action.setText(self.tr("&History"))
         self._update_model_status()
         self._update_steps_visibility()
+        self._refresh_result_texts()
+
+    def _refresh_result_texts(self) -> None:
+        """After a language switch, say again what the shown result means, in the new language."""
+        result = getattr(self, "result", None)
+        if result is None or self.busy or not self._has_result_for_problem():
+            return
+        program = self._best_solution(result, "pot")
+        if program is not None and self.program_edit.toPlainText() == program.text:
+            self._show_sandbox(program)
+        if self.hint is None and self.answer_label.text() not in ("", "?"):
+            self.agreement_label.setText(presenters.agreement_text(result))
+        if self.check_label.property("correct") is not None and self.check_edit.text().strip():
+            self._show_verdict()
+        if not result.cancelled and result.answer is not None:
+            self.notice_label.setText(self.tr("Solved in {0:.1f} s.").format(result.seconds))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.LanguageChange:
@@ -590,7 +609,7 @@ class MainWindow(QMainWindow):
         if self.request is None or request_id != self.request.request_id:
             return
         request, self.request = self.request, None
-        self.core_panel.edit.setPlaceholderText("")
+        self.core_panel.edit.setPlaceholderText(self.core_placeholder)
         if result.cancelled:
             self.notice_label.setText(self.tr("Stopped."))
         elif result.error:
@@ -633,7 +652,7 @@ class MainWindow(QMainWindow):
         if self.request is None or request_id != self.request.request_id:
             return
         self.request = None
-        self.core_panel.edit.setPlaceholderText("")
+        self.core_panel.edit.setPlaceholderText(self.core_placeholder)
         if message not in ("no model", "cancelled"):
             self.notice_label.setText(self.tr("Something went wrong: {0}").format(message))
         else:
@@ -681,7 +700,7 @@ class MainWindow(QMainWindow):
 
     def reveal_all(self) -> None:
         if self.result is not None and not self.busy:
-            self.core_panel.edit.setPlaceholderText("")
+            self.core_panel.edit.setPlaceholderText(self.core_placeholder)
             self.render_result(self.result)
             self._update_state()
 
@@ -710,14 +729,14 @@ class MainWindow(QMainWindow):
         if self.hint is None:
             self.hint = presenters.HintState(self.result)
             self._render_hidden()
-            self.core_panel.edit.setPlaceholderText("")
+            self.core_panel.edit.setPlaceholderText(self.core_placeholder)
         self.hint.next()
         self._render_hint()
         self._update_state()
 
     def _render_hint(self) -> None:
         hint = self.hint
-        self.core_panel.edit.setPlaceholderText("")
+        self.core_panel.edit.setPlaceholderText(self.core_placeholder)
         self.core_panel.edit.setPlainText("\n".join(hint.shown("core_question")))
         self.key_panel.edit.setPlainText(
             format_key_information("\n".join(hint.shown("key_information")).splitlines())

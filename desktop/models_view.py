@@ -152,6 +152,12 @@ class ModelManagerDialog(QDialog):
             self.message.setText(self.tr("Not added: {0}").format(exc))
             return None
         self.message.setText(self.tr("Added {0}.").format(entry.name))
+        try:
+            models.active_model()
+        except BackendError:
+            # Nothing usable was active (no default installed): the file just added is the obvious choice.
+            paths.update_config(active_model=entry.key)
+            self.models_changed.emit()
         self.refresh()
         return entry
 

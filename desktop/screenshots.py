@@ -56,7 +56,8 @@ def take(out: Path, model: str | None, timeout_s: float) -> int:
 
     out.mkdir(parents=True, exist_ok=True)
     if model:
-        paths.update_config(models=[str(Path(model).resolve())])
+        path = str(Path(model).resolve())
+        paths.update_config(models=[path], active_model=path)
     app = create_app()
     settings = DesktopSettings(theme="light", language="en")
     window = create_window(settings)

@@ -97,6 +97,8 @@ ZH_CN: dict[str, str] = {
     "Show the whole solution": "显示完整解答",
     "1. Core question": "1. 核心问题",
     "Core question (you can edit it)": "核心问题(可编辑)",
+    "What the problem really asks, in one sentence.": "题目真正要问的是什么,用一句话说。",
+    "The facts needed to answer it, one per line.": "解题所需的已知条件,每行一条。",
     "2. Key information": "2. 关键信息",
     "Key information, one fact per line (you can edit it)": "关键信息,每行一条(可编辑)",
     "3. Solution": "3. 解答",

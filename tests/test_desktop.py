@@ -276,8 +276,14 @@ def test_language_switch_to_chinese_and_back(window):
     from desktop.settings import set_language
 
     assert window.solve_button.text() == "&Solve"
+    window.problem_edit.setPlainText(PROBLEM)
+    solve_and_wait(window)
+    window.check_edit.setText("64")
+    window.check_button.click()
     assert set_language("zh_CN")
     assert wait_until(lambda: window.solve_button.text() != "&Solve", 5)
+    assert "程序运行完毕" in window.sandbox_label.text()  # the shown result is explained again, in Chinese
+    assert "正确" in window.check_label.text()
     assert "解" in window.solve_button.text()
     assert "核心问题" in window.core_panel.title()
     assert set_language("en")
@@ -330,6 +336,9 @@ def test_model_manager_lists_and_adds(kpdd_home, smollm2_gguf, tmp_path):
     assert "not a GGUF" in dialog.message.text()
     entry = dialog.add_file(str(smollm2_gguf))
     assert entry is not None
+    from kpdd.models import active_model
+
+    assert active_model().key == entry.key  # with no default installed, the added file becomes active
     row = [dialog.table.item(0, c).text() for c in range(7)]
     assert row[2] == "Q4_1" and row[3] == "llama" and row[4] == "no (few-shot)" and "MB" in row[1]
     dialog.table.selectRow(0)
@@ -386,3 +395,55 @@ def test_sandbox_results_in_plain_words(source, words):
     ok, text = sandbox_summary(solution)
     assert words in text
     assert ok == (words.startswith("computed"))
+
+
+def test_batch_dialog_cancel_resume_and_export(kpdd_home, tmp_path):
+    import subprocess
+
+    from desktop.batch_view import BatchDialog
+    from kpdd.models import resources_dir
+
+    win, backend = make_window(ScriptedBackend(delay_s=0.01))
+    try:
+        dialog = BatchDialog(win.solver_thread, win)
+        dialog.show()
+        assert not dialog.start_button.isEnabled()
+        assert dialog.load(resources_dir() / "samples" / "worksheet.jsonl")
+        assert dialog.table.rowCount() == 8 and dialog.title_edit.text() == "Worksheet"
+        progress = []
+
+        def on_progress(p):
+            progress.append(p)
+            if p.done == 3:
+                dialog.cancel()
+
+        win.solver_thread.worker.batch_progress.connect(on_progress)
+        dialog.start_button.click()
+        assert dialog.running and dialog.cancel_button.isEnabled()
+        (outcome,) = wait_signal(dialog.batch_done, 30)
+        assert outcome.cancelled and sum(r is not None for r in outcome.results) == 3
+        assert "Start again to resume" in dialog.eta_label.text()
+        assert dialog.start_button.text() == "&Resume"
+        assert any(p.eta_s is not None for p in progress)
+        assert dialog.table.item(0, 2).text() == "64" and dialog.table.item(5, 2).text() == ""
+        win.solver_thread.worker.batch_progress.disconnect(on_progress)
+
+        backend.prompts.clear()
+        dialog.start_button.click()
+        (outcome,) = wait_signal(dialog.batch_done, 30)
+        assert outcome.complete and outcome.resumed == 3 and outcome.solved_now == 5
+        assert len(backend.prompts) == 5 * 3  # three stages for each of the five remaining problems
+        assert (
+            dialog.progress.value() == 8
+            and "8 problems solved (3 from an earlier run)" in dialog.eta_label.text()
+        )
+
+        dialog.answer_key.setChecked(True)
+        pdf = dialog.export_to(tmp_path / "sheet.pdf")
+        text = " ".join(
+            subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split()
+        )
+        assert "Worksheet" in text and "Problem 8" in text and "Answer key" in text
+        dialog.detach()
+    finally:
+        close_window(win)

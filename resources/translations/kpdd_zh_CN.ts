@@ -4,183 +4,183 @@
 <context>
     <name>BatchDialog</name>
     <message>
-        <location filename="../../desktop/batch_view.py" line="105"/>
+        <location filename="../../desktop/batch_view.py" line="114"/>
         <source>Batch and solution sheets</source>
         <translation>批量解题与答案讲义</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="106"/>
+        <location filename="../../desktop/batch_view.py" line="115"/>
         <source>&amp;Open problem list...</source>
         <translation>打开题目列表(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="107"/>
-        <location filename="../../desktop/batch_view.py" line="139"/>
+        <location filename="../../desktop/batch_view.py" line="116"/>
+        <location filename="../../desktop/batch_view.py" line="151"/>
         <source>Open a list of problems</source>
         <translation>打开题目列表</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="109"/>
+        <location filename="../../desktop/batch_view.py" line="119"/>
         <source>A .txt file (one problem per paragraph), a .csv or a .jsonl list.</source>
         <translation>一个 .txt 文件(每段一道题)、.csv 或 .jsonl 列表。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="113"/>
+        <location filename="../../desktop/batch_view.py" line="124"/>
         <source>Program</source>
         <translation>程序</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="113"/>
+        <location filename="../../desktop/batch_view.py" line="124"/>
         <source>Steps</source>
         <translation>步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="113"/>
+        <location filename="../../desktop/batch_view.py" line="124"/>
         <source>Both</source>
         <translation>两者</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="116"/>
+        <location filename="../../desktop/batch_view.py" line="127"/>
         <source>Solution mode</source>
         <translation>解题方式</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="117"/>
+        <location filename="../../desktop/batch_view.py" line="128"/>
         <source>&amp;Cancel</source>
         <translation>取消(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="118"/>
+        <location filename="../../desktop/batch_view.py" line="129"/>
         <source>Cancel the batch</source>
         <translation>取消批量解题</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="119"/>
+        <location filename="../../desktop/batch_view.py" line="130"/>
         <source>Batch progress</source>
         <translation>批量进度</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="120"/>
+        <location filename="../../desktop/batch_view.py" line="131"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="120"/>
+        <location filename="../../desktop/batch_view.py" line="131"/>
         <source>Problem</source>
         <translation>题目</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="120"/>
+        <location filename="../../desktop/batch_view.py" line="131"/>
         <source>Answer</source>
         <translation>答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="121"/>
+        <location filename="../../desktop/batch_view.py" line="132"/>
         <source>Sheet &amp;title:</source>
         <translation>讲义标题(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="122"/>
+        <location filename="../../desktop/batch_view.py" line="133"/>
         <source>Sheet title</source>
         <translation>讲义标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="123"/>
+        <location filename="../../desktop/batch_view.py" line="134"/>
         <source>&amp;Student copy</source>
         <translation>学生版(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="124"/>
+        <location filename="../../desktop/batch_view.py" line="135"/>
         <source>&amp;Answer key on the last page</source>
         <translation>最后一页附答案(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="125"/>
+        <location filename="../../desktop/batch_view.py" line="136"/>
         <source>&amp;Export sheet...</source>
         <translation>导出讲义(&amp;E)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="140"/>
+        <location filename="../../desktop/batch_view.py" line="151"/>
         <source>Problem lists (*.txt *.csv *.jsonl)</source>
         <translation>题目列表 (*.txt *.csv *.jsonl)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="148"/>
+        <location filename="../../desktop/batch_view.py" line="160"/>
         <source>Cannot use this file: {0}</source>
         <translation>无法使用此文件:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="151"/>
+        <location filename="../../desktop/batch_view.py" line="163"/>
         <source>{0}: {1} problems</source>
         <translation>{0}:{1} 道题</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="179"/>
+        <location filename="../../desktop/batch_view.py" line="195"/>
         <source>{0} of {1} already solved</source>
         <translation>已解 {0}/{1} 道</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="188"/>
+        <location filename="../../desktop/batch_view.py" line="208"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="203"/>
+        <location filename="../../desktop/batch_view.py" line="224"/>
         <source>Starting...</source>
         <translation>正在开始...</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="210"/>
+        <location filename="../../desktop/batch_view.py" line="237"/>
         <source>Cancelling...</source>
         <translation>正在取消...</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="222"/>
+        <location filename="../../desktop/batch_view.py" line="249"/>
         <source>done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="223"/>
+        <location filename="../../desktop/batch_view.py" line="250"/>
         <source>{0} of {1} solved, {2}</source>
         <translation>已解 {0}/{1} 道,{2}</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="235"/>
+        <location filename="../../desktop/batch_view.py" line="263"/>
         <source>Cancelled: {0} of {1} solved. Start again to resume.</source>
         <translation>已取消:已解 {0}/{1} 道。再次开始即可继续。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="238"/>
+        <location filename="../../desktop/batch_view.py" line="269"/>
         <source>All {0} problems solved ({1} from an earlier run).</source>
         <translation>全部 {0} 道题已解完(其中 {1} 道来自上次运行)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="247"/>
+        <location filename="../../desktop/batch_view.py" line="280"/>
         <source>The batch stopped: {0}</source>
         <translation>批量解题停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="254"/>
+        <location filename="../../desktop/batch_view.py" line="287"/>
         <source>&amp;Resume</source>
         <translation>继续(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="254"/>
+        <location filename="../../desktop/batch_view.py" line="287"/>
         <source>&amp;Start</source>
         <translation>开始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="273"/>
+        <location filename="../../desktop/batch_view.py" line="309"/>
         <source>Wrote {0}</source>
         <translation>已写入 {0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="277"/>
+        <location filename="../../desktop/batch_view.py" line="315"/>
         <source>Export solution sheet</source>
         <translation>导出答案讲义</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="278"/>
+        <location filename="../../desktop/batch_view.py" line="317"/>
         <source>PDF (*.pdf);;HTML (*.html);;Markdown (*.md)</source>
         <translation>PDF (*.pdf);;HTML (*.html);;Markdown (*.md)</translation>
     </message>
@@ -242,288 +242,298 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="323"/>
+        <location filename="../../desktop/main_window.py" line="328"/>
         <source>KPDD Tutor</source>
         <translation>KPDD 数学辅导</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="324"/>
+        <location filename="../../desktop/main_window.py" line="329"/>
         <source>&amp;Word problem:</source>
         <translation>应用题(&amp;W):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="326"/>
+        <location filename="../../desktop/main_window.py" line="331"/>
         <source>Type or paste a math word problem here, pick a sample, or open a text file.</source>
         <translation>在这里输入或粘贴一道数学应用题,或选择示例题,或打开文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="328"/>
+        <location filename="../../desktop/main_window.py" line="333"/>
         <source>Word problem</source>
         <translation>应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="331"/>
+        <location filename="../../desktop/main_window.py" line="336"/>
         <source>Sample problems...</source>
         <translation>示例题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="335"/>
+        <location filename="../../desktop/main_window.py" line="340"/>
         <source>Sample problems</source>
         <translation>示例题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="336"/>
+        <location filename="../../desktop/main_window.py" line="341"/>
         <source>&amp;Open file...</source>
         <translation>打开文件(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="337"/>
+        <location filename="../../desktop/main_window.py" line="342"/>
         <source>Open a problem from a text file</source>
         <translation>从文本文件打开题目</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="338"/>
+        <location filename="../../desktop/main_window.py" line="343"/>
         <source>&amp;Mode:</source>
         <translation>方式(&amp;M):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="341"/>
-        <location filename="../../desktop/main_window.py" line="363"/>
+        <location filename="../../desktop/main_window.py" line="346"/>
+        <location filename="../../desktop/main_window.py" line="375"/>
         <source>Program</source>
         <translation>程序</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="341"/>
+        <location filename="../../desktop/main_window.py" line="346"/>
         <source>Steps</source>
         <translation>步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="341"/>
+        <location filename="../../desktop/main_window.py" line="346"/>
         <source>Both</source>
         <translation>两者</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="343"/>
+        <location filename="../../desktop/main_window.py" line="348"/>
         <source>Solution mode</source>
         <translation>解题方式</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="344"/>
+        <location filename="../../desktop/main_window.py" line="351"/>
         <source>Program: a Python program computes the answer. Steps: worked reasoning. Both: both, and whether they agree.</source>
         <translation>程序:由 Python 程序计算答案。步骤:逐步推理。两者:都做,并看是否一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="346"/>
+        <location filename="../../desktop/main_window.py" line="355"/>
         <source>S&amp;amples:</source>
         <translation>采样数(&amp;A):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="347"/>
+        <location filename="../../desktop/main_window.py" line="356"/>
         <source>Number of solutions to sample and vote on</source>
         <translation>采样并投票的解答数量</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="348"/>
+        <location filename="../../desktop/main_window.py" line="357"/>
         <source>More samples vote on the answer and give a confidence.</source>
         <translation>更多采样会对答案投票并给出置信度。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="349"/>
+        <location filename="../../desktop/main_window.py" line="358"/>
         <source>&amp;Solve</source>
         <translation>解题(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="350"/>
+        <location filename="../../desktop/main_window.py" line="359"/>
         <source>Solve the problem (Ctrl+Enter)</source>
         <translation>解题 (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="351"/>
+        <location filename="../../desktop/main_window.py" line="360"/>
         <source>Solve</source>
         <translation>解题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="352"/>
+        <location filename="../../desktop/main_window.py" line="361"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="353"/>
+        <location filename="../../desktop/main_window.py" line="362"/>
         <source>Stop solving (Esc)</source>
         <translation>停止解题 (Esc)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="354"/>
+        <location filename="../../desktop/main_window.py" line="363"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="355"/>
+        <location filename="../../desktop/main_window.py" line="364"/>
         <source>Show &amp;whole solution</source>
         <translation>显示完整解答(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="356"/>
+        <location filename="../../desktop/main_window.py" line="365"/>
         <source>Show the whole solution</source>
         <translation>显示完整解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="358"/>
+        <location filename="../../desktop/main_window.py" line="367"/>
         <source>1. Core question</source>
         <translation>1. 核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="359"/>
+        <location filename="../../desktop/main_window.py" line="368"/>
         <source>Core question (you can edit it)</source>
         <translation>核心问题(可编辑)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="360"/>
+        <location filename="../../desktop/main_window.py" line="369"/>
+        <source>What the problem really asks, in one sentence.</source>
+        <translation>题目真正要问的是什么,用一句话说。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="371"/>
+        <source>The facts needed to answer it, one per line.</source>
+        <translation>解题所需的已知条件,每行一条。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="372"/>
         <source>2. Key information</source>
         <translation>2. 关键信息</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="361"/>
+        <location filename="../../desktop/main_window.py" line="373"/>
         <source>Key information, one fact per line (you can edit it)</source>
         <translation>关键信息,每行一条(可编辑)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="362"/>
+        <location filename="../../desktop/main_window.py" line="374"/>
         <source>3. Solution</source>
         <translation>3. 解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="364"/>
+        <location filename="../../desktop/main_window.py" line="376"/>
         <source>The program or the steps appear here.</source>
         <translation>程序或解题步骤会显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="365"/>
+        <location filename="../../desktop/main_window.py" line="377"/>
         <source>Steps:</source>
         <translation>步骤:</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="366"/>
+        <location filename="../../desktop/main_window.py" line="378"/>
         <source>Worked steps</source>
         <translation>解题步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="367"/>
+        <location filename="../../desktop/main_window.py" line="379"/>
         <source>Program result</source>
         <translation>程序结果</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="368"/>
+        <location filename="../../desktop/main_window.py" line="380"/>
         <source>Solve again from this question</source>
         <translation>从这个问题重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="369"/>
+        <location filename="../../desktop/main_window.py" line="381"/>
         <source>Solve again from the edited core question</source>
         <translation>从修改后的核心问题重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="370"/>
+        <location filename="../../desktop/main_window.py" line="382"/>
         <source>Solve again from these facts</source>
         <translation>从这些信息重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="371"/>
+        <location filename="../../desktop/main_window.py" line="383"/>
         <source>Solve again from the edited key information</source>
         <translation>从修改后的关键信息重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="372"/>
+        <location filename="../../desktop/main_window.py" line="384"/>
         <source>Answer:</source>
         <translation>答案:</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="373"/>
+        <location filename="../../desktop/main_window.py" line="385"/>
         <source>Answer</source>
         <translation>答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="374"/>
+        <location filename="../../desktop/main_window.py" line="386"/>
         <source>Agreement and confidence</source>
         <translation>一致性与置信度</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="375"/>
+        <location filename="../../desktop/main_window.py" line="387"/>
         <source>&amp;Your answer:</source>
         <translation>你的答案(&amp;Y):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="376"/>
+        <location filename="../../desktop/main_window.py" line="388"/>
         <source>e.g. 42</source>
         <translation>例如 42</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="377"/>
+        <location filename="../../desktop/main_window.py" line="389"/>
         <source>Your answer</source>
         <translation>你的答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="378"/>
+        <location filename="../../desktop/main_window.py" line="390"/>
         <source>&amp;Check my answer</source>
         <translation>检查我的答案(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="379"/>
+        <location filename="../../desktop/main_window.py" line="391"/>
         <source>Check my answer</source>
         <translation>检查我的答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="380"/>
+        <location filename="../../desktop/main_window.py" line="392"/>
         <source>History</source>
         <translation>历史</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="381"/>
+        <location filename="../../desktop/main_window.py" line="393"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="382"/>
+        <location filename="../../desktop/main_window.py" line="394"/>
         <source>&amp;Open problem...</source>
         <translation>打开题目(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="383"/>
+        <location filename="../../desktop/main_window.py" line="395"/>
         <source>&amp;Batch and solution sheets...</source>
         <translation>批量解题与讲义(&amp;B)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="384"/>
+        <location filename="../../desktop/main_window.py" line="396"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="385"/>
+        <location filename="../../desktop/main_window.py" line="397"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="386"/>
+        <location filename="../../desktop/main_window.py" line="398"/>
         <source>&amp;Models...</source>
         <translation>模型(&amp;M)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="387"/>
+        <location filename="../../desktop/main_window.py" line="399"/>
         <source>&amp;Settings...</source>
         <translation>设置(&amp;S)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="388"/>
+        <location filename="../../desktop/main_window.py" line="400"/>
         <source>&amp;History</source>
         <translation>历史(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="420"/>
+        <location filename="../../desktop/main_window.py" line="435"/>
         <source>No model yet</source>
         <translation>还没有模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="422"/>
+        <location filename="../../desktop/main_window.py" line="437"/>
         <source>KPDD Tutor needs a model to solve problems, and none is installed yet.
 
 Open a terminal and run:
@@ -540,13 +550,13 @@ It places the default model ({1}) in your data folder; it works offline afterwar
 它会把默认模型({1})放到你的数据文件夹,之后可离线使用。你也可以在 工具 &gt; 模型 中添加自己的 GGUF 文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="428"/>
-        <location filename="../../desktop/main_window.py" line="439"/>
+        <location filename="../../desktop/main_window.py" line="443"/>
+        <location filename="../../desktop/main_window.py" line="456"/>
         <source>The model could not be loaded</source>
         <translation>无法加载模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="429"/>
+        <location filename="../../desktop/main_window.py" line="445"/>
         <source>The model file could not be opened. It may be corrupt or incomplete.
 
 {0}
@@ -559,147 +569,147 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 请在 工具 &gt; 模型 中选择其他模型,或重新运行 `{1}`。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="435"/>
+        <location filename="../../desktop/main_window.py" line="452"/>
         <source>Model: not loaded yet</source>
         <translation>模型:尚未加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="436"/>
+        <location filename="../../desktop/main_window.py" line="453"/>
         <source>Loading model {0}...</source>
         <translation>正在加载模型 {0}...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="437"/>
+        <location filename="../../desktop/main_window.py" line="454"/>
         <source>Model: {0}</source>
         <translation>模型:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="438"/>
+        <location filename="../../desktop/main_window.py" line="455"/>
         <source>No model installed: run `{0}`</source>
         <translation>未安装模型:请运行 `{0}`</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="490"/>
+        <location filename="../../desktop/main_window.py" line="509"/>
         <source>The tutor is working on the problem...</source>
         <translation>辅导程序正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="491"/>
+        <location filename="../../desktop/main_window.py" line="510"/>
         <source>Solving...</source>
         <translation>正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="499"/>
+        <location filename="../../desktop/main_window.py" line="518"/>
         <source>Stopping...</source>
         <translation>正在停止...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="544"/>
+        <location filename="../../desktop/main_window.py" line="563"/>
         <source>Writing the program...</source>
         <translation>正在编写程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="565"/>
+        <location filename="../../desktop/main_window.py" line="584"/>
         <source>Running the program in the sandbox...</source>
         <translation>正在沙盒中运行程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="579"/>
+        <location filename="../../desktop/main_window.py" line="598"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="581"/>
+        <location filename="../../desktop/main_window.py" line="600"/>
         <source>The model stopped with an error: {0}</source>
         <translation>模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="583"/>
+        <location filename="../../desktop/main_window.py" line="604"/>
         <source>The model did not produce a usable answer. Try Steps or Both, or edit the key information and solve again.</source>
         <translation>模型没有给出可用的答案。试试“步骤”或“两者”,或修改关键信息后重新求解。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="586"/>
+        <location filename="../../desktop/main_window.py" line="609"/>
         <source>Solved in {0:.1f} s.</source>
         <translation>用时 {0:.1f} 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="589"/>
+        <location filename="../../desktop/main_window.py" line="614"/>
         <source>The problem was long and only its first {0} characters were used.</source>
         <translation>题目太长,只使用了前 {0} 个字符。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="613"/>
+        <location filename="../../desktop/main_window.py" line="641"/>
         <source>Something went wrong: {0}</source>
         <translation>出错了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="644"/>
+        <location filename="../../desktop/main_window.py" line="672"/>
         <source>no answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="654"/>
+        <location filename="../../desktop/main_window.py" line="682"/>
         <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
         <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="715"/>
+        <location filename="../../desktop/main_window.py" line="746"/>
         <source>&amp;Hint</source>
         <translation>提示(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="716"/>
+        <location filename="../../desktop/main_window.py" line="747"/>
         <source>Hint: reveal the core question first</source>
         <translation>提示:先显示核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="718"/>
+        <location filename="../../desktop/main_window.py" line="749"/>
         <source>No more hints</source>
         <translation>没有更多提示了</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="720"/>
+        <location filename="../../desktop/main_window.py" line="752"/>
         <source>Next &amp;hint ({0} of {1})</source>
         <translation>下一个提示(&amp;H)({0}/{1})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="721"/>
+        <location filename="../../desktop/main_window.py" line="754"/>
         <source>Next hint</source>
         <translation>下一个提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="725"/>
+        <location filename="../../desktop/main_window.py" line="758"/>
         <source>Type your answer first.</source>
         <translation>请先输入你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="733"/>
+        <location filename="../../desktop/main_window.py" line="766"/>
         <source>The tutor is solving the problem to check your answer...</source>
         <translation>辅导程序正在解题以检查你的答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="750"/>
+        <location filename="../../desktop/main_window.py" line="787"/>
         <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
         <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="760"/>
+        <location filename="../../desktop/main_window.py" line="800"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="761"/>
+        <location filename="../../desktop/main_window.py" line="800"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="769"/>
+        <location filename="../../desktop/main_window.py" line="809"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="781"/>
+        <location filename="../../desktop/main_window.py" line="821"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
@@ -778,62 +788,62 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>CPU 线程</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="111"/>
+        <location filename="../../desktop/models_view.py" line="112"/>
         <source>yes ({0})</source>
         <translation>是({0})</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="111"/>
+        <location filename="../../desktop/models_view.py" line="114"/>
         <source>no (few-shot)</source>
         <translation>否(少样本提示)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="114"/>
+        <location filename="../../desktop/models_view.py" line="118"/>
         <source>active</source>
         <translation>使用中</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="116"/>
+        <location filename="../../desktop/models_view.py" line="120"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="118"/>
+        <location filename="../../desktop/models_view.py" line="122"/>
         <source>unusable: {0}</source>
         <translation>不可用:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="126"/>
+        <location filename="../../desktop/models_view.py" line="132"/>
         <source>No models yet. Run `{0}` in a terminal to install the default model, or add a GGUF file.</source>
         <translation>还没有模型。请在终端运行 `{0}` 安装默认模型,或添加一个 GGUF 文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="129"/>
+        <location filename="../../desktop/models_view.py" line="136"/>
         <source>The chosen model is not usable; the default is used instead.</source>
         <translation>所选模型不可用,改用默认模型。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="145"/>
+        <location filename="../../desktop/models_view.py" line="152"/>
         <source>Not added: {0}</source>
         <translation>未添加:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="147"/>
+        <location filename="../../desktop/models_view.py" line="154"/>
         <source>Added {0}.</source>
         <translation>已添加 {0}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="152"/>
+        <location filename="../../desktop/models_view.py" line="166"/>
         <source>Add a GGUF model</source>
         <translation>添加 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="152"/>
+        <location filename="../../desktop/models_view.py" line="166"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="160"/>
+        <location filename="../../desktop/models_view.py" line="175"/>
         <source>{0} will be used for the next solve.</source>
         <translation>下次解题将使用 {0}。</translation>
     </message>
@@ -841,77 +851,77 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings.py" line="176"/>
+        <location filename="../../desktop/settings.py" line="178"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="179"/>
+        <location filename="../../desktop/settings.py" line="181"/>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="179"/>
+        <location filename="../../desktop/settings.py" line="181"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="179"/>
+        <location filename="../../desktop/settings.py" line="181"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="181"/>
+        <location filename="../../desktop/settings.py" line="183"/>
         <source>System size</source>
         <translation>系统大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="182"/>
+        <location filename="../../desktop/settings.py" line="184"/>
         <source> pt</source>
         <translation> 磅</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="183"/>
+        <location filename="../../desktop/settings.py" line="185"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="184"/>
+        <location filename="../../desktop/settings.py" line="186"/>
         <source>&amp;Theme:</source>
         <translation>主题(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="184"/>
+        <location filename="../../desktop/settings.py" line="186"/>
         <source>&amp;Font size:</source>
         <translation>字号(&amp;F):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="184"/>
+        <location filename="../../desktop/settings.py" line="186"/>
         <source>&amp;Language:</source>
         <translation>语言(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="184"/>
+        <location filename="../../desktop/settings.py" line="186"/>
         <source>CPU &amp;threads:</source>
         <translation>CPU 线程(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="187"/>
+        <location filename="../../desktop/settings.py" line="189"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="187"/>
+        <location filename="../../desktop/settings.py" line="189"/>
         <source>Font size</source>
         <translation>字号</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="187"/>
+        <location filename="../../desktop/settings.py" line="189"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="187"/>
+        <location filename="../../desktop/settings.py" line="189"/>
         <source>CPU threads</source>
         <translation>CPU 线程</translation>
     </message>
@@ -929,72 +939,72 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>它输出了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="33"/>
+        <location filename="../../desktop/presenters.py" line="35"/>
         <source>The program ran, but its answer is not a number: {0}</source>
         <translation>程序运行了,但它的答案不是数字:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="40"/>
+        <location filename="../../desktop/presenters.py" line="42"/>
         <source>The program is not valid Python, so it could not run.</source>
         <translation>程序不是合法的 Python 代码,无法运行。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="41"/>
+        <location filename="../../desktop/presenters.py" line="45"/>
         <source>The program tried to do something the tutor does not allow (files, network or imports).</source>
         <translation>程序试图做辅导程序不允许的事情(文件、网络或导入模块)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="44"/>
+        <location filename="../../desktop/presenters.py" line="48"/>
         <source>The program ran too long and was stopped.</source>
         <translation>程序运行时间过长,已被停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="45"/>
+        <location filename="../../desktop/presenters.py" line="49"/>
         <source>The program used too much memory and was stopped.</source>
         <translation>程序占用内存过多,已被停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="46"/>
+        <location filename="../../desktop/presenters.py" line="50"/>
         <source>The program stopped with an error while running.</source>
         <translation>程序运行时出错停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="47"/>
+        <location filename="../../desktop/presenters.py" line="51"/>
         <source>The program ran but did not set a number called answer.</source>
         <translation>程序运行了,但没有给名为 answer 的变量赋一个数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="68"/>
+        <location filename="../../desktop/presenters.py" line="74"/>
         <source>The program and the steps agree.</source>
         <translation>程序和步骤的答案一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="70"/>
+        <location filename="../../desktop/presenters.py" line="76"/>
         <source>The program and the steps disagree: double-check this one.</source>
         <translation>程序和步骤的答案不一致:请再检查一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="73"/>
+        <location filename="../../desktop/presenters.py" line="82"/>
         <source>Confidence: {0}% of {1} solutions give this answer.</source>
         <translation>置信度:{1} 个解答中有 {0}% 得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="89"/>
+        <location filename="../../desktop/presenters.py" line="100"/>
         <source>I could not find a number in your answer.</source>
         <translation>在你的答案里没有找到数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="91"/>
+        <location filename="../../desktop/presenters.py" line="105"/>
         <source>The tutor has no answer of its own for this problem yet, so it cannot check yours.</source>
         <translation>辅导程序自己还没有这道题的答案,所以无法检查你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="95"/>
+        <location filename="../../desktop/presenters.py" line="112"/>
         <source>Correct: {0} matches the tutor&apos;s answer.</source>
         <translation>正确:{0} 与辅导程序的答案一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="98"/>
+        <location filename="../../desktop/presenters.py" line="118"/>
         <source>Not quite: {0} is not what the tutor found. Try again, or ask for a hint.</source>
         <translation>不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示。</translation>
     </message>
