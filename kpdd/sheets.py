@@ -68,7 +68,17 @@ class SheetItem:
                 steps = solution.get("text", "")
         answer = data.get("answer")
         note = ""
-        if data.get("agree") is False:
+        expected = data.get("expected_answer")
+        if expected is not None:
+            # The teacher's list gave an answer: it is the authority for the sheet and its key.
+            from kpdd.answers import answers_match
+
+            if answer is not None and not answers_match(answer, expected):
+                note = f"The tutor's solution gives {format_answer(answer)}, not the {format_answer(expected)} in the list."
+            elif answer is None:
+                note = "The tutor found no answer; the answer shown comes from the list."
+            answer = expected
+        elif data.get("agree") is False:
             note = "The program and the steps disagree; the answer shown is the program's."
         elif data.get("cancelled"):
             note = "Solving was stopped before it finished."

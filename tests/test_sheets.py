@@ -61,6 +61,16 @@ def test_items_from_results(tmp_path):
     assert item.program and "The answer is 64" in item.steps
 
 
+def test_answer_from_the_list_wins_and_is_flagged(tmp_path):
+    problems = parse_problems(
+        '{"question": "Q one?", "answer": 70}\n{"question": "Q two?", "answer": 64}\n', ".jsonl"
+    )
+    outcome = run_batch(Solver(ScriptedBackend(delay_s=0)), problems, tmp_path / "r.jsonl")
+    first, second = (SheetItem.from_result(r) for r in outcome.results)
+    assert first.answer == "70" and "gives 64, not the 70 in the list" in first.note
+    assert second.answer == "64" and second.note == ""
+
+
 def test_html_and_markdown_contents(tmp_path):
     items = solved_items(tmp_path)
     options = SheetOptions(title="Week 3 <practice>", date="2025-03-01", answer_key=True)
