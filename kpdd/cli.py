@@ -23,6 +23,7 @@ EXTENSION_COMMANDS = {
     "teach": "distill.cli",
     "filter": "distill.cli",
     "train": "distill.cli",
+    "analyze": "distill.cli",
     "export": "export.cli",
     "sheet": "desktop.sheet_cli",
 }
@@ -172,8 +173,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     state: dict = {}
     try:
         result = run_eval(
-            solver, loaded.problems, config, report, progress=lambda d, t, r: print_progress(d, t, r, state)
-        )
+            solver, loaded.problems, config, report,
+            progress=lambda d, t, r: print_progress(d, t, r, state), batch_size=args.batch_size,
+        )  # fmt: skip
     except KeyboardInterrupt:
         print(
             "\nInterrupted: finished problems are kept; run the same command again to resume.",
@@ -303,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
     ev.add_argument("--samples", type=int, default=1)
     ev.add_argument("--out", help="report JSON (also makes the run resumable)")
+    ev.add_argument("--batch-size", type=int, default=8,
+                    help="problems generated together on backends that batch (hf); 1 disables")  # fmt: skip
     add_model_arguments(ev)
     ev.set_defaults(func=cmd_eval)
 

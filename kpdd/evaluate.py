@@ -141,9 +141,15 @@ def run_eval(
     config: EvalConfig,
     report: Path | None = None,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+    batch_size: int = 1,
 ) -> dict[str, Any]:
-    """Evaluate; returns the report dict (summary + records). Resumes from `report`'s partial file."""
+    """Evaluate; returns the report dict (summary + records). Resumes from `report`'s partial file.
+
+    With `batch_size` > 1 and one sample, problems are solved in batches through the backend's
+    `generate_batch` (when it has one); otherwise one by one.
+    """
     done = load_partial(report, config) if report else {}
+    resumed = len(done)
     handle = None
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
@@ -156,18 +162,25 @@ def run_eval(
     records: list[dict[str, Any]] = []
     started = time.perf_counter()
     interrupted = False
+    batched = batch_size > 1 and config.samples == 1 and hasattr(solver.backend, "generate_batch")
+    step = batch_size if batched else 1
     try:
-        for index, problem in enumerate(problems):
-            record = done.get(problem.id)
-            if record is None:
-                result = solver.solve(problem.question, config.mode, samples=config.samples)
-                record = record_for(problem, result)
+        for start in range(0, len(problems), step):
+            chunk = problems[start : start + step]
+            todo = [p for p in chunk if p.id not in done]
+            if batched and todo:
+                solved = solver.solve_batch([p.question for p in todo], config.mode)
+            else:
+                solved = [solver.solve(p.question, config.mode, samples=config.samples) for p in todo]
+            for problem, result in zip(todo, solved):
+                done[problem.id] = record_for(problem, result)
                 if handle is not None:
-                    handle.write(json.dumps(record) + "\n")
+                    handle.write(json.dumps(done[problem.id]) + "\n")
                     handle.flush()
-            records.append(record)
-            if progress is not None:
-                progress(index + 1, len(problems), record)
+            for problem in chunk:
+                records.append(done[problem.id])
+                if progress is not None:
+                    progress(len(records), len(problems), done[problem.id])
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -175,7 +188,7 @@ def run_eval(
             handle.close()
     summary = summarize(records)
     summary["wall_seconds"] = time.perf_counter() - started
-    summary["resumed"] = len(done)
+    summary["resumed"] = resumed
     summary["interrupted"] = interrupted
     result = {
         "config": {**config.key(), "backend": config.backend, "limit": config.limit, **config.extra},

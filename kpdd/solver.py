@@ -184,6 +184,24 @@ def first_completion(stage: Stage, text: str) -> int | None:
     return None
 
 
+def stage_text(stage: Stage, raw: str) -> str:
+    """A generated stage's final text: a solution cut where it completed, then normalised."""
+    if stage in (Stage.PROGRAM, Stage.STEPS):
+        end = first_completion(stage, raw if raw.endswith("\n") else raw + "\n")
+        if end is not None:
+            raw = raw[:end]
+    return clean_stage(stage, raw)
+
+
+def finalize(result: SolveResult) -> None:
+    """Vote over the solutions; in mode `both`, record whether program and steps agree."""
+    result.answer, result.confidence = vote(result.solutions)
+    if result.mode == Mode.BOTH:
+        pot = vote([s for s in result.solutions if s.kind == Mode.POT])[0]
+        cot = vote([s for s in result.solutions if s.kind == Mode.COT])[0]
+        result.agree = pot is not None and cot is not None and answers_match(pot, cot)
+
+
 class _StageToken:
     """Cancels one generation when the user cancels or when its stage is complete."""
 
@@ -287,6 +305,56 @@ class Solver:
         result.seconds = time.perf_counter() - started
         return result
 
+    def solve_batch(self, problems: list[str], mode: Mode | str = Mode.POT) -> list[SolveResult]:
+        """Solve many problems stage by stage, greedy, through the backend's `generate_batch`.
+
+        For evaluation on backends that batch well (transformers on a GPU). A backend without
+        `generate_batch` solves them one by one. No streaming, no cancel: this is for `kpdd eval`.
+        """
+        generate_batch = getattr(self.backend, "generate_batch", None)
+        if generate_batch is None:
+            return [self.solve(p, mode) for p in problems]
+        mode = Mode(mode)
+        started = time.perf_counter()
+        results = []
+        for problem in problems:
+            text, truncated = prepare_problem(problem)
+            results.append(SolveResult(problem=text, mode=mode, model=self.backend.info.name,
+                                       problem_truncated=truncated))  # fmt: skip
+        key_points = [KeyPoints() for _ in problems]
+
+        def run_stage(stage: Stage) -> list[str]:
+            prompts = [inference_prompt(r.problem, stage, kp, few_shot=self.few_shot)
+                       for r, kp in zip(results, key_points)]  # fmt: skip
+            generations = generate_batch(
+                prompts, stop=STOP_STRINGS, max_tokens=self.max_tokens[stage], temperature=0.0, seed=self.seed
+            )
+            texts = []
+            for result, generation in zip(results, generations):
+                text = stage_text(stage, generation.text)
+                result.stages.append(StageRecord(
+                    stage, text, 0, generation.prompt_tokens, generation.prompt_tokens_evaluated,
+                    generation.completion_tokens, generation.seconds / len(problems), None,
+                    generation.finish_reason,
+                ))  # fmt: skip
+                texts.append(text)
+            return texts
+
+        for kp, result, text in zip(key_points, results, run_stage(Stage.CORE_QUESTION)):
+            kp.core_question = result.core_question = text
+        for kp, result, text in zip(key_points, results, run_stage(Stage.KEY_INFORMATION)):
+            kp.key_information = parse_key_information(text)
+            result.key_information = list(kp.key_information)
+        kinds = [Mode.POT, Mode.COT] if mode == Mode.BOTH else [mode]
+        for kind in kinds:
+            for result, text in zip(results, run_stage(SOLUTION_STAGE[kind])):
+                result.solutions.append(self._finish_solution(kind, text, 0, CancelToken()))
+        elapsed = time.perf_counter() - started
+        for result in results:
+            finalize(result)
+            result.seconds = elapsed / len(problems)
+        return results
+
     # -- stages -------------------------------------------------------------------------------
 
     def _solve_stages(
@@ -342,11 +410,7 @@ class Solver:
                                 solution.text, index, solution))  # fmt: skip
                 index += 1
 
-        result.answer, result.confidence = vote(result.solutions)
-        if result.mode == Mode.BOTH:
-            pot = vote([s for s in result.solutions if s.kind == Mode.POT])[0]
-            cot = vote([s for s in result.solutions if s.kind == Mode.COT])[0]
-            result.agree = pot is not None and cot is not None and answers_match(pot, cot)
+        finalize(result)
         emit(StageEvent("answer", None, "", 0, result))
 
     def _given(self, result: SolveResult, stage: Stage, text: str, emit: OnEvent) -> None:
@@ -402,11 +466,7 @@ class Solver:
         raw = generation.text
         if token.complete and not cancel.cancelled:
             generation.finish_reason = "complete"
-        if stage in (Stage.PROGRAM, Stage.STEPS):
-            end = first_completion(stage, raw if raw.endswith("\n") else raw + "\n")
-            if end is not None:
-                raw = raw[:end]
-        text = clean_stage(stage, raw)
+        text = stage_text(stage, raw)
         record = StageRecord(
             stage,
             text,
