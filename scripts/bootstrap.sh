@@ -36,7 +36,7 @@ export CMAKE_ARGS="-DGGML_NATIVE=OFF"
 if [ $dev = 1 ]; then
   # torch first, pinned: the CPU wheel. An unpinned torch pulls several GB of CUDA packages.
   "${PIP[@]}" "torch==2.13.0"
-  "${PIP[@]}" -e ".[desktop,distill,export,dev]"
+  "${PIP[@]}" -e ".[desktop,distill,export,dev,package]"
 else
   "${PIP[@]}" -e ".[desktop]"
 fi
