@@ -885,7 +885,8 @@ class MainWindow(QMainWindow):
         )
         self.check_button.setEnabled(has_problem and not busy)
         has_result = self._has_result_for_problem()
-        self.reveal_button.setVisible(has_result and (self.hint is not None or self.check_label.text() != ""))
+        # Only while part of the solution is hidden (hint mode, or after checking an answer).
+        self.reveal_button.setVisible(has_result and self.answer_label.text() == "?")
         self.reveal_button.setEnabled(not busy)
         self.resolve_core_button.setEnabled(has_result and not busy and self.hint is None)
         self.resolve_key_button.setEnabled(has_result and not busy and self.hint is None)

@@ -147,8 +147,10 @@ def test_check_my_answer_is_tolerant(window):
         window.check_edit.setText(text)
         window.check_button.click()
         assert window.check_label.property("correct") is expected, text
+    assert window.reveal_button.isVisibleTo(window)
     window.reveal_button.click()
     assert window.answer_label.text() == "64"
+    assert not window.reveal_button.isVisibleTo(window)
 
 
 def test_edit_core_question_and_resolve_from_there(window):
