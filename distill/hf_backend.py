@@ -22,17 +22,10 @@ from kpdd.backend import (
     Generation,
     ModelInfo,
     OnText,
+    StopTextStream,
+    common_prefix_length,
     earliest_stop,
-    safe_prefix_length,
 )
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
 
 
 class HFBackend:
@@ -137,7 +130,7 @@ class HFBackend:
         ids = self.tokenizer(prompt).input_ids
         if not ids:
             ids = [self.tokenizer.bos_token_id or self.tokenizer.eos_token_id]
-        reuse = _common_prefix(self._cache_ids, ids) if self._cache is not None else 0
+        reuse = common_prefix_length(self._cache_ids, ids) if self._cache is not None else 0
         reuse = min(reuse, len(ids) - 1)  # at least one token is evaluated to get logits
         if reuse > 0:
             extra = len(self._cache_ids) - reuse
@@ -150,8 +143,7 @@ class HFBackend:
         generator = torch.Generator(device=self.device).manual_seed(self.seed if seed is None else seed)
         eos = self.tokenizer.eos_token_id
         generated: list[int] = []
-        text = ""
-        emitted = 0
+        stream = StopTextStream(stop, on_text)
         finish = "length"
         first_token: float | None = None
         pending = ids[reuse:]
@@ -171,20 +163,13 @@ class HFBackend:
                     finish = "eos"
                     break
                 generated.append(token)
-                text = self.tokenizer.decode(generated, skip_special_tokens=True)
-                cut = earliest_stop(text, stop)
-                if cut != -1:
-                    text = text[:cut]
+                if stream.update(self.tokenizer.decode(generated, skip_special_tokens=True)):
                     finish = "stop"
                     break
-                if on_text is not None:
-                    safe = safe_prefix_length(text, stop)
-                    if safe > emitted:
-                        on_text(text[emitted:safe])
-                        emitted = safe
                 pending = [token]
-        if on_text is not None and len(text) > emitted:
-            on_text(text[emitted:])
+        if finish != "cancelled":
+            stream.close()
+        text = stream.text
         self._cache, self._cache_ids = cache, fed
         return Generation(
             text=text,

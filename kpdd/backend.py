@@ -118,3 +118,46 @@ def safe_prefix_length(text: str, stops: Sequence[str]) -> int:
                 hold = max(hold, k)
                 break
     return len(text) - hold
+
+
+def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens two sequences share (the part of a KV cache that can be reused)."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class StopTextStream:
+    """Generated text cut at the first stop string, streamed without ever showing part of a stop.
+
+    Backends call `update(text)` with all text generated so far after each token; it returns True
+    once a stop string appears (the text is then cut before it). `close()` streams what was held
+    back. Every backend streams through this one place, so they agree on what a stop means.
+    """
+
+    def __init__(self, stops: Sequence[str], on_text: OnText | None) -> None:
+        self.stops = [s for s in stops if s]
+        self.on_text = on_text
+        self.text = ""
+        self._streamed = 0
+
+    def update(self, text: str) -> bool:
+        cut = earliest_stop(text, self.stops)
+        if cut != -1:
+            self.text = text[:cut]
+            return True
+        self.text = text
+        if self.on_text is not None:
+            ready = safe_prefix_length(text, self.stops)
+            if ready > self._streamed:
+                self.on_text(text[self._streamed : ready])
+                self._streamed = ready
+        return False
+
+    def close(self) -> None:
+        """Stream the held-back tail (call unless the generation was cancelled)."""
+        if self.on_text is not None and len(self.text) > self._streamed:
+            self.on_text(self.text[self._streamed :])
+            self._streamed = len(self.text)

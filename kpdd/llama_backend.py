@@ -21,8 +21,8 @@ from kpdd.backend import (
     Generation,
     ModelInfo,
     OnText,
-    earliest_stop,
-    safe_prefix_length,
+    StopTextStream,
+    common_prefix_length,
 )
 from kpdd.format import GGUF_KEY_BASE_MODEL, GGUF_KEY_FORMAT_VERSION, GGUF_KEY_MODES
 
@@ -226,8 +226,8 @@ class LlamaBackend:
 
         llm.set_seed(self.seed if seed is None else seed)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stream = StopTextStream(stop, on_text)
         text = ""
-        streamed = 0
         finish = "length"
         completion_tokens = 0
         first_token_seconds: float | None = None
@@ -241,23 +241,17 @@ class LlamaBackend:
                 break
             completion_tokens += 1
             text += decoder.decode(llm.detokenize([token], special=True))
-            cut = earliest_stop(text, stop)
-            if cut != -1:
-                text = text[:cut]
+            if stream.update(text):
                 finish = "stop"
                 break
-            if on_text is not None:
-                ready = safe_prefix_length(text, stop)
-                if ready > streamed:
-                    on_text(text[streamed:ready])
-                    streamed = ready
             if cancel is not None and cancel.cancelled:
                 finish = "cancelled"
                 break
             if completion_tokens >= max_tokens:
                 break
-        if on_text is not None and len(text) > streamed and finish != "cancelled":
-            on_text(text[streamed:])
+        if finish != "cancelled":
+            stream.close()
+        text = stream.text
         return Generation(
             text=text,
             finish_reason=finish,
@@ -275,12 +269,7 @@ class LlamaBackend:
         token is left for `Llama.generate`, which evaluates it to get fresh logits.
         """
         llm = self.llm
-        cached = llm.n_tokens
-        reused = 0
-        for a, b in zip(llm.input_ids[:cached], tokens):
-            if a != b:
-                break
-            reused += 1
+        reused = common_prefix_length(llm.input_ids[: llm.n_tokens].tolist(), tokens)
         target = len(tokens) - 1
         reused = min(reused, target)
         llm.n_tokens = reused
