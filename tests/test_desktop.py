@@ -242,8 +242,10 @@ def test_corrupt_model_file_is_reported(kpdd_home):
         win.problem_edit.setPlainText(PROBLEM)
         win.solve()
         title, text = wait_signal(win.message_shown, 30)
-        assert title in ("The model could not be loaded", "No model yet")
-        assert "broken.gguf" in text or "kpdd setup" in text
+        assert title == "The model could not be loaded"
+        assert "broken.gguf" in text and "corrupt" in text
+        assert win.model_status.text() == "The model could not be loaded"
+        assert wait_until(lambda: not win.busy) and win.solve_button.isEnabled()
     finally:
         close_window(win)
 
