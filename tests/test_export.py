@@ -7,6 +7,7 @@ llama.cpp's converter comes from the shared cache (`kpdd export fetch-converter`
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -147,12 +148,19 @@ def tiny_ggufs(tmp_path_factory, tiny_run) -> dict[str, Path]:
     return {o.type: Path(o.path) for o in result.outputs}
 
 
-def hf_greedy(model_dir: Path, prompt: str, n: int) -> tuple[list[int], list[int]]:
+@functools.lru_cache(maxsize=2)
+def _hf_model(model_dir: Path):  # -> (model, tokenizer), loaded once per folder
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(model_dir))
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32)
+    return AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32), tok
+
+
+def hf_greedy(model_dir: Path, prompt: str, n: int) -> tuple[list[int], list[int]]:
+    import torch
+
+    model, tok = _hf_model(model_dir)
     ids = tok(prompt, add_special_tokens=False)["input_ids"]
     out = model.generate(torch.tensor([ids]), max_new_tokens=n, do_sample=False, min_new_tokens=n)
     return ids, out[0][len(ids) :].tolist()
@@ -518,3 +526,28 @@ def test_check_table_on_tiny_model(tiny_run, tiny_ggufs, tiny_onnx, tmp_path, da
         assert v["tokens_per_second"] > 0
     table = format_table(report)
     assert "GGUF q4_k_m" in table and "agree@8" in table
+
+
+# ---------------------------------------------------------------- the real base model
+
+
+@pytest.mark.slow
+def test_smollm2_hf_to_gguf_f16_greedy_tokens_equal_hf(smollm2_gguf, tmp_path):
+    """SmolLM2-135M (dequantized from its GGUF to a HF folder) -> GGUF f16: llama.cpp's greedy tokens equal HF's."""
+    from export.gguf_export import load_hf_model, save_hf_model
+
+    hf_dir = tmp_path / "smollm2-hf"
+    model, tokenizer = load_hf_model(smollm2_gguf)
+    save_hf_model(model, tokenizer, hf_dir)
+    del model
+    assert "quantization_config" not in json.loads((hf_dir / "config.json").read_text())
+    result = export_gguf(hf_dir, tmp_path / "out", types=["f16"], log=lambda _m: None)
+    f16 = Path(result.outputs[0].path)
+    agree = total = 0
+    for prompt in PROMPTS[:2]:
+        ids, hf_tokens = hf_greedy(hf_dir, prompt, 16)
+        ll_tokens = llama_greedy(f16, ids, 16)
+        assert ll_tokens[:4] == hf_tokens[:4]
+        agree += common_prefix(ll_tokens, hf_tokens)
+        total += 16
+    assert agree / total >= 0.75
