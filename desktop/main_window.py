@@ -755,8 +755,18 @@ class MainWindow(QMainWindow):
                 self._show_sandbox(program)
         self.agreement_label.setText(presenters.agreement_text(self.result) if answer else "")
         self._update_steps_visibility()
+        # Hints walk through one solution; an empty box for the other one would only distract.
+        other.setVisible(False)
+        self.steps_title.setVisible(False)
+        if other is self.program_edit:
+            self.sandbox_label.setVisible(False)
 
     def _update_hint_button(self) -> None:
+        self._set_hint_text()
+        # The label grows ("Next hint (5 of 7)"): keep the whole text visible.
+        self.hint_button.setMinimumWidth(self.hint_button.sizeHint().width())
+
+    def _set_hint_text(self) -> None:
         hint = self.hint
         if hint is None or (self.result is not None and not self._has_result_for_problem()):
             self.hint_button.setText(self.tr("&Hint"))
