@@ -11,8 +11,7 @@
 # spec; then the installer. Windows (packaging/windows/kpdd-tutor.iss) and macOS
 # (packaging/macos/make_dmg.sh) run the same spec on their own machines; they were not tried here.
 #
-# Environment: PYTHON (default .venv/bin/python), KPDD_BUNDLE_MODEL (see the spec),
-# KPDD_NUMPY_OVERRIDE (a folder with a numpy built without BLAS, put first on the path: see README).
+# Environment: PYTHON (default .venv/bin/python), KPDD_BUNDLE_MODEL (see the spec).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -56,11 +55,7 @@ fi
 "$PYTHON" packaging/gather_licenses.py build/licenses ${SDIST:+--llama-sdist "$SDIST"} > build/licenses.log
 
 say "PyInstaller spec"
-PYI_ENV=()
-if [ -n "${KPDD_NUMPY_OVERRIDE:-}" ]; then
-    PYI_ENV=(env "PYTHONPATH=$KPDD_NUMPY_OVERRIDE${PYTHONPATH:+:$PYTHONPATH}")
-fi
-"${PYI_ENV[@]}" "$PYTHON" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+"$PYTHON" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
     packaging/kpdd-tutor.spec
 
 say "installer"
