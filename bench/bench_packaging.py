@@ -31,6 +31,44 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def evict(folders: list[Path]) -> int:
+    """Drop these files from the page cache (posix_fadvise DONTNEED), so the next start reads them
+    from disk: a cold start without dropping the whole machine's cache. Returns the files evicted."""
+    count = 0
+    for folder in folders:
+        for path in folder.rglob("*") if folder.is_dir() else [folder]:
+            if path.is_file() and not path.is_symlink():
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except OSError:
+                    continue
+                try:
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                    count += 1
+                finally:
+                    os.close(fd)
+    return count
+
+
+def source_files() -> list[Path]:
+    """What a source start reads: the interpreter's stdlib, the site-packages it imports, the repo code."""
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    names = [
+        "PySide6",
+        "shiboken6",
+        "llama_cpp",
+        "numpy",
+        "numpy.libs",
+        "platformdirs",
+        "jinja2",
+        "diskcache",
+    ]
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    return [site / n for n in names] + [stdlib, REPO / "kpdd", REPO / "desktop", REPO / "resources"]
+
+
 def run(command: list[str], env: dict[str, str], timeout: float = 900) -> tuple[float, str]:
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO)
@@ -45,6 +83,9 @@ def main() -> int:
     parser.add_argument("--app", type=Path, default=REPO / "dist" / "kpdd-tutor" / "kpdd-tutor")
     parser.add_argument("--runs", type=int, default=3, help="window starts per variant")
     parser.add_argument("--solves", type=int, default=1, help="sample solves per variant")
+    parser.add_argument("--cold", action="store_true",
+                        help="evict the app's files (frozen: the bundle; source: stdlib, site-packages, repo) "
+                        "from the page cache before each window start")  # fmt: skip
     args = parser.parse_args()
     if not args.app.exists():
         print(f"No built app at {args.app}: run packaging/build.sh first.", file=sys.stderr)
@@ -68,12 +109,14 @@ def main() -> int:
     window: dict[str, list[tuple[float, float]]] = {"frozen": [], "source": []}
     for _ in range(args.runs):
         for name, (command, env) in (("frozen", frozen), ("source", source)):
+            if args.cold:
+                evict([bundle] if name == "frozen" else source_files())
             wall, out = run(command + ["--report-ready", "--quit-after", "--no-preload"], env)
             inside = next(float(line.split()[1]) for line in out.splitlines() if line.startswith("READY "))
             window[name].append((wall, inside))
     for name, values in window.items():
         walls = [w for w, _ in values]
-        print(f"window ready, {name}: median {statistics.median(walls):.2f} s wall "
+        print(f"window ready{' (cold)' if args.cold else ''}, {name}: median {statistics.median(walls):.2f} s wall "
               f"(runs {', '.join(f'{w:.2f}' for w in walls)}; in-process READY median "
               f"{statistics.median(i for _, i in values):.2f} s)")  # fmt: skip
     ratio = statistics.median(w for w, _ in window["frozen"]) / statistics.median(
@@ -87,7 +130,7 @@ def main() -> int:
             wall, out = run(command + ["cli", "solve", "--mode", "pot", "--json", PROBLEM], env)
             result = json.loads(out)
             solves[name].append((wall, float(result.get("seconds", 0.0))))
-    for name, values in solves.items():
+    for name, values in solves.items() if args.solves > 0 else ():
         print(f"sample solve, {name}: median {statistics.median(w for w, _ in values):.1f} s wall, "
               f"solver {statistics.median(s for _, s in values):.1f} s")  # fmt: skip
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
