@@ -73,6 +73,21 @@ if [ -n "$TARBALL" ]; then
     self_test installed "$OUT/installed/bin/kpdd-tutor"
 fi
 
+# A real X11 window (the xcb platform plugin and the X libraries in the bundle), when Xvfb is here.
+XCB="not tried (no xvfb-run)"
+if command -v xvfb-run >/dev/null 2>&1; then
+    mkdir -p "$OUT/home-xcb"
+    if xvfb-run -a -s "-screen 0 1280x800x24" sh -c 'env -i PATH=/usr/bin:/bin HOME="$HOME" LANG=C.UTF-8 \
+            KPDD_HOME="$0" DISPLAY="$DISPLAY" XAUTHORITY="$XAUTHORITY" QT_QPA_PLATFORM=xcb KPDD_TUTOR_HARD_EXIT=1 \
+            "$1" --report-ready --quit-after --no-preload' "$OUT/home-xcb" "$APP" > "$OUT/xcb.log" 2>&1 \
+            && grep -q '^READY ' "$OUT/xcb.log"; then
+        XCB="window shown under Xvfb with the xcb plugin ($(grep '^READY ' "$OUT/xcb.log"))"
+    else
+        XCB="FAILED (see $OUT/xcb.log)"
+        FAILED=1
+    fi
+fi
+
 # Timings: the desktop window, frozen and from source (offscreen; --report-ready prints READY <s>
 # measured inside the process, the wall time here includes the interpreter / bootloader start).
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -107,6 +122,7 @@ echo "bundle folder:        $(du -sb dist/kpdd-tutor | awk '{printf "%.1f MB", $
 [ -n "$TARBALL" ] && echo "installer:            $(du -b "$TARBALL" | awk '{printf "%.1f MB", $1 / 1e6}') ($TARBALL)"
 echo "needs glibc:          ${GLIBC:-?} (built on $(ldd --version | head -1 | awk '{print $NF}'))"
 echo "network cut:          $NETCUT"
+echo "X11 (xcb):            $XCB"
 echo "window ready (wall, median of $RUNS): frozen ${READY_FROZEN} s, source ${READY_SOURCE} s"
 echo "self-test app+llama+model load: frozen $(step_seconds "$OUT/selftest-frozen.json") s, source $(step_seconds "$OUT/selftest-source.json") s"
 echo "sample problem solve: frozen $(solve_seconds "$OUT/selftest-frozen.json") s, no network $(solve_seconds "$OUT/selftest-frozen-no-network.json") s, source $(solve_seconds "$OUT/selftest-source.json") s"
