@@ -130,7 +130,31 @@ def step_app(ctx: Context) -> str:
         ) from exc
     where = getattr(sys, "_MEIPASS", None) or str(Path(__file__).resolve().parent.parent)
     kind = "frozen" if is_frozen() else "source"
-    return f"kpdd-tutor {version}, {kind}, python {sys.version.split()[0]}, executable {sys.executable}, root {where}"
+    extra = ""
+    if is_frozen():
+        extra = "; " + check_bundle_contents(Path(where))
+    return (f"kpdd-tutor {version}, {kind}, python {sys.version.split()[0]}, executable {sys.executable}, "
+            f"root {where}{extra}")  # fmt: skip
+
+
+def check_bundle_contents(bundle: Path) -> str:
+    """A bundle carries the license texts, the translations and the icons (the model: next step)."""
+    notices = bundle / "licenses" / "THIRD-PARTY-NOTICES.txt"
+    _check(notices.is_file(), f"the license texts are missing ({notices})")
+    text = notices.read_text(encoding="utf-8")
+    for name in ("PySide6", "LGPL", "llama.cpp", "MIT", "Apache-2.0"):
+        _check(name in text, f"THIRD-PARTY-NOTICES.txt does not mention {name}")
+    resources = bundle / "resources"
+    translations = sorted(p.name for p in (resources / "translations").glob("*.qm"))
+    _check(bool(translations), "no compiled translations (.qm) in the bundle")
+    _check((resources / "icons" / "kpdd-tutor.svg").is_file(), "the app icon is missing from the bundle")
+    unwanted = [
+        name
+        for name in ("torch", "transformers", "onnxruntime", "distill", "export")
+        if (bundle / name).exists()
+    ]
+    _check(not unwanted, f"training/export packages in the bundle: {unwanted}")
+    return f"licenses, icons and translations ({', '.join(translations)}) present; no torch/transformers/onnxruntime"
 
 
 def step_llama(ctx: Context) -> str:

@@ -172,6 +172,25 @@ def test_steps_report_every_failure_and_the_run_fails(tmp_path, monkeypatch):
     assert data["passed"] is False and [s["name"] for s in data["steps"]] == ["app", "broken", "crash"]
 
 
+def test_bundle_check_needs_licenses_translations_and_icons_and_no_training_stack(tmp_path):
+    selftest = load("selftest")
+    bundle = tmp_path / "bundle"
+    (bundle / "licenses").mkdir(parents=True)
+    (bundle / "resources" / "translations").mkdir(parents=True)
+    (bundle / "resources" / "icons").mkdir(parents=True)
+    with pytest.raises(selftest.StepFailed, match="license texts are missing"):
+        selftest.check_bundle_contents(bundle)
+    (bundle / "licenses" / "THIRD-PARTY-NOTICES.txt").write_text("PySide6 LGPL llama.cpp MIT Apache-2.0")
+    with pytest.raises(selftest.StepFailed, match="translations"):
+        selftest.check_bundle_contents(bundle)
+    (bundle / "resources" / "translations" / "kpdd_zh_CN.qm").write_bytes(b"qm")
+    (bundle / "resources" / "icons" / "kpdd-tutor.svg").write_text("<svg/>")
+    assert "kpdd_zh_CN.qm" in selftest.check_bundle_contents(bundle)
+    (bundle / "torch").mkdir()
+    with pytest.raises(selftest.StepFailed, match="torch"):
+        selftest.check_bundle_contents(bundle)
+
+
 def test_sandbox_step_runs_in_a_worker_that_is_this_interpreter(tmp_path):
     selftest = load("selftest")
     detail = selftest.step_sandbox(selftest.Context(workdir=tmp_path))
