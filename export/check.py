@@ -189,7 +189,8 @@ class VariantReport:
     accuracy: float | None = None
     correct: int = 0
     problems: int = 0
-    tokens_per_second: float | None = None
+    decode_tokens_per_second: float | None = None  # greedy decoding after the first-stage prompt
+    tokens_per_second: float | None = None  # the solver's completion tokens over its generation time
     seconds: float = 0.0
     error: str | None = None
     answers: list[Any] = field(default_factory=list)
@@ -203,15 +204,36 @@ def model_size(path: Path) -> int:
     return sum(p.stat().st_size for p in files)
 
 
-def _llama_greedy(backend: Any, ids: Sequence[int], n: int) -> list[int]:
+def _llama_greedy(backend: Any, ids: Sequence[int], n: int) -> tuple[list[int], float]:
+    """Greedy tokens from llama.cpp, and the seconds spent after the first one (decode only)."""
     llm = backend.llm
     llm.reset()
     out: list[int] = []
+    first = 0.0
     for token in llm.generate(list(ids), temp=0.0, top_k=1, reset=True):
         out.append(int(token))
+        if len(out) == 1:
+            first = time.perf_counter()
         if len(out) >= n or backend._llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
             break
-    return out
+    return out, time.perf_counter() - first
+
+
+def _forward_greedy(backend: Any, ids: Sequence[int], n: int) -> tuple[list[int], float]:
+    """The same for the HF and ONNX backends (they share `_rewind`/`_forward`)."""
+    backend._rewind(0)
+    logits = backend._forward(list(ids))
+    out: list[int] = []
+    first = 0.0
+    while True:
+        token = int(logits.argmax())
+        out.append(token)
+        if len(out) == 1:
+            first = time.perf_counter()
+        if len(out) >= n or token in backend._eos:
+            break
+        logits = backend._forward([token])
+    return out, time.perf_counter() - first
 
 
 def compare(ref: list[int], other: list[int], k: int) -> tuple[float, int]:
@@ -292,17 +314,20 @@ def run_check(
                     prompt = inference_prompt(problem.question, Stage.CORE_QUESTION, few_shot=few_shot)
                     prompt_ids.append(backend.tokenize(prompt))
             shares, prefixes = [], []
+            decode_tokens, decode_seconds = 0, 0.0
             for i, ids in enumerate(prompt_ids):
-                if kind == "gguf":
-                    tokens = _llama_greedy(backend, ids, k)
-                else:
-                    tokens = backend.greedy_tokens(ids, k)
+                greedy = _llama_greedy if kind == "gguf" else _forward_greedy
+                tokens, seconds = greedy(backend, ids, k)
+                decode_tokens += len(tokens) - 1
+                decode_seconds += seconds
                 if kind == "hf":
                     reference.append(tokens)
                 share, prefix = compare(reference[i], tokens, k)
                 shares.append(share)
                 prefixes.append(prefix)
             report.agreement = sum(shares) / len(shares) if shares else None
+            if decode_seconds > 0:
+                report.decode_tokens_per_second = decode_tokens / decode_seconds
             report.identical_prefix = sum(prefixes) / len(prefixes) if prefixes else None
             solver = Solver(solver_backend, max_tokens={Stage.PROGRAM: max_tokens, Stage.STEPS: max_tokens})
             for problem in problems:
@@ -316,7 +341,7 @@ def run_check(
                 report.tokens_per_second = solver_backend.completion_tokens / solver_backend.seconds
             log(
                 f"{label}: agreement {report.agreement:.3f}, accuracy {report.correct}/{report.problems}, "
-                f"{report.tokens_per_second or 0:.1f} tok/s"
+                f"decode {report.decode_tokens_per_second or 0:.1f} tok/s, solve {report.tokens_per_second or 0:.1f} tok/s"
             )
         finally:
             backend.close()
@@ -339,7 +364,10 @@ def run_check(
 def format_table(report: dict[str, Any]) -> str:
     """The report as a plain-text table."""
     k = report["k"]
-    head = f"{'variant':<14} {'size MiB':>9} {f'agree@{k}':>9} {'prefix':>7} {'accuracy':>9} {'tok/s':>7}"
+    head = (
+        f"{'variant':<14} {'size MiB':>9} {f'agree@{k}':>9} {'prefix':>7} {'accuracy':>9} "
+        f"{'decode tok/s':>12} {'solve tok/s':>11}"
+    )
     lines = [
         f"{report['problems']} {report['data']} problems, mode {report['mode']}, {report['threads']} threads",
         head,
@@ -353,7 +381,8 @@ def format_table(report: dict[str, Any]) -> str:
         agree = f"{v['agreement']:.3f}" if v["agreement"] is not None else "-"
         prefix = f"{v['identical_prefix']:.1f}" if v["identical_prefix"] is not None else "-"
         tps = f"{v['tokens_per_second']:.1f}" if v["tokens_per_second"] else "-"
+        dtps = f"{v['decode_tokens_per_second']:.1f}" if v["decode_tokens_per_second"] else "-"
         lines.append(
-            f"{v['label']:<14} {v['size_bytes'] / 2**20:>9.1f} {agree:>9} {prefix:>7} {acc:>9} {tps:>7}"
+            f"{v['label']:<14} {v['size_bytes'] / 2**20:>9.1f} {agree:>9} {prefix:>7} {acc:>9} {dtps:>12} {tps:>11}"
         )
     return "\n".join(lines)
