@@ -1,6 +1,6 @@
 """Screenshots of the tutor's main states, taken from a real window under Xvfb.
 
-    python -m desktop.screenshots OUT_DIR [--model PATH] [--timeout 600]
+    python -m desktop.screenshots OUT_DIR [--model PATH] [--threads N] [--timeout 600]
 
 With no display it re-runs itself under `xvfb-run` (Debian: apt-get install -y xvfb). It drives the
 real app with the real model: empty window, solving (streaming), solved with a program, the batch
@@ -46,7 +46,7 @@ def _wait(predicate, timeout_s: float) -> bool:
     return predicate()
 
 
-def take(out: Path, model: str | None, timeout_s: float) -> int:
+def take(out: Path, model: str | None, timeout_s: float, threads: int = 0) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import create_app, create_window
@@ -59,7 +59,7 @@ def take(out: Path, model: str | None, timeout_s: float) -> int:
         path = str(Path(model).resolve())
         paths.update_config(models=[path], active_model=path)
     app = create_app()
-    settings = DesktopSettings(theme="light", language="en")
+    settings = DesktopSettings(theme="light", language="en", threads=threads)
     window = create_window(settings)
     window.resize(1280, 800)
     window.show()
@@ -92,7 +92,7 @@ def take(out: Path, model: str | None, timeout_s: float) -> int:
     _grab(settings_dialog, out / "05-settings.png")
     settings_dialog.reject()
 
-    apply_settings(DesktopSettings(theme="dark", language="zh_CN"))
+    apply_settings(DesktopSettings(theme="dark", language="zh_CN", threads=threads))
     _wait(lambda: False, 0.3)
     _grab(window, out / "06-solved-dark-zh.png")
     window.close()
@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--model", help="a GGUF file (default: the active model of the real KPDD home)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each state")
+    parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0: automatic)")
     args = parser.parse_args(argv)
     if (
         sys.platform.startswith("linux")
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         model = str(active_model().path)  # resolved in the real home, before switching homes
     with tempfile.TemporaryDirectory(prefix="kpdd-shots-") as home:
         os.environ["KPDD_HOME"] = home
-        return take(args.out, model, args.timeout)
+        return take(args.out, model, args.timeout, args.threads)
 
 
 if __name__ == "__main__":

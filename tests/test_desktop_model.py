@@ -28,7 +28,9 @@ PROBLEM = "Mia has 3 boxes with 12 pencils in each box. She gives away 10 pencil
 SLOW_S = 600
 
 
-def real_window(model_path: Path, threads: int | None = None):
+# One thread: on a busy 2-core machine two llama.cpp threads spin on each other and run several
+# times slower (bench/bench_desktop.py measured it); one thread is steady.
+def real_window(model_path: Path, threads: int | None = 1):
     from desktop.app import create_window
     from desktop.settings import DesktopSettings
     from desktop.workers import SolverThread, SolverWorker
@@ -96,7 +98,7 @@ def test_killed_app_mid_solve_keeps_history_intact(kpdd_home, smollm2_gguf):
     from kpdd import paths
     from kpdd.history import HistoryStore
 
-    paths.update_config(models=[str(smollm2_gguf)], active_model=str(smollm2_gguf))
+    paths.update_config(models=[str(smollm2_gguf)], active_model=str(smollm2_gguf), desktop={"threads": 1})
     with HistoryStore() as store:
         saved = [store.add({"problem": f"saved problem {i}", "mode": "pot", "answer": i}) for i in range(3)]
     env = {**os.environ, "KPDD_HOME": str(kpdd_home), "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
