@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -69,13 +70,21 @@ def source_files() -> list[Path]:
     return [site / n for n in names] + [stdlib, REPO / "kpdd", REPO / "desktop", REPO / "resources"]
 
 
-def run(command: list[str], env: dict[str, str], timeout: float = 900) -> tuple[float, str]:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(command: list[str], env: dict[str, str], timeout: float = 900) -> tuple[float, str, float]:
+    """Wall seconds, stdout, and CPU seconds of the process (and its sandbox workers): on a busy
+    machine the CPU time compares frozen and source better than the wall time."""
+    cpu_before = children_cpu()
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO)
     wall = time.perf_counter() - started
     if completed.returncode != 0:
         raise RuntimeError(f"{command[:3]} failed ({completed.returncode}): {completed.stderr[-1500:]}")
-    return wall, completed.stdout
+    return wall, completed.stdout, children_cpu() - cpu_before
 
 
 def main() -> int:
@@ -111,7 +120,7 @@ def main() -> int:
         for name, (command, env) in (("frozen", frozen), ("source", source)):
             if args.cold:
                 evict([bundle] if name == "frozen" else source_files())
-            wall, out = run(command + ["--report-ready", "--quit-after", "--no-preload"], env)
+            wall, out, _ = run(command + ["--report-ready", "--quit-after", "--no-preload"], env)
             inside = next(float(line.split()[1]) for line in out.splitlines() if line.startswith("READY "))
             window[name].append((wall, inside))
     for name, values in window.items():
@@ -124,15 +133,23 @@ def main() -> int:
     )
     print(f"window ready, frozen / source: {ratio:.2f}x")
 
-    solves: dict[str, list[tuple[float, float]]] = {"frozen": [], "source": []}
+    solves: dict[str, list[tuple[float, float, float, int]]] = {"frozen": [], "source": []}
     for _ in range(args.solves):
         for name, (command, env) in (("frozen", frozen), ("source", source)):
-            wall, out = run(command + ["cli", "solve", "--mode", "pot", "--json", PROBLEM], env)
+            wall, out, cpu = run(command + ["cli", "solve", "--mode", "pot", "--json", PROBLEM], env)
             result = json.loads(out)
-            solves[name].append((wall, float(result.get("seconds", 0.0))))
+            solves[name].append(
+                (wall, float(result.get("seconds", 0.0)), cpu, int(result["completion_tokens"]))
+            )
     for name, values in solves.items() if args.solves > 0 else ():
-        print(f"sample solve, {name}: median {statistics.median(w for w, _ in values):.1f} s wall, "
-              f"solver {statistics.median(s for _, s in values):.1f} s")  # fmt: skip
+        print(f"sample solve, {name}: median {statistics.median(v[0] for v in values):.1f} s wall, "
+              f"solver {statistics.median(v[1] for v in values):.1f} s, CPU {statistics.median(v[2] for v in values):.1f} s "
+              f"(runs: {'; '.join(f'{v[0]:.1f} s wall, {v[2]:.1f} s CPU, {v[3]} tokens' for v in values)})")  # fmt: skip
+    if args.solves > 0:
+        cpu_ratio = statistics.median(v[2] for v in solves["frozen"]) / statistics.median(
+            v[2] for v in solves["source"]
+        )
+        print(f"sample solve CPU time, frozen / source: {cpu_ratio:.2f}x")
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(load)}")
     return 0
