@@ -792,7 +792,8 @@ class MainWindow(QMainWindow):
         self.check_label.setText(self.tr("The tutor is solving the problem to check your answer..."))
 
     def _show_verdict(self) -> presenters.CheckVerdict:
-        verdict = presenters.check_answer(self.check_edit.text(), self.result)
+        revealed = self.answer_label.text() not in ("", "?")
+        verdict = presenters.check_answer(self.check_edit.text(), self.result, reveal=revealed)
         color = {True: "#2e7d32", False: "#c62828", None: "#8a6d00"}[verdict.correct]
         self.check_label.setText(
             f'<span style="color:{color}; font-weight:bold">{_html(verdict.message)}</span>'

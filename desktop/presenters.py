@@ -92,8 +92,12 @@ class CheckVerdict:
     message: str
 
 
-def check_answer(student_text: str, result: Any) -> CheckVerdict:
-    """Compare a typed answer with the tutor's, tolerant of format ("$1,200.00", "72 clips", "1/2")."""
+def check_answer(student_text: str, result: Any, reveal: bool = False) -> CheckVerdict:
+    """Compare a typed answer with the tutor's, tolerant of format ("$1,200.00", "72 clips", "1/2").
+
+    `reveal`: the tutor's solution is on screen, so a mismatch may name the tutor's answer. A small
+    model is often wrong, so a mismatch never claims the student is: it says the two differ.
+    """
     value = extract_answer(student_text or "")
     if value is None:
         return CheckVerdict(
@@ -113,12 +117,18 @@ def check_answer(student_text: str, result: Any) -> CheckVerdict:
                 format_answer(value)
             ),
         )
-    return CheckVerdict(
-        False,
-        QCoreApplication.translate(
-            "Tutor", "Not quite: {0} is not what the tutor found. Try again, or ask for a hint."
-        ).format(format_answer(value)),
+    if reveal:
+        text = QCoreApplication.translate(
+            "Tutor",
+            "{0} differs from the tutor's answer, {1}. The tutor can be wrong too: "
+            "compare your work with its key information and solution.",
+        )
+        return CheckVerdict(False, text.format(format_answer(value), format_answer(result.answer)))
+    text = QCoreApplication.translate(
+        "Tutor",
+        "Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).",
     )
+    return CheckVerdict(False, text.format(format_answer(value)))
 
 
 def solution_steps(result: Any) -> list[str]:

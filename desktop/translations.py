@@ -212,7 +212,8 @@ ZH_CN: dict[str, str] = {
     "I could not find a number in your answer.": "在你的答案里没有找到数字。",
     "The tutor has no answer of its own for this problem yet, so it cannot check yours.": "辅导程序自己还没有这道题的答案,所以无法检查你的答案。",
     "Correct: {0} matches the tutor's answer.": "正确:{0} 与辅导程序的答案一致。",
-    "Not quite: {0} is not what the tutor found. Try again, or ask for a hint.": "不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示。",
+    "Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).": "不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示(辅导程序也可能出错)。",
+    "{0} differs from the tutor's answer, {1}. The tutor can be wrong too: compare your work with its key information and solution.": "{0} 与辅导程序的答案 {1} 不同。辅导程序也可能出错:请把你的解题过程与它的关键信息和解答对照一下。",
 }
 
 

@@ -151,6 +151,11 @@ def test_check_my_answer_is_tolerant(window):
     window.reveal_button.click()
     assert window.answer_label.text() == "64"
     assert not window.reveal_button.isVisibleTo(window)
+    # With the solution on screen, a mismatch names the tutor's answer and admits it may be wrong.
+    window.check_edit.setText("65")
+    window.check_button.click()
+    assert "differs from the tutor's answer, 64" in window.check_label.text()
+    assert "can be wrong too" in window.check_label.text()
 
 
 def test_edit_core_question_and_resolve_from_there(window):

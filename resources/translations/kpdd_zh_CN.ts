@@ -528,12 +528,12 @@
         <translation>历史(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="435"/>
+        <location filename="../../desktop/main_window.py" line="451"/>
         <source>No model yet</source>
         <translation>还没有模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="437"/>
+        <location filename="../../desktop/main_window.py" line="453"/>
         <source>KPDD Tutor needs a model to solve problems, and none is installed yet.
 
 Open a terminal and run:
@@ -550,13 +550,13 @@ It places the default model ({1}) in your data folder; it works offline afterwar
 它会把默认模型({1})放到你的数据文件夹,之后可离线使用。你也可以在 工具 &gt; 模型 中添加自己的 GGUF 文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="443"/>
-        <location filename="../../desktop/main_window.py" line="456"/>
+        <location filename="../../desktop/main_window.py" line="459"/>
+        <location filename="../../desktop/main_window.py" line="472"/>
         <source>The model could not be loaded</source>
         <translation>无法加载模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="445"/>
+        <location filename="../../desktop/main_window.py" line="461"/>
         <source>The model file could not be opened. It may be corrupt or incomplete.
 
 {0}
@@ -569,147 +569,148 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 请在 工具 &gt; 模型 中选择其他模型,或重新运行 `{1}`。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="452"/>
+        <location filename="../../desktop/main_window.py" line="468"/>
         <source>Model: not loaded yet</source>
         <translation>模型:尚未加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="453"/>
+        <location filename="../../desktop/main_window.py" line="469"/>
         <source>Loading model {0}...</source>
         <translation>正在加载模型 {0}...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="454"/>
+        <location filename="../../desktop/main_window.py" line="470"/>
         <source>Model: {0}</source>
         <translation>模型:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="455"/>
+        <location filename="../../desktop/main_window.py" line="471"/>
         <source>No model installed: run `{0}`</source>
         <translation>未安装模型:请运行 `{0}`</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="509"/>
+        <location filename="../../desktop/main_window.py" line="525"/>
         <source>The tutor is working on the problem...</source>
         <translation>辅导程序正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="510"/>
+        <location filename="../../desktop/main_window.py" line="526"/>
         <source>Solving...</source>
         <translation>正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="518"/>
+        <location filename="../../desktop/main_window.py" line="534"/>
         <source>Stopping...</source>
         <translation>正在停止...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="563"/>
+        <location filename="../../desktop/main_window.py" line="579"/>
         <source>Writing the program...</source>
         <translation>正在编写程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="584"/>
+        <location filename="../../desktop/main_window.py" line="600"/>
         <source>Running the program in the sandbox...</source>
         <translation>正在沙盒中运行程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="598"/>
+        <location filename="../../desktop/main_window.py" line="614"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="600"/>
+        <location filename="../../desktop/main_window.py" line="616"/>
         <source>The model stopped with an error: {0}</source>
         <translation>模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="604"/>
+        <location filename="../../desktop/main_window.py" line="620"/>
         <source>The model did not produce a usable answer. Try Steps or Both, or edit the key information and solve again.</source>
         <translation>模型没有给出可用的答案。试试“步骤”或“两者”,或修改关键信息后重新求解。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="609"/>
+        <location filename="../../desktop/main_window.py" line="418"/>
+        <location filename="../../desktop/main_window.py" line="625"/>
         <source>Solved in {0:.1f} s.</source>
         <translation>用时 {0:.1f} 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="614"/>
+        <location filename="../../desktop/main_window.py" line="630"/>
         <source>The problem was long and only its first {0} characters were used.</source>
         <translation>题目太长,只使用了前 {0} 个字符。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="641"/>
+        <location filename="../../desktop/main_window.py" line="657"/>
         <source>Something went wrong: {0}</source>
         <translation>出错了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="672"/>
+        <location filename="../../desktop/main_window.py" line="688"/>
         <source>no answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="682"/>
+        <location filename="../../desktop/main_window.py" line="698"/>
         <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
         <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="746"/>
+        <location filename="../../desktop/main_window.py" line="772"/>
         <source>&amp;Hint</source>
         <translation>提示(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="747"/>
+        <location filename="../../desktop/main_window.py" line="773"/>
         <source>Hint: reveal the core question first</source>
         <translation>提示:先显示核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="749"/>
+        <location filename="../../desktop/main_window.py" line="775"/>
         <source>No more hints</source>
         <translation>没有更多提示了</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="752"/>
+        <location filename="../../desktop/main_window.py" line="778"/>
         <source>Next &amp;hint ({0} of {1})</source>
         <translation>下一个提示(&amp;H)({0}/{1})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="754"/>
+        <location filename="../../desktop/main_window.py" line="780"/>
         <source>Next hint</source>
         <translation>下一个提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="758"/>
+        <location filename="../../desktop/main_window.py" line="784"/>
         <source>Type your answer first.</source>
         <translation>请先输入你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="766"/>
+        <location filename="../../desktop/main_window.py" line="792"/>
         <source>The tutor is solving the problem to check your answer...</source>
         <translation>辅导程序正在解题以检查你的答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="787"/>
+        <location filename="../../desktop/main_window.py" line="814"/>
         <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
         <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="800"/>
+        <location filename="../../desktop/main_window.py" line="827"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="800"/>
+        <location filename="../../desktop/main_window.py" line="827"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="809"/>
+        <location filename="../../desktop/main_window.py" line="836"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="821"/>
+        <location filename="../../desktop/main_window.py" line="848"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
@@ -851,77 +852,77 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings.py" line="178"/>
+        <location filename="../../desktop/settings.py" line="179"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="181"/>
+        <location filename="../../desktop/settings.py" line="182"/>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="181"/>
+        <location filename="../../desktop/settings.py" line="182"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="181"/>
+        <location filename="../../desktop/settings.py" line="182"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="183"/>
+        <location filename="../../desktop/settings.py" line="184"/>
         <source>System size</source>
         <translation>系统大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="184"/>
+        <location filename="../../desktop/settings.py" line="185"/>
         <source> pt</source>
         <translation> 磅</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="185"/>
+        <location filename="../../desktop/settings.py" line="186"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="186"/>
+        <location filename="../../desktop/settings.py" line="187"/>
         <source>&amp;Theme:</source>
         <translation>主题(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="186"/>
+        <location filename="../../desktop/settings.py" line="187"/>
         <source>&amp;Font size:</source>
         <translation>字号(&amp;F):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="186"/>
+        <location filename="../../desktop/settings.py" line="187"/>
         <source>&amp;Language:</source>
         <translation>语言(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="186"/>
+        <location filename="../../desktop/settings.py" line="187"/>
         <source>CPU &amp;threads:</source>
         <translation>CPU 线程(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="189"/>
+        <location filename="../../desktop/settings.py" line="190"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="189"/>
+        <location filename="../../desktop/settings.py" line="190"/>
         <source>Font size</source>
         <translation>字号</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="189"/>
+        <location filename="../../desktop/settings.py" line="190"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="189"/>
+        <location filename="../../desktop/settings.py" line="190"/>
         <source>CPU threads</source>
         <translation>CPU 线程</translation>
     </message>
@@ -989,24 +990,29 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>置信度:{1} 个解答中有 {0}% 得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="100"/>
+        <location filename="../../desktop/presenters.py" line="104"/>
         <source>I could not find a number in your answer.</source>
         <translation>在你的答案里没有找到数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="105"/>
+        <location filename="../../desktop/presenters.py" line="109"/>
         <source>The tutor has no answer of its own for this problem yet, so it cannot check yours.</source>
         <translation>辅导程序自己还没有这道题的答案,所以无法检查你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="112"/>
+        <location filename="../../desktop/presenters.py" line="116"/>
         <source>Correct: {0} matches the tutor&apos;s answer.</source>
         <translation>正确:{0} 与辅导程序的答案一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="118"/>
-        <source>Not quite: {0} is not what the tutor found. Try again, or ask for a hint.</source>
-        <translation>不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示。</translation>
+        <location filename="../../desktop/presenters.py" line="121"/>
+        <source>{0} differs from the tutor&apos;s answer, {1}. The tutor can be wrong too: compare your work with its key information and solution.</source>
+        <translation>{0} 与辅导程序的答案 {1} 不同。辅导程序也可能出错:请把你的解题过程与它的关键信息和解答对照一下。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="127"/>
+        <source>Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).</source>
+        <translation>不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示(辅导程序也可能出错)。</translation>
     </message>
 </context>
 </TS>
