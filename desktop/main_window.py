@@ -794,7 +794,9 @@ class MainWindow(QMainWindow):
     def _show_verdict(self) -> presenters.CheckVerdict:
         revealed = self.answer_label.text() not in ("", "?")
         verdict = presenters.check_answer(self.check_edit.text(), self.result, reveal=revealed)
-        color = {True: "#2e7d32", False: "#b35c00", None: "#8a6d00"}[verdict.correct]  # a mismatch is not proof
+        color = {True: "#2e7d32", False: "#b35c00", None: "#8a6d00"}[
+            verdict.correct
+        ]  # a mismatch is not proof
         self.check_label.setText(
             f'<span style="color:{color}; font-weight:bold">{_html(verdict.message)}</span>'
         )
