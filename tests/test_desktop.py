@@ -456,3 +456,11 @@ def test_batch_dialog_cancel_resume_and_export(kpdd_home, tmp_path):
         dialog.detach()
     finally:
         close_window(win)
+
+
+def test_several_samples_show_confidence(window):
+    window.problem_edit.setPlainText(PROBLEM)
+    window.samples_spin.setValue(3)
+    result = solve_and_wait(window)
+    assert len(result.solutions) == 3 and result.confidence == 1.0
+    assert "Confidence: 100% of 3 solutions give this answer." in window.agreement_label.text()
