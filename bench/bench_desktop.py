@@ -8,8 +8,9 @@ Every figure is wall time seen from outside, from starting the process (Popen) t
   (`kpdd-tutor --solve --report-first-token`) and in the CLI (`kpdd solve`), same problem, same
   model, same threads, runs interleaved so both see the same machine load.
 Both runs start cold (a new process loads the model), so the first-token figures compare like for like.
-A third figure is the app's usual case: Solve pressed once the model is loaded (from the worker's
-MODEL_READY to FIRST_TOKEN, both printed by the app).
+A third figure is the app's usual case: Solve pressed once the model is loaded and has read the
+few-shot examples in the background (the app does that at start; from MODEL_READY, printed when
+that is done, to FIRST_TOKEN).
 Runs use a temporary KPDD home (no history or settings of the user are touched).
 """
 
@@ -109,7 +110,7 @@ def main() -> int:
     print(f"launch -> usable window (app)        {med(ready)}")
     print(f"launch -> first streamed token (app) {med(app_ft)}")
     print(f"launch -> first streamed token (CLI) {med(cli_ft)}")
-    print(f"Solve click -> first token, model already loaded (app) {med(warm_ft)}")
+    print(f"Solve click -> first token, model loaded and warmed up (app) {med(warm_ft)}")
     good = [(a, c) for a, c in zip(app_ft, cli_ft) if a is not None and c is not None]
     if good:
         ratio = statistics.median(a / c for a, c in good)

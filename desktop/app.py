@@ -89,11 +89,11 @@ def main(argv: list[str] | None = None) -> int:
             window.solve()
         elif args.solve_when_loaded:
             # Benchmark: time to first token once the model is already loaded (the usual case).
-            def loaded(_name: str) -> None:
+            def loaded(_seconds: float) -> None:
                 print(f"MODEL_READY {time.perf_counter() - _T0:.3f}", flush=True)
                 window.solve()
 
-            window.solver_thread.worker.model_ready.connect(loaded)
+            window.solver_thread.worker.warmed_up.connect(loaded)
             window.solver_thread.preload()
         elif not args.no_preload:
             _check_model_then_preload(window)

@@ -49,12 +49,19 @@ def test_real_model_solve_edit_resolve_and_stop(kpdd_home, smollm2_gguf):
     win = real_window(smollm2_gguf)
     win.show()
     try:
+        # The app loads the model and reads the few-shot examples while the student types.
+        win.solver_thread.preload()
+        (warm_s,) = wait_signal(win.solver_thread.worker.warmed_up, SLOW_S)
+        assert win.model_state == "ready"
         win.problem_edit.setPlainText(PROBLEM)
         win.solve()
         assert win.busy and win.stop_button.isEnabled() and not win.solve_button.isEnabled()
         wait_signal(win.first_token, SLOW_S)
         (result,) = wait_signal(win.solve_finished, SLOW_S)
         assert not result.cancelled and result.error is None
+        first = result.stages[0]
+        # The examples were already in the cache: only the problem's own tokens were read.
+        assert first.prompt_tokens > 500 and first.prompt_tokens_evaluated < first.prompt_tokens // 4, first
         assert result.model and result.model in win.model_status.text()
         # Three panels were filled from the stream and match the result.
         assert result.core_question and win.core_panel.edit.toPlainText() == result.core_question
