@@ -519,6 +519,7 @@ class MainWindow(QMainWindow):
         )
         self.hint = None if purpose != "hint" else self.hint
         self._first_token_seen = False
+        self._request_started = False
         self.check_label.clear()
         self._clear_panels(keep_core=core_question is not None, keep_key=key_information is not None)
         if purpose != "show":
@@ -529,9 +530,18 @@ class MainWindow(QMainWindow):
         return self.request
 
     def stop(self) -> None:
-        if self.request is not None:
-            self.request.cancel.cancel()
-            self.notice_label.setText(self.tr("Stopping..."))
+        if self.request is None:
+            return
+        self.request.cancel.cancel()
+        self.notice_label.setText(self.tr("Stopping..."))
+        if not self._request_started:
+            # Still queued (behind a batch or a model load): nothing to wait for. The worker drops
+            # the cancelled request when it gets to it; its late signals carry a stale id.
+            self.request = None
+            self.core_panel.edit.setPlaceholderText(self.core_placeholder)
+            self.notice_label.setText(self.tr("Stopped."))
+            self._update_state()
+            self.solve_finished.emit(None)
 
     def resolve_from_core_question(self) -> None:
         core = self.core_panel.edit.toPlainText().strip()
@@ -567,6 +577,7 @@ class MainWindow(QMainWindow):
     def _on_event(self, request_id: int, event: Any) -> None:
         if self.request is None or request_id != self.request.request_id:
             return
+        self._request_started = True
         if event.kind == "text" and event.text.strip() and not self._first_token_seen:
             self._first_token_seen = True
             self.first_token.emit()

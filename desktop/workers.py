@@ -78,6 +78,8 @@ class SolverWorker(QObject):
         self.solver: Any = None
         self.loaded_key: tuple[str, int | None] | None = None
         self.threads: int | None = None
+        # Set by the UI thread when a solve is requested: the warm-up gives way at once.
+        self.warm_cancel = CancelToken()
 
     # -- model ---------------------------------------------------------------------------------
 
@@ -126,15 +128,17 @@ class SolverWorker(QObject):
 
         from kpdd.format import STOP_STRINGS, Stage, inference_prompt
 
-        if not solver.few_shot:
+        token = self.warm_cancel
+        if not solver.few_shot or token.cancelled:
             return
         started = time.perf_counter()
         try:
-            solver.backend.generate(inference_prompt("", Stage.CORE_QUESTION, few_shot=True), stop=STOP_STRINGS,
-                                    max_tokens=1)  # fmt: skip
+            generation = solver.backend.generate(inference_prompt("", Stage.CORE_QUESTION, few_shot=True),
+                                                 stop=STOP_STRINGS, max_tokens=1, cancel=token)  # fmt: skip
         except BackendError:
             return  # the first solve reports model trouble properly
-        self.warmed_up.emit(time.perf_counter() - started)
+        if generation.finish_reason != "cancelled":
+            self.warmed_up.emit(time.perf_counter() - started)
 
     @Slot(object)
     def set_threads(self, threads: Any) -> None:
@@ -231,13 +235,16 @@ class SolverThread(QObject):
     def solve(self, request: SolveRequest) -> SolveRequest:
         self.next_id += 1
         request.request_id = self.next_id
+        self.worker.warm_cancel.cancel()  # a running warm-up stops at its next prompt chunk
         self._solve.emit(request)
         return request
 
     def run_batch(self, request: BatchRequest) -> None:
+        self.worker.warm_cancel.cancel()
         self._batch.emit(request)
 
     def preload(self) -> None:
+        self.worker.warm_cancel = CancelToken()
         self._preload.emit()
 
     def reload(self, threads: int | None = None) -> None:

@@ -69,11 +69,16 @@ class ScriptedBackend:
     """A deterministic backend: answers each stage from `script`, streaming in small pieces."""
 
     def __init__(
-        self, script: dict[Stage, str] | None = None, delay_s: float = 0.002, name: str = "scripted"
+        self,
+        script: dict[Stage, str] | None = None,
+        delay_s: float = 0.002,
+        name: str = "scripted",
+        trained: bool = True,
     ) -> None:
         self.script = dict(script or SCRIPT)
         self.delay_s = delay_s
-        self.info = ModelInfo(name=name, format_version="kpdd-1")  # "trained": no few-shot preamble
+        # trained: no few-shot preamble (and no warm-up); untrained models get both, like SmolLM2.
+        self.info = ModelInfo(name=name, format_version="kpdd-1" if trained else None)
         self.prompts: list[str] = []
         self.closed = False
 

@@ -464,3 +464,59 @@ def test_several_samples_show_confidence(window):
     result = solve_and_wait(window)
     assert len(result.solutions) == 3 and result.confidence == 1.0
     assert "Confidence: 100% of 3 solutions give this answer." in window.agreement_label.text()
+
+
+def test_warm_up_reads_examples_and_gives_way_to_a_solve(kpdd_home):
+    import time
+
+    # Untrained (few-shot) model: after loading, the worker reads the examples ahead of the first solve.
+    win, backend = make_window(ScriptedBackend(delay_s=0.002, trained=False))
+    try:
+        win.solver_thread.preload()
+        (seconds,) = wait_signal(win.solver_thread.worker.warmed_up, 10)
+        assert backend.prompts[0].startswith("Solve each math word problem") and seconds >= 0
+        close_window(win)
+
+        # A solve requested during a (slow) warm-up does not wait for it.
+        win, backend = make_window(ScriptedBackend(delay_s=0.2, trained=False))
+        warmed = []
+        win.solver_thread.worker.warmed_up.connect(warmed.append)
+        win.solver_thread.preload()
+        wait_signal(win.solver_thread.worker.model_ready, 10)
+        time.sleep(0.3)  # the warm-up is streaming its (2 s long) continuation
+        win.problem_edit.setPlainText(PROBLEM)
+        t0 = time.perf_counter()
+        win.solve()
+        wait_signal(win.first_token, 10)
+        assert time.perf_counter() - t0 < 1.0
+        win.stop()
+        wait_signal(win.solve_finished, 5)
+        assert warmed == []
+    finally:
+        close_window(win)
+
+
+def test_stop_while_queued_behind_a_batch_is_immediate(kpdd_home, tmp_path):
+    import time
+
+    from desktop.workers import BatchRequest
+    from kpdd.batch import parse_problems
+
+    win, backend = make_window(ScriptedBackend(delay_s=0.02))
+    try:
+        batch = BatchRequest(parse_problems("Q one?\n\nQ two?\n\nQ three?", ".txt"), tmp_path / "r.jsonl")
+        win.solver_thread.run_batch(batch)  # about 5 s of work on the one worker thread
+        win.problem_edit.setPlainText(PROBLEM)
+        win.solve()
+        assert win.busy
+        t0 = time.perf_counter()
+        win.stop_button.click()
+        assert not win.busy and time.perf_counter() - t0 < 0.5
+        assert win.notice_label.text() == "Stopped." and win.solve_button.isEnabled()
+        batch.cancel.cancel()
+        wait_signal(win.solver_thread.worker.batch_finished, 10)
+        # The window is usable again: a new solve runs and finishes normally.
+        result = solve_and_wait(win)
+        assert result.answer == 64 and win.answer_label.text() == "64"
+    finally:
+        close_window(win)

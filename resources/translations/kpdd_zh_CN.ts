@@ -589,128 +589,129 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>未安装模型:请运行 `{0}`</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="525"/>
+        <location filename="../../desktop/main_window.py" line="526"/>
         <source>The tutor is working on the problem...</source>
         <translation>辅导程序正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="526"/>
+        <location filename="../../desktop/main_window.py" line="527"/>
         <source>Solving...</source>
         <translation>正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="534"/>
+        <location filename="../../desktop/main_window.py" line="536"/>
         <source>Stopping...</source>
         <translation>正在停止...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="579"/>
+        <location filename="../../desktop/main_window.py" line="590"/>
         <source>Writing the program...</source>
         <translation>正在编写程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="600"/>
+        <location filename="../../desktop/main_window.py" line="611"/>
         <source>Running the program in the sandbox...</source>
         <translation>正在沙盒中运行程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="614"/>
+        <location filename="../../desktop/main_window.py" line="542"/>
+        <location filename="../../desktop/main_window.py" line="625"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="616"/>
+        <location filename="../../desktop/main_window.py" line="627"/>
         <source>The model stopped with an error: {0}</source>
         <translation>模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="620"/>
+        <location filename="../../desktop/main_window.py" line="631"/>
         <source>The model did not produce a usable answer. Try Steps or Both, or edit the key information and solve again.</source>
         <translation>模型没有给出可用的答案。试试“步骤”或“两者”,或修改关键信息后重新求解。</translation>
     </message>
     <message>
         <location filename="../../desktop/main_window.py" line="418"/>
-        <location filename="../../desktop/main_window.py" line="625"/>
+        <location filename="../../desktop/main_window.py" line="636"/>
         <source>Solved in {0:.1f} s.</source>
         <translation>用时 {0:.1f} 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="630"/>
+        <location filename="../../desktop/main_window.py" line="641"/>
         <source>The problem was long and only its first {0} characters were used.</source>
         <translation>题目太长,只使用了前 {0} 个字符。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="657"/>
+        <location filename="../../desktop/main_window.py" line="668"/>
         <source>Something went wrong: {0}</source>
         <translation>出错了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="688"/>
+        <location filename="../../desktop/main_window.py" line="699"/>
         <source>no answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="698"/>
+        <location filename="../../desktop/main_window.py" line="709"/>
         <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
         <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="772"/>
+        <location filename="../../desktop/main_window.py" line="783"/>
         <source>&amp;Hint</source>
         <translation>提示(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="773"/>
+        <location filename="../../desktop/main_window.py" line="784"/>
         <source>Hint: reveal the core question first</source>
         <translation>提示:先显示核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="775"/>
+        <location filename="../../desktop/main_window.py" line="786"/>
         <source>No more hints</source>
         <translation>没有更多提示了</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="778"/>
+        <location filename="../../desktop/main_window.py" line="789"/>
         <source>Next &amp;hint ({0} of {1})</source>
         <translation>下一个提示(&amp;H)({0}/{1})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="780"/>
+        <location filename="../../desktop/main_window.py" line="791"/>
         <source>Next hint</source>
         <translation>下一个提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="784"/>
+        <location filename="../../desktop/main_window.py" line="795"/>
         <source>Type your answer first.</source>
         <translation>请先输入你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="792"/>
+        <location filename="../../desktop/main_window.py" line="803"/>
         <source>The tutor is solving the problem to check your answer...</source>
         <translation>辅导程序正在解题以检查你的答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="814"/>
+        <location filename="../../desktop/main_window.py" line="827"/>
         <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
         <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="827"/>
+        <location filename="../../desktop/main_window.py" line="840"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="827"/>
+        <location filename="../../desktop/main_window.py" line="840"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="836"/>
+        <location filename="../../desktop/main_window.py" line="849"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="848"/>
+        <location filename="../../desktop/main_window.py" line="861"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
