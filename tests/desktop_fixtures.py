@@ -65,6 +65,20 @@ def wait_signal(signal, timeout_s: float = 10.0) -> list:
     return list(received[0])
 
 
+class Recorder:
+    """Connect to a signal now, wait later: for signals emitted by the worker thread, which may
+    fire before a `wait_signal` call would have connected."""
+
+    def __init__(self, signal) -> None:
+        self.calls: list[tuple] = []
+        signal.connect(lambda *args: self.calls.append(args))
+
+    def wait(self, timeout_s: float = 10.0) -> list:
+        if not wait_until(lambda: bool(self.calls), timeout_s):
+            pytest.fail(f"signal not received within {timeout_s} s")
+        return list(self.calls[0])
+
+
 class ScriptedBackend:
     """A deterministic backend: answers each stage from `script`, streaming in small pieces."""
 

@@ -13,6 +13,7 @@ from kpdd.format import Stage  # noqa: E402
 from tests.desktop_fixtures import (  # noqa: E402
     PROBLEM,
     SCRIPT,
+    Recorder,
     ScriptedBackend,
     close_window,
     make_window,
@@ -472,8 +473,9 @@ def test_warm_up_reads_examples_and_gives_way_to_a_solve(kpdd_home):
     # Untrained (few-shot) model: after loading, the worker reads the examples ahead of the first solve.
     win, backend = make_window(ScriptedBackend(delay_s=0.002, trained=False))
     try:
+        warmed_up = Recorder(win.solver_thread.worker.warmed_up)
         win.solver_thread.preload()
-        (seconds,) = wait_signal(win.solver_thread.worker.warmed_up, 10)
+        (seconds,) = warmed_up.wait(10)
         assert backend.prompts[0].startswith("Solve each math word problem") and seconds >= 0
         close_window(win)
 
@@ -481,8 +483,9 @@ def test_warm_up_reads_examples_and_gives_way_to_a_solve(kpdd_home):
         win, backend = make_window(ScriptedBackend(delay_s=0.2, trained=False))
         warmed = []
         win.solver_thread.worker.warmed_up.connect(warmed.append)
+        ready = Recorder(win.solver_thread.worker.model_ready)
         win.solver_thread.preload()
-        wait_signal(win.solver_thread.worker.model_ready, 10)
+        ready.wait(10)
         time.sleep(0.3)  # the warm-up is streaming its (2 s long) continuation
         win.problem_edit.setPlainText(PROBLEM)
         t0 = time.perf_counter()
@@ -513,8 +516,9 @@ def test_stop_while_queued_behind_a_batch_is_immediate(kpdd_home, tmp_path):
         win.stop_button.click()
         assert not win.busy and time.perf_counter() - t0 < 0.5
         assert win.notice_label.text() == "Stopped." and win.solve_button.isEnabled()
+        batch_finished = Recorder(win.solver_thread.worker.batch_finished)
         batch.cancel.cancel()
-        wait_signal(win.solver_thread.worker.batch_finished, 10)
+        batch_finished.wait(10)
         # The window is usable again: a new solve runs and finishes normally.
         result = solve_and_wait(win)
         assert result.answer == 64 and win.answer_label.text() == "64"

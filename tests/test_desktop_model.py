@@ -20,7 +20,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.desktop_fixtures import close_window, qapp, wait_signal  # noqa: E402
+from tests.desktop_fixtures import Recorder, close_window, qapp, wait_signal  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PROBLEM = "Mia has 3 boxes with 12 pencils in each box. She gives away 10 pencils. How many pencils does she have left?"
@@ -50,8 +50,9 @@ def test_real_model_solve_edit_resolve_and_stop(kpdd_home, smollm2_gguf):
     win.show()
     try:
         # The app loads the model and reads the few-shot examples while the student types.
+        warmed_up = Recorder(win.solver_thread.worker.warmed_up)
         win.solver_thread.preload()
-        (warm_s,) = wait_signal(win.solver_thread.worker.warmed_up, SLOW_S)
+        warmed_up.wait(SLOW_S)
         assert win.model_state == "ready"
         win.problem_edit.setPlainText(PROBLEM)
         win.solve()
