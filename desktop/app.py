@@ -54,11 +54,11 @@ def create_window(settings=None, solver_thread=None, history=None):
     apply_settings(settings)
     create_app().setWindowIcon(app_icon())
     if solver_thread is None:
+        from desktop.settings import effective_threads
         from desktop.workers import SolverThread
 
         solver_thread = SolverThread()
-        if settings.threads:
-            solver_thread.reload(settings.threads)
+        solver_thread.reload(effective_threads(settings))
     return MainWindow(settings, solver_thread, history)
 
 

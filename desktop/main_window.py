@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from desktop import presenters
 from desktop.highlight import PythonHighlighter
 from desktop.history_view import HistoryPanel
-from desktop.settings import DesktopSettings
+from desktop.settings import DesktopSettings, effective_threads
 from desktop.workers import SolveRequest, SolverThread
 from kpdd.format import Stage, format_key_information, normalize_problem
 from kpdd.history import HistoryStore, solve_result_from_dict
@@ -867,7 +867,7 @@ class MainWindow(QMainWindow):
         from desktop.models_view import ModelManagerDialog
 
         dialog = ModelManagerDialog(self.settings, self)
-        dialog.models_changed.connect(lambda: self.solver_thread.reload(self.settings.threads or None))
+        dialog.models_changed.connect(lambda: self.solver_thread.reload(effective_threads(self.settings)))
         dialog.open()
         self.models_dialog = dialog
 
@@ -883,7 +883,7 @@ class MainWindow(QMainWindow):
             new.save()
             apply_settings(new)
             if threads_changed:
-                self.solver_thread.reload(new.threads or None)
+                self.solver_thread.reload(effective_threads(new))
 
         dialog.accepted.connect(accepted)
         dialog.open()

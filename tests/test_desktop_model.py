@@ -136,3 +136,26 @@ def test_killed_app_mid_solve_keeps_history_intact(kpdd_home, smollm2_gguf):
     with HistoryStore() as store:
         assert [e.id for e in store.search()] == saved[::-1]
         assert store.get(saved[1]).problem == "saved problem 1"
+
+
+@pytest.mark.slow
+def test_stop_while_the_prompt_is_read(kpdd_home, smollm2_gguf):
+    """Stop during the cold few-shot prompt (no warm-up, nothing cached) also answers within 0.5 s."""
+    from tests.desktop_fixtures import wait_until
+
+    win = real_window(smollm2_gguf)
+    win.show()
+    try:
+        win.problem_edit.setPlainText(PROBLEM)
+        for delay in (0.5, 1.5):
+            win.solver_thread.reload(1)  # a fresh model: the whole prompt must be read
+            win.solve()
+            wait_until(lambda: False, delay)
+            t0 = time.perf_counter()
+            win.stop_button.click()
+            assert wait_until(lambda: not win.busy, 5)
+            elapsed = time.perf_counter() - t0
+            assert elapsed < 0.5, f"Stop took {elapsed:.2f} s"
+            assert win.solve_button.isEnabled()
+    finally:
+        close_window(win)
