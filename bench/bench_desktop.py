@@ -60,13 +60,17 @@ def main() -> int:
     )
     parser.add_argument("--model", help="GGUF file (default: the active model)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None, help="default: the app's automatic choice")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
     if args.model is None:
         from kpdd.models import active_model
 
         args.model = str(active_model().path)
+    if args.threads is None:
+        from desktop.settings import automatic_threads
+
+        args.threads = automatic_threads()
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="kpdd-bench-") as home:
         model = str(Path(args.model).resolve())
