@@ -204,8 +204,10 @@ def user_models() -> list[ModelEntry]:
 def list_models() -> list[ModelEntry]:
     """Every model the app can see, with `is_default` set on the one used when none is chosen."""
     entries = bundled_students() + user_models()
+    # Our own student first, then the stock base model, then any file the user added.
     default = next((e for e in entries if e.kind == "bundled" and e.available), None)
     default = default or next((e for e in entries if e.kind == "default" and e.available), None)
+    default = default or next((e for e in entries if e.available), None)
     if default is not None:
         default.is_default = True
     return entries

@@ -85,6 +85,7 @@ def test_models_add_and_use(tmp_path, smollm2_gguf):
     assert kpdd("models", "use", "mine", env=env).returncode == 0
     entries = json.loads(kpdd("models", "--json", env=env).stdout)
     assert [e["name"] for e in entries] == ["mine"]
+    assert entries[0]["is_default"]  # with no stock model installed, an added file is the default
     bad = tmp_path / "bad.gguf"
     bad.write_text("not a model")
     done = kpdd("models", "add", str(bad), env=env)
