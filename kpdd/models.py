@@ -49,6 +49,8 @@ SMOLLM2 = ModelSource(
 )
 BASE_MODELS = {SMOLLM2.file_name: SMOLLM2}
 SETUP_COMMAND = "kpdd setup"
+# Installers carry base models in resources/models/; packaging/entry.py checks this flag.
+BUNDLED_BASE_SCAN = True
 
 
 class ModelNotFoundError(BackendError):
@@ -151,6 +153,8 @@ def bundled_students() -> list[ModelEntry]:
             base = paths.models_dir() / manifest["base_file"]
         except (OSError, ValueError, KeyError):
             continue
+        if not base.exists() and (folder / manifest["base_file"]).exists():
+            base = folder / manifest["base_file"]  # an installer carries the base beside the adapter
         entry = ModelEntry(
             name=manifest.get("name", manifest_path.stem),
             path=base,
@@ -201,9 +205,30 @@ def user_models() -> list[ModelEntry]:
     return entries
 
 
+def bundled_base_models() -> list[ModelEntry]:
+    """Base GGUFs shipped inside an installer's resources/models/ (the user's own copy wins)."""
+    entries = []
+    folder = resources_dir() / "models"
+    for path in sorted(folder.glob("*.gguf")) if folder.exists() else []:
+        source = BASE_MODELS.get(path.name)
+        if source is None:
+            continue
+        entry = ModelEntry(
+            name=source.name,
+            path=path,
+            kind="default",
+            license=source.license,
+            provenance={"package": f"{source.package}=={source.version}", "sha256": source.sha256},
+        )
+        entries.append(describe_gguf(path, entry))
+    return entries
+
+
 def list_models() -> list[ModelEntry]:
     """Every model the app can see, with `is_default` set on the one used when none is chosen."""
-    entries = bundled_students() + user_models()
+    users = user_models()
+    have = {e.path.name for e in users if e.kind == "default" and e.available}
+    entries = bundled_students() + users + [e for e in bundled_base_models() if e.path.name not in have]
     # Our own student first, then the stock base model, then any file the user added.
     default = next((e for e in entries if e.kind == "bundled" and e.available), None)
     default = default or next((e for e in entries if e.kind == "default" and e.available), None)

