@@ -323,6 +323,10 @@ class MainWindow(QMainWindow):
         self.history_action = self.history_dock.toggleViewAction()
         self.history_action.setShortcut(QKeySequence("Ctrl+Y"))
         self.tools_menu.addActions([self.models_action, self.settings_action, self.history_action])
+        self.help_menu = bar.addMenu("")
+        self.about_action = QAction(self, triggered=self.open_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)  # macOS: the application menu
+        self.help_menu.addAction(self.about_action)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("KPDD Tutor"))
@@ -398,6 +402,8 @@ class MainWindow(QMainWindow):
         self.models_action.setText(self.tr("&Models..."))
         self.settings_action.setText(self.tr("&Settings..."))
         self.history_action.setText(self.tr("&History"))
+        self.help_menu.setTitle(self.tr("&Help"))
+        self.about_action.setText(self.tr("&About KPDD Tutor"))
         self._update_model_status()
         self._update_steps_visibility()
         self._refresh_result_texts()
@@ -888,6 +894,13 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(accepted)
         dialog.open()
         self.settings_dialog = dialog
+
+    def open_about(self) -> None:
+        from desktop.about import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.open()
+        self.about_dialog = dialog
 
     def open_batch(self) -> None:
         from desktop.batch_view import BatchDialog

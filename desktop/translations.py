@@ -25,6 +25,7 @@ SOURCES = [
     "models_view.py",
     "batch_view.py",
     "presenters.py",
+    "about.py",
 ]
 
 ZH_CN: dict[str, str] = {
@@ -214,6 +215,30 @@ ZH_CN: dict[str, str] = {
     "Correct: {0} matches the tutor's answer.": "正确:{0} 与辅导程序的答案一致。",
     "Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).": "不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示(辅导程序也可能出错)。",
     "{0} differs from the tutor's answer, {1}. The tutor can be wrong too: compare your work with its key information and solution.": "{0} 与辅导程序的答案 {1} 不同。辅导程序也可能出错:请把你的解题过程与它的关键信息和解答对照一下。",
+    # Help > About (desktop/about.py)
+    "&Help": "帮助(&H)",
+    "&About KPDD Tutor": "关于 KPDD 数学辅导(&A)",
+    "About KPDD Tutor": "关于 KPDD 数学辅导",
+    "KPDD Tutor {0}": "KPDD 数学辅导 {0}",
+    "Version": "版本",
+    "&Licenses...": "许可证(&L)...",
+    "Show the license texts": "显示许可证文本",
+    "Model": "模型",
+    "none installed (run `{0}`)": "尚未安装(请运行 `{0}`)",
+    "trained on the KPDD format ({0})": "按 KPDD 格式训练({0})",
+    "prompted few-shot (not trained on the KPDD format)": "少样本提示(未按 KPDD 格式训练)",
+    "Format": "格式",
+    "License": "许可证",
+    "unknown": "未知",
+    "Source": "来源",
+    "package {0}=={1}, sha256 {2}": "软件包 {0}=={1},sha256 {2}",
+    "An offline math word-problem tutor built on Key-Point-Driven Distillation (KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution.": "一个离线的数学应用题辅导程序,基于关键点驱动蒸馏(KPDD;Zhu 等,2024,{0}):先找核心问题,再列关键信息,最后给出解答。",
+    "Active model": "当前模型",
+    "Licenses": "许可证",
+    "KPDD Tutor is licensed under {0}.": "KPDD 数学辅导以 {0} 许可证发布。",
+    "Bundled third-party parts:": "随附的第三方组件:",
+    "Qt and PySide6 are dynamically linked under the LGPL and can be replaced.": "Qt 和 PySide6 按 LGPL 动态链接,可以替换。",
+    "License texts": "许可证文本",
 }
 
 

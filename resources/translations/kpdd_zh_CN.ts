@@ -2,6 +2,131 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <location filename="../../desktop/about.py" line="100"/>
+        <location filename="../../desktop/about.py" line="109"/>
+        <source>About KPDD Tutor</source>
+        <translation>关于 KPDD 数学辅导</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="101"/>
+        <source>KPDD Tutor {0}</source>
+        <translation>KPDD 数学辅导 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="106"/>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="111"/>
+        <source>&amp;Licenses...</source>
+        <translation>许可证(&amp;L)...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="112"/>
+        <source>Show the license texts</source>
+        <translation>显示许可证文本</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="128"/>
+        <location filename="../../desktop/about.py" line="135"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="128"/>
+        <source>none installed (run `{0}`)</source>
+        <translation>尚未安装(请运行 `{0}`)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="131"/>
+        <source>trained on the KPDD format ({0})</source>
+        <translation>按 KPDD 格式训练({0})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="133"/>
+        <source>prompted few-shot (not trained on the KPDD format)</source>
+        <translation>少样本提示(未按 KPDD 格式训练)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="136"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="137"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="138"/>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="139"/>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="140"/>
+        <source>Format</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="145"/>
+        <source>License</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="145"/>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="149"/>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="150"/>
+        <source>package {0}=={1}, sha256 {2}</source>
+        <translation>软件包 {0}=={1},sha256 {2}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="161"/>
+        <source>An offline math word-problem tutor built on Key-Point-Driven Distillation (KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution.</source>
+        <translation>一个离线的数学应用题辅导程序,基于关键点驱动蒸馏(KPDD;Zhu 等,2024,{0}):先找核心问题,再列关键信息,最后给出解答。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="164"/>
+        <source>Active model</source>
+        <translation>当前模型</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="165"/>
+        <source>Licenses</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="166"/>
+        <source>KPDD Tutor is licensed under {0}.</source>
+        <translation>KPDD 数学辅导以 {0} 许可证发布。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="167"/>
+        <source>Bundled third-party parts:</source>
+        <translation>随附的第三方组件:</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="168"/>
+        <source>Qt and PySide6 are dynamically linked under the LGPL and can be replaced.</source>
+        <translation>Qt 和 PySide6 按 LGPL 动态链接,可以替换。</translation>
+    </message>
+</context>
+<context>
     <name>BatchDialog</name>
     <message>
         <location filename="../../desktop/batch_view.py" line="114"/>
@@ -240,300 +365,323 @@
     </message>
 </context>
 <context>
+    <name>LicensesDialog</name>
+    <message>
+        <location filename="../../desktop/about.py" line="81"/>
+        <source>Licenses</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="85"/>
+        <source>License texts</source>
+        <translation>许可证文本</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="328"/>
+        <location filename="../../desktop/main_window.py" line="332"/>
         <source>KPDD Tutor</source>
         <translation>KPDD 数学辅导</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="329"/>
+        <location filename="../../desktop/main_window.py" line="333"/>
         <source>&amp;Word problem:</source>
         <translation>应用题(&amp;W):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="331"/>
+        <location filename="../../desktop/main_window.py" line="335"/>
         <source>Type or paste a math word problem here, pick a sample, or open a text file.</source>
         <translation>在这里输入或粘贴一道数学应用题,或选择示例题,或打开文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="333"/>
+        <location filename="../../desktop/main_window.py" line="337"/>
         <source>Word problem</source>
         <translation>应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="336"/>
+        <location filename="../../desktop/main_window.py" line="340"/>
         <source>Sample problems...</source>
         <translation>示例题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="340"/>
+        <location filename="../../desktop/main_window.py" line="344"/>
         <source>Sample problems</source>
         <translation>示例题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="341"/>
+        <location filename="../../desktop/main_window.py" line="345"/>
         <source>&amp;Open file...</source>
         <translation>打开文件(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="342"/>
+        <location filename="../../desktop/main_window.py" line="346"/>
         <source>Open a problem from a text file</source>
         <translation>从文本文件打开题目</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="343"/>
+        <location filename="../../desktop/main_window.py" line="347"/>
         <source>&amp;Mode:</source>
         <translation>方式(&amp;M):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="346"/>
-        <location filename="../../desktop/main_window.py" line="375"/>
+        <location filename="../../desktop/main_window.py" line="350"/>
+        <location filename="../../desktop/main_window.py" line="379"/>
         <source>Program</source>
         <translation>程序</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="346"/>
+        <location filename="../../desktop/main_window.py" line="350"/>
         <source>Steps</source>
         <translation>步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="346"/>
+        <location filename="../../desktop/main_window.py" line="350"/>
         <source>Both</source>
         <translation>两者</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="348"/>
+        <location filename="../../desktop/main_window.py" line="352"/>
         <source>Solution mode</source>
         <translation>解题方式</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="351"/>
+        <location filename="../../desktop/main_window.py" line="355"/>
         <source>Program: a Python program computes the answer. Steps: worked reasoning. Both: both, and whether they agree.</source>
         <translation>程序:由 Python 程序计算答案。步骤:逐步推理。两者:都做,并看是否一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="355"/>
+        <location filename="../../desktop/main_window.py" line="359"/>
         <source>S&amp;amples:</source>
         <translation>采样数(&amp;A):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="356"/>
+        <location filename="../../desktop/main_window.py" line="360"/>
         <source>Number of solutions to sample and vote on</source>
         <translation>采样并投票的解答数量</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="357"/>
+        <location filename="../../desktop/main_window.py" line="361"/>
         <source>More samples vote on the answer and give a confidence.</source>
         <translation>更多采样会对答案投票并给出置信度。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="358"/>
+        <location filename="../../desktop/main_window.py" line="362"/>
         <source>&amp;Solve</source>
         <translation>解题(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="359"/>
+        <location filename="../../desktop/main_window.py" line="363"/>
         <source>Solve the problem (Ctrl+Enter)</source>
         <translation>解题 (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="360"/>
+        <location filename="../../desktop/main_window.py" line="364"/>
         <source>Solve</source>
         <translation>解题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="361"/>
+        <location filename="../../desktop/main_window.py" line="365"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="362"/>
+        <location filename="../../desktop/main_window.py" line="366"/>
         <source>Stop solving (Esc)</source>
         <translation>停止解题 (Esc)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="363"/>
+        <location filename="../../desktop/main_window.py" line="367"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="364"/>
+        <location filename="../../desktop/main_window.py" line="368"/>
         <source>Show &amp;whole solution</source>
         <translation>显示完整解答(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="365"/>
+        <location filename="../../desktop/main_window.py" line="369"/>
         <source>Show the whole solution</source>
         <translation>显示完整解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="367"/>
+        <location filename="../../desktop/main_window.py" line="371"/>
         <source>1. Core question</source>
         <translation>1. 核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="368"/>
+        <location filename="../../desktop/main_window.py" line="372"/>
         <source>Core question (you can edit it)</source>
         <translation>核心问题(可编辑)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="369"/>
+        <location filename="../../desktop/main_window.py" line="373"/>
         <source>What the problem really asks, in one sentence.</source>
         <translation>题目真正要问的是什么,用一句话说。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="371"/>
+        <location filename="../../desktop/main_window.py" line="375"/>
         <source>The facts needed to answer it, one per line.</source>
         <translation>解题所需的已知条件,每行一条。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="372"/>
+        <location filename="../../desktop/main_window.py" line="376"/>
         <source>2. Key information</source>
         <translation>2. 关键信息</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="373"/>
+        <location filename="../../desktop/main_window.py" line="377"/>
         <source>Key information, one fact per line (you can edit it)</source>
         <translation>关键信息,每行一条(可编辑)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="374"/>
+        <location filename="../../desktop/main_window.py" line="378"/>
         <source>3. Solution</source>
         <translation>3. 解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="376"/>
+        <location filename="../../desktop/main_window.py" line="380"/>
         <source>The program or the steps appear here.</source>
         <translation>程序或解题步骤会显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="377"/>
+        <location filename="../../desktop/main_window.py" line="381"/>
         <source>Steps:</source>
         <translation>步骤:</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="378"/>
+        <location filename="../../desktop/main_window.py" line="382"/>
         <source>Worked steps</source>
         <translation>解题步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="379"/>
+        <location filename="../../desktop/main_window.py" line="383"/>
         <source>Program result</source>
         <translation>程序结果</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="380"/>
+        <location filename="../../desktop/main_window.py" line="384"/>
         <source>Solve again from this question</source>
         <translation>从这个问题重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="381"/>
+        <location filename="../../desktop/main_window.py" line="385"/>
         <source>Solve again from the edited core question</source>
         <translation>从修改后的核心问题重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="382"/>
+        <location filename="../../desktop/main_window.py" line="386"/>
         <source>Solve again from these facts</source>
         <translation>从这些信息重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="383"/>
+        <location filename="../../desktop/main_window.py" line="387"/>
         <source>Solve again from the edited key information</source>
         <translation>从修改后的关键信息重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="384"/>
+        <location filename="../../desktop/main_window.py" line="388"/>
         <source>Answer:</source>
         <translation>答案:</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="385"/>
+        <location filename="../../desktop/main_window.py" line="389"/>
         <source>Answer</source>
         <translation>答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="386"/>
+        <location filename="../../desktop/main_window.py" line="390"/>
         <source>Agreement and confidence</source>
         <translation>一致性与置信度</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="387"/>
+        <location filename="../../desktop/main_window.py" line="391"/>
         <source>&amp;Your answer:</source>
         <translation>你的答案(&amp;Y):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="388"/>
+        <location filename="../../desktop/main_window.py" line="392"/>
         <source>e.g. 42</source>
         <translation>例如 42</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="389"/>
+        <location filename="../../desktop/main_window.py" line="393"/>
         <source>Your answer</source>
         <translation>你的答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="390"/>
+        <location filename="../../desktop/main_window.py" line="394"/>
         <source>&amp;Check my answer</source>
         <translation>检查我的答案(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="391"/>
+        <location filename="../../desktop/main_window.py" line="395"/>
         <source>Check my answer</source>
         <translation>检查我的答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="392"/>
+        <location filename="../../desktop/main_window.py" line="396"/>
         <source>History</source>
         <translation>历史</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="393"/>
+        <location filename="../../desktop/main_window.py" line="397"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="394"/>
+        <location filename="../../desktop/main_window.py" line="398"/>
         <source>&amp;Open problem...</source>
         <translation>打开题目(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="395"/>
+        <location filename="../../desktop/main_window.py" line="399"/>
         <source>&amp;Batch and solution sheets...</source>
         <translation>批量解题与讲义(&amp;B)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="396"/>
+        <location filename="../../desktop/main_window.py" line="400"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="397"/>
+        <location filename="../../desktop/main_window.py" line="401"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="398"/>
+        <location filename="../../desktop/main_window.py" line="402"/>
         <source>&amp;Models...</source>
         <translation>模型(&amp;M)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="399"/>
+        <location filename="../../desktop/main_window.py" line="403"/>
         <source>&amp;Settings...</source>
         <translation>设置(&amp;S)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="400"/>
+        <location filename="../../desktop/main_window.py" line="404"/>
         <source>&amp;History</source>
         <translation>历史(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="451"/>
+        <location filename="../../desktop/main_window.py" line="405"/>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="406"/>
+        <source>&amp;About KPDD Tutor</source>
+        <translation>关于 KPDD 数学辅导(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="457"/>
         <source>No model yet</source>
         <translation>还没有模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="453"/>
+        <location filename="../../desktop/main_window.py" line="459"/>
         <source>KPDD Tutor needs a model to solve problems, and none is installed yet.
 
 Open a terminal and run:
@@ -550,13 +698,13 @@ It places the default model ({1}) in your data folder; it works offline afterwar
 它会把默认模型({1})放到你的数据文件夹,之后可离线使用。你也可以在 工具 &gt; 模型 中添加自己的 GGUF 文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="459"/>
-        <location filename="../../desktop/main_window.py" line="472"/>
+        <location filename="../../desktop/main_window.py" line="465"/>
+        <location filename="../../desktop/main_window.py" line="478"/>
         <source>The model could not be loaded</source>
         <translation>无法加载模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="461"/>
+        <location filename="../../desktop/main_window.py" line="467"/>
         <source>The model file could not be opened. It may be corrupt or incomplete.
 
 {0}
@@ -569,149 +717,149 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 请在 工具 &gt; 模型 中选择其他模型,或重新运行 `{1}`。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="468"/>
+        <location filename="../../desktop/main_window.py" line="474"/>
         <source>Model: not loaded yet</source>
         <translation>模型:尚未加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="469"/>
+        <location filename="../../desktop/main_window.py" line="475"/>
         <source>Loading model {0}...</source>
         <translation>正在加载模型 {0}...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="470"/>
+        <location filename="../../desktop/main_window.py" line="476"/>
         <source>Model: {0}</source>
         <translation>模型:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="471"/>
+        <location filename="../../desktop/main_window.py" line="477"/>
         <source>No model installed: run `{0}`</source>
         <translation>未安装模型:请运行 `{0}`</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="526"/>
+        <location filename="../../desktop/main_window.py" line="532"/>
         <source>The tutor is working on the problem...</source>
         <translation>辅导程序正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="527"/>
+        <location filename="../../desktop/main_window.py" line="533"/>
         <source>Solving...</source>
         <translation>正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="536"/>
+        <location filename="../../desktop/main_window.py" line="542"/>
         <source>Stopping...</source>
         <translation>正在停止...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="590"/>
+        <location filename="../../desktop/main_window.py" line="596"/>
         <source>Writing the program...</source>
         <translation>正在编写程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="611"/>
+        <location filename="../../desktop/main_window.py" line="617"/>
         <source>Running the program in the sandbox...</source>
         <translation>正在沙盒中运行程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="542"/>
-        <location filename="../../desktop/main_window.py" line="625"/>
+        <location filename="../../desktop/main_window.py" line="548"/>
+        <location filename="../../desktop/main_window.py" line="631"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="627"/>
+        <location filename="../../desktop/main_window.py" line="633"/>
         <source>The model stopped with an error: {0}</source>
         <translation>模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="631"/>
+        <location filename="../../desktop/main_window.py" line="637"/>
         <source>The model did not produce a usable answer. Try Steps or Both, or edit the key information and solve again.</source>
         <translation>模型没有给出可用的答案。试试“步骤”或“两者”,或修改关键信息后重新求解。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="418"/>
-        <location filename="../../desktop/main_window.py" line="636"/>
+        <location filename="../../desktop/main_window.py" line="424"/>
+        <location filename="../../desktop/main_window.py" line="642"/>
         <source>Solved in {0:.1f} s.</source>
         <translation>用时 {0:.1f} 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="641"/>
+        <location filename="../../desktop/main_window.py" line="647"/>
         <source>The problem was long and only its first {0} characters were used.</source>
         <translation>题目太长,只使用了前 {0} 个字符。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="668"/>
+        <location filename="../../desktop/main_window.py" line="674"/>
         <source>Something went wrong: {0}</source>
         <translation>出错了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="699"/>
+        <location filename="../../desktop/main_window.py" line="705"/>
         <source>no answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="709"/>
+        <location filename="../../desktop/main_window.py" line="715"/>
         <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
         <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="783"/>
+        <location filename="../../desktop/main_window.py" line="789"/>
         <source>&amp;Hint</source>
         <translation>提示(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="784"/>
+        <location filename="../../desktop/main_window.py" line="790"/>
         <source>Hint: reveal the core question first</source>
         <translation>提示:先显示核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="786"/>
+        <location filename="../../desktop/main_window.py" line="792"/>
         <source>No more hints</source>
         <translation>没有更多提示了</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="789"/>
+        <location filename="../../desktop/main_window.py" line="795"/>
         <source>Next &amp;hint ({0} of {1})</source>
         <translation>下一个提示(&amp;H)({0}/{1})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="791"/>
+        <location filename="../../desktop/main_window.py" line="797"/>
         <source>Next hint</source>
         <translation>下一个提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="795"/>
+        <location filename="../../desktop/main_window.py" line="801"/>
         <source>Type your answer first.</source>
         <translation>请先输入你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="803"/>
+        <location filename="../../desktop/main_window.py" line="809"/>
         <source>The tutor is solving the problem to check your answer...</source>
         <translation>辅导程序正在解题以检查你的答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="827"/>
+        <location filename="../../desktop/main_window.py" line="833"/>
         <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
         <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="840"/>
+        <location filename="../../desktop/main_window.py" line="846"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="840"/>
+        <location filename="../../desktop/main_window.py" line="846"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="849"/>
+        <location filename="../../desktop/main_window.py" line="855"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="861"/>
+        <location filename="../../desktop/main_window.py" line="867"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
@@ -853,77 +1001,77 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings.py" line="179"/>
+        <location filename="../../desktop/settings.py" line="192"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="182"/>
+        <location filename="../../desktop/settings.py" line="195"/>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="182"/>
+        <location filename="../../desktop/settings.py" line="195"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="182"/>
+        <location filename="../../desktop/settings.py" line="195"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="184"/>
+        <location filename="../../desktop/settings.py" line="197"/>
         <source>System size</source>
         <translation>系统大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="185"/>
+        <location filename="../../desktop/settings.py" line="198"/>
         <source> pt</source>
         <translation> 磅</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="186"/>
+        <location filename="../../desktop/settings.py" line="199"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="187"/>
+        <location filename="../../desktop/settings.py" line="200"/>
         <source>&amp;Theme:</source>
         <translation>主题(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="187"/>
+        <location filename="../../desktop/settings.py" line="200"/>
         <source>&amp;Font size:</source>
         <translation>字号(&amp;F):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="187"/>
+        <location filename="../../desktop/settings.py" line="200"/>
         <source>&amp;Language:</source>
         <translation>语言(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="187"/>
+        <location filename="../../desktop/settings.py" line="200"/>
         <source>CPU &amp;threads:</source>
         <translation>CPU 线程(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="190"/>
+        <location filename="../../desktop/settings.py" line="203"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="190"/>
+        <location filename="../../desktop/settings.py" line="203"/>
         <source>Font size</source>
         <translation>字号</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="190"/>
+        <location filename="../../desktop/settings.py" line="203"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="190"/>
+        <location filename="../../desktop/settings.py" line="203"/>
         <source>CPU threads</source>
         <translation>CPU 线程</translation>
     </message>

