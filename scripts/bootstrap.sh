@@ -35,9 +35,23 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 PIP=(.venv/bin/python -m pip install --disable-pip-version-check -q)
 
-# A portable llama.cpp build: the native one enables AMX here and segfaults, and would crash on
-# users' older CPUs (docs: FACTS.md).
-export CMAKE_ARGS="-DGGML_NATIVE=OFF"
+# llama.cpp, built once into a wheel of our own and reused from the user cache:
+# - GGML_NATIVE=OFF: a portable build. The native one enables AMX here and segfaults, and would
+#   crash on users' older CPUs (docs: FACTS.md).
+# - GGML_OPENMP=OFF: ggml's own thread pool instead of the system libgomp. torch ships its own
+#   OpenMP runtime, and two runtimes in one process (eval, export check, tests) can hang in
+#   llama_decode; the installer needs no libgomp either.
+# pip's own wheel cache does not key on CMAKE_ARGS, hence a folder named after the flags.
+LLAMA_VERSION=0.3.36
+export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_OPENMP=OFF"
+WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/kpdd-tutor/wheels/llama-native-off-openmp-off"
+if ! ls "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl >/dev/null 2>&1; then
+  echo "Building llama-cpp-python $LLAMA_VERSION (about 4 minutes, once) ..."
+  mkdir -p "$WHEELS"
+  .venv/bin/python -m pip wheel --disable-pip-version-check -q --no-deps --no-cache-dir \
+    "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS"
+fi
+"${PIP[@]}" --force-reinstall --no-deps "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl
 if [ $dev = 1 ]; then
   # torch first, pinned: the CPU wheel. An unpinned torch pulls several GB of CUDA packages.
   "${PIP[@]}" "torch==2.13.0"
