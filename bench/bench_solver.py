@@ -17,6 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
+from kpdd.backend import common_prefix_length
 from kpdd.datasets import load_dataset
 from kpdd.format import Stage, inference_prompt
 from kpdd.models import load_backend, resolve_model
@@ -45,6 +46,12 @@ def main() -> None:
     eog = [t for t in range(llm.n_vocab()) if t in (llm.token_eos(),)]
     ban_eos = {t: -1e9 for t in eog}
 
+    # Tokens every first-stage prompt shares (the few-shot preamble), which both paths may reuse.
+    first_prompts = [inference_prompt(prepare_problem(p.question)[0], Stage.CORE_QUESTION, few_shot=solver.few_shot)
+                     for p in problems[:2]]  # fmt: skip
+    tokenized = [llm.tokenize(p.encode("utf-8"), add_bos=True, special=True) for p in first_prompts]
+    preamble_tokens = common_prefix_length(*tokenized) if len(tokenized) == 2 else 0
+
     # Warm-up: loads the few-shot preamble into the cache for both paths.
     solver.solve(problems[0].question, args.mode)
 
@@ -63,6 +70,9 @@ def main() -> None:
 
         text, _ = prepare_problem(problem.question)
         prompt = inference_prompt(text, Stage.CORE_QUESTION, few_shot=solver.few_shot)
+        # Keep only the shared preamble in the cache, as the solver found it for this problem:
+        # otherwise plain generation would get this problem's text for free from the solver's run.
+        llm.n_tokens = min(llm.n_tokens, preamble_tokens)
         started = time.perf_counter()
         llm.create_completion(prompt, max_tokens=n_tokens, temperature=0.0, stop=[], logit_bias=ban_eos)
         plain_s.append(time.perf_counter() - started)
