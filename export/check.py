@@ -28,8 +28,8 @@ from kpdd.backend import (
     Generation,
     ModelInfo,
     OnText,
-    earliest_stop,
-    safe_prefix_length,
+    StopTextStream,
+    common_prefix_length,
 )
 
 Log = Callable[[str], None]
@@ -112,18 +112,12 @@ class HfBackend:
     ) -> Generation:
         start = time.perf_counter()
         ids = self.tokenize(prompt)
-        common = 0
-        for a, b in zip(self._tokens, ids, strict=False):
-            if a != b:
-                break
-            common += 1
-        common = min(common, len(ids) - 1)
+        common = min(common_prefix_length(self._tokens, ids), len(ids) - 1)
         self._rewind(common)
         logits = self._forward(ids[common:])
         out: list[int] = []
-        text = ""
+        stream = StopTextStream(stop, on_text)
         finish = "length"
-        streamed = 0
         first: float | None = None
         while len(out) < max_tokens:
             if cancel is not None and cancel.cancelled:
@@ -135,18 +129,14 @@ class HfBackend:
                 finish = "eos"
                 break
             out.append(token)
-            text = self.tokenizer.decode(out)
-            cut = earliest_stop(text, stop)
-            if cut != -1:
-                text, finish = text[:cut], "stop"
+            if stream.update(self.tokenizer.decode(out)):
+                finish = "stop"
                 break
-            if on_text is not None:
-                safe = safe_prefix_length(text, stop)
-                if safe > streamed:
-                    on_text(text[streamed:safe])
-                    streamed = safe
             if len(out) < max_tokens:
                 logits = self._forward([token])
+        if finish != "cancelled":
+            stream.close()
+        text = stream.text
         return Generation(
             text, finish, len(ids), len(ids) - common, len(out), time.perf_counter() - start, first
         )

@@ -25,8 +25,8 @@ from kpdd.backend import (
     Generation,
     ModelInfo,
     OnText,
-    earliest_stop,
-    safe_prefix_length,
+    StopTextStream,
+    common_prefix_length,
 )
 
 MODEL_INFO_FILE = "kpdd_model.json"
@@ -158,12 +158,7 @@ class OnnxBackend:
         if len(ids) + max_tokens > self.context_length:
             max_tokens = max(0, self.context_length - len(ids))
         # Reuse the cached prefix; always evaluate at least the last prompt token to get logits.
-        common = 0
-        for a, b in zip(self._tokens, ids, strict=False):
-            if a != b:
-                break
-            common += 1
-        common = min(common, len(ids) - 1)
+        common = min(common_prefix_length(self._tokens, ids), len(ids) - 1)
         self._rewind(common)
         evaluated = len(ids) - common
         logits = None
@@ -173,8 +168,7 @@ class OnnxBackend:
             logits = self._forward(ids[i : i + PROMPT_CHUNK])
         rng = np.random.default_rng(seed) if seed is not None else self._rng
         out: list[int] = []
-        text = ""
-        streamed = 0
+        stream = StopTextStream(stop, on_text)
         finish = "length"
         first_token_seconds: float | None = None
         while len(out) < max_tokens:
@@ -188,24 +182,16 @@ class OnnxBackend:
                 finish = "eos"
                 break
             out.append(token)
-            text = self.detokenize(out)
-            cut = earliest_stop(text, stop)
-            if cut != -1:
-                text = text[:cut]
+            if stream.update(self.detokenize(out)):
                 finish = "stop"
                 break
-            if on_text is not None and not text.endswith("\ufffd"):
-                safe = safe_prefix_length(text, stop)
-                if safe > streamed:
-                    on_text(text[streamed:safe])
-                    streamed = safe
             if len(out) >= max_tokens:
                 break
             logits = self._forward([token])
-        if on_text is not None and len(text) > streamed:
-            on_text(text[streamed:])
+        if finish != "cancelled":
+            stream.close()
         return Generation(
-            text=text,
+            text=stream.text,
             finish_reason=finish,
             prompt_tokens=len(ids),
             prompt_tokens_evaluated=evaluated,

@@ -151,6 +151,8 @@ class StopTextStream:
         self.text = text
         if self.on_text is not None:
             ready = safe_prefix_length(text, self.stops)
+            if text[:ready].endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
+                ready -= 1
             if ready > self._streamed:
                 self.on_text(text[self._streamed : ready])
                 self._streamed = ready

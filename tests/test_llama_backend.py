@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kpdd.backend import BackendError, CancelToken, safe_prefix_length
+from kpdd.backend import BackendError, CancelToken, StopTextStream, safe_prefix_length
 from kpdd.format import KeyPoints, Stage, inference_prompt
 from kpdd.llama_backend import LlamaBackend, read_gguf_metadata
 
@@ -140,3 +140,15 @@ def test_safe_prefix_holds_back_partial_stop():
     assert safe_prefix_length("abc\n#", ["\n###"]) == 3
     assert safe_prefix_length("abc\n##x", ["\n###"]) == 7
     assert safe_prefix_length("abc", ["\n###"]) == 3
+
+
+def test_stop_text_stream_never_shows_part_of_a_stop_or_a_character():
+    pieces: list[str] = []
+    stream = StopTextStream(["\n###"], pieces.append)
+    assert not stream.update("caf\ufffd")  # half of "é" from a byte-level tokenizer
+    assert "".join(pieces) == "caf"
+    assert not stream.update("café\n#")
+    assert "".join(pieces) == "café"
+    assert stream.update("café\n### Key")
+    stream.close()
+    assert stream.text == "café" and "".join(pieces) == "café"
