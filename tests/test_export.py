@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("torch")  # the export extra (CI installs it)
-
 from export import converter, gguf_export  # noqa: E402
 from export.errors import ExportError  # noqa: E402
 from export.gguf_export import export_gguf  # noqa: E402
@@ -430,7 +428,6 @@ def test_cli_gguf_json(tiny_hf, tmp_path):
 
 @pytest.fixture(scope="session")
 def tiny_onnx(tmp_path_factory, tiny_run) -> Path:
-    pytest.importorskip("onnxruntime_genai")
     from export.onnx_export import export_onnx
 
     out = tmp_path_factory.mktemp("onnx-out")

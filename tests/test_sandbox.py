@@ -265,8 +265,9 @@ def test_cancel_stops_a_running_program() -> None:
 
 
 def test_cancel_with_backend_token() -> None:
-    backend = pytest.importorskip("kpdd.backend")
-    token = backend.CancelToken()
+    from kpdd.backend import CancelToken
+
+    token = CancelToken()
     token.cancel()
     result = run_program("answer = 1", cancel=token)
     assert result.error == "Stopped."
