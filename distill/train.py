@@ -32,7 +32,14 @@ import tomllib
 from distill.store import read_jsonl
 from distill.teach import record_training_problem
 from distill.teachers import now_iso
-from kpdd.format import FORMAT_VERSION, KeyPoints, training_examples
+from kpdd.format import (
+    EXAMPLE_STYLES,
+    FORMAT_VERSION,
+    PLAIN_MODE,
+    KeyPoints,
+    solution_examples,
+    training_examples,
+)
 
 RUN_FILE = "kpdd_run.json"
 RUN_FORMAT = 1
@@ -51,6 +58,10 @@ class Recipe:
     lora_dropout: float = 0.05
     lora_targets: str = "all-linear"  # or a comma-separated list of module names
     include_transcript: bool = False
+    # "stages": one example per stage (prompt = transcript so far); "transcripts": one example per
+    # solution kind running through all stages (about 3x fewer tokens for the same targets);
+    # "plain": the solution straight after the problem, no key points (the ablation).
+    examples: str = "stages"
     seq_len: int = 512
     packing: bool = True
     batch_size: int = 8
@@ -164,15 +175,21 @@ def load_training_records(paths: list[str]) -> tuple[list[dict[str, Any]], dict[
     return records, {"files": files}
 
 
-def build_examples(records: list[dict[str, Any]], include_transcript: bool) -> list[tuple[str, Any]]:
-    """(problem_id, TrainingExample) pairs, one per stage of every record."""
+def build_examples(
+    records: list[dict[str, Any]], include_transcript: bool, style: str = "stages"
+) -> list[tuple[str, Any]]:
+    """(problem_id, TrainingExample) pairs for every record, in the recipe's example style."""
+    if style not in EXAMPLE_STYLES:
+        raise ValueError(f"Unknown examples style {style!r} (known: {', '.join(EXAMPLE_STYLES)})")
     out = []
     for record in records:
         key_points = KeyPoints(record["core_question"], list(record["key_information"]))
-        for example in training_examples(
-            record["question"], key_points, record.get("program"), record.get("steps"), include_transcript
-        ):
-            out.append((str(record["problem_id"]), example))
+        program, steps = record.get("program"), record.get("steps")
+        if style == "stages":
+            examples = training_examples(record["question"], key_points, program, steps, include_transcript)
+        else:
+            examples = solution_examples(record["question"], key_points, program, steps, style)
+        out.extend((str(record["problem_id"]), example) for example in examples)
     return out
 
 
@@ -332,7 +349,7 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
 
     records, data_info = load_training_records(recipe.data)
     model, tokenizer = load_base(recipe.base_model)
-    examples = build_examples(records, recipe.include_transcript)
+    examples = build_examples(records, recipe.include_transcript, recipe.examples)
     train_items, eval_items = [], []
     for problem_id, example in examples:
         item = tokenize_example(tokenizer, example.prompt, example.target)
@@ -559,6 +576,8 @@ def write_run_file(
         modes.append("pot")
     if any(r.get("steps") for r in records):
         modes.append("cot")
+    if recipe.examples == "plain":
+        modes.append(PLAIN_MODE)
     teachers = Counter(str((r.get("provenance") or {}).get("teacher", "?")) for r in records)
     prompt_versions = sorted({str((r.get("provenance") or {}).get("prompt_version", "?")) for r in records})
     base = Path(recipe.base_model).expanduser()

@@ -235,13 +235,16 @@ def transcript_prefix(
     problem: str,
     key_points: KeyPoints | None = None,
     until: Stage = Stage.CORE_QUESTION,
+    with_key_points: bool = True,
 ) -> str:
     """The transcript up to and including the marker line of stage `until`.
 
     `key_points` supplies the finished earlier stages (required for KEY_INFORMATION and later).
+    `with_key_points=False` leaves the key-point stages out (a solution straight after the problem):
+    the prompt of a plain-distilled model, the ablation that shows what the key points are worth.
     """
     parts = [MARKERS[Stage.PROBLEM], normalize_problem(problem)]
-    if until in (Stage.KEY_INFORMATION, Stage.PROGRAM, Stage.STEPS):
+    if with_key_points and until in (Stage.KEY_INFORMATION, Stage.PROGRAM, Stage.STEPS):
         kp = key_points or KeyPoints()
         parts += [MARKERS[Stage.CORE_QUESTION], kp.core_question.strip()]
         if until in (Stage.PROGRAM, Stage.STEPS):
@@ -255,16 +258,17 @@ def transcript(
     key_points: KeyPoints,
     program: str | None = None,
     steps: str | None = None,
+    with_key_points: bool = True,
 ) -> str:
     """A whole transcript: for training text and for the few-shot demonstrations."""
-    parts = [
-        MARKERS[Stage.PROBLEM],
-        normalize_problem(problem),
-        MARKERS[Stage.CORE_QUESTION],
-        key_points.core_question.strip(),
-        MARKERS[Stage.KEY_INFORMATION],
-        key_points.key_information_text(),
-    ]
+    parts = [MARKERS[Stage.PROBLEM], normalize_problem(problem)]
+    if with_key_points:
+        parts += [
+            MARKERS[Stage.CORE_QUESTION],
+            key_points.core_question.strip(),
+            MARKERS[Stage.KEY_INFORMATION],
+            key_points.key_information_text(),
+        ]
     if program is not None:
         parts += [MARKERS[Stage.PROGRAM], program.strip("\n")]
     if steps is not None:
@@ -291,10 +295,11 @@ def inference_prompt(
     stage: Stage,
     key_points: KeyPoints | None = None,
     few_shot: bool = False,
+    with_key_points: bool = True,
 ) -> str:
     """The prompt that makes a model generate `stage` next."""
     prefix = few_shot_preamble() if few_shot else ""
-    return prefix + transcript_prefix(problem, key_points, until=stage)
+    return prefix + transcript_prefix(problem, key_points, until=stage, with_key_points=with_key_points)
 
 
 @dataclass(frozen=True)
@@ -355,6 +360,51 @@ def training_examples(
         full = transcript(problem, key_points, program, steps)
         head = transcript_prefix(problem, until=Stage.CORE_QUESTION)
         examples.append(TrainingExample(Stage.PROBLEM, head, full[len(head) :]))
+    return examples
+
+
+# The training-example styles of `kpdd train` (recipe key `examples`).
+EXAMPLE_STYLES = ("stages", "transcripts", "plain")
+# Listed in a model's `kpdd.modes` when it was trained without the key-point stages ("plain").
+PLAIN_MODE = "plain"
+
+
+def solution_examples(
+    problem: str,
+    key_points: KeyPoints,
+    program: str | None = None,
+    steps: str | None = None,
+    style: str = "transcripts",
+) -> list[TrainingExample]:
+    """One example per solution kind, the prompt being the problem alone (the cheap way to train).
+
+    "transcripts": the target runs through every stage (core question, key information, then the
+    program or the steps), so each problem's text is read once per solution kind instead of once
+    per stage. The model learns the same next-stage text as with "stages"; at inference each stage
+    still stops at the next marker line.
+    "plain": the solution straight after the problem, no key points (the ablation).
+    """
+    if style not in ("transcripts", "plain"):
+        raise ValueError(f"Unknown example style {style!r}")
+    with_key_points = style == "transcripts"
+    first = Stage.CORE_QUESTION if with_key_points else Stage.PROGRAM
+    examples = []
+    for stage, solution in ((Stage.PROGRAM, program), (Stage.STEPS, steps)):
+        if solution is None:
+            continue
+        head = transcript_prefix(
+            problem, until=first if with_key_points else stage, with_key_points=with_key_points
+        )
+        full = transcript(
+            problem,
+            key_points,
+            solution if stage == Stage.PROGRAM else None,
+            solution if stage == Stage.STEPS else None,
+            with_key_points=with_key_points,
+        )
+        if not full.startswith(head):  # cannot happen with this module's own builders
+            raise AssertionError("transcript and prefix disagree")
+        examples.append(TrainingExample(stage, head, full[len(head) :]))
     return examples
 
 

@@ -24,6 +24,7 @@ from kpdd.answers import answer_from_value, answers_match, extract_answer
 from kpdd.backend import Backend, Cancelled, CancelToken, Generation
 from kpdd.format import (
     MAX_TOKENS,
+    PLAIN_MODE,
     SOLUTION_STAGE,
     STOP_STRINGS,
     KeyPoints,
@@ -262,6 +263,8 @@ class Solver:
         self.backend = backend
         # Models trained on the format are prompted with the bare transcript; others few-shot.
         self.few_shot = (not backend.info.trained_on_format) if few_shot is None else few_shot
+        # A plain-distilled model (the ablation) writes its solution straight after the problem.
+        self.with_key_points = PLAIN_MODE not in backend.info.modes
         self.max_tokens = {**MAX_TOKENS, **(max_tokens or {})}
         self.sandbox_timeout_s = sandbox_timeout_s
         self.sample_temperature = sample_temperature
@@ -324,7 +327,7 @@ class Solver:
         key_points = [KeyPoints() for _ in problems]
 
         def run_stage(stage: Stage) -> list[str]:
-            prompts = [inference_prompt(r.problem, stage, kp, few_shot=self.few_shot)
+            prompts = [inference_prompt(r.problem, stage, kp, self.few_shot, self.with_key_points)
                        for r, kp in zip(results, key_points)]  # fmt: skip
             generations = generate_batch(
                 prompts, stop=STOP_STRINGS, max_tokens=self.max_tokens[stage], temperature=0.0, seed=self.seed
@@ -340,11 +343,12 @@ class Solver:
                 texts.append(text)
             return texts
 
-        for kp, result, text in zip(key_points, results, run_stage(Stage.CORE_QUESTION)):
-            kp.core_question = result.core_question = text
-        for kp, result, text in zip(key_points, results, run_stage(Stage.KEY_INFORMATION)):
-            kp.key_information = parse_key_information(text)
-            result.key_information = list(kp.key_information)
+        if self.with_key_points:
+            for kp, result, text in zip(key_points, results, run_stage(Stage.CORE_QUESTION)):
+                kp.core_question = result.core_question = text
+            for kp, result, text in zip(key_points, results, run_stage(Stage.KEY_INFORMATION)):
+                kp.key_information = parse_key_information(text)
+                result.key_information = list(kp.key_information)
         kinds = [Mode.POT, Mode.COT] if mode == Mode.BOTH else [mode]
         for kind in kinds:
             for result, text in zip(results, run_stage(SOLUTION_STAGE[kind])):
@@ -370,28 +374,34 @@ class Solver:
         problem = result.problem
         key_points = KeyPoints()
 
-        if core_question is not None and core_question.strip():
-            key_points.core_question = clean_stage(Stage.CORE_QUESTION, core_question)
-            self._given(result, Stage.CORE_QUESTION, key_points.core_question, emit)
-        else:
-            record = self._generate(result, Stage.CORE_QUESTION, problem, key_points, emit, cancel, started)
-            key_points.core_question = record.text
-        result.core_question = key_points.core_question
+        # A plain-distilled model (the ablation) has no key-point stages: straight to the solutions.
+        if self.with_key_points:
+            if core_question is not None and core_question.strip():
+                key_points.core_question = clean_stage(Stage.CORE_QUESTION, core_question)
+                self._given(result, Stage.CORE_QUESTION, key_points.core_question, emit)
+            else:
+                record = self._generate(
+                    result, Stage.CORE_QUESTION, problem, key_points, emit, cancel, started
+                )
+                key_points.core_question = record.text
+            result.core_question = key_points.core_question
 
-        if key_information is not None and (
-            key_information.strip() if isinstance(key_information, str) else key_information
-        ):
-            items = (
-                parse_key_information(key_information)
-                if isinstance(key_information, str)
-                else [i.strip() for i in key_information if i.strip()]
-            )
-            key_points.key_information = items
-            self._given(result, Stage.KEY_INFORMATION, key_points.key_information_text(), emit)
-        else:
-            record = self._generate(result, Stage.KEY_INFORMATION, problem, key_points, emit, cancel, started)
-            key_points.key_information = parse_key_information(record.text)
-        result.key_information = list(key_points.key_information)
+            if key_information is not None and (
+                key_information.strip() if isinstance(key_information, str) else key_information
+            ):
+                items = (
+                    parse_key_information(key_information)
+                    if isinstance(key_information, str)
+                    else [i.strip() for i in key_information if i.strip()]
+                )
+                key_points.key_information = items
+                self._given(result, Stage.KEY_INFORMATION, key_points.key_information_text(), emit)
+            else:
+                record = self._generate(
+                    result, Stage.KEY_INFORMATION, problem, key_points, emit, cancel, started
+                )
+                key_points.key_information = parse_key_information(record.text)
+            result.key_information = list(key_points.key_information)
 
         kinds = [Mode.POT, Mode.COT] if result.mode == Mode.BOTH else [result.mode]
         index = 0
@@ -435,7 +445,7 @@ class Solver:
     ) -> StageRecord:
         if cancel.cancelled:
             raise Cancelled()
-        prompt = inference_prompt(problem, stage, key_points, few_shot=self.few_shot)
+        prompt = inference_prompt(problem, stage, key_points, self.few_shot, self.with_key_points)
         emit(StageEvent("stage_start", stage, "", solution_index))
         token = _StageToken(cancel)
         streamed: list[str] = []

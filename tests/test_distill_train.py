@@ -125,3 +125,30 @@ def test_hf_backend_reuses_the_kv_cache_without_changing_output(tiny_run: dict) 
     assert cold.prompt_tokens_evaluated == cold.prompt_tokens
     batch = backend.generate_batch([prompt, longer], stop=STOP_STRINGS, max_tokens=12)
     assert [g.text for g in batch] == [first.text, cold.text]
+
+
+def test_example_styles_cover_each_solution_once() -> None:
+    from distill.train import build_examples
+    from kpdd.format import Stage
+
+    record = {
+        "problem_id": "gsm8k-train-1", "question": "Ann has 3 apples and buys 4. How many?",
+        "core_question": "How many?", "key_information": ["Ann has 3 apples.", "She buys 4."],
+        "program": "answer = 3 + 4", "steps": "3 + 4 = 7.\nThe answer is 7.",
+    }  # fmt: skip
+    stages = build_examples([record], include_transcript=False)
+    transcripts = build_examples([record], include_transcript=False, style="transcripts")
+    plain = build_examples([{**record, "steps": None}], include_transcript=False, style="plain")
+    assert [e.stage for _, e in stages] == [
+        Stage.CORE_QUESTION,
+        Stage.KEY_INFORMATION,
+        Stage.PROGRAM,
+        Stage.STEPS,
+    ]
+    assert [e.stage for _, e in transcripts] == [Stage.PROGRAM, Stage.STEPS]
+    assert [e.stage for _, e in plain] == [Stage.PROGRAM] and "Key information" not in plain[0][1].target
+    # the transcript style reads the problem twice instead of four times for the same targets
+    prompt_chars = sum(len(e.prompt) for _, e in transcripts)
+    assert prompt_chars < sum(len(e.prompt) for _, e in stages) / 2
+    with pytest.raises(ValueError, match="Unknown examples style"):
+        build_examples([record], include_transcript=False, style="bogus")

@@ -17,6 +17,7 @@ from kpdd.format import (
     inference_prompt,
     parse_key_information,
     parse_transcript,
+    solution_examples,
     training_examples,
     transcript,
 )
@@ -129,3 +130,38 @@ def test_program_comment_with_hashes_is_not_a_stop():
 
 def test_key_information_parsing_variants():
     assert parse_key_information("1. a\n2) b\n- c\n* d\n• e\nplain") == ["a", "b", "c", "d", "e", "plain"]
+
+
+def test_solution_examples_hold_every_stage_prompt_the_solver_will_send():
+    """Training text and inference prompts must agree: each stage's inference prompt is a prefix
+    of the transcript example, and the text after it up to the stop is that stage's content."""
+    problem = "Ann has 3 apples and buys 4 more. How many apples does she have?"
+    kp = KeyPoints("How many apples does she have?", ["Ann has 3 apples.", "She buys 4 more."])
+    program, steps = "apples = 3 + 4\nanswer = apples", "3 + 4 = 7.\nThe answer is 7."
+    pot, cot = solution_examples(problem, kp, program, steps)
+    assert (pot.stage, cot.stage) == (Stage.PROGRAM, Stage.STEPS)
+    for example, stage, content in ((pot, Stage.PROGRAM, program), (cot, Stage.STEPS, steps)):
+        text = example.prompt + example.target
+        assert example.prompt == inference_prompt(problem, Stage.CORE_QUESTION)
+        for asked, expected in (
+            (Stage.CORE_QUESTION, kp.core_question),
+            (Stage.KEY_INFORMATION, kp.key_information_text()),
+            (stage, content),
+        ):
+            prompt = inference_prompt(problem, asked, kp)
+            assert text.startswith(prompt)
+            assert clean_stage(asked, text[len(prompt) :]) == expected
+    assert "### Solution" not in pot.target and "### Program" not in cot.target
+    assert solution_examples(problem, kp, program, None) == [pot]
+
+
+def test_plain_examples_have_no_key_points_and_match_the_plain_prompt():
+    problem = "Ann has 3 apples and buys 4 more. How many apples does she have?"
+    kp = KeyPoints("How many apples does she have?", ["Ann has 3 apples."])
+    (example,) = solution_examples(problem, kp, "answer = 3 + 4", None, style="plain")
+    assert example.prompt == inference_prompt(problem, Stage.PROGRAM, with_key_points=False)
+    assert "Core question" not in example.prompt + example.target
+    assert "Key information" not in example.prompt + example.target
+    assert clean_stage(Stage.PROGRAM, example.target) == "answer = 3 + 4"
+    with pytest.raises(ValueError, match="Unknown example style"):
+        solution_examples(problem, kp, "answer = 1", None, style="stages")

@@ -163,3 +163,18 @@ def test_long_problem_is_truncated_not_refused(solver):
     assert result.problem_truncated
     assert len(result.problem) <= MAX_PROBLEM_CHARS
     assert result.error is None
+
+
+def test_plain_distilled_model_goes_straight_to_the_program():
+    """The ablation model (kpdd.modes holds "plain") is never asked for key points."""
+    from kpdd.format import PLAIN_MODE, inference_prompt
+    from tests.desktop_fixtures import ScriptedBackend
+
+    backend = ScriptedBackend(delay_s=0)
+    backend.info.modes = ("pot", PLAIN_MODE)
+    problem = "Ann has 3 apples and buys 4 more. How many apples does she have?"
+    result = Solver(backend).solve(problem, "pot")
+    assert backend.prompts == [inference_prompt(problem, Stage.PROGRAM, with_key_points=False)]
+    assert [s.stage for s in result.stages] == [Stage.PROGRAM]
+    assert (result.core_question, result.key_information) == ("", [])
+    assert result.answer is not None and result.solutions[0].execution.ok
