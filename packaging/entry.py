@@ -31,6 +31,8 @@ if __name__ == "__main__":  # pragma: no branch - import-time side effect only f
 
 DIST_NAME = "kpdd-tutor"
 APP_NAME = "KPDD Tutor"
+
+
 def bundle_dir() -> Path | None:
     """The unpacked bundle (PyInstaller's `_internal` folder), or None when running from source."""
     bundle = getattr(sys, "_MEIPASS", None)

@@ -114,6 +114,7 @@ def test_a_folder_is_not_a_model(tmp_path):
 def test_lora_metadata_marks_model_as_trained(tmp_path, smollm2_gguf):
     """A KPDD adapter's format version switches the solver to bare-format prompting."""
     import gguf
+
     adapter = tmp_path / "adapter.gguf"
     writer = gguf.GGUFWriter(str(adapter), "llama")
     writer.add_string("general.type", "adapter")

@@ -288,3 +288,57 @@ def test_linux_install_script_installs_and_uninstalls(tmp_path):
     )
     assert not prefix.exists() and not (bin_dir / "kpdd-tutor").exists()
     assert not (share / "applications" / "kpdd-tutor.desktop").exists()
+
+
+ICU_CHECK = r"""
+import ctypes, sys
+trimmed, qt_lib, v = sys.argv[1], sys.argv[2], sys.argv[3]
+ctypes.CDLL(trimmed, mode=ctypes.RTLD_GLOBAL)  # the soname is taken: libicuuc links to this copy
+uc = ctypes.CDLL(f"{qt_lib}/libicuuc.so.{v}", mode=ctypes.RTLD_GLOBAL)
+i18n = ctypes.CDLL(f"{qt_lib}/libicui18n.so.{v}")
+for name in ("uloc_getDisplayName", "ucnv_open"):
+    setattr(uc, name, getattr(uc, f"{name}_{v}"))
+i18n.ucol_open = i18n[f"ucol_open_{v}"]
+status = ctypes.c_int(0)
+out = (ctypes.c_uint16 * 64)()
+n = uc.uloc_getDisplayName(b"zh_CN", b"zh", out, 64, ctypes.byref(status))
+print("display", "".join(map(chr, out[:n])), status.value)
+ucol_open = i18n.ucol_open
+ucol_open.restype = ctypes.c_void_p
+status.value = 0
+print("collator", bool(ucol_open(b"zh_CN", ctypes.byref(status))), status.value <= 0)
+status.value = 0
+uc.ucnv_open(b"UTF-8", ctypes.byref(status))
+print("utf8", status.value)
+status.value = 0
+uc.ucnv_open(b"Shift_JIS", ctypes.byref(status))
+print("sjis", status.value)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PySide6 ships its own ICU on Linux only")
+def test_trimmed_icu_data_keeps_the_app_languages_and_loads_in_icu(tmp_path):
+    import PySide6
+
+    trim_icu = load("trim_icu")
+    qt_lib = Path(PySide6.__file__).parent / "Qt" / "lib"
+    source = next(qt_lib.glob("libicudata.so.*"))
+    out = tmp_path / source.name
+    stats = trim_icu.trim(source, out, {"en", "zh"})
+    assert stats["bytes_after"] < stats["bytes_before"] / 2
+    assert trim_icu.keep_item("icudt73l/coll/zh_Hant.res", {"zh", "root"})
+    assert trim_icu.keep_item("icudt73l/brkitr/line.brk", {"en", "root"})
+    assert trim_icu.keep_item("icudt73l/res_index.res", {"en", "root"})
+    assert not trim_icu.keep_item("icudt73l/coll/ko.res", {"en", "zh", "root"})
+    assert not trim_icu.keep_item("icudt73l/ibm-1390_P110-2003.cnv", {"en", "root"})
+    run = subprocess.run(
+        [PYTHON, "-c", ICU_CHECK, str(out), str(qt_lib), source.name.rsplit(".", 1)[1]],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = dict(line.split(" ", 1) for line in run.stdout.splitlines())
+    assert lines["display"] == "中文（中国） 0"  # Chinese locale data kept
+    assert lines["collator"] == "True True"
+    assert lines["utf8"] == "0"  # built into ICU's code
+    assert lines["sjis"] != "0"  # legacy code pages are what was dropped
