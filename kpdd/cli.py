@@ -225,6 +225,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"No models yet. Run `{models.SETUP_COMMAND}` to install the default model.")
         return 1
     active = paths.load_config().get("active_model")
+    # What each kind is, for the line of a model that is neither the default nor the active one.
+    kinds = {"bundled": "KPDD student", "default": "stock model", "user": "added"}
     for entry in entries:
         marks = []
         if entry.is_default:
@@ -235,7 +237,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         status = "" if entry.available else f"  UNAVAILABLE: {entry.problem}"
         size = f"{entry.size / 1e6:.0f} MB" if entry.size else "?"
         print(
-            f"{'*' if entry.is_default else ' '} {entry.name}  [{', '.join(marks) or entry.kind}]  "
+            f"{'*' if entry.is_default else ' '} {entry.name}  [{', '.join(marks) or kinds.get(entry.kind, entry.kind)}]  "
             f"{entry.architecture or '?'} {entry.quantization or ''} {size} {trained}{status}\n"
             f"    {entry.path}" + (f"\n    + adapter {entry.lora_path}" if entry.lora_path else "")
         )

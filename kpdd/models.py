@@ -142,6 +142,18 @@ def base_model_path(source: ModelSource = SMOLLM2) -> Path:
     return paths.models_dir() / source.file_name
 
 
+_SHA256_CACHE: dict[tuple[str, int, int], str] = {}
+
+
+def cached_sha256(path: Path) -> str:
+    """sha256 of a file, remembered by (path, size, mtime): the model list is read often."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA256_CACHE:
+        _SHA256_CACHE[key] = sha256_of(path)
+    return _SHA256_CACHE[key]
+
+
 def bundled_students() -> list[ModelEntry]:
     """KPDD students shipped in resources/models/: each a manifest naming its adapter and base."""
     entries = []
@@ -170,6 +182,12 @@ def bundled_students() -> list[ModelEntry]:
         elif not adapter.exists():
             entry.available = False
             entry.problem = f"Its adapter file {adapter.name} is missing from resources/models."
+        elif manifest.get("sha256") and cached_sha256(adapter) != manifest["sha256"]:
+            entry.available = False
+            entry.problem = (
+                f"Its adapter file {adapter.name} is damaged (its checksum does not match the manifest): "
+                "reinstall the app."
+            )
         else:
             describe_gguf(base, entry)
             entry.size = base.stat().st_size + adapter.stat().st_size

@@ -148,19 +148,31 @@ _ANSWER_ASSIGNMENT = re.compile(r"^answer\s*=", re.MULTILINE)
 _COT_CONCLUSION = re.compile(r"answer is[^\n]*\d", re.IGNORECASE)
 
 
+# A line written this many times in a row means a small model is looping under greedy decoding.
+LOOP_REPEATS = 3
+
+
+def _stuck_in_a_loop(head: str) -> bool:
+    lines = head.split("\n")[-LOOP_REPEATS:]
+    return len(lines) == LOOP_REPEATS and bool(lines[0].strip()) and len(set(lines)) == 1
+
+
 def solution_complete(stage: Stage, text: str) -> int | None:
     """Where a solution is finished, if it is: the end of a complete line that settles it.
 
     A program is done once a top-level `answer = ...` line completes and everything so far parses;
     worked steps are done at the end of the line that says "the answer is N". Stopping there saves
     the tokens a model spends after its answer (models not trained on the format often ramble on),
-    and what follows would not change the result anyway.
+    and what follows would not change the result anyway. A solution that repeats one line
+    `LOOP_REPEATS` times in a row is over too: it is looping and will not reach an answer.
     """
     end = text.rfind("\n")
     if end == -1:
         return None
     head = text[:end]
     last_line = head[head.rfind("\n") + 1 :]
+    if stage in (Stage.PROGRAM, Stage.STEPS) and _stuck_in_a_loop(head):
+        return end  # greedy decoding repeating itself: more tokens will not bring an answer
     if stage == Stage.PROGRAM:
         if not _ANSWER_ASSIGNMENT.match(last_line):
             return None

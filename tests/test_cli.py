@@ -84,8 +84,11 @@ def test_models_add_and_use(tmp_path, smollm2_gguf):
     assert kpdd("models", "add", str(link), env=env).returncode == 0
     assert kpdd("models", "use", "mine", env=env).returncode == 0
     entries = json.loads(kpdd("models", "--json", env=env).stdout)
-    assert [e["name"] for e in entries] == ["mine"]
-    assert entries[0]["is_default"]  # with no stock model installed, an added file is the default
+    assert [e["name"] for e in entries if e["kind"] != "bundled"] == ["mine"]
+    mine = next(e for e in entries if e["name"] == "mine")
+    assert mine["is_default"]  # with no base model installed, an added file is the default
+    # the shipped KPDD student is listed, unusable until setup installs its base model
+    assert all(not e["available"] and "kpdd setup" in e["problem"] for e in entries if e["kind"] == "bundled")
     bad = tmp_path / "bad.gguf"
     bad.write_text("not a model")
     done = kpdd("models", "add", str(bad), env=env)

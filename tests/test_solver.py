@@ -62,6 +62,17 @@ def test_program_completes_at_its_answer_line():
     assert first_completion(Stage.PROGRAM, "x = 1\ny = 2\n") is None
 
 
+def test_a_looping_solution_ends_at_its_third_identical_line():
+    loop = "t = 16 + 36\n" * 6
+    text = "eggs = 16\n" + loop
+    end = first_completion(Stage.PROGRAM, text)
+    assert text[:end] == "eggs = 16\n" + "t = 16 + 36\n" * 2 + "t = 16 + 36"
+    assert first_completion(Stage.STEPS, "He has 3.\n" + "So 3 + 4 = 7.\n" * 4) is not None
+    # Two equal lines are fine (a program may set two things alike), and so are blank lines.
+    assert first_completion(Stage.PROGRAM, "a = 1\na = 1\nb = 2\n") is None
+    assert first_completion(Stage.STEPS, "One.\n\n\n\nTwo.\n") is None
+
+
 def test_steps_complete_at_the_answer_sentence():
     text = "48 / 2 = 24.\nThe answer is 72.\nMore rambling\n"
     assert text[: first_completion(Stage.STEPS, text)] == "48 / 2 = 24.\nThe answer is 72."
