@@ -279,13 +279,20 @@ def active_model() -> ModelEntry:
 
 def resolve_model(model: str | Path | None, lora: str | Path | None = None) -> ModelEntry:
     """A `--model` argument (a path, or a listed model's name) or the active model."""
+    lora_path = Path(lora).expanduser() if lora else None
     if model is None:
-        return active_model()
-    for entry in list_models():
-        if str(model) in (entry.name, entry.key):
+        if lora_path is None:
+            return active_model()
+        model = active_model().path  # an adapter over the active model's base file
+    entries = list_models()
+    for entry in entries:
+        # A listed model, by name or key (its file, or file+adapter), when the adapter agrees.
+        if str(model) in (entry.name, entry.key) and (lora_path is None or entry.lora_path == lora_path):
             return entry
-    path = Path(model).expanduser()
-    entry = ModelEntry(name=path.stem, path=path, lora_path=Path(lora) if lora else None)
+    named = next((e for e in entries if e.name == str(model)), None)
+    path = named.path if named else Path(model).expanduser()
+    name = path.stem if lora_path is None else f"{path.stem} + {lora_path.stem}"
+    entry = ModelEntry(name=name, path=path, lora_path=lora_path)
     if path.exists():
         describe_gguf(path, entry)
     else:

@@ -87,3 +87,21 @@ def test_bundled_student_with_a_damaged_adapter_is_not_used(kpdd_home, tmp_path,
     student = next(e for e in models.list_models() if e.kind == "bundled")
     assert not student.available and "damaged" in student.problem
     assert models.default_model().kind == "default"  # the stock model takes over
+
+
+def test_an_adapter_given_with_a_listed_base_file_is_applied(kpdd_home, tmp_path, smollm2_gguf):
+    """`kpdd eval --model BASE.gguf --lora A.gguf` must run BASE + A, not the listed stock BASE."""
+    paths.models_dir().mkdir(parents=True)
+    base = paths.models_dir() / models.SMOLLM2.file_name
+    base.symlink_to(smollm2_gguf)
+    adapter = tmp_path / "ablation.gguf"
+    adapter.write_bytes(b"GGUF" + b"\0" * 60)
+    entry = models.resolve_model(str(base), adapter)
+    assert entry.path == base and entry.lora_path == adapter
+    assert entry.name == f"{base.stem} + ablation"
+    by_name = models.resolve_model(models.SMOLLM2.name, adapter)  # a listed model's name works too
+    assert by_name.path == base and by_name.lora_path == adapter
+    assert models.resolve_model(str(base)).lora_path is None  # the bare file alone
+    shipped = next(e for e in models.list_models() if e.kind == "bundled")
+    assert models.resolve_model(str(base), shipped.lora_path) is not None
+    assert models.resolve_model(None, adapter).lora_path == adapter  # over the active model's base
