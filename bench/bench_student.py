@@ -175,7 +175,7 @@ def main() -> int:
     parser.add_argument("--small-limit", type=int, default=25, help="per set for stock and SC-5 (0: --limit)")
     parser.add_argument("--configs", default="", help="comma-separated names (default: all)")
     parser.add_argument("--adapter", default="", help="KPDD adapter GGUF (default: the shipped one)")
-    parser.add_argument("--ablation", default="runs/plain-pot-smollm2-gguf/plain-pot-smollm2.lora-f16.gguf")
+    parser.add_argument("--ablation", default="runs/plain-pot-smollm2-gguf/plain-pot-smollm2-lora-f16.gguf")
     parser.add_argument("--reference", default="runs/data/gold-gsm8k-test-reference.jsonl",
                         help="gold key points of GSM8K test (kpdd teach --teacher gold --data gsm8k --reference-only)")  # fmt: skip
     parser.add_argument("--out", default="runs/results")
