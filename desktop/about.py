@@ -73,6 +73,17 @@ def licenses_text() -> str:
     return "\n".join(lines)
 
 
+def plain_text(value: object) -> str:
+    """A manifest value (nested dicts and lists from JSON) as one readable line, not a Python repr."""
+    if isinstance(value, dict):
+        return ", ".join(f"{str(k).replace('_', ' ')} {plain_text(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(plain_text(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
 class LicensesDialog(QDialog):
     """A read-only view of the license texts, closed with Esc or the Close button."""
 
@@ -153,7 +164,7 @@ class AboutDialog(QDialog):
                 )
             )
         for key, value in sorted(entry.provenance.items()):
-            rows.append((str(key), str(value)))
+            rows.append((str(key).replace("_", " "), plain_text(value)))
         return rows
 
     def body_html(self) -> str:

@@ -126,7 +126,7 @@ class ModelManagerDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, row)
                 self.table.setItem(row, column, item)
-        if not self.entries:
+        if not any(entry.available for entry in self.entries):  # e.g. only the student, no base yet
             self.message.setText(
                 self.tr(
                     "No models yet. Run `{0}` in a terminal to install the default model, or add a GGUF file."

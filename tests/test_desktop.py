@@ -338,7 +338,8 @@ def test_model_manager_lists_and_adds(kpdd_home, smollm2_gguf, tmp_path):
 
     qapp()
     dialog = ModelManagerDialog(DesktopSettings())
-    assert dialog.table.rowCount() == 0
+    # Only the shipped KPDD student is listed, unusable until setup installs its base model.
+    assert dialog.table.rowCount() == 1
     assert "kpdd setup" in dialog.message.text()
     bad = tmp_path / "notes.gguf"
     bad.write_text("not a model")
@@ -349,13 +350,14 @@ def test_model_manager_lists_and_adds(kpdd_home, smollm2_gguf, tmp_path):
     from kpdd.models import active_model
 
     assert active_model().key == entry.key  # with no default installed, the added file becomes active
-    row = [dialog.table.item(0, c).text() for c in range(7)]
+    added = next(r for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0).text() == entry.name)
+    row = [dialog.table.item(added, c).text() for c in range(7)]
     assert row[2] == "Q4_1" and row[3] == "llama" and row[4] == "no (few-shot)" and "MB" in row[1]
-    dialog.table.selectRow(0)
+    dialog.table.selectRow(added)
     changed = []
     dialog.models_changed.connect(lambda: changed.append(1))
     dialog.use_button.click()
-    assert changed and "active" in dialog.table.item(0, 5).text()
+    assert changed and "active" in dialog.table.item(added, 5).text()
     dialog.threads.setValue(2)
     assert DesktopSettings.load().threads == 2
 

