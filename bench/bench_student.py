@@ -159,7 +159,10 @@ def paper_table(averages: dict[str, float]) -> str:
              f"| paper, FlanT5-Large 760M | {PAPER_AVERAGE['kpdd-cot']:.2f} | {PAPER_AVERAGE['kpdd-pot']:.2f} |"]  # fmt: skip
     ours = [averages.get("kpdd-cot"), averages.get("kpdd-pot")]
     stock = [averages.get("stock-cot"), averages.get("stock-pot")]
-    fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+
+    def fmt(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
     lines.append(f"| ours, SmolLM2-135M + KPDD LoRA | {fmt(ours[0])} | {fmt(ours[1])} |")
     lines.append(f"| stock SmolLM2-135M, few-shot | {fmt(stock[0])} | {fmt(stock[1])} |")
     return "\n".join(lines)
