@@ -103,5 +103,6 @@ def test_an_adapter_given_with_a_listed_base_file_is_applied(kpdd_home, tmp_path
     assert by_name.path == base and by_name.lora_path == adapter
     assert models.resolve_model(str(base)).lora_path is None  # the bare file alone
     shipped = next(e for e in models.list_models() if e.kind == "bundled")
-    assert models.resolve_model(str(base), shipped.lora_path) is not None
+    again = models.resolve_model(str(base), shipped.lora_path)  # the shipped student, as listed
+    assert again.kind == "bundled" and again.lora_path == shipped.lora_path
     assert models.resolve_model(None, adapter).lora_path == adapter  # over the active model's base
