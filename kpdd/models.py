@@ -287,7 +287,13 @@ def resolve_model(model: str | Path | None, lora: str | Path | None = None) -> M
     entries = list_models()
     for entry in entries:
         # A listed model, by name or key (its file, or file+adapter), when the adapter agrees.
-        if str(model) in (entry.name, entry.key) and (lora_path is None or entry.lora_path == lora_path):
+        if lora_path is None and str(model) in (entry.name, entry.key):
+            return entry
+        if (
+            lora_path is not None
+            and entry.lora_path == lora_path
+            and str(model) in (entry.name, str(entry.path))
+        ):
             return entry
     named = next((e for e in entries if e.name == str(model)), None)
     path = named.path if named else Path(model).expanduser()
