@@ -57,6 +57,9 @@ class Recipe:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     lora_targets: str = "all-linear"  # or a comma-separated list of module names
+    # A finished LoRA run (its directory) whose adapter this run starts from: continued training
+    # on more data in a later sitting. Its rank, alpha and targets are kept; the base must match.
+    init_adapter: str = ""
     include_transcript: bool = False
     # "stages": one example per stage (prompt = transcript so far); "transcripts": one example per
     # solution kind running through all stages (about 3x fewer tokens for the same targets);
@@ -305,6 +308,43 @@ def _lora(model: Any, recipe: Recipe) -> Any:
     return get_peft_model(model, config)
 
 
+def _continue_lora(model: Any, recipe: Recipe) -> tuple[Any, dict[str, Any]]:
+    """The base with a finished run's adapter, trainable; returns it and that run's summary."""
+    from peft import PeftModel
+
+    if not recipe.lora:
+        raise ValueError("init_adapter continues a LoRA run: set lora = true.")
+    source = Path(recipe.init_adapter).expanduser()
+    if not (source / "adapter_config.json").is_file():
+        raise ValueError(f"init_adapter {source} is not a finished LoRA run (no adapter_config.json).")
+    run_file = source / RUN_FILE
+    previous: dict[str, Any] = json.loads(run_file.read_text()) if run_file.is_file() else {}
+    # The adapter only fits the weights it was trained over: refuse another base.
+    previous_base = previous.get("base_model_path")
+    here = str(Path(recipe.base_model).expanduser().resolve())
+    if previous_base and Path(previous_base).name != Path(here).name:
+        raise ValueError(f"init_adapter {source} was trained over {previous_base}, not {here}.")
+    config = json.loads((source / "adapter_config.json").read_text())
+    if (config.get("r"), config.get("lora_alpha")) != (recipe.lora_r, recipe.lora_alpha):
+        raise ValueError(
+            f"init_adapter {source} has r={config.get('r')}, alpha={config.get('lora_alpha')}; "
+            f"the recipe says r={recipe.lora_r}, alpha={recipe.lora_alpha}. Make them agree."
+        )
+    model = PeftModel.from_pretrained(model, str(source), is_trainable=True)
+    training = (previous.get("provenance") or {}).get("training") or {}
+    return model, {
+        "path": str(source.resolve()),
+        "modes": previous.get("modes") or [],
+        "base_model_path": previous_base,
+        "records": (previous.get("provenance") or {}).get("records"),
+        "data": (previous.get("provenance") or {}).get("data"),
+        "steps": training.get("steps"),
+        "tokens": training.get("tokens"),
+        "eval_loss": training.get("eval_loss"),
+        "init_adapter": (previous.get("provenance") or {}).get("init_adapter"),
+    }
+
+
 # -- the run ---------------------------------------------------------------------------------------
 
 
@@ -366,7 +406,10 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
     if not train_rows:
         raise ValueError(f"No training example fits in seq_len={recipe.seq_len} tokens.")
 
-    if recipe.lora:
+    init_run = None
+    if recipe.init_adapter:
+        model, init_run = _continue_lora(model, recipe)
+    elif recipe.lora:
         model = _lora(model, recipe)
     model.config.use_cache = False
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -555,7 +598,7 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
         else:
             save_full_model(unwrapped, run_dir)
         tokenizer.save_pretrained(str(run_dir))
-        write_run_file(run_dir, recipe, records, data_info, summary)
+        write_run_file(run_dir, recipe, records, data_info, summary, init_run)
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     return summary
 
@@ -566,6 +609,7 @@ def write_run_file(
     records: list[dict[str, Any]],
     data_info: dict[str, Any],
     summary: dict[str, Any],
+    init_run: dict[str, Any] | None = None,
 ) -> None:
     import peft
     import torch
@@ -578,6 +622,9 @@ def write_run_file(
         modes.append("cot")
     if recipe.examples == "plain":
         modes.append(PLAIN_MODE)
+    for mode in (init_run or {}).get("modes", []):  # what the adapter learned before still counts
+        if mode not in modes and (mode != PLAIN_MODE or recipe.examples == "plain"):
+            modes.append(mode)
     teachers = Counter(str((r.get("provenance") or {}).get("teacher", "?")) for r in records)
     prompt_versions = sorted({str((r.get("provenance") or {}).get("prompt_version", "?")) for r in records})
     base = Path(recipe.base_model).expanduser()
@@ -596,6 +643,7 @@ def write_run_file(
             "records": len(records),
             "recipe": recipe.to_dict(),
             "training": summary,
+            "init_adapter": init_run,
             "versions": {
                 "torch": torch.__version__,
                 "transformers": transformers.__version__,

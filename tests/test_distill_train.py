@@ -109,6 +109,36 @@ def test_training_resumes_from_its_last_checkpoint_after_a_kill(tiny_run: dict) 
 
 
 @pytest.mark.slow
+def test_a_run_continues_from_a_finished_adapter(tiny_run: dict) -> None:
+    from safetensors.torch import load_file
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first, second = tiny_run["root"] / "run-first", tiny_run["root"] / "run-continued"
+
+    def train(run: Path, *extra: str) -> subprocess.CompletedProcess:
+        command = _train_command(run, tiny_run["data"], tiny_run["tiny"], 2, *extra)
+        return subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+    assert train(first).returncode == 0
+    # Learning rate 0: the continued adapter must be exactly the one it started from.
+    result = train(second, "--set", f"init_adapter={first}", "--set", "learning_rate=0")
+    assert result.returncode == 0, result.stderr
+    before = load_file(str(first / "adapter_model.safetensors"))
+    after = load_file(str(second / "adapter_model.safetensors"))
+    assert before.keys() == after.keys()
+    assert any(float(t.abs().sum()) > 0 for k, t in before.items() if "lora_B" in k)  # it learned something
+    assert all(bool((before[k] == after[k]).all()) for k in before)
+    provenance = json.loads((second / "kpdd_run.json").read_text())["provenance"]
+    assert provenance["init_adapter"]["path"] == str(first.resolve())
+    assert provenance["init_adapter"]["steps"] == 2
+
+    mismatch = train(tiny_run["root"] / "run-mismatch", "--set", f"init_adapter={first}", "--set", "lora_r=4")
+    assert mismatch.returncode != 0 and "Make them agree" in mismatch.stderr
+    missing = train(tiny_run["root"] / "run-missing", "--set", f"init_adapter={tiny_run['root']}")
+    assert missing.returncode != 0 and "not a finished LoRA run" in missing.stderr
+
+
+@pytest.mark.slow
 def test_hf_backend_reuses_the_kv_cache_without_changing_output(tiny_run: dict) -> None:
     from distill.hf_backend import HFBackend
     from kpdd.format import STOP_STRINGS
