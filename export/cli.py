@@ -4,6 +4,7 @@
     kpdd export gguf MODEL_OR_RUN -o OUT [--types f16,q8_0,q4_k_m] [--route merged|adapter] [--base PATH]
     kpdd export onnx MODEL_OR_RUN -o OUT [--no-int8]
     kpdd export check --hf DIR [--gguf F ...] [--onnx DIR ...] [--data gsm8k] [--limit N] [--out FILE.json]
+    kpdd export manifest RUN ADAPTER.gguf --base BASE.gguf --name NAME -o resources/models/NAME.json
 
 `register(subparsers)` adds these to the `kpdd` parser. torch, transformers and llama_cpp are imported
 inside the functions only, so `kpdd` starts fast and works without them.
@@ -121,6 +122,35 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _manifest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from export.errors import ExportError
+    from export.manifest import student_manifest, write_student
+
+    notes = {}
+    for item in args.note or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            print(f"error: --note wants KEY=TEXT, not {item!r}", file=sys.stderr)
+            return 2
+        notes[key.strip()] = text.strip()
+    adapter = Path(args.adapter)
+    try:
+        manifest = student_manifest(
+            Path(args.run), adapter, Path(args.base).expanduser(), name=args.name,
+            description=args.description, license_text=args.license, recipe_file=args.recipe_file, notes=notes,
+        )  # fmt: skip
+        out = write_student(manifest, adapter, Path(args.out))
+    except (ExportError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"wrote {out} ({manifest['adapter']}, {manifest['size'] / 1e6:.1f} MB, sha256 {manifest['sha256'][:12]}...)"
+    )
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `export` with its sub-commands to the kpdd CLI."""
     export = subparsers.add_parser("export", help="export a model to GGUF / ONNX and check parity")
@@ -174,6 +204,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--threads", type=int, default=None)
     check.add_argument("--out", help="save the table as JSON here")
     check.set_defaults(func=_check)
+
+    manifest = sub.add_parser(
+        "manifest", help="describe an exported adapter for resources/models/ (sha256, provenance)"
+    )
+    manifest.add_argument("run", help="the KPDD run folder the adapter was exported from")
+    manifest.add_argument("adapter", help="the adapter GGUF (`kpdd export gguf RUN --route adapter`)")
+    manifest.add_argument("--base", required=True, help="the base GGUF the adapter goes over")
+    manifest.add_argument("--name", required=True, help="the name users see, e.g. 'KPDD SmolLM2-135M'")
+    manifest.add_argument("--description", default="")
+    manifest.add_argument("--license", default="")
+    manifest.add_argument("--recipe-file", default="", help="the recipe of the last sitting, for the record")
+    manifest.add_argument("--note", action="append", metavar="KEY=TEXT", help="a provenance note (repeat)")
+    manifest.add_argument(
+        "-o", "--out", required=True, help="the manifest (.json); the adapter is copied beside it"
+    )
+    manifest.set_defaults(func=_manifest)
 
 
 def main(argv: list[str] | None = None) -> int:

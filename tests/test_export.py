@@ -413,6 +413,81 @@ def test_lora_over_gguf_base(tiny_lora_run, tiny_ggufs, tmp_path):
     assert listing(tmp_path / "out") == ["run-lora-f16.gguf"]
 
 
+def _sitting_info(run: Path, base: Path, steps: int, records: int, parent: Path | None) -> None:
+    """kpdd_run.json as `kpdd train` writes it for one sitting (optionally continuing `parent`)."""
+    provenance = {
+        "created": "2026-11-21T10:00:00+00:00",
+        "teachers": {"gold": records},
+        "data": [{"path": f"/data/part-{steps}.jsonl", "sha256": "ab" * 32, "records": records}],
+        "recipe": {"examples": "transcripts", "lora_r": 4, "lora_alpha": 8, "learning_rate": 1e-3},
+        "training": {"steps": steps, "tokens": steps * 100, "seconds": 2.5, "eval_loss": 0.5},
+        "init_adapter": {"path": str(parent), "steps": 3} if parent else None,
+    }
+    info = dict(RUN_INFO, adapter=True, base_model_path=str(base), provenance=provenance)
+    (run / "kpdd_run.json").write_text(json.dumps(info))
+
+
+@pytest.mark.slow
+def test_manifest_ships_an_adapter_the_app_lists_and_checks(tiny_lora_run, tiny_ggufs, tmp_path, kpdd_home,
+                                                            monkeypatch):  # fmt: skip
+    """`kpdd export manifest`: the adapter lands in resources/models/ as a usable student with the
+    provenance of both sittings; a changed byte makes it unusable."""
+    from export.cli import main
+    from kpdd import models
+
+    base = tiny_ggufs["f16"]
+    first, second = tmp_path / "first", tmp_path / "second"
+    for run, steps, records, parent in ((first, 3, 10, None), (second, 5, 20, first)):
+        shutil.copytree(tiny_lora_run, run)
+        _sitting_info(run, base, steps, records, parent)
+    adapter = Path(
+        export_gguf(second, tmp_path / "out", route="adapter", log=lambda _m: None).outputs[0].path
+    )
+    bundle = tmp_path / "bundle" / "resources"
+    manifest_path = bundle / "models" / "tiny-student.json"
+    args = ["manifest", str(second), str(adapter), "--base", str(base), "--name", "Tiny student",
+            "--note", "teacher_note=gold only", "-o", str(manifest_path)]  # fmt: skip
+    assert main(args) == 0
+    shutil.copyfile(base, bundle / "models" / base.name)  # an installer carries the base beside it
+    monkeypatch.setattr(models, "resources_dir", lambda: bundle)
+
+    [student] = models.bundled_students()
+    assert student.available, student.problem
+    assert (student.name, student.lora_path, student.format_version) == (
+        "Tiny student",
+        bundle / "models" / adapter.name,
+        FORMAT_VERSION,
+    )
+    provenance = student.provenance
+    assert provenance["teacher_note"] == "gold only" and provenance["teachers"] == {"gold": 30}
+    assert provenance["training_total"]["steps"] == 8 and provenance["training_total"]["tokens"] == 800
+    assert [s["training"]["steps"] for s in provenance["sittings"]] == [3, 5]  # first sitting first
+    assert provenance["sittings"][0]["data_files"][0]["name"] == "part-3.jsonl"
+
+    with (bundle / "models" / adapter.name).open("r+b") as handle:
+        handle.seek(-1, os.SEEK_END)
+        last = handle.read(1)
+        handle.seek(-1, os.SEEK_END)
+        handle.write(bytes([last[0] ^ 1]))
+    [damaged] = models.bundled_students()
+    assert not damaged.available and "damaged" in damaged.problem
+
+
+def test_manifest_refuses_what_is_not_a_finished_adapter_run(tmp_path, capsys):
+    from export.cli import main
+
+    (tmp_path / "adapter.gguf").write_bytes(b"GGUF")
+    args = ["manifest", str(tmp_path), str(tmp_path / "adapter.gguf"), "--base", str(tmp_path / "adapter.gguf"),
+            "--name", "x", "-o", str(tmp_path / "m.json")]  # fmt: skip
+    assert main(args) == 1
+    assert "not a finished KPDD run" in capsys.readouterr().err
+    (tmp_path / "kpdd_run.json").write_text(json.dumps(dict(RUN_INFO, adapter=False)))
+    assert main(args) == 1
+    assert "full model, not an adapter" in capsys.readouterr().err
+    assert main([*args[:-2], "--note", "no-equals-sign", *args[-2:]]) == 2
+    assert not (tmp_path / "m.json").exists()
+
+
 @pytest.mark.slow
 def test_cli_gguf_json(tiny_hf, tmp_path):
     from export.cli import main
