@@ -7,8 +7,10 @@ a UI can fill one panel per stage. A user may edit the core question or the key 
 solve again from that stage (pass them in; the stages given are not generated again).
 
 Programs run in `kpdd.sandbox`; the answer of a program is its `answer` variable. With several
-samples (self-consistency), solutions are sampled at a temperature and the answers vote: the share of
-the winning answer is the confidence.
+samples (self-consistency), the first solution is the greedy one and the others are sampled at a
+temperature; the answers vote (a tie goes to a program's answer, then to the greedy one), and the share of the winning answer is
+the confidence. (A small student's samples at 0.7 are worse than its greedy solution: all-sampled votes
+scored below greedy decoding in docs/RESULTS.md.)
 """
 
 from __future__ import annotations
@@ -419,7 +421,7 @@ class Solver:
         index = 0
         for sample in range(samples):
             for kind in kinds:
-                temperature = 0.0 if samples == 1 else self.sample_temperature
+                temperature = 0.0 if sample == 0 else self.sample_temperature
                 seed = self.seed + sample
                 stage = SOLUTION_STAGE[kind]
                 record = self._generate(

@@ -148,6 +148,9 @@ def test_self_consistency_samples_vote(solver):
         assert result.confidence == pytest.approx(winners / 3)
     else:
         assert result.answer is None and result.confidence == 0
+    # The first vote is the greedy solution, the one a single-sample solve gives.
+    greedy = solver.solve("Tom has 3 apples and buys 4 more. How many apples does he have?", "pot")
+    assert result.solutions[0].text == greedy.solutions[0].text
 
 
 @pytest.mark.slow
