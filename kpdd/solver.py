@@ -8,9 +8,9 @@ solve again from that stage (pass them in; the stages given are not generated ag
 
 Programs run in `kpdd.sandbox`; the answer of a program is its `answer` variable. With several
 samples (self-consistency), the first solution is the greedy one and the others are sampled at a
-temperature; the answers vote (a tie goes to a program's answer, then to the greedy one), and the share of the winning answer is
-the confidence. (A small student's samples at 0.7 are worse than its greedy solution: all-sampled votes
-scored below greedy decoding in docs/RESULTS.md.)
+temperature. The answers vote (a tie goes to a program's answer, then to the greedy one); the share of
+the winning answer is the confidence. A small student's samples at 0.7 are worse than its greedy
+solution: all-sampled votes scored below greedy decoding (docs/RESULTS.md).
 """
 
 from __future__ import annotations
