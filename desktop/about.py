@@ -164,8 +164,29 @@ class AboutDialog(QDialog):
                 )
             )
         for key, value in sorted(entry.provenance.items()):
+            if key == "sittings" and isinstance(value, list):
+                for number, sitting in enumerate(value, 1):
+                    rows.append((self.tr("training sitting {0}").format(number), self.sitting_text(sitting)))
+                continue
             rows.append((str(key).replace("_", " "), plain_text(value)))
         return rows
+
+    def sitting_text(self, sitting: object) -> str:
+        """One training sitting of a shipped student (its manifest's provenance) as one line."""
+        if not isinstance(sitting, dict):
+            return plain_text(sitting)
+        training = sitting.get("training") or {}
+        files = ", ".join(
+            str(f.get("name", "?")) for f in sitting.get("data_files", []) if isinstance(f, dict)
+        )
+        records = sum(
+            int(f.get("records") or 0) for f in sitting.get("data_files", []) if isinstance(f, dict)
+        )
+        return self.tr("{0} records ({1}), {2} steps, {3} tokens in {4} min on {5}, eval loss {6}").format(
+            records, files or "?", training.get("steps", "?"), training.get("tokens", "?"),
+            round(float(training.get("seconds", 0)) / 60), training.get("device", "?"),
+            plain_text(training.get("eval_loss", "?")),
+        )  # fmt: skip
 
     def body_html(self) -> str:
         # self.tr() calls stay outside f-strings: pyside6-lupdate does not look inside them.

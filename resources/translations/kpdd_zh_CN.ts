@@ -4,124 +4,134 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../desktop/about.py" line="100"/>
-        <location filename="../../desktop/about.py" line="109"/>
+        <location filename="../../desktop/about.py" line="111"/>
+        <location filename="../../desktop/about.py" line="120"/>
         <source>About KPDD Tutor</source>
         <translation>关于 KPDD 数学辅导</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="101"/>
+        <location filename="../../desktop/about.py" line="112"/>
         <source>KPDD Tutor {0}</source>
         <translation>KPDD 数学辅导 {0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="106"/>
+        <location filename="../../desktop/about.py" line="117"/>
         <source>Version</source>
         <translation>版本</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="111"/>
+        <location filename="../../desktop/about.py" line="122"/>
         <source>&amp;Licenses...</source>
         <translation>许可证(&amp;L)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="112"/>
+        <location filename="../../desktop/about.py" line="123"/>
         <source>Show the license texts</source>
         <translation>显示许可证文本</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="128"/>
-        <location filename="../../desktop/about.py" line="135"/>
+        <location filename="../../desktop/about.py" line="139"/>
+        <location filename="../../desktop/about.py" line="146"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="128"/>
+        <location filename="../../desktop/about.py" line="139"/>
         <source>none installed (run `{0}`)</source>
         <translation>尚未安装(请运行 `{0}`)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="131"/>
+        <location filename="../../desktop/about.py" line="142"/>
         <source>trained on the KPDD format ({0})</source>
         <translation>按 KPDD 格式训练({0})</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="133"/>
+        <location filename="../../desktop/about.py" line="144"/>
         <source>prompted few-shot (not trained on the KPDD format)</source>
         <translation>少样本提示(未按 KPDD 格式训练)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="136"/>
+        <location filename="../../desktop/about.py" line="147"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="137"/>
+        <location filename="../../desktop/about.py" line="148"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="138"/>
+        <location filename="../../desktop/about.py" line="149"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="139"/>
+        <location filename="../../desktop/about.py" line="150"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="140"/>
+        <location filename="../../desktop/about.py" line="151"/>
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="145"/>
+        <location filename="../../desktop/about.py" line="156"/>
         <source>License</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="145"/>
+        <location filename="../../desktop/about.py" line="156"/>
         <source>unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="149"/>
+        <location filename="../../desktop/about.py" line="160"/>
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="150"/>
+        <location filename="../../desktop/about.py" line="161"/>
         <source>package {0}=={1}, sha256 {2}</source>
         <translation>软件包 {0}=={1},sha256 {2}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="161"/>
+        <location filename="../../desktop/about.py" line="169"/>
+        <source>training sitting {0}</source>
+        <translation>训练阶段 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="185"/>
+        <source>{0} records ({1}), {2} steps, {3} tokens in {4} min on {5}, eval loss {6}</source>
+        <translation>{0} 条记录({1}),{2} 步,{3} 个词元,用时 {4} 分钟({5}),验证损失 {6}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="195"/>
         <source>An offline math word-problem tutor built on Key-Point-Driven Distillation (KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution.</source>
         <translation>一个离线的数学应用题辅导程序,基于关键点驱动蒸馏(KPDD;Zhu 等,2024,{0}):先找核心问题,再列关键信息,最后给出解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="164"/>
+        <location filename="../../desktop/about.py" line="198"/>
         <source>Active model</source>
         <translation>当前模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="165"/>
+        <location filename="../../desktop/about.py" line="199"/>
         <source>Licenses</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="166"/>
+        <location filename="../../desktop/about.py" line="200"/>
         <source>KPDD Tutor is licensed under {0}.</source>
         <translation>KPDD 数学辅导以 {0} 许可证发布。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="167"/>
+        <location filename="../../desktop/about.py" line="201"/>
         <source>Bundled third-party parts:</source>
         <translation>随附的第三方组件:</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="168"/>
+        <location filename="../../desktop/about.py" line="202"/>
         <source>Qt and PySide6 are dynamically linked under the LGPL and can be replaced.</source>
         <translation>Qt 和 PySide6 按 LGPL 动态链接,可以替换。</translation>
     </message>
@@ -367,12 +377,12 @@
 <context>
     <name>LicensesDialog</name>
     <message>
-        <location filename="../../desktop/about.py" line="81"/>
+        <location filename="../../desktop/about.py" line="92"/>
         <source>Licenses</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="85"/>
+        <location filename="../../desktop/about.py" line="96"/>
         <source>License texts</source>
         <translation>许可证文本</translation>
     </message>
