@@ -58,7 +58,7 @@ class Recipe:
     lora_dropout: float = 0.05
     lora_targets: str = "all-linear"  # or a comma-separated list of module names
     # A finished LoRA run (its directory) whose adapter this run starts from: continued training
-    # on more data in a later sitting. Its rank, alpha and targets are kept; the base must match.
+    # on more data in a later sitting. Its target modules are kept; rank, alpha and base must match.
     init_adapter: str = ""
     include_transcript: bool = False
     # "stages": one example per stage (prompt = transcript so far); "transcripts": one example per

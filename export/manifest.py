@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from export.errors import ExportError
+from export.source import RUN_FILE
 from kpdd.models import sha256_of
 
-RUN_FILE = "kpdd_run.json"  # distill.train.RUN_FILE; not imported so this needs no torch
 RECIPE_KEYS = ("examples", "lora_r", "lora_alpha", "lora_targets", "seq_len", "batch_size", "learning_rate",
                "epochs", "seed", "init_adapter")  # fmt: skip
 TRAINING_KEYS = ("steps", "tokens", "seconds", "tokens_per_second", "eval_loss", "trainable_parameters",
