@@ -110,6 +110,15 @@ def partial_path(report: Path) -> Path:
     return report.with_name(report.name + ".partial.jsonl")
 
 
+def _set_aside(part: Path) -> Path:
+    """Rename a partial file of another configuration to a free `.set-aside-N` name; returns it."""
+    number = 1
+    while (target := part.with_name(f"{part.name}.set-aside-{number}")).exists():
+        number += 1
+    part.rename(target)
+    return target
+
+
 def load_partial(report: Path, config: EvalConfig) -> dict[str, dict[str, Any]]:
     """Finished records of an earlier run with the same configuration (others are ignored)."""
     path = partial_path(report)
@@ -142,6 +151,7 @@ def run_eval(
     report: Path | None = None,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
     batch_size: int = 1,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Evaluate; returns the report dict (summary + records). Resumes from `report`'s partial file.
 
@@ -151,10 +161,15 @@ def run_eval(
     done = load_partial(report, config) if report else {}
     resumed = len(done)
     handle = None
+    set_aside = None
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
         part = partial_path(report)
         fresh = not done
+        if fresh and part.exists() and part.stat().st_size > 0:
+            set_aside = _set_aside(part)  # another configuration's finished work: keep it, never truncate
+            if log is not None:
+                log(f"{part.name} holds a run with another configuration: kept as {set_aside.name}")
         handle = part.open("w" if fresh else "a", encoding="utf-8")
         if fresh:
             handle.write(json.dumps({"config": config.key()}) + "\n")
@@ -189,6 +204,8 @@ def run_eval(
     summary = summarize(records)
     summary["wall_seconds"] = time.perf_counter() - started
     summary["resumed"] = resumed
+    if set_aside is not None:
+        summary["set_aside"] = str(set_aside)
     summary["interrupted"] = interrupted
     result = {
         "config": {**config.key(), "backend": config.backend, "limit": config.limit, **config.extra},

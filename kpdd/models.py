@@ -291,8 +291,9 @@ def resolve_model(model: str | Path | None, lora: str | Path | None = None) -> M
             return entry
         if (
             lora_path is not None
-            and entry.lora_path == lora_path
-            and str(model) in (entry.name, str(entry.path))
+            and entry.lora_path is not None
+            and entry.lora_path.resolve() == lora_path.resolve()  # a relative --lora names it too
+            and (str(model) == entry.name or Path(model).expanduser().resolve() == entry.path.resolve())
         ):
             return entry
     named = next((e for e in entries if e.name == str(model)), None)

@@ -129,6 +129,15 @@ def test_eval_reports_accuracy_and_resumes(tmp_path, data_dir):
     line = second.stdout.strip().splitlines()[-1]
     correct = sum(r["correct"] for r in data["records"])
     assert line == f"accuracy: {100 * correct / 3:.2f}%"
+    # Another configuration on the same report never truncates the finished work: it is set aside.
+    partial = report.with_name(report.name + ".partial.jsonl")
+    before = partial.read_text()
+    other = kpdd("eval", "--data", "gsm8k", "--data-dir", str(data_dir), "--limit", "1", "--out", str(report),
+                 "--threads", "2", "--mode", "cot")  # fmt: skip
+    assert other.returncode == 0, other.stderr
+    kept = report.with_name(partial.name + ".set-aside-1")
+    assert kept.read_text() == before and "kept as " + kept.name in other.stderr
+    assert json.loads(report.read_text())["summary"]["resumed"] == 0
 
 
 def test_eval_on_a_jsonl_file_without_a_data_dir(tmp_path, smollm2_gguf):

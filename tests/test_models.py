@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 from kpdd import models, paths
@@ -105,4 +106,6 @@ def test_an_adapter_given_with_a_listed_base_file_is_applied(kpdd_home, tmp_path
     shipped = next(e for e in models.list_models() if e.kind == "bundled")
     again = models.resolve_model(str(base), shipped.lora_path)  # the shipped student, as listed
     assert again.kind == "bundled" and again.lora_path == shipped.lora_path
+    relative = os.path.relpath(shipped.lora_path)  # `--lora resources/models/...` from the checkout
+    assert models.resolve_model(str(base), relative).kind == "bundled"
     assert models.resolve_model(None, adapter).lora_path == adapter  # over the active model's base
