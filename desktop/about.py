@@ -176,12 +176,9 @@ class AboutDialog(QDialog):
         if not isinstance(sitting, dict):
             return plain_text(sitting)
         training = sitting.get("training") or {}
-        files = ", ".join(
-            str(f.get("name", "?")) for f in sitting.get("data_files", []) if isinstance(f, dict)
-        )
-        records = sum(
-            int(f.get("records") or 0) for f in sitting.get("data_files", []) if isinstance(f, dict)
-        )
+        data_files = [f for f in sitting.get("data_files", []) if isinstance(f, dict)]
+        files = ", ".join(str(f.get("name", "?")) for f in data_files)
+        records = sum(int(f.get("records") or 0) for f in data_files)
         return self.tr("{0} records ({1}), {2} steps, {3} tokens in {4} min on {5}, eval loss {6}").format(
             records, files or "?", training.get("steps", "?"), training.get("tokens", "?"),
             round(float(training.get("seconds", 0)) / 60), training.get("device", "?"),

@@ -110,6 +110,14 @@ def partial_path(report: Path) -> Path:
     return report.with_name(report.name + ".partial.jsonl")
 
 
+def _has_records(part: Path) -> bool:
+    """Whether a partial file holds any finished problem (more than its header line)."""
+    if not part.exists():
+        return False
+    with part.open(encoding="utf-8") as handle:
+        return sum(1 for line in handle if line.strip()) > 1
+
+
 def _set_aside(part: Path) -> Path:
     """Rename a partial file of another configuration to a free `.set-aside-N` name; returns it."""
     number = 1
@@ -166,7 +174,7 @@ def run_eval(
         report.parent.mkdir(parents=True, exist_ok=True)
         part = partial_path(report)
         fresh = not done
-        if fresh and part.exists() and part.stat().st_size > 0:
+        if fresh and _has_records(part):
             set_aside = _set_aside(part)  # another configuration's finished work: keep it, never truncate
             if log is not None:
                 log(f"{part.name} holds a run with another configuration: kept as {set_aside.name}")

@@ -138,6 +138,12 @@ def test_eval_reports_accuracy_and_resumes(tmp_path, data_dir):
     kept = report.with_name(partial.name + ".set-aside-1")
     assert kept.read_text() == before and "kept as " + kept.name in other.stderr
     assert json.loads(report.read_text())["summary"]["resumed"] == 0
+    # A partial file holding only its header has nothing to keep: it is simply started again.
+    partial.write_text(partial.read_text().splitlines()[0] + "\n")
+    again = kpdd("eval", "--data", "gsm8k", "--data-dir", str(data_dir), "--limit", "1", "--out", str(report),
+                 "--threads", "2")  # fmt: skip
+    assert again.returncode == 0 and "kept as" not in again.stderr
+    assert not report.with_name(partial.name + ".set-aside-2").exists()
 
 
 def test_eval_on_a_jsonl_file_without_a_data_dir(tmp_path, smollm2_gguf):
