@@ -174,7 +174,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     try:
         result = run_eval(
             solver, loaded.problems, config, report,
-            progress=lambda d, t, r: print_progress(d, t, r, state), batch_size=args.batch_size,
+            progress=lambda d, t, r, n: print_progress(d, t, r, n, state), batch_size=args.batch_size,
             log=lambda message: print(message, file=sys.stderr),
         )  # fmt: skip
     except KeyboardInterrupt:

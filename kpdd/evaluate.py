@@ -157,11 +157,15 @@ def run_eval(
     problems: Sequence[Problem],
     config: EvalConfig,
     report: Path | None = None,
-    progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+    progress: Callable[[int, int, dict[str, Any], int], None] | None = None,
     batch_size: int = 1,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Evaluate; returns the report dict (summary + records). Resumes from `report`'s partial file.
+
+    `progress(done, total, record, solved_now)` is called per problem; `solved_now` counts the
+    problems solved by this call (not taken from the partial file), which is what a time estimate
+    must be based on.
 
     With `batch_size` > 1 and one sample, problems are solved in batches through the backend's
     `generate_batch` (when it has one); otherwise one by one.
@@ -203,7 +207,7 @@ def run_eval(
             for problem in chunk:
                 records.append(done[problem.id])
                 if progress is not None:
-                    progress(len(records), len(problems), done[problem.id])
+                    progress(len(records), len(problems), done[problem.id], len(done) - resumed)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -227,13 +231,18 @@ def run_eval(
     return result
 
 
-def print_progress(done: int, total: int, record: dict[str, Any], state: dict[str, Any]) -> None:
-    """One status line, rewritten in place on a terminal."""
+def print_progress(
+    done: int, total: int, record: dict[str, Any], solved_now: int, state: dict[str, Any]
+) -> None:
+    """One status line, rewritten in place on a terminal.
+
+    The time left is estimated from the problems solved in this run only: resumed ones take no time.
+    """
     state.setdefault("correct", 0)
     state.setdefault("started", time.perf_counter())
     state["correct"] += 1 if record["correct"] else 0
     elapsed = time.perf_counter() - state["started"]
-    eta = elapsed / done * (total - done) if done else 0.0
+    eta = elapsed / solved_now * (total - done) if solved_now else 0.0
     line = (
         f"[{done}/{total}] accuracy so far {100 * state['correct'] / done:.1f}% "
         f"| {elapsed:.0f}s elapsed, ~{eta:.0f}s left"

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,15 @@ def test_config_stores_data_dir_absolute(tmp_path):
                    env={**os.environ, **env}, check=True)  # fmt: skip
     stored = json.loads((tmp_path / "config.json").read_text())["data_dir"]
     assert Path(stored) == tmp_path / "rel" / "data"
+
+
+def test_eval_progress_estimates_time_left_from_problems_solved_now(capsys):
+    from kpdd.evaluate import print_progress
+
+    # 90 problems came from the partial file in no time; 5 were solved in the last 10 s. The
+    # estimate for the 5 left is 10 s, not the 0.5 s that all 95 done in 10 s would suggest.
+    state = {"started": time.perf_counter() - 10.0}
+    print_progress(95, 100, {"correct": True}, 5, state)
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("[95/100] accuracy so far ")
+    assert line.endswith("s left") and 9 <= int(line.rsplit("~", 1)[1].split("s")[0]) <= 12
