@@ -135,6 +135,31 @@ def speed_table(out: Path, names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def asdiv_grade_table(out: Path, names: list[str]) -> str:
+    """ASDiv accuracy by school grade: the set runs from grade 1 to 6 in file order, so a first-N
+    figure reads high; this shows where a model stops coping."""
+    from kpdd.datasets import load_dataset
+
+    reports = {n: r for n in names if (r := load_report(out, n, "asdiv"))}
+    if not reports:
+        return "(no ASDiv report)"
+    try:
+        grade_of = {p.id: p.meta.get("grade", "") for p in load_dataset("asdiv").problems}
+    except Exception as error:  # no data dir here: the table needs ASDiv.xml for the grades
+        return f"(ASDiv grades unavailable: {error})"
+    grades = sorted({g for g in grade_of.values() if g}, key=lambda g: (len(g), g))
+    lines = ["| configuration | " + " | ".join(f"grade {g} (n)" for g in grades) + " |",
+             "|---|" + "---|" * len(grades)]  # fmt: skip
+    for name, report in reports.items():
+        cells = []
+        for grade in grades:
+            records = [r for r in report["records"] if grade_of.get(r["id"]) == grade]
+            right = sum(r["correct"] for r in records)
+            cells.append(f"{100 * right / len(records):.1f} ({len(records)})" if records else "-")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def error_analysis(out: Path, reference: Path | None) -> str:
     """KPDD-PoT's misses split by understanding (against gold key points) and the ablation's beside."""
     kpdd, plain = load_report(out, "kpdd-pot", "gsm8k"), load_report(out, "plain-pot", "gsm8k")
@@ -241,6 +266,7 @@ def main() -> int:
         f"Adapter: {adapter}\nAblation: {ablation}\nBase: {base}",
         "## Accuracy (%)\n" + accuracy,
         f"## Time to answer ({timing})\n" + speed_table(out, names),
+        "## ASDiv by grade (%)\n" + asdiv_grade_table(out, names),
         "## Error analysis (GSM8K)\n" + error_analysis(out, REPO / args.reference),
         "## Against the paper (four-set averages, %)\n" + paper_table(averages),
     ]
