@@ -18,6 +18,7 @@ Configurations (`--configs` picks some; `--small-limit` caps the slow ones):
     kpdd-cot, kpdd-pot     the shipped KPDD adapter over the same Q4_1 base
     kpdd-pot-sc5           KPDD-PoT, 5 samples, majority vote
     plain-pot              the ablation: same recipe and problems, no key-point stages
+                           (--ablation; the default is sitting 2, matching the shipped student)
 """
 
 from __future__ import annotations
@@ -220,7 +221,11 @@ def main() -> int:
     parser.add_argument("--small-limit", type=int, default=25, help="per set for stock and SC-5 (0: --limit)")
     parser.add_argument("--configs", default="", help="comma-separated names (default: all)")
     parser.add_argument("--adapter", default="", help="KPDD adapter GGUF (default: the shipped one)")
-    parser.add_argument("--ablation", default="runs/plain-pot-smollm2-gguf/plain-pot-smollm2-lora-f16.gguf")
+    parser.add_argument(
+        "--ablation",
+        default="runs/plain-pot-smollm2-2-gguf/plain-pot-smollm2-lora-f16.gguf",
+        help="plain-PoT adapter (default: the ablation trained on the shipped student's problems)",
+    )
     parser.add_argument("--reference", default="runs/data/gold-gsm8k-test-reference.jsonl",
                         help="gold key points of GSM8K test (kpdd teach --teacher gold --data gsm8k --reference-only)")  # fmt: skip
     parser.add_argument("--out", default="runs/results")
