@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -161,6 +162,37 @@ def asdiv_grade_table(out: Path, names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def mcnemar_p(only_a: int, only_b: int) -> float:
+    """Two-sided exact McNemar test: how likely a split of the discordant pairs at least this uneven
+    is when neither model is better (a fair coin per pair)."""
+    n = only_a + only_b
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def paired_table(out: Path, first: str, second: str) -> str:
+    """Per set, the problems both configurations finished, split by which got them right."""
+    lines = [f"| set | problems | both right | only {first} | only {second} | {first} | {second} | McNemar p |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for data in SETS:
+        a, b = load_report(out, first, data), load_report(out, second, data)
+        if a is None or b is None:
+            continue
+        by_id = {r["id"]: r["correct"] for r in b["records"]}
+        pairs = [(r["correct"], by_id[r["id"]]) for r in a["records"] if r["id"] in by_id]
+        only_a = sum(x and not y for x, y in pairs)
+        only_b = sum(y and not x for x, y in pairs)
+        both = sum(x and y for x, y in pairs)
+        lines.append(
+            f"| {SET_NAMES[data]} | {len(pairs)} | {both} | {only_a} | {only_b} | "
+            f"{100 * (both + only_a) / len(pairs):.1f} | {100 * (both + only_b) / len(pairs):.1f} | "
+            f"{mcnemar_p(only_a, only_b):.2f} |"
+        )
+    return "\n".join(lines) if len(lines) > 2 else f"(no {first} and {second} reports on the same set)"
+
+
 def error_analysis(out: Path, reference: Path | None) -> str:
     """KPDD-PoT's misses split by understanding (against gold key points) and the ablation's beside."""
     kpdd, plain = load_report(out, "kpdd-pot", "gsm8k"), load_report(out, "plain-pot", "gsm8k")
@@ -272,6 +304,8 @@ def main() -> int:
         "## Accuracy (%)\n" + accuracy,
         f"## Time to answer ({timing})\n" + speed_table(out, names),
         "## ASDiv by grade (%)\n" + asdiv_grade_table(out, names),
+        "## KPDD-PoT against the plain-PoT ablation, problem by problem\n"
+        + paired_table(out, "kpdd-pot", "plain-pot"),
         "## Error analysis (GSM8K)\n" + error_analysis(out, REPO / args.reference),
         "## Against the paper (four-set averages, %)\n" + paper_table(averages),
     ]
