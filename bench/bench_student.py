@@ -173,24 +173,32 @@ def mcnemar_p(only_a: int, only_b: int) -> float:
 
 
 def paired_table(out: Path, first: str, second: str) -> str:
-    """Per set, the problems both configurations finished, split by which got them right."""
+    """Per set, the problems both configurations finished, split by which got them right; then all
+    sets pooled."""
     lines = [f"| set | problems | both right | only {first} | only {second} | {first} | {second} | McNemar p |",
              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    rows: list[tuple[str, list[tuple[bool, bool]]]] = []
     for data in SETS:
         a, b = load_report(out, first, data), load_report(out, second, data)
-        if a is None or b is None:
-            continue
-        by_id = {r["id"]: r["correct"] for r in b["records"]}
-        pairs = [(r["correct"], by_id[r["id"]]) for r in a["records"] if r["id"] in by_id]
+        if a is not None and b is not None:
+            by_id = {r["id"]: r["correct"] for r in b["records"]}
+            rows.append(
+                (SET_NAMES[data], [(r["correct"], by_id[r["id"]]) for r in a["records"] if r["id"] in by_id])
+            )
+    if not rows:
+        return f"(no {first} and {second} reports on the same set)"
+    if len(rows) > 1:
+        rows.append(("all pooled", [pair for _, pairs in rows for pair in pairs]))
+    for label, pairs in rows:
         only_a = sum(x and not y for x, y in pairs)
         only_b = sum(y and not x for x, y in pairs)
         both = sum(x and y for x, y in pairs)
         lines.append(
-            f"| {SET_NAMES[data]} | {len(pairs)} | {both} | {only_a} | {only_b} | "
+            f"| {label} | {len(pairs)} | {both} | {only_a} | {only_b} | "
             f"{100 * (both + only_a) / len(pairs):.1f} | {100 * (both + only_b) / len(pairs):.1f} | "
-            f"{mcnemar_p(only_a, only_b):.2f} |"
+            f"{mcnemar_p(only_a, only_b):.3f} |"
         )
-    return "\n".join(lines) if len(lines) > 2 else f"(no {first} and {second} reports on the same set)"
+    return "\n".join(lines)
 
 
 def error_analysis(out: Path, reference: Path | None) -> str:
