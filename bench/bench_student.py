@@ -140,14 +140,14 @@ def speed_table(out: Path, names: list[str]) -> str:
 def asdiv_grade_table(out: Path, names: list[str]) -> str:
     """ASDiv accuracy by school grade: the set runs from grade 1 to 6 in file order, so a first-N
     figure reads high; this shows where a model stops coping."""
-    from kpdd.datasets import load_dataset
+    from kpdd.datasets import DataFormatError, DataNotFoundError, load_dataset
 
     reports = {n: r for n in names if (r := load_report(out, n, "asdiv"))}
     if not reports:
         return "(no ASDiv report)"
     try:
         grade_of = {p.id: p.meta.get("grade", "") for p in load_dataset("asdiv").problems}
-    except Exception as error:  # no data dir here: the table needs ASDiv.xml for the grades
+    except (DataNotFoundError, DataFormatError) as error:  # the grades come from ASDiv.xml itself
         return f"(ASDiv grades unavailable: {error})"
     grades = sorted({g for g in grade_of.values() if g}, key=lambda g: (len(g), g))
     lines = ["| configuration | " + " | ".join(f"grade {g} (n)" for g in grades) + " |",
