@@ -40,6 +40,10 @@ SETS = ("gsm8k", "svamp", "asdiv", "multiarith")
 SET_NAMES = {"gsm8k": "GSM8K", "svamp": "SVAMP", "asdiv": "ASDiv", "multiarith": "MultiArith"}
 # The KPDD paper's FlanT5-Large (760M) figures as a secondary summary reports them: only the
 # four-set averages are quoted here, since per-set numbers were not available to us to check.
+# Paired comparisons the bench prints, each on the problems both configurations finished: the key
+# points (against the ablation), self-consistency, and the distillation itself (against stock).
+PAIRS = (("kpdd-pot", "plain-pot"), ("kpdd-pot-sc5", "kpdd-pot"), ("kpdd-pot", "stock-pot"),
+         ("kpdd-cot", "stock-cot"), ("kpdd-pot", "kpdd-cot"))  # fmt: skip
 PAPER_AVERAGE = {"kpdd-cot": 24.71, "kpdd-pot": 63.83}
 
 
@@ -63,7 +67,7 @@ def report_path(out: Path, name: str, data: str) -> Path:
 
 
 def run_config(name: str, config: dict[str, Any], data: str, limit: int, out: Path, threads: int,
-               quiet: bool = False) -> None:  # fmt: skip
+               quiet: bool = False, shuffle: int | None = None) -> None:  # fmt: skip
     """One `kpdd eval` (resumable). `quiet`: its progress goes to a .log beside the report."""
     report = report_path(out, name, data)
     command = [sys.executable, "-m", "kpdd.cli", "eval", "--data", data, "--mode", config["mode"],
@@ -73,6 +77,8 @@ def run_config(name: str, config: dict[str, Any], data: str, limit: int, out: Pa
         command += ["--lora", str(config["lora"])]
     if limit > 0:
         command += ["--limit", str(limit)]
+    if shuffle is not None:
+        command += ["--shuffle", str(shuffle)]
     print(f"== {name} on {data}", file=sys.stderr, flush=True)
     if not quiet:
         subprocess.run(command, check=True, cwd=REPO)
@@ -97,8 +103,18 @@ def percent(value: float) -> str:
     return f"{100 * value:.1f}"
 
 
+def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion, in %: honest at the small rates measured here."""
+    if n == 0:
+        return 0.0, 100.0
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+
+
 def accuracy_table(out: Path, names: list[str]) -> tuple[str, dict[str, float]]:
-    lines = ["| configuration | " + " | ".join(f"{SET_NAMES[s]} (n)" for s in SETS) + " | average |",
+    lines = ["| configuration | " + " | ".join(f"{SET_NAMES[s]} [95%] (n)" for s in SETS) + " | average |",
              "|---|" + "---|" * (len(SETS) + 1)]  # fmt: skip
     averages = {}
     for name in names:
@@ -110,7 +126,8 @@ def accuracy_table(out: Path, names: list[str]) -> tuple[str, dict[str, float]]:
                 continue
             summary = report["summary"]
             accuracies.append(summary["accuracy"])
-            cells.append(f"{percent(summary['accuracy'])} ({summary['n']})")
+            low, high = wilson_interval(summary["correct"], summary["n"])
+            cells.append(f"{percent(summary['accuracy'])} [{low:.1f}, {high:.1f}] ({summary['n']})")
         average = statistics.mean(accuracies) if len(accuracies) == len(SETS) else None
         if average is not None:
             averages[name] = 100 * average
@@ -271,6 +288,9 @@ def main() -> int:
     parser.add_argument("--out", default="runs/results")
     parser.add_argument("--threads", type=int, default=0, help="threads per eval (default: 2 // jobs)")
     parser.add_argument("--jobs", type=int, default=1, help="evals run at once (each one set of one config)")
+    parser.add_argument("--shuffle", type=int, metavar="SEED",
+                        help="solve each set in a seeded random order, so a limit keeps a random sample "
+                        "(the first N over-state every model); a larger limit with the same SEED extends it")  # fmt: skip
     parser.add_argument("--render-only", action="store_true")
     args = parser.parse_args()
 
@@ -297,7 +317,8 @@ def main() -> int:
             tasks += [(name, config, data, limit) for data in SETS]
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             running = [
-                pool.submit(run_config, n, c, d, lim, out, threads, jobs > 1) for n, c, d, lim in tasks
+                pool.submit(run_config, n, c, d, lim, out, threads, jobs > 1, args.shuffle)
+                for n, c, d, lim in tasks
             ]
             for future in running:
                 future.result()  # a failed eval stops the bench with its error
@@ -312,8 +333,11 @@ def main() -> int:
         "## Accuracy (%)\n" + accuracy,
         f"## Time to answer ({timing})\n" + speed_table(out, names),
         "## ASDiv by grade (%)\n" + asdiv_grade_table(out, names),
-        "## KPDD-PoT against the plain-PoT ablation, problem by problem\n"
-        + paired_table(out, "kpdd-pot", "plain-pot"),
+        *(
+            f"## {first} against {second}, problem by problem\n" + paired_table(out, first, second)
+            for first, second in PAIRS
+            if first in names and second in names
+        ),
         "## Error analysis (GSM8K)\n" + error_analysis(out, REPO / args.reference),
         "## Against the paper (four-set averages, %)\n" + paper_table(averages),
     ]

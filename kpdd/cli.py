@@ -156,7 +156,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from kpdd.evaluate import EvalConfig, print_progress, run_eval
     from kpdd.solver import Solver
 
-    loaded = load_dataset(args.data, data_dir=args.data_dir, limit=args.limit)
+    loaded = load_dataset(args.data, data_dir=args.data_dir, limit=args.limit, shuffle_seed=args.shuffle)
     if loaded.skipped:
         print(f"{loaded.name}: {loaded.skipped} items without a numeric answer skipped", file=sys.stderr)
     backend, model_name = open_eval_backend(args)
@@ -164,6 +164,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     config = EvalConfig(
         data=loaded.name, mode=Mode(args.mode), samples=args.samples, model=model_name,
         backend=args.backend, limit=args.limit,
+        extra={} if args.shuffle is None else {"shuffle": args.shuffle},
     )  # fmt: skip
     report = Path(args.out) if args.out else None
     print(
@@ -308,7 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--data-dir", help="folder holding the data sets (else KPDD_DATA_DIR or `kpdd config data_dir`)"
     )
-    ev.add_argument("--limit", type=int)
+    ev.add_argument("--limit", type=int, help="solve the first N problems (see --shuffle)")
+    ev.add_argument(
+        "--shuffle", type=int, metavar="SEED",
+        help="solve in a seeded random order: with --limit N, a random sample of N that a larger "
+        "--limit with the same SEED extends (records are kept per problem, so runs resume either way)",
+    )  # fmt: skip
     ev.add_argument("--backend", choices=["llama", "hf", "onnx"], default="llama")
     ev.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
     ev.add_argument("--samples", type=int, default=1)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -338,9 +339,14 @@ def load_dataset(
     data_dir: str | Path | None = None,
     split: str = "test",
     limit: int | None = None,
+    shuffle_seed: int | None = None,
 ) -> DatasetLoad:
     """Load a data set by name (gsm8k, gsm8k-train, svamp, asdiv, multiarith) or a path to a .jsonl
-    file. `split` applies to gsm8k ("train" is the same as gsm8k-train); `limit` keeps the first N."""
+    file. `split` applies to gsm8k ("train" is the same as gsm8k-train); `limit` keeps the first N.
+
+    `shuffle_seed` puts the problems in a seeded random order first, so `limit` keeps a uniform random
+    sample. The order for a seed is fixed, so a larger limit with the same seed extends the sample: the
+    first N of a set are not a fair sample (ASDiv and MultiArith start with their easiest problems)."""
     key = name_or_path.strip().lower()
     skipped = 0
     if key in DATASET_FILES:
@@ -365,6 +371,9 @@ def load_dataset(
             f"Unknown data set {name_or_path!r}: use one of {', '.join(DATASET_FILES)} or a path to a .jsonl "
             "file with 'question' and 'answer' on each line."
         )
+    if shuffle_seed is not None:
+        problems = list(problems)
+        random.Random(shuffle_seed).shuffle(problems)
     if limit is not None:
         if limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")

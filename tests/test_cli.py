@@ -145,6 +145,15 @@ def test_eval_reports_accuracy_and_resumes(tmp_path, data_dir):
                  "--threads", "2")  # fmt: skip
     assert again.returncode == 0 and "kept as" not in again.stderr
     assert not report.with_name(partial.name + ".set-aside-2").exists()
+    # --shuffle: a seeded random sample, solved into the same resumable records.
+    from kpdd.datasets import load_dataset
+
+    sampled = kpdd("eval", "--data", "gsm8k", "--data-dir", str(data_dir), "--limit", "2", "--shuffle", "7",
+                   "--out", str(report), "--threads", "2")  # fmt: skip
+    assert sampled.returncode == 0, sampled.stderr
+    data = json.loads(report.read_text())
+    expected = [p.id for p in load_dataset("gsm8k", data_dir, limit=2, shuffle_seed=7).problems]
+    assert [r["id"] for r in data["records"]] == expected and data["config"]["shuffle"] == 7
 
 
 def test_eval_on_a_jsonl_file_without_a_data_dir(tmp_path, smollm2_gguf):

@@ -141,6 +141,20 @@ def test_limit() -> None:
         load_dataset("svamp", DATA_DIR, limit=-1)
 
 
+def test_shuffled_limit_is_a_fixed_random_sample_that_a_larger_limit_extends() -> None:
+    in_order = [p.id for p in load_dataset("asdiv", DATA_DIR).problems]
+    sample = [p.id for p in load_dataset("asdiv", DATA_DIR, limit=50, shuffle_seed=0).problems]
+    larger = [p.id for p in load_dataset("asdiv", DATA_DIR, limit=200, shuffle_seed=0).problems]
+    assert larger[:50] == sample  # the same seed extends the sample rather than drawing a new one
+    assert sample == [p.id for p in load_dataset("asdiv", DATA_DIR, limit=50, shuffle_seed=0).problems]
+    assert sample != in_order[:50] and len(set(sample)) == 50
+    # Drawn from the whole set, not its easy start: ASDiv's grade-1 items come first in the file.
+    assert max(in_order.index(i) for i in sample) > len(in_order) // 2
+    assert sample != [p.id for p in load_dataset("asdiv", DATA_DIR, limit=50, shuffle_seed=1).problems]
+    everything = load_dataset("asdiv", DATA_DIR, shuffle_seed=0).problems
+    assert sorted(p.id for p in everything) == sorted(in_order)
+
+
 # --- the data folder: three ways to set it, in order, and the errors -----------------------------
 
 
