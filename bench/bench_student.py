@@ -218,6 +218,49 @@ def paired_table(out: Path, first: str, second: str) -> str:
     return "\n".join(lines)
 
 
+def both_mode_table(out: Path) -> str:
+    """What the app's Both mode would show, from the greedy KPDD-PoT and KPDD-CoT runs.
+
+    Both mode generates the key points once and then a program and steps from them. Greedy, the key
+    points and each solution are the ones the single-mode runs wrote, so Both's answer (the program's,
+    or the steps' when the program gives none) and its agreement flag are read off the two reports.
+    """
+    from kpdd.answers import answers_match
+
+    lines = ["| set | problems | KPDD-PoT | Both (program, else steps) | program and steps agree | "
+             "right when they agree |", "|---|---|---|---|---|---|"]  # fmt: skip
+    totals = [0, 0, 0, 0, 0]
+    for data in SETS:
+        pot, cot = load_report(out, "kpdd-pot", data), load_report(out, "kpdd-cot", data)
+        if pot is None or cot is None:
+            continue
+        steps = {r["id"]: r for r in cot["records"]}
+        counts = [0, 0, 0, 0, 0]  # problems, PoT right, Both right, agree, right when agreeing
+        for program in pot["records"]:
+            if program["id"] not in steps:
+                continue
+            step = steps[program["id"]]
+            agree = (program["prediction"] is not None and step["prediction"] is not None
+                     and answers_match(program["prediction"], step["prediction"]))  # fmt: skip
+            both_right = program["correct"] if program["prediction"] is not None else step["correct"]
+            for k, value in enumerate(
+                (1, program["correct"], both_right, agree, agree and program["correct"])
+            ):
+                counts[k] += int(value)
+        totals = [t + c for t, c in zip(totals, counts)]
+        lines.append(both_row(SET_NAMES[data], counts))
+    if not totals[0]:
+        return "(no KPDD-PoT and KPDD-CoT reports on the same set)"
+    lines.append(both_row("all pooled", totals))
+    return "\n".join(lines)
+
+
+def both_row(label: str, counts: list[int]) -> str:
+    n, pot, both, agree, agree_right = counts
+    return (f"| {label} | {n} | {100 * pot / n:.1f} | {100 * both / n:.1f} | {agree} ({100 * agree / n:.1f}%) | "
+            f"{100 * agree_right / agree if agree else 0:.1f} |")  # fmt: skip
+
+
 def error_analysis(out: Path, reference: Path | None) -> str:
     """KPDD-PoT's misses split by understanding (against gold key points) and the ablation's beside."""
     kpdd, plain = load_report(out, "kpdd-pot", "gsm8k"), load_report(out, "plain-pot", "gsm8k")
@@ -338,6 +381,7 @@ def main() -> int:
             for first, second in PAIRS
             if first in names and second in names
         ),
+        "## Both mode: program and steps (from the KPDD-PoT and KPDD-CoT runs)\n" + both_mode_table(out),
         "## Error analysis (GSM8K)\n" + error_analysis(out, REPO / args.reference),
         "## Against the paper (four-set averages, %)\n" + paper_table(averages),
     ]
