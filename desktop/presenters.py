@@ -71,7 +71,9 @@ def agreement_text(result: Any) -> str:
     parts = []
     if result.agree is not None:
         parts.append(
-            QCoreApplication.translate("Tutor", "The program and the steps agree.")
+            QCoreApplication.translate(
+                "Tutor", "The program and the steps agree: more likely right, but still check it."
+            )
             if result.agree
             else QCoreApplication.translate(
                 "Tutor", "The program and the steps disagree: double-check this one."

@@ -207,7 +207,7 @@ ZH_CN: dict[str, str] = {
     "The program used too much memory and was stopped.": "程序占用内存过多,已被停止。",
     "The program stopped with an error while running.": "程序运行时出错停止。",
     "The program ran but did not set a number called answer.": "程序运行了,但没有给名为 answer 的变量赋一个数字。",
-    "The program and the steps agree.": "程序和步骤的答案一致。",
+    "The program and the steps agree: more likely right, but still check it.": "程序和步骤的答案一致:更可能正确,但仍请检查。",
     "The program and the steps disagree: double-check this one.": "程序和步骤的答案不一致:请再检查一下。",
     "Confidence: {0}% of {1} solutions give this answer.": "置信度:{1} 个解答中有 {0}% 得出这个答案。",
     "I could not find a number in your answer.": "在你的答案里没有找到数字。",

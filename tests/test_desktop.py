@@ -78,7 +78,7 @@ def test_both_mode_shows_agreement(window):
     window.mode_combo.setCurrentIndex(2)
     result = solve_and_wait(window)
     assert result.agree is True
-    assert "agree" in window.agreement_label.text()
+    assert "agree: more likely right, but still check it" in window.agreement_label.text()
     assert window.steps_edit.isVisibleTo(window) and window.program_edit.isVisibleTo(window)
     assert "The answer is 64" in window.steps_edit.toPlainText()
 

@@ -101,37 +101,37 @@
         <translation>训练阶段 {0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="185"/>
+        <location filename="../../desktop/about.py" line="182"/>
         <source>{0} records ({1}), {2} steps, {3} tokens in {4} min on {5}, eval loss {6}</source>
         <translation>{0} 条记录({1}),{2} 步,{3} 个词元,用时 {4} 分钟({5}),验证损失 {6}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="195"/>
+        <location filename="../../desktop/about.py" line="192"/>
         <source>An offline math word-problem tutor built on Key-Point-Driven Distillation (KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution.</source>
         <translation>一个离线的数学应用题辅导程序,基于关键点驱动蒸馏(KPDD;Zhu 等,2024,{0}):先找核心问题,再列关键信息,最后给出解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="198"/>
+        <location filename="../../desktop/about.py" line="195"/>
         <source>Active model</source>
         <translation>当前模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="199"/>
+        <location filename="../../desktop/about.py" line="196"/>
         <source>Licenses</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="200"/>
+        <location filename="../../desktop/about.py" line="197"/>
         <source>KPDD Tutor is licensed under {0}.</source>
         <translation>KPDD 数学辅导以 {0} 许可证发布。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="201"/>
+        <location filename="../../desktop/about.py" line="198"/>
         <source>Bundled third-party parts:</source>
         <translation>随附的第三方组件:</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="202"/>
+        <location filename="../../desktop/about.py" line="199"/>
         <source>Qt and PySide6 are dynamically linked under the LGPL and can be replaced.</source>
         <translation>Qt 和 PySide6 按 LGPL 动态链接,可以替换。</translation>
     </message>
@@ -1135,41 +1135,41 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/presenters.py" line="74"/>
-        <source>The program and the steps agree.</source>
-        <translation>程序和步骤的答案一致。</translation>
+        <source>The program and the steps agree: more likely right, but still check it.</source>
+        <translation>程序和步骤的答案一致:更可能正确,但仍请检查。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="76"/>
+        <location filename="../../desktop/presenters.py" line="78"/>
         <source>The program and the steps disagree: double-check this one.</source>
         <translation>程序和步骤的答案不一致:请再检查一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="82"/>
+        <location filename="../../desktop/presenters.py" line="84"/>
         <source>Confidence: {0}% of {1} solutions give this answer.</source>
         <translation>置信度:{1} 个解答中有 {0}% 得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="104"/>
+        <location filename="../../desktop/presenters.py" line="106"/>
         <source>I could not find a number in your answer.</source>
         <translation>在你的答案里没有找到数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="109"/>
+        <location filename="../../desktop/presenters.py" line="111"/>
         <source>The tutor has no answer of its own for this problem yet, so it cannot check yours.</source>
         <translation>辅导程序自己还没有这道题的答案,所以无法检查你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="116"/>
+        <location filename="../../desktop/presenters.py" line="118"/>
         <source>Correct: {0} matches the tutor&apos;s answer.</source>
         <translation>正确:{0} 与辅导程序的答案一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="121"/>
+        <location filename="../../desktop/presenters.py" line="123"/>
         <source>{0} differs from the tutor&apos;s answer, {1}. The tutor can be wrong too: compare your work with its key information and solution.</source>
         <translation>{0} 与辅导程序的答案 {1} 不同。辅导程序也可能出错:请把你的解题过程与它的关键信息和解答对照一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="127"/>
+        <location filename="../../desktop/presenters.py" line="129"/>
         <source>Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).</source>
         <translation>不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示(辅导程序也可能出错)。</translation>
     </message>
