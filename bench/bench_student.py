@@ -39,12 +39,12 @@ sys.path.insert(0, str(REPO))
 
 SETS = ("gsm8k", "svamp", "asdiv", "multiarith")
 SET_NAMES = {"gsm8k": "GSM8K", "svamp": "SVAMP", "asdiv": "ASDiv", "multiarith": "MultiArith"}
-# The KPDD paper's FlanT5-Large (760M) figures as a secondary summary reports them: only the
-# four-set averages are quoted here, since per-set numbers were not available to us to check.
 # Paired comparisons the bench prints, each on the problems both configurations finished: the key
 # points (against the ablation), self-consistency, and the distillation itself (against stock).
 PAIRS = (("kpdd-pot", "plain-pot"), ("kpdd-pot-sc5", "kpdd-pot"), ("kpdd-pot", "stock-pot"),
          ("kpdd-cot", "stock-cot"), ("kpdd-pot", "kpdd-cot"))  # fmt: skip
+# The KPDD paper's FlanT5-Large (760M) figures as a secondary summary reports them: only the
+# four-set averages are quoted here, since per-set numbers were not available to us to check.
 PAPER_AVERAGE = {"kpdd-cot": 24.71, "kpdd-pot": 63.83}
 
 
