@@ -191,14 +191,18 @@ def mcnemar_p(only_a: int, only_b: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def paired_table(out: Path, first: str, second: str) -> str:
+def paired_table(
+    out: Path, first: str, second: str, second_out: Path | None = None, labels: tuple[str, str] | None = None
+) -> str:
     """Per set, the problems both configurations finished, split by which got them right; then all
-    sets pooled."""
-    lines = [f"| set | problems | both right | only {first} | only {second} | {first} | {second} | McNemar p |",
+    sets pooled. `second_out` reads the second configuration from another results folder (a new
+    sitting against the shipped student, on the problems both runs solved)."""
+    label_a, label_b = labels or (first, second)
+    lines = [f"| set | problems | both right | only {label_a} | only {label_b} | {label_a} | {label_b} | McNemar p |",
              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     rows: list[tuple[str, list[tuple[bool, bool]]]] = []
     for data in SETS:
-        a, b = load_report(out, first, data), load_report(out, second, data)
+        a, b = load_report(out, first, data), load_report(second_out or out, second, data)
         if a is not None and b is not None:
             by_id = {r["id"]: r["correct"] for r in b["records"]}
             rows.append(
@@ -331,6 +335,9 @@ def main() -> int:
     parser.add_argument("--shuffle", type=int, metavar="SEED",
                         help="solve each set in a seeded random order, so a limit keeps a random sample "
                         "(the first N over-state every model); a larger limit with the same SEED extends it")  # fmt: skip
+    parser.add_argument("--baseline", default="",
+                        help="another results folder (e.g. the shipped student's): each configuration here "
+                        "is also compared problem by problem with the same configuration there")  # fmt: skip
     parser.add_argument("--render-only", action="store_true")
     args = parser.parse_args()
 
@@ -377,6 +384,12 @@ def main() -> int:
             f"## {first} against {second}, problem by problem\n" + paired_table(out, first, second)
             for first, second in PAIRS
             if first in names and second in names
+        ),
+        *(
+            f"## {name} against {name} in {args.baseline}, problem by problem\n"
+            + paired_table(out, name, name, REPO / args.baseline, (f"{name} here", f"{name} baseline"))
+            for name in names
+            if args.baseline
         ),
         "## Both mode: program and steps, on the same problems as the single modes\n" + both_mode_table(out),
         "## Error analysis (GSM8K)\n" + error_analysis(out, REPO / args.reference),
