@@ -12,6 +12,10 @@ under --out, so an interrupted run picks up where it stopped and a rerun only re
                                    # all problems, two evals at once (1 thread each): more problems per
                                    # hour, but the times are not a user's latency; take those from a
                                    # --jobs 1 run (the default), which this prints beside the figures
+    .venv/bin/python bench/bench_student.py --limit 300 --shuffle 0 --adapter NEW.gguf --out runs/results-new \
+        --configs kpdd-pot,kpdd-cot --baseline runs/results-full
+                                   # a new training sitting against the shipped student, problem by
+                                   # problem on the same random sample
 
 Configurations (`--configs` picks some; `--small-limit` caps the slow ones):
     stock-cot, stock-pot   SmolLM2-135M-Instruct Q4_1, few-shot in the KPDD format
@@ -209,7 +213,7 @@ def paired_table(
                 (SET_NAMES[data], [(r["correct"], by_id[r["id"]]) for r in a["records"] if r["id"] in by_id])
             )
     if not rows:
-        return f"(no {first} and {second} reports on the same set)"
+        return f"(no {label_a} and {label_b} reports on the same set)"
     if len(rows) > 1:
         rows.append(("all pooled", [pair for _, pairs in rows for pair in pairs]))
     for label, pairs in rows:
