@@ -12,8 +12,14 @@ from kpdd.sheets import SheetItem, SheetOptions, render_html, render_markdown
 
 
 def ensure_gui_app():  # -> QGuiApplication
-    """Text layout needs a QGuiApplication; a command-line run gets an offscreen one."""
+    """Text layout needs a QGuiApplication; a command-line run gets an offscreen one.
+
+    It is made a QApplication, not a bare QGuiApplication: Qt allows one application object per
+    process, so a process that writes a sheet first and opens a window later (a test run, an
+    embedding script) would otherwise be stuck without widgets.
+    """
     from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
 
     app = QGuiApplication.instance()
     if app is None:
@@ -23,7 +29,7 @@ def ensure_gui_app():  # -> QGuiApplication
             and not os.environ.get("WAYLAND_DISPLAY")
         ):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication([sys.argv[0] if sys.argv else "kpdd"])
+        app = QApplication([sys.argv[0] if sys.argv else "kpdd"])
     return app
 
 

@@ -8,6 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -121,6 +122,22 @@ def test_student_copy_pdf_hides_solutions(tmp_path):
     assert "Answer: 64" not in body
     last = " ".join(pdftotext(out, pages).split())
     assert "Answer key" in last and "64" in last and "150" in last
+
+
+def test_a_process_that_wrote_a_pdf_can_still_open_the_tutor_window(tmp_path):
+    """Qt allows one application object per process: the one a sheet export makes must serve widgets."""
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from desktop.pdf import write_pdf\n"
+        "write_pdf('<p>Problem 1</p>', Path(sys.argv[1]))\n"
+        "from tests.desktop_fixtures import close_window, make_window\n"
+        "window, _ = make_window(); window.show(); print('window', window.isVisible()); close_window(window)\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "one.pdf")], capture_output=True,
+                          text=True, env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "window True" in done.stdout and (tmp_path / "one.pdf").read_bytes()[:5] == b"%PDF-"
 
 
 def test_write_sheet_rejects_unknown_format(tmp_path):
