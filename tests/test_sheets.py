@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -134,8 +135,9 @@ def test_a_process_that_wrote_a_pdf_can_still_open_the_tutor_window(tmp_path):
         "window, _ = make_window(); window.show(); print('window', window.isVisible()); close_window(window)\n"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    repo = Path(__file__).resolve().parents[1]  # `python -c` imports from its working folder
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "one.pdf")], capture_output=True,
-                          text=True, env=env, timeout=120)  # fmt: skip
+                          text=True, env=env, cwd=repo, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "window True" in done.stdout and (tmp_path / "one.pdf").read_bytes()[:5] == b"%PDF-"
 
