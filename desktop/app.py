@@ -33,7 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def offscreen_without_display() -> None:
+    """On Linux with no X or Wayland display, render offscreen (a console run, a CI machine)."""
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
 def create_app(argv: list[str] | None = None):  # -> QApplication
+    """The process's one application object. Widgets need a QApplication, and Qt allows one per
+    process, so everything that needs Qt (the window, sheet PDFs) gets it from here."""
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 

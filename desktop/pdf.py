@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,26 +9,12 @@ from kpdd import paths
 from kpdd.sheets import SheetItem, SheetOptions, render_html, render_markdown
 
 
-def ensure_gui_app():  # -> QGuiApplication
-    """Text layout needs a QGuiApplication; a command-line run gets an offscreen one.
+def ensure_gui_app():  # -> QApplication
+    """Text layout needs a Qt application; a command-line run gets an offscreen one."""
+    from desktop.app import create_app, offscreen_without_display
 
-    It is made a QApplication, not a bare QGuiApplication: Qt allows one application object per
-    process, so a process that writes a sheet first and opens a window later (a test run, an
-    embedding script) would otherwise be stuck without widgets.
-    """
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
-
-    app = QGuiApplication.instance()
-    if app is None:
-        if (
-            sys.platform.startswith("linux")
-            and not os.environ.get("DISPLAY")
-            and not os.environ.get("WAYLAND_DISPLAY")
-        ):
-            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QApplication([sys.argv[0] if sys.argv else "kpdd"])
-    return app
+    offscreen_without_display()
+    return create_app()
 
 
 def write_pdf(html: str, path: str | Path, title: str = "") -> Path:

@@ -282,12 +282,9 @@ def main(argv: list[str] | None = None) -> int:
             print("usage: --self-test [--json PATH]", file=sys.stderr)
             return 2
         json_path = Path(argv[index + 1])
-    if (
-        sys.platform.startswith("linux")
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-    ):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from desktop.app import offscreen_without_display
+
+    offscreen_without_display()
     started = time.perf_counter()
     print(f"KPDD Tutor self-test ({'frozen' if is_frozen() else 'source'})", flush=True)
     with tempfile.TemporaryDirectory(prefix="kpdd-selftest-") as tmp:
