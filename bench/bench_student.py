@@ -23,7 +23,7 @@ Configurations (`--configs` picks some; `--small-limit` caps the slow ones):
     kpdd-pot-sc5           KPDD-PoT, 5 samples, majority vote
     kpdd-both              the app's Both mode: program and steps from the same key points
     plain-pot              the ablation: same recipe and problems, no key-point stages
-                           (--ablation; the default is sitting 2, matching the shipped student)
+                           (--ablation; the default is sitting 4, matching the shipped student)
 """
 
 from __future__ import annotations
@@ -328,7 +328,7 @@ def main() -> int:
     parser.add_argument("--adapter", default="", help="KPDD adapter GGUF (default: the shipped one)")
     parser.add_argument(
         "--ablation",
-        default="runs/plain-pot-smollm2-2-gguf/plain-pot-smollm2-lora-f16.gguf",
+        default="runs/plain-pot-smollm2-4-gguf/plain-pot-smollm2-4-lora-f16.gguf",
         help="plain-PoT adapter (default: the ablation trained on the shipped student's problems)",
     )
     parser.add_argument("--reference", default="runs/data/gold-gsm8k-test-reference.jsonl",
