@@ -302,6 +302,27 @@ def error_analysis(out: Path, reference: Path | None) -> str:
     return "\n".join(lines)
 
 
+def stepped_past_table(out: Path, names: list[str]) -> str:
+    """Wrong PoT answers whose program computed the gold value on the way and kept going, by set."""
+    from distill.analysis import stepped_past_answer
+
+    lines = ["| configuration | " + " | ".join(SET_NAMES[s] for s in SETS) + " | all |", "|---|" + "---|" * (len(SETS) + 1)]  # fmt: skip
+    for name in names:
+        cells, total_wrong, total_past = [], 0, 0
+        for data in SETS:
+            report = load_report(out, name, data)
+            if report is None:
+                cells.append("-")
+                continue
+            wrong = [r for r in report["records"] if not r["correct"] and r.get("prediction") is not None]
+            past = sum(stepped_past_answer(r) for r in wrong)
+            cells.append(f"{past}/{len(wrong)} ({percent(past / len(wrong)) if wrong else '-'})")
+            total_wrong, total_past = total_wrong + len(wrong), total_past + past
+        share = percent(total_past / total_wrong) if total_wrong else "-"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {total_past}/{total_wrong} ({share}) |")
+    return "\n".join(lines)
+
+
 def paper_table(averages: dict[str, float]) -> str:
     lines = ["| | KPDD-CoT average | KPDD-PoT average |", "|---|---|---|",
              f"| paper, FlanT5-Large 760M | {PAPER_AVERAGE['kpdd-cot']:.2f} | {PAPER_AVERAGE['kpdd-pot']:.2f} |"]  # fmt: skip
@@ -397,6 +418,8 @@ def main() -> int:
         ),
         "## Both mode: program and steps, on the same problems as the single modes\n" + both_mode_table(out),
         "## Error analysis (GSM8K)\n" + error_analysis(out, REPO / args.reference),
+        "## Wrong PoT answers that had computed the gold value, then kept going\n"
+        + stepped_past_table(out, [n for n in names if table[n]["mode"] == "pot"]),
         "## Against the paper (four-set averages, %)\n" + paper_table(averages),
     ]
     text = "\n\n".join(sections) + "\n"

@@ -13,10 +13,15 @@ Wrong answers are then "misunderstood" (a key point disagrees) or "wrong_solutio
 points, wrong solution); misses without a usable answer are "no_output" or "program_error:<kind>".
 The same comparison on the correct answers gives the accuracy with and without agreeing key points,
 which is the number that says whether understanding matters.
+
+`stepped_past_answer` names one kind of wrong program: it computed the gold value on the way and
+then kept going (`total = 10 + 8` then `answer = total / 2`). A student trained on multi-step
+problems does this to one-step ones.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections import Counter
@@ -24,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from distill.store import read_jsonl
+from kpdd.answers import answers_match
+from kpdd.sandbox import run_program
 
 CORE_QUESTION_MIN_OVERLAP = 0.5
 
@@ -117,10 +124,53 @@ def load_reference(paths: list[str] | str) -> dict[str, dict[str, Any]]:
     return reference
 
 
+def _is_number_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+
+
+def computed_values(program: str) -> list[float]:
+    """The values a program computes on the way to its answer, in order; run in the sandbox.
+
+    Each top-level assignment of an expression (not a bare number copied from the problem) to a name
+    other than `answer` is recorded right after it runs. A program that does not parse or run gives [].
+    """
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError):
+        return []
+    body: list[ast.stmt] = [ast.parse("steps_seen_ = []").body[0]]
+    for node in tree.body:
+        body.append(node)
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        if isinstance(target, ast.Name) and target.id != "answer" and not _is_number_literal(node.value):
+            body.append(ast.parse(f"steps_seen_.append({target.id})").body[0])
+    body.append(ast.parse("answer = repr(steps_seen_)").body[0])
+    result = run_program(ast.unparse(ast.Module(body=body, type_ignores=[])))
+    if not result.ok or not isinstance(result.answer, str):
+        return []
+    try:
+        values = ast.literal_eval(result.answer)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return []  # e.g. inf or nan, which repr writes as bare names
+    return [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+
+def stepped_past_answer(record: dict[str, Any]) -> bool:
+    """A wrong PoT answer whose program had computed the gold value on the way, then kept going."""
+    if record.get("correct") or record.get("prediction") is None:
+        return False
+    program = next((s.get("text", "") for s in record.get("solutions") or [] if s.get("kind") == "pot"), "")
+    gold = record.get("gold")
+    return any(answers_match(v, gold, allow_rounding=False) for v in computed_values(program))
+
+
 def analyze(report: dict[str, Any], reference: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Classify every record of an eval report; returns a summary and per-problem verdicts."""
     categories: Counter = Counter()
     reasons: Counter = Counter()
+    stepped_past = 0  # wrong PoT answers that had computed the gold value on the way
     agree_correct = Counter()  # (agree, correct) counts over problems with a reference
     items = []
     for record in report.get("records", []):
@@ -146,6 +196,8 @@ def analyze(report: dict[str, Any], reference: dict[str, dict[str, Any]]) -> dic
             category = "misunderstood"
             reasons.update(comparison["reasons"])
         categories[category] += 1
+        if category in ("misunderstood", "wrong_solution", "wrong_answer_no_reference"):
+            stepped_past += stepped_past_answer(record)
         items.append({"id": problem_id, "category": category, "correct": bool(record.get("correct")),
                       "key_points": comparison})  # fmt: skip
 
@@ -161,6 +213,7 @@ def analyze(report: dict[str, Any], reference: dict[str, dict[str, Any]]) -> dic
         "categories": dict(categories.most_common()),
         "misunderstood_reasons": dict(reasons.most_common()),
         "misunderstood_share_of_wrong": round(categories["misunderstood"] / wrong, 4) if wrong else None,
+        "stepped_past_answer": stepped_past,
         "key_points_agree_share": round(
             (agree_correct[(True, True)] + agree_correct[(True, False)]) / with_reference, 4
         )
@@ -191,6 +244,10 @@ def format_analysis(analysis: dict[str, Any]) -> str:
         return "n/a" if x is None else f"{100 * x:.1f}%"
 
     lines.append(f"wrong answers from misunderstanding: {pct(s['misunderstood_share_of_wrong'])}")
+    if s.get("stepped_past_answer"):
+        lines.append(
+            f"wrong programs that computed the gold value, then kept going: {s['stepped_past_answer']}"
+        )
     lines.append(
         f"accuracy when key points agree with the reference: {pct(s['accuracy_when_key_points_agree'])}, "
         f"when they disagree: {pct(s['accuracy_when_key_points_disagree'])}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from distill.analysis import analyze, compare_key_points
+from distill.analysis import analyze, compare_key_points, computed_values, stepped_past_answer
 from distill.store import RecordStore, read_jsonl, repair_tail
 from distill.teach import EvalDataError, check_training_data, filter_records, run_teach
 from distill.teachers import ChatTeacher, GoldTeacher, OpenAIChat, Sampling, TeacherError, stage_messages
@@ -253,3 +253,31 @@ def test_analysis_separates_misunderstanding_from_wrong_solutions() -> None:
     assert set(off_topic["reasons"]) == {
         "core_question_differs", "key_information_missing_numbers", "key_information_extra_numbers",
     }  # fmt: skip
+
+
+def _pot_miss(program: str, gold: float, prediction: float | None = 9.0) -> dict:
+    return {
+        "correct": False,
+        "prediction": prediction,
+        "gold": gold,
+        "solutions": [{"kind": "pot", "text": program}],
+    }
+
+
+def test_analysis_finds_programs_that_computed_the_answer_then_kept_going() -> None:
+    # the student's real ASDiv miss: the sum was right, then it halved it
+    assert computed_values("pieces = 10 + 8\nanswer = pieces / 2") == [18.0]
+    assert stepped_past_answer(_pot_miss("pieces = 10 + 8\nanswer = pieces / 2", gold=18))
+    # a number copied from the problem is not a computed step
+    assert not stepped_past_answer(_pot_miss("bottles = 18\nanswer = bottles / 2", gold=18))
+    assert not stepped_past_answer(_pot_miss("total = 10 + 7\nanswer = total * 2", gold=18))
+    # right answers and programs without an answer are other categories
+    assert not stepped_past_answer({**_pot_miss("x = 10 + 8\nanswer = x", gold=18), "correct": True})
+    assert not stepped_past_answer(_pot_miss("x = 10 + 8\nanswer = x / (", gold=18, prediction=None))
+    # hostile or broken programs give no values and raise nothing: they run in the sandbox
+    assert computed_values("import os\nx = os.system('echo hi')") == []
+    assert computed_values("x = 1 +") == []
+    assert computed_values("x = 10 ** 400 * 1.0\nanswer = x") == []
+    report = {"records": [{"id": "a", "question": "q", **_pot_miss("pieces = 10 + 8\nanswer = pieces / 2", gold=18)},
+                          {"id": "b", "question": "q", **_pot_miss("total = 10 + 7\nanswer = total * 2", gold=18)}]}  # fmt: skip
+    assert analyze(report, {})["summary"]["stepped_past_answer"] == 1
