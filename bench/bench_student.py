@@ -34,6 +34,7 @@ import math
 import statistics
 import subprocess
 import sys
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -160,25 +161,31 @@ def speed_table(out: Path, names: list[str]) -> str:
     return "\n".join(lines)
 
 
-def asdiv_grade_table(out: Path, names: list[str]) -> str:
-    """ASDiv accuracy by school grade: the set runs from grade 1 to 6 in file order, so a first-N
-    figure reads high; this shows where a model stops coping."""
+def asdiv_table(out: Path, names: list[str], key: str) -> str:
+    """ASDiv accuracy by a field of ASDiv.xml: "grade" (the set runs from grade 1 to 6 in file order,
+    so a first-N figure reads high) or "solution_type" (one-step Addition against multi-step ones);
+    this shows where a model stops coping. Solution types with fewer than 50 problems are left out."""
     from kpdd.datasets import DataFormatError, DataNotFoundError, load_dataset
 
     reports = {n: r for n in names if (r := load_report(out, n, "asdiv"))}
     if not reports:
         return "(no ASDiv report)"
     try:
-        grade_of = {p.id: p.meta.get("grade", "") for p in load_dataset("asdiv").problems}
-    except (DataNotFoundError, DataFormatError) as error:  # the grades come from ASDiv.xml itself
-        return f"(ASDiv grades unavailable: {error})"
-    grades = sorted({g for g in grade_of.values() if g}, key=lambda g: (len(g), g))
-    lines = ["| configuration | " + " | ".join(f"grade {g} (n)" for g in grades) + " |",
-             "|---|" + "---|" * len(grades)]  # fmt: skip
+        value_of = {p.id: p.meta.get(key, "") for p in load_dataset("asdiv").problems}
+    except (DataNotFoundError, DataFormatError) as error:  # the fields come from ASDiv.xml itself
+        return f"(ASDiv {key} unavailable: {error})"
+    counts = Counter(v for v in value_of.values() if v)
+    if key == "grade":
+        columns = sorted(counts, key=lambda g: (len(g), g))
+        labels = [f"grade {g} (n)" for g in columns]
+    else:
+        columns = [v for v, n in counts.most_common() if n >= 50]
+        labels = [f"{v} (n)" for v in columns]
+    lines = ["| configuration | " + " | ".join(labels) + " |", "|---|" + "---|" * len(columns)]
     for name, report in reports.items():
         cells = []
-        for grade in grades:
-            records = [r for r in report["records"] if grade_of.get(r["id"]) == grade]
+        for column in columns:
+            records = [r for r in report["records"] if value_of.get(r["id"]) == column]
             right = sum(r["correct"] for r in records)
             cells.append(f"{100 * right / len(records):.1f} ({len(records)})" if records else "-")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -404,7 +411,8 @@ def main() -> int:
         f"Adapter: {adapter}\nAblation: {ablation}\nBase: {base}",
         "## Accuracy (%)\n" + accuracy,
         f"## Time to answer ({timing})\n" + speed_table(out, names),
-        "## ASDiv by grade (%)\n" + asdiv_grade_table(out, names),
+        "## ASDiv by grade (%)\n" + asdiv_table(out, names, "grade"),
+        "## ASDiv by solution type (%)\n" + asdiv_table(out, names, "solution_type"),
         *(
             f"## {first} against {second}, problem by problem\n" + paired_table(out, first, second)
             for first, second in PAIRS

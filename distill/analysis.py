@@ -162,6 +162,8 @@ def stepped_past_answer(record: dict[str, Any]) -> bool:
     if record.get("correct") or record.get("prediction") is None:
         return False
     program = next((s.get("text", "") for s in record.get("solutions") or [] if s.get("kind") == "pot"), "")
+    if not program:
+        return False  # a CoT answer: no program to rerun
     gold = record.get("gold")
     return any(answers_match(v, gold, allow_rounding=False) for v in computed_values(program))
 
