@@ -237,11 +237,14 @@ def paired_table(
 
 def both_mode_table(out: Path) -> str:
     """The app's Both mode (a program and steps from the same key points; the program's answer wins a
-    disagreement): its accuracy beside the single modes on the same problems, and how often the two
-    agree and are then right. Agreement is what the app tells a student, so its worth is measured."""
-    lines = ["| set | problems | KPDD-PoT | KPDD-CoT | Both | program and steps agree | right when they agree |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
-    totals = [0] * 6
+    disagreement unless the program computed the steps' answer on the way and kept going): its
+    accuracy beside the single modes on the same problems, how often the two agree and are then right,
+    and how often the steps' answer was taken over the program's and was then right. Agreement is
+    what the app tells a student, so its worth is measured."""
+    lines = ["| set | problems | KPDD-PoT | KPDD-CoT | Both | program and steps agree | right when they agree "
+             "| steps' answer taken over the program's | right when taken |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    totals = [0] * 8
     for data in SETS:
         both = load_report(out, "kpdd-both", data)
         if both is None:
@@ -251,6 +254,12 @@ def both_mode_table(out: Path) -> str:
         records = [r for r in both["records"] if all(r["id"] in by_id for by_id in right)]
         if not records:
             continue
+        # "answer_from" is "steps" also when the program gave no answer; only overrides count here.
+        taken = [
+            r
+            for r in records
+            if r.get("answer_from") == "steps" and r["agree"] is False and program_answered(r)
+        ]
         counts = [
             len(records),
             sum(right[0][r["id"]] for r in records),
@@ -258,6 +267,8 @@ def both_mode_table(out: Path) -> str:
             sum(r["correct"] for r in records),
             sum(bool(r["agree"]) for r in records),
             sum(bool(r["agree"]) and r["correct"] for r in records),
+            len(taken),
+            sum(r["correct"] for r in taken),
         ]
         totals = [t + c for t, c in zip(totals, counts)]
         lines.append(both_row(SET_NAMES[data], counts))
@@ -267,10 +278,15 @@ def both_mode_table(out: Path) -> str:
     return "\n".join(lines)
 
 
+def program_answered(record: dict[str, Any]) -> bool:
+    return any(s.get("kind") == "pot" and s.get("answer") is not None for s in record.get("solutions") or [])
+
+
 def both_row(label: str, counts: list[int]) -> str:
-    n, pot, cot, both, agree, agree_right = counts
+    n, pot, cot, both, agree, agree_right, taken, taken_right = counts
     return (f"| {label} | {n} | {100 * pot / n:.1f} | {100 * cot / n:.1f} | {100 * both / n:.1f} | "
-            f"{agree} ({100 * agree / n:.1f}%) | {100 * agree_right / agree if agree else 0:.1f} |")  # fmt: skip
+            f"{agree} ({100 * agree / n:.1f}%) | {100 * agree_right / agree if agree else 0:.1f} | "
+            f"{taken} ({100 * taken / n:.1f}%) | {100 * taken_right / taken if taken else 0:.1f} |")  # fmt: skip
 
 
 def error_analysis(out: Path, reference: Path | None) -> str:

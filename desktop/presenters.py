@@ -69,15 +69,23 @@ def agreement_text(result: Any) -> str:
     if result is None or result.answer is None:
         return ""
     parts = []
-    if result.agree is not None:
+    if result.agree:
         parts.append(
             QCoreApplication.translate(
                 "Tutor", "The program and the steps agree: more likely right, but still check it."
             )
-            if result.agree
-            else QCoreApplication.translate(
-                "Tutor", "The program and the steps disagree: double-check this one."
+        )
+    elif result.agree is False and result.answer_from == "steps":
+        parts.append(
+            QCoreApplication.translate(
+                "Tutor",
+                "The program and the steps disagree. The program worked out this answer on the way, "
+                "then went a step further, so the steps' answer is shown: double-check this one.",
             )
+        )
+    elif result.agree is False:
+        parts.append(
+            QCoreApplication.translate("Tutor", "The program and the steps disagree: double-check this one.")
         )
     if len(result.solutions) > 1:
         parts.append(

@@ -209,6 +209,7 @@ ZH_CN: dict[str, str] = {
     "The program ran but did not set a number called answer.": "程序运行了,但没有给名为 answer 的变量赋一个数字。",
     "The program and the steps agree: more likely right, but still check it.": "程序和步骤的答案一致:更可能正确,但仍请检查。",
     "The program and the steps disagree: double-check this one.": "程序和步骤的答案不一致:请再检查一下。",
+    "The program and the steps disagree. The program worked out this answer on the way, then went a step further, so the steps' answer is shown: double-check this one.": "程序和步骤的答案不一致。程序在中途算出了这个答案,却又多算了一步,所以这里显示步骤的答案:请再检查一下。",
     "Confidence: {0}% of {1} solutions give this answer.": "置信度:{1} 个解答中有 {0}% 得出这个答案。",
     "I could not find a number in your answer.": "在你的答案里没有找到数字。",
     "The tutor has no answer of its own for this problem yet, so it cannot check yours.": "辅导程序自己还没有这道题的答案,所以无法检查你的答案。",

@@ -21,7 +21,6 @@ problems does this to one-step ones.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections import Counter
@@ -30,7 +29,7 @@ from typing import Any
 
 from distill.store import read_jsonl
 from kpdd.answers import answers_match
-from kpdd.sandbox import run_program
+from kpdd.sandbox import computed_values
 
 CORE_QUESTION_MIN_OVERLAP = 0.5
 
@@ -122,39 +121,6 @@ def load_reference(paths: list[str] | str) -> dict[str, dict[str, Any]]:
             ):
                 reference[problem_id] = record
     return reference
-
-
-def _is_number_literal(node: ast.expr) -> bool:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        node = node.operand
-    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
-
-
-def computed_values(program: str) -> list[float]:
-    """The values a program computes on the way to its answer, in order; run in the sandbox.
-
-    Each top-level assignment of an expression (not a bare number copied from the problem) to a name
-    other than `answer` is recorded right after it runs. A program that does not parse or run gives [].
-    """
-    try:
-        tree = ast.parse(program)
-    except (SyntaxError, ValueError):
-        return []
-    body: list[ast.stmt] = [ast.parse("steps_seen_ = []").body[0]]
-    for node in tree.body:
-        body.append(node)
-        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
-        if isinstance(target, ast.Name) and target.id != "answer" and not _is_number_literal(node.value):
-            body.append(ast.parse(f"steps_seen_.append({target.id})").body[0])
-    body.append(ast.parse("answer = repr(steps_seen_)").body[0])
-    result = run_program(ast.unparse(ast.Module(body=body, type_ignores=[])))
-    if not result.ok or not isinstance(result.answer, str):
-        return []
-    try:
-        values = ast.literal_eval(result.answer)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return []  # e.g. inf or nan, which repr writes as bare names
-    return [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
 
 
 def stepped_past_answer(record: dict[str, Any]) -> bool:

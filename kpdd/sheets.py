@@ -78,6 +78,11 @@ class SheetItem:
             elif answer is None:
                 note = "The tutor found no answer; the answer shown comes from the list."
             answer = expected
+        elif data.get("agree") is False and data.get("answer_from") == "steps":
+            note = (
+                "The program and the steps disagree; the program worked out this answer on the way, "
+                "then went a step further, so the answer shown is the steps'."
+            )
         elif data.get("agree") is False:
             note = "The program and the steps disagree; the answer shown is the program's."
         elif data.get("cancelled"):

@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from kpdd.format import Stage  # noqa: E402
+from kpdd.history import solve_result_from_dict  # noqa: E402
 from tests.desktop_fixtures import (  # noqa: E402
     PROBLEM,
     SCRIPT,
@@ -81,6 +82,25 @@ def test_both_mode_shows_agreement(window):
     assert "agree: more likely right, but still check it" in window.agreement_label.text()
     assert window.steps_edit.isVisibleTo(window) and window.program_edit.isVisibleTo(window)
     assert "The answer is 64" in window.steps_edit.toPlainText()
+
+
+def test_both_mode_shows_the_steps_answer_when_the_program_went_a_step_too_far(kpdd_home):
+    script = dict(SCRIPT)
+    script[Stage.PROGRAM] = "apples = 6 * 14\nleft = apples - 20\nanswer = left / 2"  # 64, then one step more
+    win, _ = make_window(ScriptedBackend(script))
+    win.show()
+    try:
+        win.problem_edit.setPlainText(PROBLEM)
+        win.mode_combo.setCurrentIndex(2)
+        result = solve_and_wait(win)
+        assert (result.answer, result.answer_from, result.agree) == (64.0, "steps", False)
+        assert win.answer_label.text() == "64"
+        assert "went a step further, so the steps' answer is shown" in win.agreement_label.text()
+        # The history keeps whose answer was shown.
+        saved = solve_result_from_dict(win.history.search()[0].result)
+        assert (saved.answer, saved.answer_from, saved.agree) == (64.0, "steps", False)
+    finally:
+        close_window(win)
 
 
 def test_stop_takes_effect_quickly(kpdd_home):

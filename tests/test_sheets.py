@@ -73,6 +73,16 @@ def test_answer_from_the_list_wins_and_is_flagged(tmp_path):
     assert second.answer == "64" and second.note == ""
 
 
+def test_sheet_says_when_the_steps_answer_is_shown(tmp_path):
+    script = dict(SCRIPT)
+    script[Stage.PROGRAM] = "apples = 6 * 14\nleft = apples - 20\nanswer = left / 2"
+    result = Solver(ScriptedBackend(script, delay_s=0)).solve(QUESTIONS[0], "both").to_dict()
+    item = SheetItem.from_result(result)
+    assert item.answer == "64" and "so the answer shown is the steps'" in item.note
+    item = SheetItem.from_result({**result, "answer": 32.0, "answer_from": "program"})
+    assert item.answer == "32" and item.note.endswith("the answer shown is the program's.")
+
+
 def test_html_and_markdown_contents(tmp_path):
     items = solved_items(tmp_path)
     options = SheetOptions(title="Week 3 <practice>", date="2025-03-01", answer_key=True)
