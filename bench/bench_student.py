@@ -47,7 +47,8 @@ SET_NAMES = {"gsm8k": "GSM8K", "svamp": "SVAMP", "asdiv": "ASDiv", "multiarith":
 # Paired comparisons the bench prints, each on the problems both configurations finished: the key
 # points (against the ablation), self-consistency, and the distillation itself (against stock).
 PAIRS = (("kpdd-pot", "plain-pot"), ("kpdd-pot-sc5", "kpdd-pot"), ("kpdd-pot", "stock-pot"),
-         ("kpdd-cot", "stock-cot"), ("kpdd-pot", "kpdd-cot"))  # fmt: skip
+         ("kpdd-cot", "stock-cot"), ("kpdd-pot", "kpdd-cot"), ("kpdd-both", "kpdd-pot"),
+         ("kpdd-both", "kpdd-cot"))  # fmt: skip
 # The KPDD paper's FlanT5-Large (760M) figures as a secondary summary reports them: only the
 # four-set averages are quoted here, since per-set numbers were not available to us to check.
 PAPER_AVERAGE = {"kpdd-cot": 24.71, "kpdd-pot": 63.83}
@@ -289,6 +290,55 @@ def both_row(label: str, counts: list[int]) -> str:
             f"{taken} ({100 * taken / n:.1f}%) | {100 * taken_right / taken if taken else 0:.1f} |")  # fmt: skip
 
 
+def both_rule_on_singles_table(out: Path) -> str:
+    """Both mode's answer rule read off the single-mode runs of the same student (every problem that
+    has a KPDD-PoT and a KPDD-CoT record): the program's answer, the steps' when the program gave
+    none, and the steps' when the program computed them on the way and kept going
+    (`kpdd.solver.program_stepped_past`, the rule the app uses). An estimate for the full sets:
+    in the app both solutions share one set of key points, here each mode wrote its own."""
+    from kpdd.answers import answers_match
+    from kpdd.solver import program_stepped_past
+
+    lines = ["| set | problems | KPDD-PoT | KPDD-CoT | program, else steps | with the stepped-past rule | steps taken (right) |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    averages: list[float] = []
+    for data in SETS:
+        reports = [load_report(out, name, data) for name in ("kpdd-pot", "kpdd-cot")]
+        if not all(reports):
+            continue
+        pot, cot = ({r["id"]: r for r in rep["records"]} for rep in reports)  # type: ignore[index]
+        ids = [i for i in pot if i in cot]
+        program_first = with_rule = taken = taken_right = 0
+        for i in ids:
+            p, c = pot[i], cot[i]
+            fallback = p["correct"] if p["prediction"] is not None else c["correct"]
+            program_first += fallback
+            program = next((s["text"] for s in p.get("solutions") or [] if s.get("kind") == "pot"), "")
+            disagree = (
+                p["prediction"] is not None
+                and c["prediction"] is not None
+                and not answers_match(p["prediction"], c["prediction"])
+            )
+            if disagree and program_stepped_past(program, c["prediction"]):
+                taken += 1
+                taken_right += c["correct"]
+                with_rule += c["correct"]
+            else:
+                with_rule += fallback
+        n = len(ids)
+        if not n:
+            continue
+        averages.append(100 * with_rule / n)
+        lines.append(
+            f"| {SET_NAMES[data]} | {n} | {100 * sum(pot[i]['correct'] for i in ids) / n:.1f} | "
+            f"{100 * sum(cot[i]['correct'] for i in ids) / n:.1f} | {100 * program_first / n:.1f} | "
+            f"{100 * with_rule / n:.1f} | {taken} ({taken_right}) |"
+        )
+    if not averages:
+        return "(no KPDD-PoT and KPDD-CoT reports on the same problems)"
+    return "\n".join(lines) + f"\n\nFour-set average with the rule: {sum(averages) / len(averages):.2f}"
+
+
 def error_analysis(out: Path, reference: Path | None) -> str:
     """KPDD-PoT's misses split by understanding (against gold key points) and the ablation's beside."""
     kpdd, plain = load_report(out, "kpdd-pot", "gsm8k"), load_report(out, "plain-pot", "gsm8k")
@@ -441,6 +491,7 @@ def main() -> int:
             if args.baseline
         ),
         "## Both mode: program and steps, on the same problems as the single modes\n" + both_mode_table(out),
+        "## Both mode's answer rule read off the single-mode runs\n" + both_rule_on_singles_table(out),
         "## Error analysis (GSM8K)\n" + error_analysis(out, REPO / args.reference),
         "## Wrong PoT answers that had computed the gold value, then kept going\n"
         + stepped_past_table(out, [n for n in names if table[n]["mode"] == "pot"]),

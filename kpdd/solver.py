@@ -216,6 +216,14 @@ def stage_text(stage: Stage, raw: str) -> str:
     return clean_stage(stage, raw)
 
 
+def program_stepped_past(program: str, steps_answer: float, sandbox_timeout_s: float = 2.0) -> bool:
+    """Whether a program computed the steps' (different) answer on the way and then kept going.
+
+    Exact matches only: a rounded intermediate must not pass for the steps' answer."""
+    values = computed_values(program, sandbox_timeout_s)
+    return any(answers_match(value, steps_answer, allow_rounding=False) for value in values)
+
+
 def finalize(result: SolveResult, sandbox_timeout_s: float = 2.0) -> None:
     """Vote over the solutions; in mode `both`, record whether program and steps agree, and let the
     steps' answer win when the program computed it on the way and then went further."""
@@ -233,11 +241,7 @@ def finalize(result: SolveResult, sandbox_timeout_s: float = 2.0) -> None:
     if result.agree or pot is None or cot is None or result.answer_from != "program":
         return
     program = next(s.text for s in programs if s.answer is not None and answers_match(s.answer, pot))
-    # Exact matches only: a rounded intermediate must not pass for the steps' answer.
-    if any(
-        answers_match(value, cot, allow_rounding=False)
-        for value in computed_values(program, sandbox_timeout_s)
-    ):
+    if program_stepped_past(program, cot, sandbox_timeout_s):
         result.answer, result.answer_from = cot, "steps"
         agreeing = [s for s in result.solutions if s.answer is not None and answers_match(s.answer, cot)]
         result.confidence = len(agreeing) / len(result.solutions)
