@@ -255,12 +255,7 @@ def both_mode_table(out: Path) -> str:
         records = [r for r in both["records"] if all(r["id"] in by_id for by_id in right)]
         if not records:
             continue
-        # "answer_from" is "steps" also when the program gave no answer; only overrides count here.
-        taken = [
-            r
-            for r in records
-            if r.get("answer_from") == "steps" and r["agree"] is False and program_answered(r)
-        ]
+        taken = [r for r in records if r.get("stepped_past")]
         counts = [
             len(records),
             sum(right[0][r["id"]] for r in records),
@@ -277,10 +272,6 @@ def both_mode_table(out: Path) -> str:
         return "(no kpdd-both report with KPDD-PoT and KPDD-CoT reports on the same problems)"
     lines.append(both_row("all pooled", totals))
     return "\n".join(lines)
-
-
-def program_answered(record: dict[str, Any]) -> bool:
-    return any(s.get("kind") == "pot" and s.get("answer") is not None for s in record.get("solutions") or [])
 
 
 def both_row(label: str, counts: list[int]) -> str:

@@ -75,7 +75,7 @@ def agreement_text(result: Any) -> str:
                 "Tutor", "The program and the steps agree: more likely right, but still check it."
             )
         )
-    elif result.agree is False and result.answer_from == "steps":
+    elif result.stepped_past:
         parts.append(
             QCoreApplication.translate(
                 "Tutor",

@@ -119,7 +119,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         line += f"  (confidence {result.confidence:.0%}"
         if result.agree is not None:
             line += ", program and steps " + ("agree" if result.agree else "disagree")
-            if result.answer_from == "steps" and result.program:
+            if result.stepped_past:
                 line += "; the program worked out this answer on the way, then went a step further"
         line += ")"
     out.write(line + "\n")

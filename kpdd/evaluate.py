@@ -65,7 +65,7 @@ def record_for(problem: Problem, result: SolveResult) -> dict[str, Any]:
         "error_kind": error_kind_of(result, correct),
         "confidence": result.confidence,
         "agree": result.agree,
-        "answer_from": result.answer_from,
+        "stepped_past": result.stepped_past,
         "core_question": result.core_question,
         "key_information": result.key_information,
         "solutions": [

@@ -290,7 +290,7 @@ def solve_result_from_dict(data: dict[str, Any]):  # -> kpdd.solver.SolveResult
         answer=data.get("answer"),
         confidence=float(data.get("confidence") or 0.0),
         agree=data.get("agree"),
-        answer_from=str(data.get("answer_from") or ""),
+        stepped_past=bool(data.get("stepped_past")),
         stages=stages,
         seconds=float(data.get("seconds") or 0.0),
         first_token_seconds=data.get("first_token_seconds"),

@@ -78,7 +78,7 @@ class SheetItem:
             elif answer is None:
                 note = "The tutor found no answer; the answer shown comes from the list."
             answer = expected
-        elif data.get("agree") is False and data.get("answer_from") == "steps":
+        elif data.get("stepped_past"):
             note = (
                 "The program and the steps disagree; the program worked out this answer on the way, "
                 "then went a step further, so the answer shown is the steps'."

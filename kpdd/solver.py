@@ -104,8 +104,9 @@ class SolveResult:
     answer: float | None = None
     confidence: float = 0.0
     agree: bool | None = None  # mode `both`: do the program and the steps give the same answer?
-    # mode `both`: "program" or "steps", whose answer is shown ("" in other modes or without an answer)
-    answer_from: str = ""
+    # mode `both`: the program computed the steps' answer on the way and kept going, so the steps'
+    # answer is shown instead of the program's
+    stepped_past: bool = False
     stages: list[StageRecord] = field(default_factory=list)
     seconds: float = 0.0
     first_token_seconds: float | None = None
@@ -228,21 +229,19 @@ def finalize(result: SolveResult, sandbox_timeout_s: float = 2.0) -> None:
     """Vote over the solutions; in mode `both`, record whether program and steps agree, and let the
     steps' answer win when the program computed it on the way and then went further."""
     result.answer, result.confidence = vote(result.solutions)
-    result.answer_from = ""
+    result.stepped_past = False
     if result.mode != Mode.BOTH:
         return
     programs = [s for s in result.solutions if s.kind == Mode.POT]
     pot = vote(programs)[0]
     cot = vote([s for s in result.solutions if s.kind == Mode.COT])[0]
     result.agree = pot is not None and cot is not None and answers_match(pot, cot)
-    if result.answer is None:
-        return
-    result.answer_from = "program" if pot is not None and answers_match(result.answer, pot) else "steps"
-    if result.agree or pot is None or cot is None or result.answer_from != "program":
+    shows_program = pot is not None and result.answer is not None and answers_match(result.answer, pot)
+    if result.agree or cot is None or not shows_program:
         return
     program = next(s.text for s in programs if s.answer is not None and answers_match(s.answer, pot))
     if program_stepped_past(program, cot, sandbox_timeout_s):
-        result.answer, result.answer_from = cot, "steps"
+        result.answer, result.stepped_past = cot, True
         agreeing = [s for s in result.solutions if s.answer is not None and answers_match(s.answer, cot)]
         result.confidence = len(agreeing) / len(result.solutions)
 

@@ -93,12 +93,12 @@ def test_both_mode_shows_the_steps_answer_when_the_program_went_a_step_too_far(k
         win.problem_edit.setPlainText(PROBLEM)
         win.mode_combo.setCurrentIndex(2)
         result = solve_and_wait(win)
-        assert (result.answer, result.answer_from, result.agree) == (64.0, "steps", False)
+        assert (result.answer, result.stepped_past, result.agree) == (64.0, True, False)
         assert win.answer_label.text() == "64"
         assert "went a step further, so the steps' answer is shown" in win.agreement_label.text()
         # The history keeps whose answer was shown.
         saved = solve_result_from_dict(win.history.search()[0].result)
-        assert (saved.answer, saved.answer_from, saved.agree) == (64.0, "steps", False)
+        assert (saved.answer, saved.stepped_past, saved.agree) == (64.0, True, False)
     finally:
         close_window(win)
 

@@ -79,7 +79,7 @@ def test_sheet_says_when_the_steps_answer_is_shown(tmp_path):
     result = Solver(ScriptedBackend(script, delay_s=0)).solve(QUESTIONS[0], "both").to_dict()
     item = SheetItem.from_result(result)
     assert item.answer == "64" and "so the answer shown is the steps'" in item.note
-    item = SheetItem.from_result({**result, "answer": 32.0, "answer_from": "program"})
+    item = SheetItem.from_result({**result, "answer": 32.0, "stepped_past": False})
     assert item.answer == "32" and item.note.endswith("the answer shown is the program's.")
 
 

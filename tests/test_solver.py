@@ -67,20 +67,21 @@ def both(program: str, program_answer: float | None, steps_answer: float | None)
 def test_both_mode_takes_the_steps_answer_when_the_program_computed_it_then_went_further():
     # "How many pieces did they pick up altogether?" 10 + 8 = 18, then one step too many.
     stepped_past = both("pieces = 10 + 8\nanswer = pieces / 2", 9.0, 18.0)
-    assert (stepped_past.answer, stepped_past.answer_from, stepped_past.agree) == (18.0, "steps", False)
+    assert (stepped_past.answer, stepped_past.stepped_past, stepped_past.agree) == (18.0, True, False)
     assert stepped_past.confidence == 0.5
     # A program that never computed the steps' answer keeps its own (the tie goes to the program).
     other = both("total = 10 + 7\nanswer = total * 2", 34.0, 18.0)
-    assert (other.answer, other.answer_from, other.agree) == (34.0, "program", False)
+    assert (other.answer, other.stepped_past, other.agree) == (34.0, False, False)
     # A number copied from the problem is not a step: it does not count as computed.
     copied = both("pieces = 18\nanswer = pieces / 2", 9.0, 18.0)
-    assert (copied.answer, copied.answer_from) == (9.0, "program")
+    assert (copied.answer, copied.stepped_past) == (9.0, False)
     agreeing = both("x = 10 + 8\nanswer = x", 18.0, 18.0)
-    assert (agreeing.answer, agreeing.answer_from, agreeing.agree) == (18.0, "program", True)
+    assert (agreeing.answer, agreeing.stepped_past, agreeing.agree) == (18.0, False, True)
     failed = both("x = 10 + 8\nanswer = x / 0", None, 18.0)
-    assert (failed.answer, failed.answer_from, failed.agree) == (18.0, "steps", False)
+    # A program without an answer did not step past anything: the steps' answer is shown plainly.
+    assert (failed.answer, failed.stepped_past, failed.agree) == (18.0, False, False)
     nothing = both("answer = (", None, None)
-    assert (nothing.answer, nothing.answer_from) == (None, "")
+    assert (nothing.answer, nothing.stepped_past) == (None, False)
 
 
 def test_program_completes_at_its_answer_line():
