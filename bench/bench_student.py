@@ -288,7 +288,8 @@ def both_rule_on_singles_table(out: Path) -> str:
     (`kpdd.solver.program_stepped_past`, the rule the app uses). An estimate for the full sets:
     in the app both solutions share one set of key points, here each mode wrote its own."""
     from kpdd.answers import answers_match
-    from kpdd.solver import program_stepped_past
+    from kpdd.format import Mode
+    from kpdd.solver import Solution, SolveResult, finalize
 
     lines = ["| set | problems | KPDD-PoT | KPDD-CoT | program, else steps | with the stepped-past rule | steps taken (right) |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
@@ -302,20 +303,16 @@ def both_rule_on_singles_table(out: Path) -> str:
         program_first = with_rule = taken = taken_right = 0
         for i in ids:
             p, c = pot[i], cot[i]
-            fallback = p["correct"] if p["prediction"] is not None else c["correct"]
-            program_first += fallback
+            program_first += p["correct"] if p["prediction"] is not None else c["correct"]
             program = next((s["text"] for s in p.get("solutions") or [] if s.get("kind") == "pot"), "")
-            disagree = (
-                p["prediction"] is not None
-                and c["prediction"] is not None
-                and not answers_match(p["prediction"], c["prediction"])
-            )
-            if disagree and program_stepped_past(program, c["prediction"]):
-                taken += 1
-                taken_right += c["correct"]
-                with_rule += c["correct"]
-            else:
-                with_rule += fallback
+            both = SolveResult(p["question"], Mode.BOTH)
+            both.solutions = [Solution(Mode.POT, program, answer=p["prediction"]),
+                              Solution(Mode.COT, "", answer=c["prediction"])]  # fmt: skip
+            finalize(both)  # the app's rule, on these two answers
+            right = answers_match(both.answer, p["gold"])
+            with_rule += right
+            taken += both.stepped_past
+            taken_right += both.stepped_past and right
         n = len(ids)
         if not n:
             continue
