@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from distill.store import read_jsonl
-from kpdd.answers import answers_match
-from kpdd.sandbox import computed_values
+from kpdd.solver import program_stepped_past
 
 CORE_QUESTION_MIN_OVERLAP = 0.5
 
@@ -131,7 +130,7 @@ def stepped_past_answer(record: dict[str, Any]) -> bool:
     if not program:
         return False  # a CoT answer: no program to rerun
     gold = record.get("gold")
-    return any(answers_match(v, gold, allow_rounding=False) for v in computed_values(program))
+    return gold is not None and program_stepped_past(program, gold)
 
 
 def analyze(report: dict[str, Any], reference: dict[str, dict[str, Any]]) -> dict[str, Any]:
