@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.settings import SOLVE_MODES
 from desktop.workers import BatchRequest, SolverThread
 from kpdd.answers import format_answer
 from kpdd.batch import (
@@ -39,8 +40,6 @@ from kpdd.batch import (
     problem_key,
     read_problems,
 )
-
-MODES = ("pot", "cot", "both")
 
 
 class BatchDialog(QDialog):
@@ -144,7 +143,7 @@ class BatchDialog(QDialog):
     # -- input --------------------------------------------------------------------------------
 
     def mode(self) -> str:
-        return MODES[max(0, self.mode_combo.currentIndex())]
+        return SOLVE_MODES[max(0, self.mode_combo.currentIndex())]
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

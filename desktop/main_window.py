@@ -7,6 +7,7 @@ say about a result comes from `desktop.presenters`; history is `kpdd.history`.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +35,12 @@ from PySide6.QtWidgets import (
 from desktop import presenters
 from desktop.highlight import PythonHighlighter
 from desktop.history_view import HistoryPanel
-from desktop.settings import DesktopSettings, effective_threads
+from desktop.settings import MAX_SAMPLES, SOLVE_MODES, DesktopSettings, effective_threads
 from desktop.workers import SolveRequest, SolverThread
 from kpdd.format import Stage, format_key_information, normalize_problem
 from kpdd.history import HistoryStore, solve_result_from_dict
 from kpdd.models import SETUP_COMMAND, resources_dir
 from kpdd.solver import MAX_PROBLEM_CHARS
-
-MODES = ("pot", "cot", "both")
 
 
 def load_samples() -> list[dict[str, str]]:
@@ -153,6 +152,8 @@ class MainWindow(QMainWindow):
         self._build()
         self._connect_worker()
         self.retranslate()
+        self.mode_combo.setCurrentIndex(SOLVE_MODES.index(self.settings.mode))
+        self.samples_spin.setValue(self.settings.samples)
         self._update_state()
         self.resize(1180, 780)
 
@@ -188,7 +189,7 @@ class MainWindow(QMainWindow):
         self.mode_label.setBuddy(self.mode_combo)
         self.samples_label = QLabel()
         self.samples_spin = QSpinBox()
-        self.samples_spin.setRange(1, 9)
+        self.samples_spin.setRange(1, MAX_SAMPLES)
         self.samples_label.setBuddy(self.samples_spin)
         self.solve_button = QPushButton()
         self.solve_button.setDefault(True)
@@ -496,7 +497,14 @@ class MainWindow(QMainWindow):
         return self.request is not None
 
     def current_mode(self) -> str:
-        return MODES[max(0, self.mode_combo.currentIndex())]
+        return SOLVE_MODES[max(0, self.mode_combo.currentIndex())]
+
+    def _remember_mode(self, mode: str, samples: int) -> None:
+        """The next start opens in the mode the student last solved in (not one a history entry
+        showed: opening an entry sets the box without solving)."""
+        if (mode, samples) != (self.settings.mode, self.settings.samples):
+            self.settings = replace(self.settings, mode=mode, samples=samples)
+            self.settings.save()
 
     def problem_text(self) -> str:
         return self.problem_edit.toPlainText()
@@ -523,6 +531,7 @@ class MainWindow(QMainWindow):
             key_information=key_information,
             purpose=purpose,
         )
+        self._remember_mode(self.request.mode, self.request.samples)
         self.hint = None if purpose != "hint" else self.hint
         self._first_token_seen = False
         self._request_started = False
@@ -861,7 +870,7 @@ class MainWindow(QMainWindow):
             return
         result = solve_result_from_dict(entry.result)
         self.problem_edit.setPlainText(result.problem)
-        self.mode_combo.setCurrentIndex(MODES.index(result.mode.value))
+        self.mode_combo.setCurrentIndex(SOLVE_MODES.index(result.mode.value))
         self.result, self.result_problem = result, normalize_problem(result.problem)
         self.render_result(result)
         self.notice_label.setText(self.tr("Reopened from history."))

@@ -1,4 +1,5 @@
-"""Settings: theme (light, dark, follow the system), font size, language, threads.
+"""Settings: theme (light, dark, follow the system), font size, language, threads, and the solution
+mode and sample count of the last solve (so the tutor opens the way the student left it).
 
 Stored in the KPDD configuration file (`kpdd.paths`, key "desktop"), so tests that point KPDD_HOME
 at a temporary folder never read or change a user's real settings. The language switch goes
@@ -8,7 +9,7 @@ re-read their texts on the LanguageChange event.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QLocale, Qt, QTranslator
@@ -29,6 +30,8 @@ from kpdd import paths
 
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 THEMES = ("system", "light", "dark")
+SOLVE_MODES = ("pot", "cot", "both")  # the order of the window's Mode box
+MAX_SAMPLES = 9
 
 
 def translations_dir() -> Path:
@@ -43,6 +46,8 @@ class DesktopSettings:
     font_size: int = 0  # points; 0 keeps the system's size
     language: str = ""  # "" follows the system locale
     threads: int = 0  # 0 lets llama.cpp's backend choose
+    mode: str = "pot"  # solution mode of the last solve: "pot" | "cot" | "both"
+    samples: int = 1  # samples of the last solve (1: greedy)
 
     @classmethod
     def load(cls) -> DesktopSettings:
@@ -51,6 +56,11 @@ class DesktopSettings:
         for key, value in data.items() if isinstance(data, dict) else []:
             if hasattr(settings, key) and isinstance(value, type(getattr(settings, key))):
                 setattr(settings, key, value)
+        # A hand-edited or older config must not open the window in a mode it does not have.
+        if settings.mode not in SOLVE_MODES:
+            settings.mode = cls.mode
+        if not 1 <= settings.samples <= MAX_SAMPLES:
+            settings.samples = cls.samples
         return settings
 
     def save(self) -> None:
@@ -210,7 +220,8 @@ class SettingsDialog(QDialog):
         super().changeEvent(event)
 
     def result_settings(self) -> DesktopSettings:
-        return DesktopSettings(
+        return replace(
+            self.settings,
             theme=THEMES[self.theme.currentIndex()],
             font_size=self.font_size.value(),
             language=self.language.currentData(),

@@ -103,6 +103,35 @@ def test_both_mode_shows_the_steps_answer_when_the_program_went_a_step_too_far(k
         close_window(win)
 
 
+def test_the_window_reopens_in_the_mode_and_samples_of_the_last_solve(kpdd_home):
+    from desktop.settings import DesktopSettings, SettingsDialog
+    from kpdd import paths
+
+    win, _ = make_window(settings=DesktopSettings.load())
+    try:
+        assert (win.current_mode(), win.samples_spin.value()) == ("pot", 1)  # a new user's default
+        win.problem_edit.setPlainText(PROBLEM)
+        win.mode_combo.setCurrentIndex(1)
+        win.samples_spin.setValue(3)
+        assert solve_and_wait(win).mode.value == "cot"
+        # The Settings dialog's OK keeps them (it rewrites the whole desktop section).
+        dialog = SettingsDialog(win.settings, win)
+        dialog.font_size.setValue(13)
+        dialog.result_settings().save()
+    finally:
+        close_window(win)
+    saved = DesktopSettings.load()
+    assert (saved.mode, saved.samples, saved.font_size) == ("cot", 3, 13)
+    win, _ = make_window(settings=saved)
+    try:
+        assert (win.current_mode(), win.samples_spin.value()) == ("cot", 3)
+    finally:
+        close_window(win)
+    # A hand-edited config with a mode the app does not have opens in the default one.
+    paths.update_config(desktop={"mode": "proof", "samples": 40, "font_size": 13})
+    assert (DesktopSettings.load().mode, DesktopSettings.load().samples) == ("pot", 1)
+
+
 def test_stop_takes_effect_quickly(kpdd_home):
     import time
 
