@@ -504,7 +504,10 @@ class MainWindow(QMainWindow):
         showed: opening an entry sets the box without solving)."""
         if (mode, samples) != (self.settings.mode, self.settings.samples):
             self.settings = replace(self.settings, mode=mode, samples=samples)
-            self.settings.save()
+            try:
+                self.settings.save()
+            except OSError:
+                pass  # a full or read-only disk must not stop the solve; only the memory is lost
 
     def problem_text(self) -> str:
         return self.problem_edit.toPlainText()
