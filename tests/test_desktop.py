@@ -129,7 +129,8 @@ def test_the_window_reopens_in_the_mode_and_samples_of_the_last_solve(kpdd_home)
         close_window(win)
     # A hand-edited config with a mode the app does not have opens in the default one.
     paths.update_config(desktop={"mode": "proof", "samples": 40, "font_size": 13})
-    assert (DesktopSettings.load().mode, DesktopSettings.load().samples) == ("pot", 1)
+    reloaded = DesktopSettings.load()
+    assert (reloaded.mode, reloaded.samples, reloaded.font_size) == ("pot", 1, 13)
 
 
 def test_stop_takes_effect_quickly(kpdd_home):
