@@ -210,8 +210,6 @@ def paired_table(
     sets pooled. `second_out` reads the second configuration from another results folder (a new
     sitting against the shipped student, on the problems both runs solved)."""
     label_a, label_b = labels or (first, second)
-    lines = [f"| set | problems | both right | only {label_a} | only {label_b} | {label_a} | {label_b} | McNemar p |",
-             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     rows: list[tuple[str, list[tuple[bool, bool]]]] = []
     for data in SETS:
         a, b = load_report(out, first, data), load_report(second_out or out, second, data)
@@ -222,6 +220,14 @@ def paired_table(
             )
     if not rows:
         return f"(no {label_a} and {label_b} reports on the same set)"
+    return pairs_table(rows, label_a, label_b)
+
+
+def pairs_table(rows: list[tuple[str, list[tuple[bool, bool]]]], label_a: str, label_b: str) -> str:
+    """Per set, (A right, B right) for each problem: the split, the accuracies and McNemar's p, then
+    all sets pooled."""
+    lines = [f"| set | problems | both right | only {label_a} | only {label_b} | {label_a} | {label_b} | McNemar p |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     if len(rows) > 1:
         rows.append(("all pooled", [pair for _, pairs in rows for pair in pairs]))
     for label, pairs in rows:
@@ -234,6 +240,25 @@ def paired_table(
             f"{mcnemar_p(only_a, only_b):.3f} |"
         )
     return "\n".join(lines)
+
+
+def sc_against_greedy_table(out: Path, name: str = "kpdd-pot-sc5") -> str:
+    """Self-consistency against its own first solution, which is the greedy one (`kpdd.solver`): a
+    pairing that needs no separate greedy run, since the vote and the greedy answer come from the
+    same records."""
+    from kpdd.answers import answers_match
+
+    rows: list[tuple[str, list[tuple[bool, bool]]]] = []
+    for data in SETS:
+        report = load_report(out, name, data)
+        if report is not None and report["records"]:
+            rows.append((SET_NAMES[data], [
+                (r["correct"], bool(r["solutions"]) and answers_match(r["solutions"][0]["answer"], r["gold"]))
+                for r in report["records"]
+            ]))  # fmt: skip
+    if not rows:
+        return f"(no {name} reports)"
+    return pairs_table(rows, "vote", "greedy")
 
 
 def both_mode_table(out: Path) -> str:
@@ -407,6 +432,9 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=100, help="problems per set (0: all)")
     parser.add_argument("--small-limit", type=int, default=25, help="per set for stock and SC-5 (0: --limit)")
     parser.add_argument("--configs", default="", help="comma-separated names (default: all)")
+    parser.add_argument(
+        "--sets", default=",".join(SETS), help="comma-separated test sets to run (default: all four)"
+    )
     parser.add_argument("--adapter", default="", help="KPDD adapter GGUF (default: the shipped one)")
     parser.add_argument(
         "--ablation",
@@ -436,6 +464,9 @@ def main() -> int:
     unknown = [n for n in names if n not in table]
     if unknown:
         parser.error(f"unknown or unavailable configurations: {', '.join(unknown)} (have {', '.join(table)})")
+    sets = [d for d in args.sets.split(",") if d]
+    if not sets or any(d not in SETS for d in sets):
+        parser.error(f"--sets takes names from {', '.join(SETS)}")
     out = REPO / args.out
     jobs = max(1, args.jobs)
     threads = args.threads or max(1, 2 // jobs)
@@ -447,7 +478,7 @@ def main() -> int:
         for name in names:
             config = table[name]
             limit = args.small_limit if config["slow"] and args.small_limit else args.limit
-            tasks += [(name, config, data, limit) for data in SETS]
+            tasks += [(name, config, data, limit) for data in sets]
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             running = [
                 pool.submit(run_config, n, c, d, lim, out, threads, jobs > 1, args.shuffle)
@@ -477,6 +508,14 @@ def main() -> int:
             + paired_table(out, name, name, REPO / args.baseline, (f"{name} here", f"{name} baseline"))
             for name in names
             if args.baseline
+        ),
+        *(
+            [
+                "## kpdd-pot-sc5 against its own greedy solution, problem by problem\n"
+                + sc_against_greedy_table(out)
+            ]
+            if "kpdd-pot-sc5" in names
+            else []
         ),
         "## Both mode: program and steps, on the same problems as the single modes\n" + both_mode_table(out),
         "## Both mode's answer rule read off the single-mode runs\n" + both_rule_on_singles_table(out),
