@@ -229,7 +229,7 @@ def pairs_table(rows: list[tuple[str, list[tuple[bool, bool]]]], label_a: str, l
     lines = [f"| set | problems | both right | only {label_a} | only {label_b} | {label_a} | {label_b} | McNemar p |",
              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     if len(rows) > 1:
-        rows.append(("all pooled", [pair for _, pairs in rows for pair in pairs]))
+        rows = [*rows, ("all pooled", [pair for _, pairs in rows for pair in pairs])]
     for label, pairs in rows:
         only_a = sum(x and not y for x, y in pairs)
         only_b = sum(y and not x for x, y in pairs)
@@ -245,20 +245,37 @@ def pairs_table(rows: list[tuple[str, list[tuple[bool, bool]]]], label_a: str, l
 def sc_against_greedy_table(out: Path, name: str = "kpdd-pot-sc5") -> str:
     """Self-consistency against its own first solution, which is the greedy one (`kpdd.solver`): a
     pairing that needs no separate greedy run, since the vote and the greedy answer come from the
-    same records."""
+    same records. Then how often any sample was right (what a perfect checker would score), and how
+    often the vote is right by the share of samples behind it (the confidence the app shows)."""
     from kpdd.answers import answers_match
 
     rows: list[tuple[str, list[tuple[bool, bool]]]] = []
+    any_right: list[str] = []
+    by_votes: dict[int, list[int]] = {}  # votes for the answer -> [problems, right]
     for data in SETS:
         report = load_report(out, name, data)
-        if report is not None and report["records"]:
-            rows.append((SET_NAMES[data], [
-                (r["correct"], bool(r["solutions"]) and answers_match(r["solutions"][0]["answer"], r["gold"]))
-                for r in report["records"]
-            ]))  # fmt: skip
+        if report is None or not report["records"]:
+            continue
+        records = report["records"]
+        rows.append((SET_NAMES[data], [
+            (r["correct"], bool(r["solutions"]) and answers_match(r["solutions"][0]["answer"], r["gold"]))
+            for r in records
+        ]))  # fmt: skip
+        hits = sum(any(answers_match(s["answer"], r["gold"]) for s in r["solutions"]) for r in records)
+        any_right.append(f"{SET_NAMES[data]} {100 * hits / len(records):.1f}")
+        for r in records:
+            counts = by_votes.setdefault(round((r["confidence"] or 0.0) * len(r["solutions"])), [0, 0])
+            counts[0] += 1
+            counts[1] += bool(r["correct"])
     if not rows:
         return f"(no {name} reports)"
-    return pairs_table(rows, "vote", "greedy")
+    votes = ", ".join(f"{k}: {100 * right / n:.1f} of {n}" for k, (n, right) in sorted(by_votes.items()))
+    return (
+        pairs_table(rows, "vote", "greedy")
+        + "\n\nRight in at least one sample (%): "
+        + ", ".join(any_right)
+        + f"\n\nThe vote right (%) by the votes behind its answer: {votes}"
+    )
 
 
 def both_mode_table(out: Path) -> str:
