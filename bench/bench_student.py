@@ -20,7 +20,8 @@ under --out, so an interrupted run picks up where it stopped and a rerun only re
 Configurations (`--configs` picks some; `--small-limit` caps the slow ones):
     stock-cot, stock-pot   SmolLM2-135M-Instruct Q4_1, few-shot in the KPDD format
     kpdd-cot, kpdd-pot     the shipped KPDD adapter over the same Q4_1 base
-    kpdd-pot-sc5           KPDD-PoT, 5 samples, majority vote
+    kpdd-pot-sc5           KPDD-PoT, 5 samples, vote weighed by plausibility (kpdd.solver.vote)
+    kpdd-pot-auto          KPDD-PoT, samples "auto": one, and five to vote on when it looks wrong
     kpdd-both              the app's Both mode: program and steps from the same key points
     plain-pot              the ablation: same recipe and problems, no key-point stages
                            (--ablation; the default is sitting 4, matching the shipped student)
@@ -65,6 +66,13 @@ def configs(adapter: Path | None, ablation: Path | None, base: Path) -> dict[str
         out["kpdd-pot"] = {"model": base, "lora": adapter, "mode": "pot", "samples": 1, "slow": False}
         out["kpdd-pot-sc5"] = {"model": base, "lora": adapter, "mode": "pot", "samples": 5, "slow": True}
         out["kpdd-both"] = {"model": base, "lora": adapter, "mode": "both", "samples": 1, "slow": True}
+        out["kpdd-pot-auto"] = {
+            "model": base,
+            "lora": adapter,
+            "mode": "pot",
+            "samples": "auto",
+            "slow": True,
+        }
     if ablation is not None:
         out["plain-pot"] = {"model": base, "lora": ablation, "mode": "pot", "samples": 1, "slow": False}
     return out
@@ -104,7 +112,32 @@ def load_report(out: Path, name: str, data: str) -> dict[str, Any] | None:
     path = report_path(out, name, data)
     if not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    return revote(json.loads(path.read_text(encoding="utf-8")))
+
+
+def revote(report: dict[str, Any]) -> dict[str, Any]:
+    """Score a several-sample report by the vote the app ships now (`kpdd.solver.vote`, run over the
+    samples the records hold), so a report made before the vote changed reads as the app answers now.
+    Each record keeps the plain majority's verdict as `plain_vote_correct`."""
+    from kpdd.answers import answers_match
+    from kpdd.evaluate import summarize
+    from kpdd.format import Mode
+    from kpdd.solver import Solution, vote
+
+    config = report["config"]
+    if config.get("samples", 1) < 2 or config.get("mode") == Mode.BOTH.value:
+        return report
+    for r in report["records"]:
+        solutions = [Solution(Mode(s["kind"]), s["text"], answer=s["answer"]) for s in r["solutions"]]
+        r["prediction"], r["confidence"] = vote(solutions, r["question"])
+        r["correct"] = answers_match(r["prediction"], r["gold"])
+        r["plain_vote_correct"] = answers_match(vote(solutions)[0], r["gold"])
+        if r["correct"]:
+            r["error_kind"] = None
+        elif r["prediction"] is not None:
+            r["error_kind"] = "wrong_answer"
+    report["summary"] = {**report["summary"], **summarize(report["records"])}
+    return report
 
 
 def percent(value: float) -> str:
@@ -245,11 +278,17 @@ def pairs_table(rows: list[tuple[str, list[tuple[bool, bool]]]], label_a: str, l
 def sc_against_greedy_table(out: Path, name: str = "kpdd-pot-sc5") -> str:
     """Self-consistency against its own first solution, which is the greedy one (`kpdd.solver`): a
     pairing that needs no separate greedy run, since the vote and the greedy answer come from the
-    same records. Then how often any sample was right (what a perfect checker would score), and how
-    often the vote is right by the share of samples behind it (the confidence the app shows)."""
+    same records. Then the app's vote (weighed by plausibility) against a plain majority, how often
+    any sample was right (what a perfect checker would score), and how often the vote is right by
+    the share of samples behind it (the confidence the app shows)."""
     from kpdd.answers import answers_match
+    from kpdd.format import Mode
+    from kpdd.solver import Solution, looks_wrong
 
     rows: list[tuple[str, list[tuple[bool, bool]]]] = []
+    against_plain: list[tuple[str, list[tuple[bool, bool]]]] = []
+    auto_rows: list[tuple[str, list[tuple[bool, bool]]]] = []
+    rechecked: list[str] = []
     any_right: list[str] = []
     by_votes: dict[int, list[int]] = {}  # votes for the answer -> [problems, right]
     for data in SETS:
@@ -261,6 +300,19 @@ def sc_against_greedy_table(out: Path, name: str = "kpdd-pot-sc5") -> str:
             (r["correct"], bool(r["solutions"]) and answers_match(r["solutions"][0]["answer"], r["gold"]))
             for r in records
         ]))  # fmt: skip
+        against_plain.append((SET_NAMES[data], [(r["correct"], r["plain_vote_correct"]) for r in records]))
+        # Samples "auto" draws the same seeded samples, so its answers can be read off these records.
+        auto_pairs, doubtful = [], 0
+        for r in records:
+            solutions = [Solution(Mode(s["kind"]), s["text"], answer=s["answer"]) for s in r["solutions"]]
+            greedy_right = bool(solutions) and answers_match(solutions[0].answer, r["gold"])
+            if solutions and looks_wrong(solutions[0], r["question"]):
+                doubtful += 1
+                auto_pairs.append((r["correct"], greedy_right))
+            else:
+                auto_pairs.append((greedy_right, greedy_right))
+        auto_rows.append((SET_NAMES[data], auto_pairs))
+        rechecked.append(f"{SET_NAMES[data]} {100 * doubtful / len(records):.0f}")
         hits = sum(any(answers_match(s["answer"], r["gold"]) for s in r["solutions"]) for r in records)
         any_right.append(f"{SET_NAMES[data]} {100 * hits / len(records):.1f}")
         for r in records:
@@ -272,6 +324,13 @@ def sc_against_greedy_table(out: Path, name: str = "kpdd-pot-sc5") -> str:
     votes = ", ".join(f"{k}: {100 * right / n:.1f} of {n}" for k, (n, right) in sorted(by_votes.items()))
     return (
         pairs_table(rows, "vote", "greedy")
+        + "\n\nThe app's vote (weighed by plausibility) against a plain majority of the same samples:\n\n"
+        + pairs_table(against_plain, "weighed vote", "plain majority")
+        + '\n\nSamples "auto" read off the same records (the greedy answer, or the vote of all five '
+        "when the greedy one looks wrong), against greedy:\n\n"
+        + pairs_table(auto_rows, "auto", "greedy")
+        + "\n\nProblems auto rechecks (%): "
+        + ", ".join(rechecked)
         + "\n\nRight in at least one sample (%): "
         + ", ".join(any_right)
         + f"\n\nThe vote right (%) by the votes behind its answer: {votes}"

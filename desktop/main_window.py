@@ -37,10 +37,12 @@ from desktop.highlight import PythonHighlighter
 from desktop.history_view import HistoryPanel
 from desktop.settings import MAX_SAMPLES, SOLVE_MODES, DesktopSettings, effective_threads
 from desktop.workers import SolveRequest, SolverThread
-from kpdd.format import Stage, format_key_information, normalize_problem
+from kpdd.format import SOLUTION_STAGE, Mode, Stage, format_key_information, normalize_problem
 from kpdd.history import HistoryStore, solve_result_from_dict
 from kpdd.models import SETUP_COMMAND, resources_dir
-from kpdd.solver import MAX_PROBLEM_CHARS
+from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS, RECHECK_SAMPLES
+
+SOLUTION_STAGES = tuple(SOLUTION_STAGE.values())
 
 
 def load_samples() -> list[dict[str, str]]:
@@ -189,7 +191,7 @@ class MainWindow(QMainWindow):
         self.mode_label.setBuddy(self.mode_combo)
         self.samples_label = QLabel()
         self.samples_spin = QSpinBox()
-        self.samples_spin.setRange(1, MAX_SAMPLES)
+        self.samples_spin.setRange(AUTO_SAMPLES, MAX_SAMPLES)  # the lowest, 0, reads "Auto"
         self.samples_label.setBuddy(self.samples_spin)
         self.solve_button = QPushButton()
         self.solve_button.setDefault(True)
@@ -358,8 +360,14 @@ class MainWindow(QMainWindow):
             )
         )
         self.samples_label.setText(self.tr("S&amples:"))
+        self.samples_spin.setSpecialValueText(self.tr("Auto"))
         self.samples_spin.setAccessibleName(self.tr("Number of solutions to sample and vote on"))
-        self.samples_spin.setToolTip(self.tr("More samples vote on the answer and give a confidence."))
+        self.samples_spin.setToolTip(
+            self.tr(
+                "More samples vote on the answer and give a confidence. Auto writes one solution, and "
+                "five to vote on when its answer looks wrong."
+            )
+        )
         self.solve_button.setText(self.tr("&Solve"))
         self.solve_button.setToolTip(self.tr("Solve the problem (Ctrl+Enter)"))
         self.solve_button.setAccessibleName(self.tr("Solve"))
@@ -414,7 +422,7 @@ class MainWindow(QMainWindow):
         result = getattr(self, "result", None)
         if result is None or self.busy or not self._has_result_for_problem():
             return
-        program = self._best_solution(result, "pot")
+        program = result.shown_solution(Mode.POT)
         if program is not None and self.program_edit.toPlainText() == program.text:
             self._show_sandbox(program)
         if self.hint is None and self.answer_label.text() not in ("", "?"):
@@ -603,6 +611,12 @@ class MainWindow(QMainWindow):
             return
         stage = event.stage
         if event.kind == "stage_start":
+            if self.request.samples == AUTO_SAMPLES and event.solution_index > 0 and stage in SOLUTION_STAGES:
+                self.notice_label.setText(
+                    self.tr(
+                        "The first answer looked wrong: writing solution {0} of {1} to vote on..."
+                    ).format(event.solution_index + 1, RECHECK_SAMPLES)
+                )
             if stage == Stage.PROGRAM:
                 self.program_edit.clear()
                 self.sandbox_label.setText(self.tr("Writing the program..."))
@@ -691,22 +705,13 @@ class MainWindow(QMainWindow):
 
     # -- showing a result ---------------------------------------------------------------------
 
-    def _best_solution(self, result: Any, kind: str) -> Any:
-        from kpdd.answers import answers_match
-
-        candidates = [s for s in result.solutions if s.kind.value == kind]
-        for solution in candidates:
-            if result.answer is not None and answers_match(solution.answer, result.answer):
-                return solution
-        return candidates[0] if candidates else None
-
     def render_result(self, result: Any) -> None:
         """Show a whole result (after a solve, or reopened from history)."""
         self.hint = None
         self.core_panel.edit.setPlainText(result.core_question)
         self.key_panel.edit.setPlainText(format_key_information(result.key_information))
-        program = self._best_solution(result, "pot")
-        steps = self._best_solution(result, "cot")
+        program = result.shown_solution(Mode.POT)
+        steps = result.shown_solution(Mode.COT)
         self.program_edit.setPlainText(program.text if program else "")
         if program is not None:
             self._show_sandbox(program)
@@ -779,7 +784,7 @@ class MainWindow(QMainWindow):
         answer = hint.shown("answer")
         self.answer_label.setText(answer[0] if answer else "?")
         if answer and self.result.program:
-            program = self._best_solution(self.result, "pot")
+            program = self.result.shown_solution(Mode.POT)
             if program is not None:
                 self._show_sandbox(program)
         self.agreement_label.setText(presenters.agreement_text(self.result) if answer else "")

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from kpdd.answers import answers_match, extract_answer, format_answer
+from kpdd.solver import vote
 
 
 def tr(text: str) -> str:
@@ -87,12 +88,26 @@ def agreement_text(result: Any) -> str:
         parts.append(
             QCoreApplication.translate("Tutor", "The program and the steps disagree: double-check this one.")
         )
+    if result.rechecked:
+        parts.append(
+            QCoreApplication.translate(
+                "Tutor", "The first answer looked wrong, so {0} solutions were written to vote on."
+            ).format(len(result.solutions))
+        )
     if len(result.solutions) > 1:
         parts.append(
             QCoreApplication.translate("Tutor", "Confidence: {0}% of {1} solutions give this answer.").format(
                 round(100 * result.confidence), len(result.solutions)
             )
         )
+        if result.agree is None and vote(result.solutions)[1] > result.confidence:
+            parts.append(
+                QCoreApplication.translate(
+                    "Tutor",
+                    "Another answer had more votes, but they looked wrong for a word problem (negative, "
+                    "not whole, or from a program using numbers the problem does not give), so they counted less.",
+                )
+            )
     return " ".join(parts)
 
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from kpdd import paths
+from kpdd.solver import AUTO_SAMPLES
 
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 THEMES = ("system", "light", "dark")
@@ -47,7 +48,7 @@ class DesktopSettings:
     language: str = ""  # "" follows the system locale
     threads: int = 0  # 0 lets llama.cpp's backend choose
     mode: str = "pot"  # solution mode of the last solve: "pot" | "cot" | "both"
-    samples: int = 1  # samples of the last solve (1: greedy)
+    samples: int = 1  # samples of the last solve (1: greedy; 0: Auto, kpdd.solver.AUTO_SAMPLES)
 
     @classmethod
     def load(cls) -> DesktopSettings:
@@ -59,7 +60,7 @@ class DesktopSettings:
         # A hand-edited or older config must not open the window in a mode it does not have.
         if settings.mode not in SOLVE_MODES:
             settings.mode = cls.mode
-        if not 1 <= settings.samples <= MAX_SAMPLES:
+        if not AUTO_SAMPLES <= settings.samples <= MAX_SAMPLES:
             settings.samples = cls.samples
         return settings
 

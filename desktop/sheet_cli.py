@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-    from kpdd.cli import add_model_arguments
+    from kpdd.cli import SAMPLES_HELP, add_model_arguments, samples_argument
 
     parser = subparsers.add_parser(
         "sheet", help="solve a list of problems and write a solution sheet (PDF/HTML/MD)"
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--answer-key", action="store_true", help="add the answers on their own last page")
     parser.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
-    parser.add_argument("--samples", type=int, default=1)
+    parser.add_argument("--samples", type=samples_argument, default=1, help=SAMPLES_HELP)
     parser.add_argument(
         "--results", help="where to keep solved results (default: in the data folder; resumable)"
     )

@@ -22,6 +22,7 @@ __all__ = [
     "extract_answer",
     "format_answer",
     "gsm8k_solution_text",
+    "numbers_in_text",
     "parse_asdiv_answer",
     "parse_gsm8k_answer",
 ]
@@ -227,6 +228,14 @@ def _extract(text: str) -> float | None:
     for word in _WORD_NUMBER_RE.finditer(text):  # noqa: B007 - keep the last one
         pass
     return _word_number(word) if word else None
+
+
+def numbers_in_text(text: str) -> set[float]:
+    """Every number a text gives, in digits ("1,200", "3/4") or in words ("twelve", "forty-two",
+    "hundred"), rounded to 6 decimals so that a program's literals can be looked up in it."""
+    values = {round(value, 6) for value in _iter_numbers(text or "")}
+    values.update(round(_word_number(match), 6) for match in _WORD_NUMBER_RE.finditer(text or ""))
+    return values
 
 
 def answer_from_value(value: Any) -> float | None:

@@ -30,6 +30,33 @@ EXTENSION_COMMANDS = {
 }
 
 
+SAMPLES_HELP = (
+    "solutions to write and vote on (self-consistency), or 'auto': one, and five to vote on when its "
+    "answer looks wrong (negative, not whole, or from a program using numbers the problem does not give)"
+)
+
+
+def samples_argument(text: str) -> int:
+    """--samples: a count of 1 or more, or "auto" (kpdd.solver.AUTO_SAMPLES)."""
+    from kpdd.solver import AUTO_SAMPLES
+
+    if text.strip().lower() == "auto":
+        return AUTO_SAMPLES
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of samples (1 or more) or 'auto', not {text!r}")
+    return value
+
+
+def samples_label(samples: int) -> str:
+    from kpdd.solver import AUTO_SAMPLES
+
+    return "auto" if samples == AUTO_SAMPLES else str(samples)
+
+
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", help="a GGUF file or the name of a listed model (default: the active model)"
@@ -74,7 +101,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
             return
         if event.kind == "stage_start":
             title = STAGE_TITLES[event.stage]
-            if args.samples > 1 and event.stage in (Stage.PROGRAM, Stage.STEPS):
+            rechecking = args.mode != "both" and event.solution_index > 0  # samples "auto"
+            if (args.samples > 1 or rechecking) and event.stage in (Stage.PROGRAM, Stage.STEPS):
                 title += f" (sample {event.solution_index // (2 if args.mode == 'both' else 1) + 1})"
             out.write(f"\n== {title} ==\n")
         elif event.kind == "text":
@@ -115,8 +143,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
         out.write("No answer: the model did not produce a usable solution.\n")
         return 1
     line = format_answer(result.answer)
-    if args.samples > 1 or result.mode == Mode.BOTH:
+    if len(result.solutions) > 1:
         line += f"  (confidence {result.confidence:.0%}"
+        if result.rechecked:
+            line += f"; the first answer looked wrong, so {len(result.solutions)} solutions voted"
         if result.agree is not None:
             line += ", program and steps " + ("agree" if result.agree else "disagree")
             if result.stepped_past:
@@ -171,7 +201,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     report = Path(args.out) if args.out else None
     print(
         f"Evaluating {model_name} on {loaded.name} ({len(loaded.problems)} problems, mode {args.mode}, "
-        f"samples {args.samples})",
+        f"samples {samples_label(args.samples)})",
         file=sys.stderr,
     )
     state: dict = {"started": time.perf_counter()}  # the clock counts the first problem too
@@ -295,9 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("problem", nargs="*", help="the problem text")
     solve.add_argument("-f", "--file", help="read the problem from a file")
     solve.add_argument("--mode", choices=[m.value for m in Mode], default="pot")
-    solve.add_argument(
-        "--samples", type=int, default=1, help="self-consistency: solutions to sample and vote on"
-    )
+    solve.add_argument("--samples", type=samples_argument, default=1, help=SAMPLES_HELP)
     solve.add_argument("--json", action="store_true", help="print the whole result as JSON")
     solve.add_argument("--core-question", help="use this core question instead of generating it")
     solve.add_argument("--key-information", help="use these facts (one per line) instead of generating them")
@@ -319,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     ev.add_argument("--backend", choices=["llama", "hf", "onnx"], default="llama")
     ev.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
-    ev.add_argument("--samples", type=int, default=1)
+    ev.add_argument("--samples", type=samples_argument, default=1, help=SAMPLES_HELP)
     ev.add_argument("--out", help="report JSON (also makes the run resumable)")
     ev.add_argument("--batch-size", type=int, default=8,
                     help="problems generated together on backends that batch (hf); 1 disables")  # fmt: skip

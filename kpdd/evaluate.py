@@ -66,6 +66,7 @@ def record_for(problem: Problem, result: SolveResult) -> dict[str, Any]:
         "confidence": result.confidence,
         "agree": result.agree,
         "stepped_past": result.stepped_past,
+        "rechecked": result.rechecked,
         "core_question": result.core_question,
         "key_information": result.key_information,
         "solutions": [

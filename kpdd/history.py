@@ -291,6 +291,7 @@ def solve_result_from_dict(data: dict[str, Any]):  # -> kpdd.solver.SolveResult
         confidence=float(data.get("confidence") or 0.0),
         agree=data.get("agree"),
         stepped_past=bool(data.get("stepped_past")),
+        rechecked=bool(data.get("rechecked")),
         stages=stages,
         seconds=float(data.get("seconds") or 0.0),
         first_token_seconds=data.get("first_token_seconds"),

@@ -50,22 +50,25 @@ class SheetItem:
     @classmethod
     def from_result(cls, result: Any) -> SheetItem:
         """From a `SolveResult` or its `to_dict()` (history entries and batch lines are dicts)."""
+        from kpdd.format import Mode
+        from kpdd.history import solve_result_from_dict
+
         data = result.to_dict() if hasattr(result, "to_dict") else dict(result or {})
+        solved = result if hasattr(result, "shown_solution") else solve_result_from_dict(data)
         program = steps = output = ""
-        for solution in data.get("solutions") or []:
-            kind = str(solution.get("kind", ""))
-            if kind == "pot" and not program:
-                program = solution.get("text", "")
-                execution = solution.get("execution") or {}
-                if execution.get("ok"):
-                    printed = (execution.get("stdout") or "").strip()
-                    output = f"The program computed answer = {execution.get('answer')!r}."
-                    if printed:
-                        output += f" It printed: {printed[:300]}"
-                elif solution.get("error"):
-                    output = f"The program failed: {solution['error']}"
-            elif kind == "cot" and not steps:
-                steps = solution.get("text", "")
+        shown_program, shown_steps = solved.shown_solution(Mode.POT), solved.shown_solution(Mode.COT)
+        if shown_program is not None:
+            program = shown_program.text
+            execution = shown_program.execution
+            if execution is not None and execution.ok:
+                printed = (execution.stdout or "").strip()
+                output = f"The program computed answer = {execution.answer!r}."
+                if printed:
+                    output += f" It printed: {printed[:300]}"
+            elif shown_program.error:
+                output = f"The program failed: {shown_program.error}"
+        if shown_steps is not None:
+            steps = shown_steps.text
         answer = data.get("answer")
         note = ""
         expected = data.get("expected_answer")

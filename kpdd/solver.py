@@ -12,6 +12,16 @@ temperature. The answers vote (a tie goes to a program's answer, then to the gre
 the winning answer is the confidence. A small student's samples at 0.7 are worse than its greedy
 solution: all-sampled votes scored below greedy decoding (docs/RESULTS.md).
 
+In modes `pot` and `cot` a vote is weighed by plausibility: an answer that is negative or not a whole
+number, or a program that uses a number the problem does not give, counts for less (`plausibility`).
+A grade-school word problem's answer is almost never negative, and the student's samples with those
+marks were almost never right; the weights were picked on SVAMP and MultiArith and then checked on
+GSM8K and ASDiv (docs/RESULTS.md, "Self-consistency of the shipped student").
+
+`samples=AUTO_SAMPLES` ("Auto" in the app) writes one solution and, only when it looks wrong (no
+answer, or a plausibility below 1), draws more up to RECHECK_SAMPLES and votes: most of the accuracy
+of five samples for a fraction of their time, since most first answers pass the checks.
+
 In mode `both` the program's answer wins a disagreement, except when the program had computed the
 steps' answer on the way and then kept going: a small student trained on multi-step programs often
 takes one step too many (`total = 10 + 8` then `answer = total / 2`), and then the steps are the
@@ -22,13 +32,14 @@ program alone on 1200 test problems (ASDiv 10.3 to 16.7%; docs/RESULTS.md, "Both
 from __future__ import annotations
 
 import ast
+import math
 import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kpdd.answers import answer_from_value, answers_match, extract_answer
+from kpdd.answers import answer_from_value, answers_match, extract_answer, numbers_in_text
 from kpdd.backend import Backend, Cancelled, CancelToken, Generation
 from kpdd.format import (
     MAX_TOKENS,
@@ -48,6 +59,17 @@ from kpdd.sandbox import ProgramResult, computed_values, run_program
 # Longer pastes are cut: a word problem is a paragraph, and the context must hold the stages too.
 MAX_PROBLEM_CHARS = 2000
 DEFAULT_SAMPLE_TEMPERATURE = 0.7
+# How much a solution's vote counts when its answer or program looks wrong for a word problem (each
+# mark multiplies). Measured on the shipped student's 5-sample records of SVAMP and MultiArith: no
+# negative or fractional sample answer was right, and programs using a number the problem does not
+# give were right about a tenth as often as the others. Not zero: a fractional answer can be right
+# ("$3.50"), and a unanimous vote should stand.
+NEGATIVE_ANSWER_WEIGHT = 0.1
+FRACTIONAL_ANSWER_WEIGHT = 0.3
+UNGROUNDED_PROGRAM_WEIGHT = 0.3
+# `samples=AUTO_SAMPLES`: one solution, then RECHECK_SAMPLES in all when the first one looks wrong.
+AUTO_SAMPLES = 0
+RECHECK_SAMPLES = 5
 
 
 @dataclass
@@ -107,6 +129,8 @@ class SolveResult:
     # mode `both`: the program computed the steps' answer on the way and kept going, so the steps'
     # answer is shown instead of the program's
     stepped_past: bool = False
+    # samples=AUTO_SAMPLES: the first solution looked wrong, so more were drawn and voted
+    rechecked: bool = False
     stages: list[StageRecord] = field(default_factory=list)
     seconds: float = 0.0
     first_token_seconds: float | None = None
@@ -117,6 +141,15 @@ class SolveResult:
     @property
     def key_points(self) -> KeyPoints:
         return KeyPoints(self.core_question, list(self.key_information))
+
+    def shown_solution(self, kind: Mode) -> Solution | None:
+        """The solution of this kind to show: the first that gives the answer (with several samples,
+        the vote's answer may not be the first one's), else the first of the kind."""
+        candidates = [s for s in self.solutions if s.kind == kind]
+        for solution in candidates:
+            if self.answer is not None and answers_match(solution.answer, self.answer):
+                return solution
+        return candidates[0] if candidates else None
 
     @property
     def program(self) -> str:
@@ -228,7 +261,10 @@ def program_stepped_past(program: str, steps_answer: float, sandbox_timeout_s: f
 def finalize(result: SolveResult, sandbox_timeout_s: float = 2.0) -> None:
     """Vote over the solutions; in mode `both`, record whether program and steps agree, and let the
     steps' answer win when the program computed it on the way and then went further."""
-    result.answer, result.confidence = vote(result.solutions)
+    # Both mode's own rule (the program unless it stepped past the steps) was measured with plain
+    # votes; plausibility weights were measured on samples of one kind only.
+    weigh_by = result.problem if result.mode != Mode.BOTH else None
+    result.answer, result.confidence = vote(result.solutions, weigh_by)
     result.stepped_past = False
     if result.mode != Mode.BOTH:
         return
@@ -271,8 +307,48 @@ def prepare_problem(problem: str) -> tuple[str, bool]:
     return cut, True
 
 
-def vote(solutions: list[Solution]) -> tuple[float | None, float]:
-    """Majority vote over solutions' answers; returns (answer, share of all solutions)."""
+def program_numbers(program: str) -> list[float] | None:
+    """The number literals a program writes (signs dropped), or None when it does not parse."""
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError):
+        return None
+    return [
+        round(float(node.value), 6)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    ]
+
+
+def plausibility(solution: Solution, problem: str) -> float:
+    """The weight of a solution's vote: 1, less for each sign that its answer is wrong for a word
+    problem (negative, not whole, or from a program using a number the problem does not give)."""
+    weight = 1.0
+    answer = solution.answer
+    if answer is not None and answer < 0:
+        weight *= NEGATIVE_ANSWER_WEIGHT
+    if answer is not None and math.isfinite(answer) and not math.isclose(answer, round(answer), abs_tol=1e-9):
+        weight *= FRACTIONAL_ANSWER_WEIGHT
+    if solution.kind == Mode.POT:
+        numbers = program_numbers(solution.text)
+        given = numbers_in_text(problem)
+        if numbers and any(number not in given for number in numbers):
+            weight *= UNGROUNDED_PROGRAM_WEIGHT
+    return weight
+
+
+def looks_wrong(solution: Solution, problem: str) -> bool:
+    """Whether an Auto solve should draw more solutions after this first one."""
+    return solution.answer is None or plausibility(solution, problem) < 1.0
+
+
+def vote(solutions: list[Solution], problem: str | None = None) -> tuple[float | None, float]:
+    """Majority vote over solutions' answers; returns (answer, share of all solutions behind it).
+
+    With `problem`, each vote counts by its `plausibility`, so a lone sensible answer can beat two
+    negative ones; the share returned is still the plain count, which is what the app shows."""
     groups: list[tuple[float, list[Solution]]] = []
     for solution in solutions:
         if solution.answer is None:
@@ -285,8 +361,17 @@ def vote(solutions: list[Solution]) -> tuple[float | None, float]:
             groups.append((solution.answer, [solution]))
     if not groups:
         return None, 0.0
-    # Most votes wins; on a tie, prefer the group holding an executed program (no arithmetic slips).
-    best_value, best_members = max(groups, key=lambda g: (len(g[1]), any(s.kind == Mode.POT for s in g[1])))
+
+    def weight(members: list[Solution]) -> float:
+        if problem is None:
+            return float(len(members))
+        return round(sum(plausibility(s, problem) for s in members), 6)  # 0.3 + 0.3 + 0.3 ties 0.9
+
+    # Most (weighted) votes wins; on a tie, prefer the group holding an executed program (no
+    # arithmetic slips), then the earliest group (the greedy solution's).
+    best_value, best_members = max(
+        groups, key=lambda g: (weight(g[1]), any(s.kind == Mode.POT for s in g[1]))
+    )
     return best_value, len(best_members) / len(solutions)
 
 
@@ -326,11 +411,15 @@ class Solver:
     ) -> SolveResult:
         """Solve one problem. Stages given as arguments (edited by a user) are not generated.
 
+        `samples`: solutions to write and vote on (the first greedy, the others sampled), or
+        AUTO_SAMPLES: one, and RECHECK_SAMPLES when it looks wrong (in mode `both`, which has its
+        own check, Auto is one sample).
+
         Never raises for model trouble during a solve: a cancelled solve returns what it had with
         `cancelled=True`; a backend error is reported in `error`. An empty problem raises ValueError.
         """
         mode = Mode(mode)
-        samples = max(1, int(samples))
+        samples = max(AUTO_SAMPLES, int(samples))
         text, truncated = prepare_problem(problem)
         result = SolveResult(
             problem=text, mode=mode, model=self.backend.info.name, problem_truncated=truncated
@@ -448,7 +537,9 @@ class Solver:
 
         kinds = [Mode.POT, Mode.COT] if result.mode == Mode.BOTH else [result.mode]
         index = 0
-        for sample in range(samples):
+        wanted = max(1, samples)
+        sample = 0
+        while sample < wanted:
             for kind in kinds:
                 temperature = 0.0 if sample == 0 else self.sample_temperature
                 seed = self.seed + sample
@@ -462,6 +553,10 @@ class Solver:
                 emit(StageEvent("program_result" if kind == Mode.POT else "stage_end", stage,
                                 solution.text, index, solution))  # fmt: skip
                 index += 1
+            sample += 1
+            auto = samples == AUTO_SAMPLES and result.mode != Mode.BOTH
+            if auto and sample == 1 and looks_wrong(result.solutions[0], problem):
+                wanted, result.rechecked = RECHECK_SAMPLES, True
 
         finalize(result, self.sandbox_timeout_s)
         emit(StageEvent("answer", None, "", 0, result))

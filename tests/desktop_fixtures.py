@@ -88,8 +88,12 @@ class ScriptedBackend:
         delay_s: float = 0.002,
         name: str = "scripted",
         trained: bool = True,
+        greedy: dict[Stage, str] | None = None,
     ) -> None:
         self.script = dict(script or SCRIPT)
+        # Texts for greedy generations (temperature 0) where they differ from the sampled ones.
+        self.greedy = dict(greedy or {})
+        self.temperatures: list[float] = []
         self.delay_s = delay_s
         # trained: no few-shot preamble (and no warm-up); untrained models get both, like SmolLM2.
         self.info = ModelInfo(name=name, format_version="kpdd-1" if trained else None)
@@ -101,7 +105,8 @@ class ScriptedBackend:
         self.prompts.append(prompt)
         stage = next(s for s in (Stage.STEPS, Stage.PROGRAM, Stage.KEY_INFORMATION, Stage.CORE_QUESTION)
                      if prompt.rstrip("\n").endswith(MARKERS[s]))  # fmt: skip
-        text = self.script[stage]
+        self.temperatures.append(temperature)
+        text = self.greedy.get(stage, self.script[stage]) if temperature == 0 else self.script[stage]
         started = time.perf_counter()
         out = ""
         for i in range(0, len(text), 4):

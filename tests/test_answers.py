@@ -14,6 +14,7 @@ from kpdd.answers import (
     extract_answer,
     format_answer,
     gsm8k_solution_text,
+    numbers_in_text,
     parse_asdiv_answer,
     parse_gsm8k_answer,
 )
@@ -324,3 +325,11 @@ def test_parse_asdiv_answer(text: str | None, expected: float | None) -> None:
         assert result is None
     else:
         assert result == pytest.approx(expected)
+
+
+def test_numbers_in_text_reads_digits_and_words():
+    text = (
+        "A farmer has twenty-five cows, 1,200 hens and 3/4 of an acre; he sells a hundred eggs at $0.25 each."
+    )
+    assert numbers_in_text(text) == {25.0, 1200.0, 0.75, 100.0, 0.25}
+    assert numbers_in_text("") == set() and numbers_in_text("someone") == set()  # "one" only as a word

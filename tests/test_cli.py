@@ -54,6 +54,26 @@ def test_solve_json_and_edited_stages():
     assert result["solutions"][0]["kind"] == "cot"
 
 
+@pytest.mark.slow
+def test_solve_with_auto_samples_rechecks_only_an_answer_that_looks_wrong():
+    from kpdd.format import Mode
+    from kpdd.history import solve_result_from_dict
+    from kpdd.solver import RECHECK_SAMPLES, looks_wrong
+
+    done = kpdd("solve", "--json", "--samples", "auto", "--threads", "2", NATALIA)
+    result = solve_result_from_dict(json.loads(done.stdout))
+    assert result.mode == Mode.POT and result.solutions
+    first_looks_wrong = looks_wrong(result.solutions[0], result.problem)
+    assert result.rechecked == first_looks_wrong
+    assert len(result.solutions) == (RECHECK_SAMPLES if first_looks_wrong else 1)
+
+
+def test_samples_must_be_a_count_or_auto():
+    done = kpdd("solve", "--samples", "0", "What is 2 + 2?")
+    assert done.returncode == 2
+    assert "1 or more) or 'auto'" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_empty_problem_is_refused_with_a_message():
     done = kpdd("solve", "   ")
     assert done.returncode == 2

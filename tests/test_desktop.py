@@ -519,6 +519,55 @@ def test_several_samples_show_confidence(window):
     assert "Confidence: 100% of 3 solutions give this answer." in window.agreement_label.text()
 
 
+def test_auto_samples_recheck_a_doubtful_first_answer_and_are_remembered(kpdd_home):
+    from desktop.settings import DesktopSettings
+
+    # The greedy program gives a negative count; the sampled ones the script's 64.
+    backend = ScriptedBackend(greedy={Stage.PROGRAM: "answer = 20 - 6 * 14"})
+    win, _ = make_window(backend, settings=DesktopSettings.load())
+    try:
+        win.problem_edit.setPlainText(PROBLEM)
+        win.samples_spin.setValue(0)
+        assert win.samples_spin.text() == "Auto"
+        notices: list[str] = []
+        win.solution_panel.edit.textChanged.connect(lambda: notices.append(win.notice_label.text()))
+        result = solve_and_wait(win)
+        assert result.rechecked and len(result.solutions) == 5 and result.answer == 64.0
+        assert any("writing solution 5 of 5 to vote on" in n for n in notices)
+        assert win.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]  # the program behind the answer
+        text = win.agreement_label.text()
+        assert "The first answer looked wrong, so 5 solutions were written to vote on." in text
+        assert "Confidence: 80% of 5 solutions give this answer." in text
+        # A sensible first answer is kept: one solution.
+        backend.greedy.clear()
+        result = solve_and_wait(win)
+        assert not result.rechecked and len(result.solutions) == 1
+        assert "looked wrong" not in win.agreement_label.text()
+    finally:
+        close_window(win)
+    assert DesktopSettings.load().samples == 0  # reopens in Auto
+
+
+def test_confidence_says_when_a_lone_sensible_answer_beat_more_votes(window):
+    from desktop.presenters import agreement_text
+    from kpdd.format import Mode
+    from kpdd.solver import Solution, SolveResult, finalize
+
+    result = SolveResult("Tom has 3 apples and buys 4 more. How many apples does he have?", Mode.POT)
+    result.solutions = [Solution(Mode.POT, "answer = 3 - 4", answer=-1.0)] * 2 + [
+        Solution(Mode.POT, "answer = 3 + 4", answer=7.0)
+    ]
+    finalize(result)
+    text = agreement_text(solve_result_from_dict(result.to_dict()))  # as reopened from the history
+    assert result.answer == 7.0
+    assert "Confidence: 33% of 3 solutions give this answer." in text
+    assert "Another answer had more votes" in text and "counted less" in text
+    # A plain majority gets no such note.
+    result.solutions = result.solutions[:1] + [Solution(Mode.POT, "answer = 3 + 4", answer=7.0)] * 2
+    finalize(result)
+    assert result.answer == 7.0 and "Another answer" not in agreement_text(result)
+
+
 def test_warm_up_reads_examples_and_gives_way_to_a_solve(kpdd_home):
     import time
 

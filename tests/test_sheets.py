@@ -63,6 +63,19 @@ def test_items_from_results(tmp_path):
     assert item.program and "The answer is 64" in item.steps
 
 
+def test_sheet_shows_the_program_behind_a_voted_answer():
+    from kpdd.solver import AUTO_SAMPLES
+
+    # Auto samples: the greedy program's negative answer is outvoted by the sampled ones.
+    backend = ScriptedBackend(delay_s=0, greedy={Stage.PROGRAM: "answer = 20 - 6 * 14"})
+    result = Solver(backend).solve(QUESTIONS[0], "pot", samples=AUTO_SAMPLES)
+    assert result.solutions[0].answer == -64.0 and result.answer == 64.0
+    for given in (result, result.to_dict()):  # a fresh result, a history entry or batch line
+        item = SheetItem.from_result(given)
+        assert item.answer == "64" and item.program == SCRIPT[Stage.PROGRAM]
+        assert "computed answer = 64" in item.program_output
+
+
 def test_answer_from_the_list_wins_and_is_flagged(tmp_path):
     problems = parse_problems(
         '{"question": "Q one?", "answer": 70}\n{"question": "Q two?", "answer": 64}\n', ".jsonl"

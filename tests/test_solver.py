@@ -11,7 +11,9 @@ from kpdd.backend import CancelToken
 from kpdd.format import Mode, Stage
 from kpdd.llama_backend import LlamaBackend
 from kpdd.solver import (
+    AUTO_SAMPLES,
     MAX_PROBLEM_CHARS,
+    RECHECK_SAMPLES,
     Solution,
     Solver,
     SolveResult,
@@ -53,6 +55,53 @@ def test_vote_tie_prefers_an_executed_program():
 
 def test_vote_with_no_answers():
     assert vote([Solution(Mode.POT, "", answer=None)]) == (None, 0.0)
+
+
+APPLES = "Tom has three apples and buys 4 more. How many apples does he have now?"
+
+
+def programs(*texts_and_answers: tuple[str, float]) -> list[Solution]:
+    return [Solution(Mode.POT, text, answer=answer) for text, answer in texts_and_answers]
+
+
+def test_vote_weighs_down_negative_and_fractional_answers():
+    negative = programs(("answer = 3 - 4", -1.0), ("answer = 3 - 4", -1.0), ("answer = 3 + 4", 7.0))
+    assert vote(negative) == (-1.0, pytest.approx(2 / 3))  # the plain count
+    assert vote(negative, APPLES) == (7.0, pytest.approx(1 / 3))  # the share shown stays the plain count
+    fractional = programs(("answer = 3 / 4 + 4", 4.75), ("answer = 4 + 3 / 4", 4.75), ("answer = 4 + 3", 7.0))
+    assert vote(fractional, APPLES)[0] == 7.0
+    # Not zero: when every sample agrees on a fraction ("$3.50"), it stands.
+    assert vote(programs(("answer = 3 + 4 / 8", 3.5)) * 3, APPLES) == (3.5, 1.0)
+
+
+def test_vote_weighs_down_programs_using_numbers_the_problem_does_not_give():
+    # "three" counts as given, written in words; 5 is invented.
+    invented = programs(
+        ("answer = 3 + 5", 8.0), ("answer = 5 + 3", 8.0), ("apples = 3\nanswer = apples + 4", 7.0)
+    )
+    assert vote(invented, APPLES)[0] == 7.0
+    # Three invented programs still lose to one grounded one, four win: a mark lowers a vote, never removes it.
+    assert vote(invented + programs(("answer = 3 + 5", 8.0)), APPLES)[0] == 7.0
+    assert vote(invented + programs(("answer = 3 + 5", 8.0), ("answer = 3 + 5", 8.0)), APPLES)[0] == 8.0
+    # Steps are not programs: only their answer is checked.
+    steps = [Solution(Mode.COT, "3 + 5 = 8", answer=8.0)] * 2 + programs(("answer = 3 + 4", 7.0))
+    assert vote(steps, APPLES)[0] == 8.0
+
+
+def test_finalize_weighs_votes_in_one_mode_and_keeps_both_modes_rule():
+    result = SolveResult(APPLES, Mode.POT)
+    result.solutions = programs(
+        ("answer = 3 - 4", -1.0), ("answer = 4 - 3 - 2", -1.0), ("answer = 3 + 4", 7.0)
+    )
+    finalize(result)
+    assert (result.answer, result.confidence) == (7.0, pytest.approx(1 / 3))
+    both_result = SolveResult(APPLES, Mode.BOTH)
+    both_result.solutions = [
+        Solution(Mode.POT, "answer = 3 + 5", answer=8.0),
+        Solution(Mode.COT, "", answer=7.0),
+    ]
+    finalize(both_result)
+    assert both_result.answer == 8.0 and both_result.agree is False  # the program wins Both's disagreements
 
 
 def both(program: str, program_answer: float | None, steps_answer: float | None) -> SolveResult:
@@ -223,3 +272,38 @@ def test_plain_distilled_model_goes_straight_to_the_program():
     assert [s.stage for s in result.stages] == [Stage.PROGRAM]
     assert (result.core_question, result.key_information) == ("", [])
     assert result.answer is not None and result.solutions[0].execution.ok
+
+
+def first_answer_backend(greedy_program: str):
+    """The scripted backend: its greedy program is `greedy_program`, its sampled ones the script's."""
+    from tests.desktop_fixtures import ScriptedBackend
+
+    return ScriptedBackend(delay_s=0, greedy={Stage.PROGRAM: greedy_program})
+
+
+@pytest.mark.parametrize(
+    ("greedy_program", "why"),
+    [("answer = 20 - 6 * 14", "negative"), ("answer = 6 * 14 - 20 +", "no answer"),
+     ("answer = 6 * 14 - 25", "25 is not in the problem")],
+)  # fmt: skip
+def test_auto_samples_recheck_a_first_answer_that_looks_wrong(greedy_program, why):
+    from tests.desktop_fixtures import PROBLEM
+
+    backend = first_answer_backend(greedy_program)
+    result = Solver(backend).solve(PROBLEM, "pot", samples=AUTO_SAMPLES)
+    assert result.rechecked, why
+    assert len(result.solutions) == RECHECK_SAMPLES and result.solutions[0].text == greedy_program
+    assert (result.answer, result.confidence) == (64.0, pytest.approx(0.8))
+    assert result.shown_solution(Mode.POT) is result.solutions[1]  # the program that gives the answer
+
+
+def test_auto_samples_keep_a_sensible_first_answer_and_both_mode_keeps_one_sample():
+    from tests.desktop_fixtures import PROBLEM
+
+    backend = first_answer_backend("apples = 6 * 14\nanswer = apples - 20")
+    result = Solver(backend).solve(PROBLEM, "pot", samples=AUTO_SAMPLES)
+    assert not result.rechecked and len(result.solutions) == 1 and result.answer == 64.0
+    assert backend.temperatures[-1] == 0.0  # nothing sampled
+    doubtful = first_answer_backend("answer = 20 - 6 * 14")
+    both = Solver(doubtful).solve(PROBLEM, "both", samples=AUTO_SAMPLES)
+    assert not both.rechecked and [s.kind for s in both.solutions] == [Mode.POT, Mode.COT]
