@@ -40,6 +40,10 @@ from kpdd.batch import (
     problem_key,
     read_problems,
 )
+from kpdd.solver import AUTO_SAMPLES
+
+# Auto, as a new user's main window: the answer a problem gets there, it gets in a sheet.
+BATCH_SAMPLES = AUTO_SAMPLES
 
 
 class BatchDialog(QDialog):
@@ -181,7 +185,7 @@ class BatchDialog(QDialog):
             found = None
             for item in finished.values():
                 if item["result"].get("problem") == p.question and (
-                    model is None or item["key"] == problem_key(p.question, self.mode(), 1, model)
+                    model is None or item["key"] == problem_key(p.question, self.mode(), BATCH_SAMPLES, model)
                 ):
                     found = item["result"]
                     break
@@ -219,7 +223,9 @@ class BatchDialog(QDialog):
     def start(self) -> None:
         if self.running or not self.problems:
             return
-        self.request = BatchRequest(list(self.problems), self.results_path(), mode=self.mode())
+        self.request = BatchRequest(
+            list(self.problems), self.results_path(), mode=self.mode(), samples=BATCH_SAMPLES
+        )
         self.eta_label.setText(self.tr("Starting..."))
         self.solver_thread.run_batch(self.request)
         self._update_state()

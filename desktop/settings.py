@@ -48,7 +48,7 @@ class DesktopSettings:
     language: str = ""  # "" follows the system locale
     threads: int = 0  # 0 lets llama.cpp's backend choose
     mode: str = "pot"  # solution mode of the last solve: "pot" | "cot" | "both"
-    samples: int = 1  # samples of the last solve (1: greedy; 0: Auto, kpdd.solver.AUTO_SAMPLES)
+    samples: int = AUTO_SAMPLES  # samples of the last solve (AUTO_SAMPLES, 0, is "Auto"; 1: greedy)
 
     @classmethod
     def load(cls) -> DesktopSettings:

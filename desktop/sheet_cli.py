@@ -13,6 +13,7 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     from kpdd.cli import SAMPLES_HELP, add_model_arguments, samples_argument
+    from kpdd.solver import AUTO_SAMPLES
 
     parser = subparsers.add_parser(
         "sheet", help="solve a list of problems and write a solution sheet (PDF/HTML/MD)"
@@ -26,7 +27,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--answer-key", action="store_true", help="add the answers on their own last page")
     parser.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
-    parser.add_argument("--samples", type=samples_argument, default=1, help=SAMPLES_HELP)
+    parser.add_argument(
+        "--samples", type=samples_argument, default=AUTO_SAMPLES, help=SAMPLES_HELP + " (default: auto)"
+    )
     parser.add_argument(
         "--results", help="where to keep solved results (default: in the data folder; resumable)"
     )

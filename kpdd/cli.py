@@ -318,6 +318,8 @@ def cmd_unavailable(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from kpdd.solver import AUTO_SAMPLES
+
     parser = argparse.ArgumentParser(prog="kpdd", description="KPDD Tutor: offline math word-problem solver")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -325,7 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("problem", nargs="*", help="the problem text")
     solve.add_argument("-f", "--file", help="read the problem from a file")
     solve.add_argument("--mode", choices=[m.value for m in Mode], default="pot")
-    solve.add_argument("--samples", type=samples_argument, default=1, help=SAMPLES_HELP)
+    solve.add_argument(
+        "--samples", type=samples_argument, default=AUTO_SAMPLES, help=SAMPLES_HELP + " (default: auto)"
+    )
     solve.add_argument("--json", action="store_true", help="print the whole result as JSON")
     solve.add_argument("--core-question", help="use this core question instead of generating it")
     solve.add_argument("--key-information", help="use these facts (one per line) instead of generating them")
@@ -347,7 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     ev.add_argument("--backend", choices=["llama", "hf", "onnx"], default="llama")
     ev.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
-    ev.add_argument("--samples", type=samples_argument, default=1, help=SAMPLES_HELP)
+    ev.add_argument(
+        "--samples", type=samples_argument, default=1, help=SAMPLES_HELP + " (default: 1, greedy)"
+    )
     ev.add_argument("--out", help="report JSON (also makes the run resumable)")
     ev.add_argument("--batch-size", type=int, default=8,
                     help="problems generated together on backends that batch (hf); 1 disables")  # fmt: skip

@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from kpdd.format import Stage  # noqa: E402
+from kpdd.format import MARKERS, Stage  # noqa: E402
 from kpdd.history import solve_result_from_dict  # noqa: E402
 from tests.desktop_fixtures import (  # noqa: E402
     PROBLEM,
@@ -109,7 +109,8 @@ def test_the_window_reopens_in_the_mode_and_samples_of_the_last_solve(kpdd_home)
 
     win, _ = make_window(settings=DesktopSettings.load())
     try:
-        assert (win.current_mode(), win.samples_spin.value()) == ("pot", 1)  # a new user's default
+        assert (win.current_mode(), win.samples_spin.value()) == ("pot", 0)  # a new user's default: Auto
+        assert win.samples_spin.text() == "Auto"
         win.problem_edit.setPlainText(PROBLEM)
         win.mode_combo.setCurrentIndex(1)
         win.samples_spin.setValue(3)
@@ -130,7 +131,7 @@ def test_the_window_reopens_in_the_mode_and_samples_of_the_last_solve(kpdd_home)
     # A hand-edited config with a mode the app does not have opens in the default one.
     paths.update_config(desktop={"mode": "proof", "samples": 40, "font_size": 13})
     reloaded = DesktopSettings.load()
-    assert (reloaded.mode, reloaded.samples, reloaded.font_size) == ("pot", 1, 13)
+    assert (reloaded.mode, reloaded.samples, reloaded.font_size) == ("pot", 0, 13)
 
 
 def test_stop_takes_effect_quickly(kpdd_home):
@@ -494,7 +495,12 @@ def test_batch_dialog_cancel_resume_and_export(kpdd_home, tmp_path):
         dialog.start_button.click()
         (outcome,) = wait_signal(dialog.batch_done, 30)
         assert outcome.complete and outcome.resumed == 3 and outcome.solved_now == 5
-        assert len(backend.prompts) == 5 * 3  # three stages for each of the five remaining problems
+        # Each of the five remaining problems is solved once (the script's program, foreign to these
+        # problems' numbers, is rechecked with more samples), none of the three finished ones again.
+        solved = [
+            p.split("\n")[1] for p in backend.prompts if p.rstrip("\n").endswith(MARKERS[Stage.CORE_QUESTION])
+        ]
+        assert sorted(solved) == sorted(r["problem"] for r in outcome.results[3:])
         assert (
             dialog.progress.value() == 8
             and "8 problems solved (3 from an earlier run)" in dialog.eta_label.text()
