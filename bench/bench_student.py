@@ -115,6 +115,14 @@ def load_report(out: Path, name: str, data: str) -> dict[str, Any] | None:
     return revote(json.loads(path.read_text(encoding="utf-8")))
 
 
+def record_solutions(record: dict[str, Any]) -> list[Any]:
+    """An eval record's solutions as `kpdd.solver.Solution`s (kind, text and answer: what a vote reads)."""
+    from kpdd.format import Mode
+    from kpdd.solver import Solution
+
+    return [Solution(Mode(s["kind"]), s["text"], answer=s["answer"]) for s in record["solutions"]]
+
+
 def revote(report: dict[str, Any]) -> dict[str, Any]:
     """Score a several-sample report by the vote the app ships now (`kpdd.solver.vote`, run over the
     samples the records hold), so a report made before the vote changed reads as the app answers now.
@@ -122,13 +130,13 @@ def revote(report: dict[str, Any]) -> dict[str, Any]:
     from kpdd.answers import answers_match
     from kpdd.evaluate import summarize
     from kpdd.format import Mode
-    from kpdd.solver import Solution, vote
+    from kpdd.solver import vote
 
     config = report["config"]
     if config.get("samples", 1) < 2 or config.get("mode") == Mode.BOTH.value:
         return report
     for r in report["records"]:
-        solutions = [Solution(Mode(s["kind"]), s["text"], answer=s["answer"]) for s in r["solutions"]]
+        solutions = record_solutions(r)
         r["prediction"], r["confidence"] = vote(solutions, r["question"])
         r["correct"] = answers_match(r["prediction"], r["gold"])
         r["plain_vote_correct"] = answers_match(vote(solutions)[0], r["gold"])
@@ -282,8 +290,7 @@ def sc_against_greedy_table(out: Path, name: str = "kpdd-pot-sc5") -> str:
     any sample was right (what a perfect checker would score), and how often the vote is right by
     the share of samples behind it (the confidence the app shows)."""
     from kpdd.answers import answers_match
-    from kpdd.format import Mode
-    from kpdd.solver import Solution, looks_wrong
+    from kpdd.solver import looks_wrong
 
     rows: list[tuple[str, list[tuple[bool, bool]]]] = []
     against_plain: list[tuple[str, list[tuple[bool, bool]]]] = []
@@ -304,7 +311,7 @@ def sc_against_greedy_table(out: Path, name: str = "kpdd-pot-sc5") -> str:
         # Samples "auto" draws the same seeded samples, so its answers can be read off these records.
         auto_pairs, doubtful = [], 0
         for r in records:
-            solutions = [Solution(Mode(s["kind"]), s["text"], answer=s["answer"]) for s in r["solutions"]]
+            solutions = record_solutions(r)
             greedy_right = bool(solutions) and answers_match(solutions[0].answer, r["gold"])
             if solutions and looks_wrong(solutions[0], r["question"]):
                 doubtful += 1
