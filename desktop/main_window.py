@@ -37,12 +37,10 @@ from desktop.highlight import PythonHighlighter
 from desktop.history_view import HistoryPanel
 from desktop.settings import MAX_SAMPLES, SOLVE_MODES, DesktopSettings, effective_threads
 from desktop.workers import SolveRequest, SolverThread
-from kpdd.format import SOLUTION_STAGE, Mode, Stage, format_key_information, normalize_problem
+from kpdd.format import Mode, Stage, format_key_information, normalize_problem
 from kpdd.history import HistoryStore, solve_result_from_dict
 from kpdd.models import SETUP_COMMAND, resources_dir
-from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS, RECHECK_SAMPLES
-
-SOLUTION_STAGES = tuple(SOLUTION_STAGE.values())
+from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS
 
 
 def load_samples() -> list[dict[str, str]]:
@@ -611,12 +609,6 @@ class MainWindow(QMainWindow):
             return
         stage = event.stage
         if event.kind == "stage_start":
-            if self.request.samples == AUTO_SAMPLES and event.solution_index > 0 and stage in SOLUTION_STAGES:
-                self.notice_label.setText(
-                    self.tr(
-                        "The first answer looked wrong: writing solution {0} of {1} to vote on..."
-                    ).format(event.solution_index + 1, RECHECK_SAMPLES)
-                )
             if stage == Stage.PROGRAM:
                 self.program_edit.clear()
                 self.sandbox_label.setText(self.tr("Writing the program..."))
@@ -639,6 +631,12 @@ class MainWindow(QMainWindow):
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText(event.text)
             self.steps_edit.setTextCursor(cursor)
+        elif event.kind == "recheck":
+            self.notice_label.setText(
+                self.tr("The first answer looked wrong: writing {0} more solutions to vote on...").format(
+                    event.data - 1
+                )
+            )
         elif event.kind == "program_result":
             self.sandbox_label.setText(self.tr("Running the program in the sandbox..."))
             self._show_sandbox(event.data)

@@ -89,7 +89,7 @@ ZH_CN: dict[str, str] = {
     "Number of solutions to sample and vote on": "采样并投票的解答数量",
     "More samples vote on the answer and give a confidence. Auto writes one solution, and five to vote on when its answer looks wrong.": "更多采样会对答案投票并给出置信度。“自动”先写一个解答,答案看起来不对时再写五个解答投票。",
     "Auto": "自动",
-    "The first answer looked wrong: writing solution {0} of {1} to vote on...": "第一个答案看起来不对:正在写第 {0} 个解答(共 {1} 个)用于投票...",
+    "The first answer looked wrong: writing {0} more solutions to vote on...": "第一个答案看起来不对:正在再写 {0} 个解答用于投票...",
     "The first answer looked wrong, so {0} solutions were written to vote on.": "第一个答案看起来不对,所以写了 {0} 个解答来投票。",
     "Another answer had more votes, but they looked wrong for a word problem (negative, not whole, or from a program using numbers the problem does not give), so they counted less.": "另一个答案票数更多,但那些解答看起来不像应用题的答案(负数、不是整数,或程序用了题目中没有的数),所以权重较低。",
     "&Solve": "解题(&S)",

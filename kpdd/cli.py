@@ -96,12 +96,19 @@ def cmd_solve(args: argparse.Namespace) -> int:
     out = sys.stdout
     stream = not args.json
 
+    rechecking = False  # samples "auto", after the first answer looked wrong
+
     def on_event(event: StageEvent) -> None:
+        nonlocal rechecking
         if not stream:
             return
-        if event.kind == "stage_start":
+        if event.kind == "recheck":
+            rechecking = True
+            out.write(
+                f"\n-- The first answer looks wrong: writing {event.data - 1} more solutions to vote on.\n"
+            )
+        elif event.kind == "stage_start":
             title = STAGE_TITLES[event.stage]
-            rechecking = args.mode != "both" and event.solution_index > 0  # samples "auto"
             if (args.samples > 1 or rechecking) and event.stage in (Stage.PROGRAM, Stage.STEPS):
                 title += f" (sample {event.solution_index // (2 if args.mode == 'both' else 1) + 1})"
             out.write(f"\n== {title} ==\n")

@@ -76,7 +76,8 @@ RECHECK_SAMPLES = 5
 class StageEvent:
     """One thing the solver did, for streaming UIs.
 
-    kind: "stage_start" | "text" | "stage_end" | "program_result" | "answer"
+    kind: "stage_start" | "text" | "stage_end" | "program_result" | "recheck" | "answer"
+    ("recheck": an Auto solve's first answer looked wrong; `data` is the number of solutions it now writes)
     """
 
     kind: str
@@ -557,6 +558,7 @@ class Solver:
             auto = samples == AUTO_SAMPLES and result.mode != Mode.BOTH
             if auto and sample == 1 and looks_wrong(result.solutions[0], problem):
                 wanted, result.rechecked = RECHECK_SAMPLES, True
+                emit(StageEvent("recheck", None, "", index, RECHECK_SAMPLES))
 
         finalize(result, self.sandbox_timeout_s)
         emit(StageEvent("answer", None, "", 0, result))

@@ -536,10 +536,11 @@ def test_auto_samples_recheck_a_doubtful_first_answer_and_are_remembered(kpdd_ho
         win.samples_spin.setValue(0)
         assert win.samples_spin.text() == "Auto"
         notices: list[str] = []
-        win.solution_panel.edit.textChanged.connect(lambda: notices.append(win.notice_label.text()))
+        for edit in (win.program_edit, win.steps_edit):  # what the notice says while solutions stream
+            edit.textChanged.connect(lambda: notices.append(win.notice_label.text()))
         result = solve_and_wait(win)
         assert result.rechecked and len(result.solutions) == 5 and result.answer == 64.0
-        assert any("writing solution 5 of 5 to vote on" in n for n in notices)
+        assert any("The first answer looked wrong: writing 4 more solutions to vote on" in n for n in notices)
         assert win.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]  # the program behind the answer
         text = win.agreement_label.text()
         assert "The first answer looked wrong, so 5 solutions were written to vote on." in text
@@ -549,6 +550,16 @@ def test_auto_samples_recheck_a_doubtful_first_answer_and_are_remembered(kpdd_ho
         result = solve_and_wait(win)
         assert not result.rechecked and len(result.solutions) == 1
         assert "looked wrong" not in win.agreement_label.text()
+        # Both mode has its own check: Auto is one program and one set of steps there, never a recheck.
+        backend.greedy[Stage.PROGRAM] = "answer = 20 - 6 * 14"
+        notices.clear()
+        win.mode_combo.setCurrentIndex(2)
+        assert win.current_mode() == "both"
+        result = solve_and_wait(win)
+        assert not result.rechecked and len(result.solutions) == 2
+        assert (
+            not any("looked wrong" in n for n in notices) and "looked wrong" not in win.agreement_label.text()
+        )
     finally:
         close_window(win)
     assert DesktopSettings.load().samples == 0  # reopens in Auto

@@ -290,8 +290,11 @@ def test_auto_samples_recheck_a_first_answer_that_looks_wrong(greedy_program, wh
     from tests.desktop_fixtures import PROBLEM
 
     backend = first_answer_backend(greedy_program)
-    result = Solver(backend).solve(PROBLEM, "pot", samples=AUTO_SAMPLES)
+    events = []
+    result = Solver(backend).solve(PROBLEM, "pot", samples=AUTO_SAMPLES, on_event=events.append)
     assert result.rechecked, why
+    rechecks = [e for e in events if e.kind == "recheck"]
+    assert [e.data for e in rechecks] == [RECHECK_SAMPLES] and events.index(rechecks[0]) < len(events) - 1
     assert len(result.solutions) == RECHECK_SAMPLES and result.solutions[0].text == greedy_program
     assert (result.answer, result.confidence) == (64.0, pytest.approx(0.8))
     assert result.shown_solution(Mode.POT) is result.solutions[1]  # the program that gives the answer
@@ -301,8 +304,10 @@ def test_auto_samples_keep_a_sensible_first_answer_and_both_mode_keeps_one_sampl
     from tests.desktop_fixtures import PROBLEM
 
     backend = first_answer_backend("apples = 6 * 14\nanswer = apples - 20")
-    result = Solver(backend).solve(PROBLEM, "pot", samples=AUTO_SAMPLES)
+    events = []
+    result = Solver(backend).solve(PROBLEM, "pot", samples=AUTO_SAMPLES, on_event=events.append)
     assert not result.rechecked and len(result.solutions) == 1 and result.answer == 64.0
+    assert not any(e.kind == "recheck" for e in events)
     assert backend.temperatures[-1] == 0.0  # nothing sampled
     doubtful = first_answer_backend("answer = 20 - 6 * 14")
     both = Solver(doubtful).solve(PROBLEM, "both", samples=AUTO_SAMPLES)
