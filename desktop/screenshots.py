@@ -46,18 +46,35 @@ def _wait(predicate, timeout_s: float) -> bool:
     return predicate()
 
 
-def take(out: Path, model: str | None, timeout_s: float, threads: int = 0) -> int:
+def use_model(model: str | None, real_models: Path | None, active_name: str | None) -> None:
+    """Point the temporary home at the model to show: a GGUF file (`--model`), or the real home's
+    models folder and its active model by name (a KPDD student is a base file there plus the
+    adapter in resources/, so its file path alone would show the stock model)."""
+    from kpdd import paths
+    from kpdd.models import list_models
+
+    if model:
+        path = str(Path(model).resolve())
+        paths.update_config(models=[path], active_model=path)
+        return
+    if real_models is not None and real_models.is_dir():
+        paths.models_dir().parent.mkdir(parents=True, exist_ok=True)
+        paths.models_dir().symlink_to(real_models, target_is_directory=True)
+    entry = next((e for e in list_models() if e.name == active_name and e.available), None)
+    if entry is not None and not entry.is_default:
+        paths.update_config(active_model=entry.key)
+
+
+def take(out: Path, model: str | None, timeout_s: float, threads: int = 0, real_models: Path | None = None,
+         active_name: str | None = None) -> int:  # fmt: skip
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import create_app, create_window
     from desktop.settings import DesktopSettings, apply_settings
-    from kpdd import paths
     from kpdd.models import resources_dir
 
     out.mkdir(parents=True, exist_ok=True)
-    if model:
-        path = str(Path(model).resolve())
-        paths.update_config(models=[path], active_model=path)
+    use_model(model, real_models, active_name)
     app = create_app()
     settings = DesktopSettings(theme="light", language="en", threads=threads)
     window = create_window(settings)
@@ -106,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("out", type=Path)
-    parser.add_argument("--model", help="a GGUF file (default: the active model of the real KPDD home)")
+    parser.add_argument(
+        "--model",
+        help="a GGUF file (default: the active model of the real KPDD home, "
+        "the KPDD student unless another was chosen)",
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each state")
     parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0: automatic)")
     args = parser.parse_args(argv)
@@ -121,14 +142,16 @@ def main(argv: list[str] | None = None) -> int:
         command = ["xvfb-run", "-a", "-s", "-screen 0 1400x900x24", sys.executable, "-m", "desktop.screenshots",
                    *(argv if argv is not None else sys.argv[1:])]  # fmt: skip
         return subprocess.call(command, env={**os.environ, "KPDD_SHOTS_CHILD": "1", "QT_QPA_PLATFORM": "xcb"})
-    model = args.model
-    if model is None:
+    real_models, active_name = None, None
+    if args.model is None:
+        from kpdd import paths
         from kpdd.models import active_model
 
-        model = str(active_model().path)  # resolved in the real home, before switching homes
+        # Resolved in the real home, before switching homes.
+        real_models, active_name = paths.models_dir(), active_model().name
     with tempfile.TemporaryDirectory(prefix="kpdd-shots-") as home:
         os.environ["KPDD_HOME"] = home
-        return take(args.out, model, args.timeout, args.threads)
+        return take(args.out, args.model, args.timeout, args.threads, real_models, active_name)
 
 
 if __name__ == "__main__":

@@ -390,4 +390,8 @@ def load_backend(entry: ModelEntry, **kwargs):  # -> LlamaBackend
 
     if not entry.available:
         raise ModelNotFoundError(entry.problem or f"The model {entry.name} cannot be used.")
-    return LlamaBackend(entry.path, lora_path=entry.lora_path, **kwargs)
+    backend = LlamaBackend(entry.path, lora_path=entry.lora_path, **kwargs)
+    # The name the model list shows ("KPDD SmolLM2-135M"), not the base file's GGUF name plus the
+    # adapter's file name: the app's status bar, history and solution sheets say what the user chose.
+    backend.info.name = entry.name
+    return backend

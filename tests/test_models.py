@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 
+import pytest
+
 from kpdd import models, paths
 
 
@@ -109,3 +111,15 @@ def test_an_adapter_given_with_a_listed_base_file_is_applied(kpdd_home, tmp_path
     relative = os.path.relpath(shipped.lora_path)  # `--lora resources/models/...` from the checkout
     assert models.resolve_model(str(base), relative).kind == "bundled"
     assert models.resolve_model(None, adapter).lora_path == adapter  # over the active model's base
+
+
+@pytest.mark.slow
+def test_a_loaded_student_is_named_as_the_model_list_names_it(smollm2_gguf):
+    """The status bar, history and sheets show "KPDD SmolLM2-135M", not the base file's GGUF name."""
+    student = next(e for e in models.list_models() if e.kind == "bundled")
+    backend = models.load_backend(student, threads=1)
+    try:
+        assert backend.info.name == student.name == "KPDD SmolLM2-135M"
+        assert backend.info.format_version == "kpdd-1"  # read off the adapter: prompted bare, not few-shot
+    finally:
+        backend.close()
