@@ -116,8 +116,20 @@ def parse_problems(text: str, suffix: str) -> list[BatchProblem]:
 
 
 def read_problems(path: str | Path) -> list[BatchProblem]:
+    """The problems of a .txt/.csv/.jsonl list. Raises ValueError with a message a user can act on
+    (the app shows it in the batch dialog, `kpdd sheet` prints it)."""
     path = Path(path)
-    problems = parse_problems(path.read_text(encoding="utf-8-sig"), path.suffix)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ValueError(f"{path} does not exist.") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, not a list of problems.") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} is not a text file (save the problems as UTF-8 text).") from None
+    except OSError as exc:
+        raise ValueError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    problems = parse_problems(text, path.suffix)
     if not problems:
         raise ValueError(f"{path.name} holds no problems (expected one per paragraph, a CSV or JSONL list).")
     return problems

@@ -74,6 +74,17 @@ def test_empty_file_is_an_error(tmp_path):
         read_problems(path)
 
 
+def test_unreadable_lists_say_what_is_wrong_in_plain_words(tmp_path):
+    # The batch dialog and `kpdd sheet` show these messages as they are: no errno, no codec names.
+    binary = tmp_path / "scan.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    cases = {tmp_path / "gone.txt": "does not exist", tmp_path: "is a folder", binary: "not a text file"}
+    for path, message in cases.items():
+        with pytest.raises(ValueError, match=message) as caught:
+            read_problems(path)
+        assert "Errno" not in str(caught.value) and "codec" not in str(caught.value)
+
+
 def test_cancel_and_resume_never_redo_finished(kpdd_home, tmp_path):
     problems = parse_problems(PROBLEMS_TXT, ".txt")
     results_path = tmp_path / "results.jsonl"
