@@ -42,6 +42,10 @@ from kpdd.history import HistoryStore, solve_result_from_dict
 from kpdd.models import SETUP_COMMAND, resources_dir
 from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS
 
+# "Open file..." reads at most this much: a solve uses the first MAX_PROBLEM_CHARS characters anyway,
+# and a large file picked by mistake must not be loaded into the editor on the UI thread.
+MAX_PROBLEM_FILE_BYTES = 100_000
+
 
 def load_samples() -> list[dict[str, str]]:
     """Sample problems from resources/samples/problems.jsonl (written for this project)."""
@@ -864,12 +868,32 @@ class MainWindow(QMainWindow):
             self.open_problem(path)
 
     def open_problem(self, path: str | Path) -> None:
+        """Put a text file's problem in the editor. A file picked by mistake (a video, a scan, a
+        folder) gets a message and leaves the editor as it was; it is never read whole."""
+        path = Path(path)
         try:
-            text = Path(path).read_text(encoding="utf-8-sig", errors="replace")
-        except OSError as exc:
-            self.show_message(self.tr("Cannot open the file"), str(exc), QMessageBox.Icon.Warning)
+            size = path.stat().st_size
+            if path.is_dir():
+                raise IsADirectoryError
+            with path.open("rb") as handle:
+                head = handle.read(MAX_PROBLEM_FILE_BYTES + 1)
+        except IsADirectoryError:
+            self._cannot_open(self.tr("{0} is a folder, not a text file.").format(path.name))
             return
-        self.problem_edit.setPlainText(text.strip())
+        except OSError as exc:
+            self._cannot_open(exc.strerror or str(exc))
+            return
+        if size > MAX_PROBLEM_FILE_BYTES or b"\0" in head:
+            self._cannot_open(
+                self.tr("{0} is not a word problem: open a plain text file (.txt) of at most {1} KB.").format(
+                    path.name, MAX_PROBLEM_FILE_BYTES // 1000
+                )
+            )
+            return
+        self.problem_edit.setPlainText(head.decode("utf-8-sig", errors="replace").strip())
+
+    def _cannot_open(self, why: str) -> None:
+        self.show_message(self.tr("Cannot open the file"), why, QMessageBox.Icon.Warning)
 
     def reopen(self, entry: Any) -> None:
         if self.busy:

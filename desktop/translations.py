@@ -163,6 +163,8 @@ ZH_CN: dict[str, str] = {
     "Open a word problem": "打开应用题",
     "Text files (*.txt *.md);;All files (*)": "文本文件 (*.txt *.md);;所有文件 (*)",
     "Cannot open the file": "无法打开文件",
+    "{0} is a folder, not a text file.": "{0} 是文件夹,不是文本文件。",
+    "{0} is not a word problem: open a plain text file (.txt) of at most {1} KB.": "{0} 不是应用题:请打开不超过 {1} KB 的纯文本文件(.txt)。",
     "Reopened from history.": "已从历史中重新打开。",
     "Models": "模型",
     "Name": "名称",

@@ -47,6 +47,26 @@ def test_empty_problem_disables_solve(window):
     assert window.solve_button.isEnabled()
 
 
+def test_open_file_loads_a_text_problem_and_refuses_what_is_not_one(window, tmp_path):
+    from desktop.main_window import MAX_PROBLEM_FILE_BYTES
+
+    text_file = tmp_path / "problem.txt"
+    text_file.write_text("\ufeff" + PROBLEM + "\n\n", encoding="utf-8")
+    window.open_problem(text_file)
+    assert window.problem_edit.toPlainText() == PROBLEM
+
+    scan = tmp_path / "scan.txt"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)))
+    video = tmp_path / "lesson.txt"
+    video.write_bytes(b"a" * (MAX_PROBLEM_FILE_BYTES + 1))
+    for path, words in ((scan, "not a word problem"), (video, "not a word problem"), (tmp_path, "is a folder"),
+                        (tmp_path / "gone.txt", "No such file")):  # fmt: skip
+        window.last_message = None
+        window.open_problem(path)
+        assert window.last_message is not None and words in window.last_message[1], path
+        assert window.problem_edit.toPlainText() == PROBLEM  # what the student had typed stays
+
+
 def test_solve_streams_three_panels_and_saves_history(window):
     window.problem_edit.setPlainText(PROBLEM)
     result = solve_and_wait(window)
