@@ -63,7 +63,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--lora", help="a LoRA adapter in GGUF form to apply over --model")
     parser.add_argument(
-        "--threads", type=int, default=None, help="CPU threads (default: chosen for this machine)"
+        "--threads", type=int, default=None, help="CPU threads (default: the cores idle when it starts)"
     )
     parser.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     parser.add_argument("--seed", type=int, default=0)

@@ -10,7 +10,7 @@ import pytest
 
 from kpdd.backend import BackendError, CancelToken, StopTextStream, safe_prefix_length
 from kpdd.format import KeyPoints, Stage, inference_prompt
-from kpdd.llama_backend import LlamaBackend, read_gguf_metadata
+from kpdd.llama_backend import LlamaBackend, default_threads, idle_cores, read_gguf_metadata, threads_for
 
 PROBLEM = "A farmer has 12 cows and buys 5 more. How many cows does he have?"
 
@@ -153,3 +153,33 @@ def test_stop_text_stream_never_shows_part_of_a_stop_or_a_character():
     assert stream.update("café\n### Key")
     stream.close()
     assert stream.text == "café" and "".join(pieces) == "café"
+
+
+def test_thread_rule_never_asks_for_more_threads_than_idle_cores():
+    assert threads_for(2, None) == 2 and threads_for(8, None) == 7  # unknown load: the plain rule
+    assert threads_for(2, 1.9) == 2 and threads_for(8, 7.6) == 7
+    assert threads_for(2, 1.2) == 1 and threads_for(8, 3.4) == 3  # busy cores are left alone
+    assert threads_for(2, 0.0) == 1 and threads_for(16, 0.3) == 1  # never fewer than one
+
+
+def test_default_threads_leave_cores_that_other_programs_keep_busy():
+    """The CLI's default beside busy programs: llama.cpp threads sharing a core stall each other
+    (bench/bench_threads.py: 104 s against 4.9 s per problem with both cores of this machine busy)."""
+    import os
+    import subprocess
+    import sys
+
+    cores = os.cpu_count() or 2
+    busy = min(cores, 8)
+    loop = "import time\nend = time.time() + 20\nwhile time.time() < end: pass\n"
+    neighbours = [subprocess.Popen([sys.executable, "-c", loop]) for _ in range(busy)]
+    try:
+        time.sleep(0.5)
+        idle = idle_cores()
+        threads = default_threads()
+    finally:
+        for process in neighbours:
+            process.kill()
+            process.wait()
+    assert idle is not None and 0.0 <= idle <= cores - busy + 0.75
+    assert threads <= max(1, cores - busy + 1)
