@@ -58,27 +58,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", help="GGUF file (default: the active model)")
+    parser.add_argument("--model", help="GGUF file (default: the default model, the KPDD student)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None, help="default: the app's automatic choice")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="default: automatic, as the app and the CLI choose"
+    )
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
-    if args.model is None:
-        from kpdd.models import active_model
-
-        args.model = str(active_model().path)
-    if args.threads is None:
-        from desktop.settings import automatic_threads
-
-        args.threads = automatic_threads()
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="kpdd-bench-") as home:
-        model = str(Path(args.model).resolve())
-        config = {
-            "models": [model],
-            "active_model": model,
-            "desktop": {"threads": args.threads, "language": "en"},
-        }
+        # Threads 0 is the app's "Automatic" (chosen before each solve); the CLI then picks its own
+        # default the same way (the cores idle when it starts).
+        config: dict = {"desktop": {"threads": args.threads or 0, "language": "en"}}
+        model_args: list[str] = []
+        if args.model:
+            model = str(Path(args.model).resolve())
+            config.update(models=[model], active_model=model)
+            model_args = ["--model", model]
+        else:
+            # The default model as users get it: the KPDD student is the real models folder's base
+            # file plus the adapter in resources/ (its file path alone would be the stock model).
+            from kpdd import paths
+
+            Path(home, "models").symlink_to(paths.models_dir(), target_is_directory=True)
         Path(home, "config.json").write_text(json.dumps(config))
         env = {**os.environ, "KPDD_HOME": home, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                "PYTHONPATH": str(REPO)}  # fmt: skip
@@ -88,8 +90,9 @@ def main() -> int:
                                      env, lambda t: "READY" in t, args.timeout))  # fmt: skip
             app_ft.append(timed_until([python, "-m", "desktop.app", "--solve", "--report-first-token", "--quit-after",
                                        PROBLEM], env, lambda t: "FIRST_TOKEN" in t, args.timeout))  # fmt: skip
-            cli_ft.append(timed_until([python, "-m", "kpdd.cli", "solve", "--model", args.model, "--threads",
-                                       str(args.threads), PROBLEM], env, cli_first_token, args.timeout))  # fmt: skip
+            threads_args = ["--threads", str(args.threads)] if args.threads else []
+            cli_ft.append(timed_until([python, "-m", "kpdd.cli", "solve", *model_args, *threads_args, PROBLEM],
+                                      env, cli_first_token, args.timeout))  # fmt: skip
             marks: dict[str, float] = {}
 
             def warm_marker(text: str, marks: dict[str, float] = marks) -> bool:
@@ -109,7 +112,8 @@ def main() -> int:
         good = [v for v in values if v is not None]
         return f"{statistics.median(good):6.2f} s" if good else "  failed"
 
-    print(f"model: {Path(args.model).name}, threads: {args.threads}, repeats: {args.repeats}, "
+    print(f"model: {Path(args.model).name if args.model else 'the default'}, "
+          f"threads: {args.threads or 'automatic'}, repeats: {args.repeats}, "
           f"load average: {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"launch -> usable window (app)        {med(ready)}")
     print(f"launch -> first streamed token (app) {med(app_ft)}")

@@ -7,6 +7,8 @@ problems with each thread count, alternating per problem, with 0, 1, ... busy ne
 Python loops the bench starts and stops), and prints the median time to answer and the ratios.
 
     python bench/bench_threads.py --n 6 [--mode pot] [--data-dir ../shared/data]
+    python bench/bench_threads.py --app --n 8      # the same in the real app window (offscreen):
+                                                   # Settings > CPU threads "Automatic" against 1
 
 Run it on an otherwise quiet machine: the neighbours are the only load it means to measure.
 """
@@ -40,16 +42,77 @@ def stop(neighbours: list[subprocess.Popen]) -> None:
         process.wait()
 
 
+def app_solve_times(problems: list, mode: str, counts: list[int]) -> dict[int, list[float]]:
+    """Seconds from Solve to the finished answer in real main windows (offscreen), one per thread
+    setting (0 = "Automatic"), alternating per problem. Samples 1, a temporary KPDD home whose
+    models folder is the real one, so the window loads the default model as a user's does."""
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from kpdd import paths
+
+    real_models = paths.models_dir()
+    home = tempfile.mkdtemp(prefix="kpdd-bench-")
+    os.environ["KPDD_HOME"] = home
+    Path(home, "models").symlink_to(real_models, target_is_directory=True)
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import create_window
+    from desktop.settings import DesktopSettings
+
+    app = QApplication.instance() or QApplication(["kpdd-bench"])
+
+    def wait(predicate, timeout_s: float = 600.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not predicate() and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+
+    windows = {}
+    for threads in counts:
+        window = create_window(DesktopSettings(language="en", threads=threads, mode=mode, samples=1))
+        window.show()
+        window.solver_thread.preload()
+        wait(lambda w=window: w.model_state in ("ready", "missing", "corrupt"))
+        windows[threads] = window
+    seconds: dict[int, list[float]] = {t: [] for t in counts}
+    for problem in [problems[0], *problems]:  # the first round warms every window, off the clock
+        for threads, window in windows.items():
+            window.problem_edit.setPlainText(problem.question)
+            started = time.perf_counter()
+            window.solve()
+            wait(lambda w=window: not w.busy)
+            seconds[threads].append(time.perf_counter() - started)
+    for window in windows.values():
+        window.close()
+    app.processEvents()
+    return {t: v[1:] for t, v in seconds.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=6, help="problems per thread count and load")
     parser.add_argument("--mode", default="pot", choices=["pot", "cot"])
     parser.add_argument("--model", help="a GGUF file or a listed model (default: the default model)")
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    parser.add_argument("--app", action="store_true", help="time solves in the app's window instead")
     args = parser.parse_args()
 
     cores = os.cpu_count() or 2
     problems = load_dataset("svamp", args.data_dir, limit=args.n, shuffle_seed=0).problems
+    if args.app:
+        seconds = app_solve_times(problems, args.mode, [0, 1])
+        automatic, one = statistics.median(seconds[0]), statistics.median(seconds[1])
+        print(
+            f"The app, the default model, {args.mode}, samples 1, {len(problems)} SVAMP problems, {cores} cores"
+        )
+        print("| CPU threads setting | median s | p90 s |\n|---|---|---|")
+        for threads, name in ((0, "Automatic"), (1, "1")):
+            ordered = sorted(seconds[threads])
+            p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+            print(f"| {name} | {statistics.median(ordered):.2f} | {p90:.2f} |")
+        print(f"1 thread / Automatic: {one / automatic:.2f}x")
+        return 0
     entry = resolve_model(args.model)
     solvers: dict[int, Solver] = {}
 

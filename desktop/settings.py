@@ -73,17 +73,30 @@ class DesktopSettings:
         return "zh_CN" if QLocale.system().name().startswith("zh") else "en"
 
 
+AUTOMATIC_MAX_THREADS = 8
+# How long the worker looks at the machine's load before a solve: short against a solve's seconds.
+AUTOMATIC_IDLE_SAMPLE_S = 0.1
+
+
 def automatic_threads() -> int:
-    """llama.cpp threads when the user leaves "Automatic": one core left for the window (and the
-    rest of the desktop). On a busy 2-core machine two threads spin on each other: prompt chunks
-    took over 10 s and Stop waited for them, while one thread answered Stop in 0.2 s (measured)."""
+    """llama.cpp threads when the user leaves "Automatic", chosen again before each solve: the
+    cores idle at that moment (kpdd.llama_backend.threads_for), at most 8.
+
+    Threads that share a core with another busy program spin on each other: on a busy 2-core
+    machine two threads made prompt chunks take over 10 s and Stop wait for them, and beside two
+    busy programs a problem took 104 s against 4.9 s on one thread (bench/bench_threads.py). On a
+    quiet 2-core machine two threads answer in 2.05 s against 3.25 s for one, in the app."""
     import os
 
-    return max(1, min((os.cpu_count() or 2) - 1, 8))
+    from kpdd.llama_backend import idle_cores, threads_for
+
+    cores = os.cpu_count() or 2
+    return min(AUTOMATIC_MAX_THREADS, threads_for(cores, idle_cores(AUTOMATIC_IDLE_SAMPLE_S)))
 
 
-def effective_threads(settings: DesktopSettings) -> int:
-    return settings.threads or automatic_threads()
+def effective_threads(settings: DesktopSettings) -> int | None:
+    """The user's thread count, or None for "Automatic" (the worker picks before each solve)."""
+    return settings.threads or None
 
 
 # -- applying settings ------------------------------------------------------------------------

@@ -42,9 +42,10 @@ class BatchRequest:
 
 
 def default_backend_factory(entry: Any, threads: int | None) -> Any:
+    from desktop.settings import automatic_threads
     from kpdd.models import load_backend
 
-    return load_backend(entry, threads=threads)
+    return load_backend(entry, threads=threads or automatic_threads())
 
 
 def default_entry_provider() -> Any:
@@ -142,7 +143,17 @@ class SolverWorker(QObject):
 
     @Slot(object)
     def set_threads(self, threads: Any) -> None:
+        """A fixed thread count, or None for "Automatic"."""
         self.threads = int(threads) if threads else None
+
+    def _adapt_threads(self, solver: Any) -> None:
+        """With "Automatic" threads, run this solve on the cores idle right now: a thread that
+        shares its core with a busy program stalls the others (desktop.settings.automatic_threads)."""
+        set_threads = getattr(solver.backend, "set_threads", None)
+        if self.threads is None and set_threads is not None:
+            from desktop.settings import automatic_threads
+
+            set_threads(automatic_threads())
 
     @Slot()
     def unload(self) -> None:
@@ -165,6 +176,7 @@ class SolverWorker(QObject):
         if solver is None:
             self.failed.emit(request.request_id, "no model")
             return
+        self._adapt_threads(solver)
         try:
             result = solver.solve(
                 request.problem,
@@ -189,6 +201,7 @@ class SolverWorker(QObject):
         if solver is None:
             self.batch_failed.emit("no model")
             return
+        self._adapt_threads(solver)
         try:
             outcome = run_batch(
                 solver,

@@ -228,6 +228,15 @@ class LlamaBackend:
             ) from exc
         self.n_ctx = self.llm.n_ctx()
 
+    def set_threads(self, threads: int) -> None:
+        """Run the next calls on `threads` threads, without reloading the model (llama.cpp takes a
+        new count between calls): the app picks the cores idle before each solve."""
+        threads = max(1, int(threads))
+        if threads != self.threads:
+            self.llm._ctx.set_n_threads(threads, threads)
+            self.llm.n_threads = self.llm.n_threads_batch = threads
+            self.threads = threads
+
     # -- protocol ------------------------------------------------------------------------------
 
     def count_tokens(self, text: str) -> int:

@@ -67,6 +67,34 @@ def test_open_file_loads_a_text_problem_and_refuses_what_is_not_one(window, tmp_
         assert window.problem_edit.toPlainText() == PROBLEM  # what the student had typed stays
 
 
+def test_automatic_threads_are_picked_before_each_solve_and_a_fixed_count_is_kept(kpdd_home):
+    import os
+
+    class ThreadedBackend(ScriptedBackend):
+        def __init__(self) -> None:
+            super().__init__()
+            self.thread_counts: list[int] = []
+
+        def set_threads(self, threads: int) -> None:
+            self.thread_counts.append(threads)
+
+    backend = ThreadedBackend()
+    win, _ = make_window(backend)
+    try:
+        win.problem_edit.setPlainText(PROBLEM)
+        solve_and_wait(win)
+        solve_and_wait(win)
+        # "Automatic" (the default): the cores idle at that moment, once per solve, within the cores.
+        assert len(backend.thread_counts) == 2
+        assert all(1 <= t <= min(os.cpu_count() or 2, 8) for t in backend.thread_counts)
+        win.solver_thread.reload(2)  # Settings > CPU threads = 2: the user's count stands
+        solve_and_wait(win)
+        assert len(backend.thread_counts) == 2
+        assert win.solver_thread.worker.threads == 2
+    finally:
+        close_window(win)
+
+
 def test_solve_streams_three_panels_and_saves_history(window):
     window.problem_edit.setPlainText(PROBLEM)
     result = solve_and_wait(window)

@@ -183,3 +183,23 @@ def test_default_threads_leave_cores_that_other_programs_keep_busy():
             process.wait()
     assert idle is not None and 0.0 <= idle <= cores - busy + 0.75
     assert threads <= max(1, cores - busy + 1)
+
+
+@pytest.mark.slow
+def test_threads_change_between_calls_without_a_reload(smollm2_gguf):
+    """The app picks the idle cores before each solve: the same loaded model runs on the new count
+    and writes the same greedy text."""
+    import llama_cpp
+
+    backend = LlamaBackend(smollm2_gguf, threads=2, n_ctx=1024)
+    try:
+        prompt = inference_prompt(PROBLEM, Stage.CORE_QUESTION, few_shot=False)
+        on_two = backend.generate(prompt, stop=["\n"], max_tokens=16)
+        backend.set_threads(1)
+        assert backend.threads == 1 and llama_cpp.llama_n_threads(backend.llm._ctx.ctx) == 1
+        backend.llm.reset()  # no cached prefix: the whole prompt runs on one thread
+        on_one = backend.generate(prompt, stop=["\n"], max_tokens=16)
+        assert on_one.prompt_tokens_evaluated == on_one.prompt_tokens
+        assert on_one.text == on_two.text and on_one.text.strip()
+    finally:
+        backend.close()
