@@ -55,7 +55,7 @@ def app_solve_times(problems: list, mode: str, counts: list[int]) -> dict[int, l
     home = tempfile.mkdtemp(prefix="kpdd-bench-")
     os.environ["KPDD_HOME"] = home
     Path(home, "models").symlink_to(real_models, target_is_directory=True)
-    from PySide6.QtCore import QCoreApplication, QEventLoop
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import create_window
@@ -64,9 +64,16 @@ def app_solve_times(problems: list, mode: str, counts: list[int]) -> dict[int, l
     app = QApplication.instance() or QApplication(["kpdd-bench"])
 
     def wait(predicate, timeout_s: float = 600.0) -> None:
+        """Run the event loop until `predicate()` holds, checking every 20 ms. The loop sleeps in
+        between, as the app's does: a loop spinning on processEvents would keep a core busy, and
+        Automatic would then rightly see only one idle core."""
+        loop, timer = QEventLoop(), QTimer()
         deadline = time.monotonic() + timeout_s
-        while not predicate() and time.monotonic() < deadline:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        timer.timeout.connect(lambda: (predicate() or time.monotonic() > deadline) and loop.quit())
+        timer.start(20)
+        if not predicate():
+            loop.exec()
+        timer.stop()
 
     windows = {}
     for threads in counts:

@@ -85,7 +85,8 @@ def automatic_threads() -> int:
     Threads that share a core with another busy program spin on each other: on a busy 2-core
     machine two threads made prompt chunks take over 10 s and Stop wait for them, and beside two
     busy programs a problem took 104 s against 4.9 s on one thread (bench/bench_threads.py). On a
-    quiet 2-core machine two threads answer in 2.05 s against 3.25 s for one, in the app."""
+    quiet 2-core machine Automatic (two threads there) answers in the app in 2.74 s against 3.67 s
+    for one thread, median of 12 problems (bench/bench_threads.py --app)."""
     import os
 
     from kpdd.llama_backend import idle_cores, threads_for
