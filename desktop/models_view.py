@@ -90,6 +90,11 @@ class ModelManagerDialog(QDialog):
         self.remove_button.setText(self.tr("&Remove"))
         self.threads_label.setText(self.tr("CPU &threads:"))
         self.threads.setSpecialValueText(self.tr("Automatic"))
+        self.threads.setToolTip(
+            self.tr(
+                "Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower."
+            )
+        )
         self.threads.setAccessibleName(self.tr("CPU threads"))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)

@@ -222,6 +222,11 @@ class SettingsDialog(QDialog):
         self.font_size.setSpecialValueText(self.tr("System size"))
         self.font_size.setSuffix(self.tr(" pt"))
         self.threads.setSpecialValueText(self.tr("Automatic"))
+        self.threads.setToolTip(
+            self.tr(
+                "Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower."
+            )
+        )
         texts = [self.tr("&Theme:"), self.tr("&Font size:"), self.tr("&Language:"), self.tr("CPU &threads:")]
         for label, text in zip(self.labels, texts):
             label.setText(text)

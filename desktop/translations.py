@@ -179,6 +179,7 @@ ZH_CN: dict[str, str] = {
     "&Remove": "移除(&R)",
     "CPU &threads:": "CPU 线程(&T):",
     "Automatic": "自动",
+    "Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower.": "自动:按下解题时使用空闲的 CPU 核心。线程数多于空闲核心会使解题慢很多。",
     "CPU threads": "CPU 线程",
     "yes ({0})": "是({0})",
     "no (few-shot)": "否(少样本提示)",

@@ -964,66 +964,71 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/models_view.py" line="93"/>
+        <source>Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower.</source>
+        <translation>自动:按下解题时使用空闲的 CPU 核心。线程数多于空闲核心会使解题慢很多。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="94"/>
         <source>CPU threads</source>
         <translation>CPU 线程</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="112"/>
+        <location filename="../../desktop/models_view.py" line="113"/>
         <source>yes ({0})</source>
         <translation>是({0})</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="114"/>
+        <location filename="../../desktop/models_view.py" line="115"/>
         <source>no (few-shot)</source>
         <translation>否(少样本提示)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="118"/>
+        <location filename="../../desktop/models_view.py" line="119"/>
         <source>active</source>
         <translation>使用中</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="120"/>
+        <location filename="../../desktop/models_view.py" line="121"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="122"/>
+        <location filename="../../desktop/models_view.py" line="123"/>
         <source>unusable: {0}</source>
         <translation>不可用:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="132"/>
+        <location filename="../../desktop/models_view.py" line="133"/>
         <source>No models yet. Run `{0}` in a terminal to install the default model, or add a GGUF file.</source>
         <translation>还没有模型。请在终端运行 `{0}` 安装默认模型,或添加一个 GGUF 文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="136"/>
+        <location filename="../../desktop/models_view.py" line="137"/>
         <source>The chosen model is not usable; the default is used instead.</source>
         <translation>所选模型不可用,改用默认模型。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="152"/>
+        <location filename="../../desktop/models_view.py" line="153"/>
         <source>Not added: {0}</source>
         <translation>未添加:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="154"/>
+        <location filename="../../desktop/models_view.py" line="155"/>
         <source>Added {0}.</source>
         <translation>已添加 {0}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="166"/>
+        <location filename="../../desktop/models_view.py" line="167"/>
         <source>Add a GGUF model</source>
         <translation>添加 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="166"/>
+        <location filename="../../desktop/models_view.py" line="167"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="175"/>
+        <location filename="../../desktop/models_view.py" line="176"/>
         <source>{0} will be used for the next solve.</source>
         <translation>下次解题将使用 {0}。</translation>
     </message>
@@ -1031,77 +1036,82 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings.py" line="203"/>
+        <location filename="../../desktop/settings.py" line="217"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="206"/>
+        <location filename="../../desktop/settings.py" line="220"/>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="206"/>
+        <location filename="../../desktop/settings.py" line="220"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="206"/>
+        <location filename="../../desktop/settings.py" line="220"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="208"/>
+        <location filename="../../desktop/settings.py" line="222"/>
         <source>System size</source>
         <translation>系统大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="209"/>
+        <location filename="../../desktop/settings.py" line="223"/>
         <source> pt</source>
         <translation> 磅</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="210"/>
+        <location filename="../../desktop/settings.py" line="224"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="211"/>
+        <location filename="../../desktop/settings.py" line="225"/>
+        <source>Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower.</source>
+        <translation>自动:按下解题时使用空闲的 CPU 核心。线程数多于空闲核心会使解题慢很多。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="226"/>
         <source>&amp;Theme:</source>
         <translation>主题(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="211"/>
+        <location filename="../../desktop/settings.py" line="226"/>
         <source>&amp;Font size:</source>
         <translation>字号(&amp;F):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="211"/>
+        <location filename="../../desktop/settings.py" line="226"/>
         <source>&amp;Language:</source>
         <translation>语言(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="211"/>
+        <location filename="../../desktop/settings.py" line="226"/>
         <source>CPU &amp;threads:</source>
         <translation>CPU 线程(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="214"/>
+        <location filename="../../desktop/settings.py" line="229"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="214"/>
+        <location filename="../../desktop/settings.py" line="229"/>
         <source>Font size</source>
         <translation>字号</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="214"/>
+        <location filename="../../desktop/settings.py" line="229"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="214"/>
+        <location filename="../../desktop/settings.py" line="229"/>
         <source>CPU threads</source>
         <translation>CPU 线程</translation>
     </message>
