@@ -871,15 +871,13 @@ class MainWindow(QMainWindow):
         """Put a text file's problem in the editor. A file picked by mistake (a video, a scan, a
         folder) gets a message and leaves the editor as it was; it is never read whole."""
         path = Path(path)
-        try:
-            size = path.stat().st_size
-            if path.is_dir():
-                raise IsADirectoryError
-            with path.open("rb") as handle:
-                head = handle.read(MAX_PROBLEM_FILE_BYTES + 1)
-        except IsADirectoryError:
+        if path.is_dir():
             self._cannot_open(self.tr("{0} is a folder, not a text file.").format(path.name))
             return
+        try:
+            size = path.stat().st_size
+            with path.open("rb") as handle:
+                head = handle.read(MAX_PROBLEM_FILE_BYTES + 1)
         except OSError as exc:
             self._cannot_open(exc.strerror or str(exc))
             return
