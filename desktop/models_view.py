@@ -15,13 +15,13 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.settings import ThreadsBox
 from kpdd import models, paths
 from kpdd.backend import BackendError
 
@@ -50,9 +50,7 @@ class ModelManagerDialog(QDialog):
         self.use_button = QPushButton()
         self.remove_button = QPushButton()
         self.threads_label = QLabel()
-        self.threads = QSpinBox()
-        self.threads.setRange(0, 64)
-        self.threads.setValue(settings.threads)
+        self.threads = ThreadsBox(settings.threads)
         self.threads_label.setBuddy(self.threads)
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -89,13 +87,6 @@ class ModelManagerDialog(QDialog):
         self.use_button.setText(self.tr("&Use selected"))
         self.remove_button.setText(self.tr("&Remove"))
         self.threads_label.setText(self.tr("CPU &threads:"))
-        self.threads.setSpecialValueText(self.tr("Automatic"))
-        self.threads.setToolTip(
-            self.tr(
-                "Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower."
-            )
-        )
-        self.threads.setAccessibleName(self.tr("CPU threads"))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.LanguageChange:

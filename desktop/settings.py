@@ -179,6 +179,31 @@ def apply_settings(settings: DesktopSettings) -> None:
 # -- dialog -----------------------------------------------------------------------------------
 
 
+class ThreadsBox(QSpinBox):
+    """The CPU threads box of Settings and of Models: 0 is "Automatic", the cores idle at each solve
+    (`automatic_threads`). One class, so both dialogs say the same and are translated once."""
+
+    def __init__(self, value: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRange(0, 64)
+        self.setValue(value)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setSpecialValueText(self.tr("Automatic"))
+        self.setToolTip(
+            self.tr(
+                "Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower."
+            )
+        )
+        self.setAccessibleName(self.tr("CPU threads"))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
 class SettingsDialog(QDialog):
     """Theme, font size, language and threads; changes apply when the user presses OK."""
 
@@ -191,8 +216,7 @@ class SettingsDialog(QDialog):
         self.language = QComboBox()
         for code, name in LANGUAGES.items():
             self.language.addItem(name, code)
-        self.threads = QSpinBox()
-        self.threads.setRange(0, 64)
+        self.threads = ThreadsBox(settings.threads)
         self.form = QFormLayout()
         self.labels = [QLabel() for _ in range(4)]
         for label, field in zip(self.labels, (self.theme, self.font_size, self.language, self.threads)):
@@ -211,7 +235,6 @@ class SettingsDialog(QDialog):
         self.theme.setCurrentIndex(THEMES.index(settings.theme) if settings.theme in THEMES else 0)
         self.font_size.setValue(settings.font_size)
         self.language.setCurrentIndex(max(0, self.language.findData(settings.effective_language())))
-        self.threads.setValue(settings.threads)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Settings"))
@@ -221,17 +244,11 @@ class SettingsDialog(QDialog):
         self.theme.setCurrentIndex(max(0, current))
         self.font_size.setSpecialValueText(self.tr("System size"))
         self.font_size.setSuffix(self.tr(" pt"))
-        self.threads.setSpecialValueText(self.tr("Automatic"))
-        self.threads.setToolTip(
-            self.tr(
-                "Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower."
-            )
-        )
         texts = [self.tr("&Theme:"), self.tr("&Font size:"), self.tr("&Language:"), self.tr("CPU &threads:")]
         for label, text in zip(self.labels, texts):
             label.setText(text)
-        names = [self.tr("Theme"), self.tr("Font size"), self.tr("Language"), self.tr("CPU threads")]
-        for field, name in zip((self.theme, self.font_size, self.language, self.threads), names):
+        names = [self.tr("Theme"), self.tr("Font size"), self.tr("Language")]
+        for field, name in zip((self.theme, self.font_size, self.language), names):
             field.setAccessibleName(name)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)

@@ -476,6 +476,29 @@ def test_model_manager_lists_and_adds(kpdd_home, smollm2_gguf, tmp_path):
     assert DesktopSettings.load().threads == 2
 
 
+def test_threads_boxes_explain_automatic_and_follow_the_language(kpdd_home):
+    """Settings and Models show the same threads box: 0 reads "Automatic", its tooltip says what that
+    does, and a switch to Chinese retranslates both while the dialogs are open."""
+    from desktop.models_view import ModelManagerDialog
+    from desktop.settings import DesktopSettings, SettingsDialog, set_language
+    from tests.desktop_fixtures import qapp
+
+    qapp()
+    settings = DesktopSettings(threads=0)
+    dialogs = [SettingsDialog(settings), ModelManagerDialog(settings)]
+    boxes = [dialog.threads for dialog in dialogs]
+    for box in boxes:
+        assert box.value() == 0 and box.text() == "Automatic"
+        assert "idle" in box.toolTip() and box.accessibleName() == "CPU threads"
+    try:
+        assert set_language("zh_CN")
+        assert wait_until(lambda: all(box.text() == "自动" for box in boxes), 5)
+        assert all("空闲" in box.toolTip() and box.accessibleName() == "CPU 线程" for box in boxes)
+    finally:
+        set_language("en")
+    assert wait_until(lambda: all(box.text() == "Automatic" for box in boxes), 5)
+
+
 def test_translation_files_cover_every_string():
     """The .ts holds a translation for every string lupdate found, and the .qm loads."""
     import html

@@ -874,22 +874,22 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="881"/>
+        <location filename="../../desktop/main_window.py" line="875"/>
         <source>{0} is a folder, not a text file.</source>
         <translation>{0} 是文件夹,不是文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="888"/>
+        <location filename="../../desktop/main_window.py" line="886"/>
         <source>{0} is not a word problem: open a plain text file (.txt) of at most {1} KB.</source>
         <translation>{0} 不是应用题:请打开不超过 {1} KB 的纯文本文件(.txt)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="896"/>
+        <location filename="../../desktop/main_window.py" line="894"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="906"/>
+        <location filename="../../desktop/main_window.py" line="904"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
@@ -897,138 +897,123 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../desktop/models_view.py" line="82"/>
-        <location filename="../../desktop/models_view.py" line="87"/>
+        <location filename="../../desktop/models_view.py" line="80"/>
+        <location filename="../../desktop/models_view.py" line="85"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="84"/>
+        <location filename="../../desktop/models_view.py" line="82"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="84"/>
+        <location filename="../../desktop/models_view.py" line="82"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="84"/>
+        <location filename="../../desktop/models_view.py" line="82"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="84"/>
+        <location filename="../../desktop/models_view.py" line="82"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="85"/>
+        <location filename="../../desktop/models_view.py" line="83"/>
         <source>Trained on KPDD</source>
         <translation>KPDD 训练</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="85"/>
+        <location filename="../../desktop/models_view.py" line="83"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="85"/>
+        <location filename="../../desktop/models_view.py" line="83"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="88"/>
+        <location filename="../../desktop/models_view.py" line="86"/>
         <source>&amp;Add GGUF file...</source>
         <translation>添加 GGUF 文件(&amp;A)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="89"/>
+        <location filename="../../desktop/models_view.py" line="87"/>
         <source>&amp;Use selected</source>
         <translation>使用所选(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="90"/>
+        <location filename="../../desktop/models_view.py" line="88"/>
         <source>&amp;Remove</source>
         <translation>移除(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="91"/>
+        <location filename="../../desktop/models_view.py" line="89"/>
         <source>CPU &amp;threads:</source>
         <translation>CPU 线程(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="92"/>
-        <source>Automatic</source>
-        <translation>自动</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/models_view.py" line="93"/>
-        <source>Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower.</source>
-        <translation>自动:按下解题时使用空闲的 CPU 核心。线程数多于空闲核心会使解题慢很多。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/models_view.py" line="94"/>
-        <source>CPU threads</source>
-        <translation>CPU 线程</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/models_view.py" line="113"/>
+        <location filename="../../desktop/models_view.py" line="108"/>
         <source>yes ({0})</source>
         <translation>是({0})</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="115"/>
+        <location filename="../../desktop/models_view.py" line="110"/>
         <source>no (few-shot)</source>
         <translation>否(少样本提示)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="119"/>
+        <location filename="../../desktop/models_view.py" line="114"/>
         <source>active</source>
         <translation>使用中</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="121"/>
+        <location filename="../../desktop/models_view.py" line="116"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="123"/>
+        <location filename="../../desktop/models_view.py" line="118"/>
         <source>unusable: {0}</source>
         <translation>不可用:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="133"/>
+        <location filename="../../desktop/models_view.py" line="128"/>
         <source>No models yet. Run `{0}` in a terminal to install the default model, or add a GGUF file.</source>
         <translation>还没有模型。请在终端运行 `{0}` 安装默认模型,或添加一个 GGUF 文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="137"/>
+        <location filename="../../desktop/models_view.py" line="132"/>
         <source>The chosen model is not usable; the default is used instead.</source>
         <translation>所选模型不可用,改用默认模型。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="153"/>
+        <location filename="../../desktop/models_view.py" line="148"/>
         <source>Not added: {0}</source>
         <translation>未添加:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="155"/>
+        <location filename="../../desktop/models_view.py" line="150"/>
         <source>Added {0}.</source>
         <translation>已添加 {0}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="167"/>
+        <location filename="../../desktop/models_view.py" line="162"/>
         <source>Add a GGUF model</source>
         <translation>添加 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="167"/>
+        <location filename="../../desktop/models_view.py" line="162"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="176"/>
+        <location filename="../../desktop/models_view.py" line="171"/>
         <source>{0} will be used for the next solve.</source>
         <translation>下次解题将使用 {0}。</translation>
     </message>
@@ -1036,82 +1021,85 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings.py" line="217"/>
+        <location filename="../../desktop/settings.py" line="240"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="220"/>
+        <location filename="../../desktop/settings.py" line="243"/>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="220"/>
+        <location filename="../../desktop/settings.py" line="243"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="220"/>
+        <location filename="../../desktop/settings.py" line="243"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="222"/>
+        <location filename="../../desktop/settings.py" line="245"/>
         <source>System size</source>
         <translation>系统大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="223"/>
+        <location filename="../../desktop/settings.py" line="246"/>
         <source> pt</source>
         <translation> 磅</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="224"/>
-        <source>Automatic</source>
-        <translation>自动</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/settings.py" line="225"/>
-        <source>Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower.</source>
-        <translation>自动:按下解题时使用空闲的 CPU 核心。线程数多于空闲核心会使解题慢很多。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/settings.py" line="226"/>
+        <location filename="../../desktop/settings.py" line="247"/>
         <source>&amp;Theme:</source>
         <translation>主题(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="226"/>
+        <location filename="../../desktop/settings.py" line="247"/>
         <source>&amp;Font size:</source>
         <translation>字号(&amp;F):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="226"/>
+        <location filename="../../desktop/settings.py" line="247"/>
         <source>&amp;Language:</source>
         <translation>语言(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="226"/>
+        <location filename="../../desktop/settings.py" line="247"/>
         <source>CPU &amp;threads:</source>
         <translation>CPU 线程(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="229"/>
+        <location filename="../../desktop/settings.py" line="250"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="229"/>
+        <location filename="../../desktop/settings.py" line="250"/>
         <source>Font size</source>
         <translation>字号</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="229"/>
+        <location filename="../../desktop/settings.py" line="250"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
+</context>
+<context>
+    <name>ThreadsBox</name>
     <message>
-        <location filename="../../desktop/settings.py" line="229"/>
+        <location filename="../../desktop/settings.py" line="193"/>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="196"/>
+        <source>Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower.</source>
+        <translation>自动:按下解题时使用空闲的 CPU 核心。线程数多于空闲核心会使解题慢很多。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="199"/>
         <source>CPU threads</source>
         <translation>CPU 线程</translation>
     </message>
