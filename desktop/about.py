@@ -158,9 +158,7 @@ class AboutDialog(QDialog):
             rows.append(
                 (
                     self.tr("Source"),
-                    self.tr("package {0}=={1}, sha256 {2}").format(
-                        source.package, source.version, source.sha256
-                    ),
+                    self.tr("package {0}, sha256 {1}").format(source.packages, source.sha256),
                 )
             )
         for key, value in sorted(entry.provenance.items()):

@@ -241,7 +241,7 @@ ZH_CN: dict[str, str] = {
     "License": "许可证",
     "unknown": "未知",
     "Source": "来源",
-    "package {0}=={1}, sha256 {2}": "软件包 {0}=={1},sha256 {2}",
+    "package {0}, sha256 {1}": "软件包 {0},sha256 {1}",
     "An offline math word-problem tutor built on Key-Point-Driven Distillation (KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution.": "一个离线的数学应用题辅导程序,基于关键点驱动蒸馏(KPDD;Zhu 等,2024,{0}):先找核心问题,再列关键信息,最后给出解答。",
     "Active model": "当前模型",
     "Licenses": "许可证",

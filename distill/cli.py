@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 DEFAULT_TEACH_TEMPERATURE = 0.7
@@ -23,7 +24,7 @@ def _print_stats(title: str, stats: dict) -> None:
 
 
 def _make_teacher(args: argparse.Namespace):
-    from distill.teachers import ChatTeacher, GoldTeacher, LlamaCppChat, OpenAIChat, Sampling, Tally
+    from distill.teachers import ChatTeacher, GoldTeacher, OpenAIChat, Sampling, Tally
 
     sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
     if args.teacher == "gold":
@@ -43,12 +44,21 @@ def _make_teacher(args: argparse.Namespace):
         )
         name = f"openai:{args.teacher_model}@{args.base_url.rstrip('/')}"
         return ChatTeacher(client, name, "openai", sampling, args.demos), sampling, client
-    if not args.gguf:
-        raise SystemExit("error: --teacher gguf needs --gguf MODEL.gguf")
-    client = LlamaCppChat(args.gguf, threads=args.threads, seed=args.seed)
-    client.tally = tally
-    teacher = ChatTeacher(client, f"gguf:{Path(args.gguf).name}", "gguf", sampling, args.demos)
-    return teacher, sampling, client
+    from distill.teachers import GGUFTeacher
+    from kpdd import models
+
+    gguf = args.gguf or str(models.base_model_path(models.QWEN_CODER_15B))
+    entry = models.resolve_model(gguf)  # a path, or a listed model's name
+    if not entry.available:
+        raise SystemExit(
+            f"error: {entry.problem or 'the teacher model cannot be used'} "
+            f"(`kpdd setup --all` installs {models.QWEN_CODER_15B.name})"
+        )
+    teacher = GGUFTeacher(
+        entry.path, sampling, parallel=args.parallel, threads=args.threads, demos=args.demos
+    )
+    teacher.tally = tally
+    return teacher, sampling, teacher
 
 
 def cmd_teach(args: argparse.Namespace) -> int:
@@ -74,14 +84,21 @@ def cmd_teach(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     last = [0]
+    started = time.perf_counter()
+    every = max(1, min(len(problems) * samples // 20, 50))
 
     def progress(stats: dict) -> None:
         done = stats["written"] + stats["already_done"] + stats["failed"]
-        if done - last[0] >= max(1, stats["jobs"] // 20):
+        if done - last[0] >= every or done == stats["jobs"]:
             last[0] = done
+            rate = stats["written"] / max(1e-9, time.perf_counter() - started)
+            left = stats["jobs"] - done
+            eta = f", about {left / rate / 60:.0f} min left" if rate > 0 and left else ""
             print(
-                f"[{done}/{stats['jobs']}] written {stats['written']}, failed {stats['failed']}",
+                f"[{done}/{stats['jobs']}] written {stats['written']}, failed {stats['failed']}, "
+                f"{rate:.3f} records/s{eta}",
                 file=sys.stderr,
+                flush=True,
             )
 
     stats = run_teach(
@@ -91,7 +108,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
         mode=Mode(args.mode),
         samples=samples,
         sampling=sampling,
-        concurrency=1 if args.teacher == "gguf" else args.concurrency,
+        concurrency=args.concurrency,
         data_name=args.data,
         reference_only=args.reference_only,
         max_consecutive_failures=args.max_consecutive_failures,
@@ -99,6 +116,8 @@ def cmd_teach(args: argparse.Namespace) -> int:
     )
     if client is not None:
         stats["teacher_tally"] = client.tally.to_dict()
+        if hasattr(client, "close"):
+            client.close()
     _print_stats("teach", stats)
     if args.filter:
         out = Path(args.out)
@@ -195,12 +214,27 @@ def register(subparsers) -> None:
     teach.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     teach.add_argument("--teacher-model", help="model name sent to the endpoint")
     teach.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the key")
-    teach.add_argument("--gguf", help="local GGUF teacher model")
+    teach.add_argument(
+        "--gguf",
+        help="local GGUF teacher model: a file or a listed model's name "
+        "(default: Qwen2.5-Coder-1.5B-Instruct from `kpdd setup --all`)",
+    )
+    teach.add_argument(
+        "--parallel",
+        type=int,
+        default=8,
+        help="problems a GGUF teacher decodes together (continuous batching)",
+    )
     teach.add_argument("--threads", type=int)
     teach.add_argument("--mode", choices=["pot", "cot", "both"], default="both")
     teach.add_argument("--samples", type=int, default=1, help="K rationales per problem")
     teach.add_argument("--temperature", type=float, default=DEFAULT_TEACH_TEMPERATURE)
-    teach.add_argument("--max-tokens", type=int, default=400, help="per stage")
+    teach.add_argument(
+        "--max-tokens",
+        type=int,
+        default=400,
+        help="per stage (per reply for a GGUF teacher, which writes all stages in one)",
+    )
     teach.add_argument("--seed", type=int, default=0)
     teach.add_argument("--demos", type=int, help="few-shot demonstrations per stage (default: all)")
     teach.add_argument("--concurrency", type=int, default=4)

@@ -21,19 +21,27 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Protocol
 
 from kpdd.format import (
     DEMONSTRATIONS,
+    END_MARKER,
+    EXTRA_STOPS,
     FORMAT_VERSION,
+    MARKERS,
     KeyPoints,
     Mode,
     Stage,
     clean_stage,
     format_key_information,
+    normalize_problem,
     parse_key_information,
+    parse_transcript,
+    transcript,
 )
 
 TEACH_PROMPT_VERSION = "kpdd-teach-1"
@@ -283,45 +291,6 @@ class OpenAIChat:
         return reply
 
 
-class LlamaCppChat:
-    """A local GGUF teacher through llama-cpp-python (one request at a time; the model is not
-    thread-safe)."""
-
-    def __init__(
-        self, model_path: str, *, n_ctx: int = 4096, threads: int | None = None, seed: int = 0
-    ) -> None:
-        from llama_cpp import Llama
-
-        self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=threads, seed=seed, verbose=False)
-        self.tally = Tally()
-        self._lock = threading.Lock()
-
-    def complete(
-        self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int, seed: int | None = None
-    ) -> ChatReply:
-        with self._lock:
-            try:
-                out = self.llm.create_chat_completion(
-                    messages=messages, temperature=temperature, max_tokens=max_tokens, seed=seed
-                )
-            except Exception as exc:  # llama.cpp errors (context overflow, ...) fail this problem only
-                self.tally.add_failure("llama_error", retried=False)
-                raise TeacherError(f"llama.cpp: {exc}", "llama_error") from exc
-        usage = out.get("usage") or {}
-        choice = out["choices"][0]
-        reply = ChatReply(
-            choice["message"].get("content") or "",
-            str(choice.get("finish_reason") or ""),
-            int(usage.get("prompt_tokens") or 0),
-            int(usage.get("completion_tokens") or 0),
-        )
-        self.tally.add_reply(reply)
-        return reply
-
-    def close(self) -> None:
-        self.llm.close() if hasattr(self.llm, "close") else None
-
-
 # -- teachers ------------------------------------------------------------------------------------
 
 
@@ -445,3 +414,174 @@ def provenance(
         "reference_only": reference_only,
         "time": now_iso(),
     }
+
+
+# -- a local GGUF teacher, batched ---------------------------------------------------------------
+
+TRANSCRIPT_PROMPT_VERSION = "kpdd-teach-transcript-1"
+
+TRANSCRIPT_SYSTEM_PROMPT = (
+    "You are a careful math teacher. For each grade-school math word problem you write three stages, "
+    "in this order and in exactly this format:\n"
+    f"{MARKERS[Stage.CORE_QUESTION]}\n"
+    "the question actually asked, restated in one short sentence\n"
+    f"{MARKERS[Stage.KEY_INFORMATION]}\n"
+    "- each fact and quantity needed to answer it, one per line\n"
+    "{solutions}"
+    f"{END_MARKER}\n"
+    "Use only numbers from the problem. Write nothing else."
+)
+_SOLUTION_FORMAT = {
+    Stage.PROGRAM: f"{MARKERS[Stage.PROGRAM]}\n"
+    "a Python program that computes the answer from the key information, with meaningful variable "
+    "names, one calculation per line, ending with `answer = ...`\n",
+    Stage.STEPS: f"{MARKERS[Stage.STEPS]}\n"
+    "the solution step by step, one calculation per line, ending with 'The answer is' and the number\n",
+}
+
+
+def transcript_stages(mode: Mode) -> tuple[Stage, ...]:
+    """The solution stages a transcript teacher writes, in order (program first, as the student's)."""
+    return {Mode.POT: (Stage.PROGRAM,), Mode.COT: (Stage.STEPS,), Mode.BOTH: (Stage.PROGRAM, Stage.STEPS)}[
+        mode
+    ]
+
+
+def transcript_reply(problem: str, key_points: KeyPoints, program: str | None, steps: str | None) -> str:
+    """The teacher's reply: the KPDD transcript after the problem (no problem stage)."""
+    full = transcript(problem, key_points, program, steps)
+    return full[full.index(MARKERS[Stage.CORE_QUESTION]) :]
+
+
+def transcript_messages(problem: str, mode: Mode, demos: int | None = None) -> list[dict[str, str]]:
+    """Chat messages asking for a whole KPDD transcript in one reply: system, the demonstrations as
+    user/assistant turns (all by default), then the problem. Everything before the problem is the
+    same for every problem, so a batched teacher reads it once."""
+    stages = transcript_stages(mode)
+    system = TRANSCRIPT_SYSTEM_PROMPT.replace("{solutions}", "".join(_SOLUTION_FORMAT[s] for s in stages))
+    messages = [{"role": "system", "content": system}]
+    for demo in DEMONSTRATIONS[: len(DEMONSTRATIONS) if demos is None else demos]:
+        kp = KeyPoints(demo.core_question, list(demo.key_information))
+        program = demo.program if Stage.PROGRAM in stages else None
+        steps = demo.steps if Stage.STEPS in stages else None
+        messages.append({"role": "user", "content": f"Problem: {normalize_problem(demo.problem)}"})
+        messages.append({"role": "assistant", "content": transcript_reply(demo.problem, kp, program, steps)})
+    messages.append({"role": "user", "content": f"Problem: {normalize_problem(problem)}"})
+    return messages
+
+
+def stages_from_transcript(text: str, mode: Mode) -> dict[str, Any]:
+    """A teacher's reply (starting after the core-question marker) as the record's stage fields."""
+    parsed = parse_transcript(MARKERS[Stage.CORE_QUESTION] + "\n" + text, expect=[])
+    stages = transcript_stages(mode)
+    program = parsed.program if Stage.PROGRAM in stages else None
+    steps = parsed.steps if Stage.STEPS in stages else None
+    failure = None
+    if not parsed.core_question or not parsed.key_information:
+        failure = "format"
+    elif all(not value for value in (program, steps)):
+        failure = "no_solution"
+    return {
+        "core_question": parsed.core_question,
+        "key_information": parsed.key_information,
+        "program": program,
+        "steps": steps,
+        "failure": failure,
+    }
+
+
+class GGUFTeacher:
+    """A local GGUF chat model (e.g. Qwen2.5-Coder-1.5B-Instruct) writing whole KPDD transcripts.
+
+    One reply per problem holds every stage in order (core question, key information, then the
+    program and/or the steps), each written after the ones before it, as in the paper's staged
+    prompting. Problems are decoded `parallel` at a time on one llama.cpp context (continuous
+    batching, `kpdd.llama_batch`), and the system prompt and demonstrations, the same for every
+    problem, are read once and shared through the KV cache.
+    """
+
+    kind = "gguf"
+    prompt_version = TRANSCRIPT_PROMPT_VERSION
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        sampling: Sampling,
+        *,
+        parallel: int = 8,
+        threads: int | None = None,
+        demos: int | None = None,
+        n_ctx: int | None = None,
+    ) -> None:
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        from kpdd.llama_backend import check_gguf_file, default_threads
+        from kpdd.llama_batch import BatchedLlama
+
+        path = check_gguf_file(model_path)
+        self.name = f"gguf:{path.name}"
+        self.sampling = sampling
+        self.demos = demos
+        threads = threads or default_threads()
+        # The main context is never used for generation: a small one keeps memory low.
+        self.llm = Llama(model_path=str(path), n_ctx=256, n_threads=threads, verbose=False)
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise TeacherError(
+                f"{path.name} has no chat template; a GGUF teacher must be a chat model.", "setup"
+            )
+        eos = self.llm._model.token_get_text(self.llm.token_eos())
+        bos = self.llm._model.token_get_text(self.llm.token_bos()) if self.llm.token_bos() >= 0 else ""
+        self._format = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        per_problem = 256 + sampling.max_tokens  # the problem's own turn, then the reply
+        self.batched = BatchedLlama(
+            self.llm._model, parallel=parallel, threads=threads,
+            n_ctx=n_ctx or 2048 + parallel * per_problem,
+        )  # fmt: skip
+        self.tally = Tally()
+
+    def prompt(self, problem: str, mode: Mode) -> str:
+        """The chat prompt for one problem, its reply opened with the core-question marker."""
+        rendered = self._format(messages=transcript_messages(problem, mode, self.demos)).prompt
+        return rendered + MARKERS[Stage.CORE_QUESTION] + "\n"
+
+    def teach_many(
+        self,
+        jobs: Sequence[tuple[Any, int]],
+        mode: Mode,
+        on_done: Callable[[int, dict[str, Any]], None],
+        cancel: Any = None,
+    ) -> None:
+        """Teach every (problem, sample) job; `on_done(job_index, stages)` as each one finishes."""
+        prompts = [self.prompt(problem.question, mode) for problem, _ in jobs]
+        seeds = [self.sampling.seed + sample for _, sample in jobs]
+
+        def done(index: int, generation: Any) -> None:
+            self.tally.add_reply(ChatReply(generation.text, generation.finish_reason,
+                                           generation.prompt_tokens, generation.completion_tokens))  # fmt: skip
+            stages = stages_from_transcript(generation.text, mode)
+            stages["finish_reasons"] = {"transcript": generation.finish_reason}
+            stages["usage"] = {"prompt_tokens": generation.prompt_tokens,
+                               "completion_tokens": generation.completion_tokens}  # fmt: skip
+            on_done(index, stages)
+
+        self.batched.generate(
+            prompts,
+            stop=[END_MARKER, *EXTRA_STOPS],
+            max_tokens=self.sampling.max_tokens,
+            temperature=self.sampling.temperature,
+            seeds=seeds,
+            add_bos=False,  # the chat template writes any BOS itself
+            cancel=cancel,
+            on_done=done,
+        )
+
+    def teach(self, problem: Any, mode: Mode, sample: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        self.teach_many([(problem, sample)], mode, lambda _i, stages: out.update(stages))
+        return out
+
+    def close(self) -> None:
+        self.batched.close()
+        self.llm.close()

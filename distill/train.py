@@ -83,7 +83,9 @@ class Recipe:
     keep_checkpoints: int = 2
     log_every: int = 10
     seed: int = 0
-    precision: str = "auto"  # auto (bf16 autocast) | bf16 | fp32
+    # auto: bf16 autocast where the hardware computes in bf16 (GPUs that support it, CPUs with
+    # AVX512-BF16 or AMX), else fp32; bf16 | fp32 force one.
+    precision: str = "auto"
     threads: int = 0  # CPU threads for torch (0: torch's default)
 
     def to_dict(self) -> dict[str, Any]:
@@ -356,6 +358,30 @@ def _checkpoints(run_dir: Path) -> list[Path]:
     return sorted(done, key=lambda p: int(p.name.split("-")[1]))
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes in bf16 itself (AVX512-BF16 or AMX). Without it torch emulates bf16,
+    and autocast is slower than fp32: 2.6x on this project's 2-core AVX-512 machine (Qwen2.5-0.5B
+    with LoRA, 25 against 66 tokens/s)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            flags = next((line for line in handle if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def use_bf16_autocast(precision: str, device_type: str) -> bool:
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
+    if precision != "auto":
+        return precision == "bf16"
+    if device_type == "cuda":
+        import torch
+
+        return torch.cuda.is_bf16_supported()
+    return device_type == "cpu" and cpu_has_native_bf16()
+
+
 def _autocast(device_type: str, enabled: bool) -> Any:
     import torch
 
@@ -381,9 +407,7 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
 
     accelerator = Accelerator(gradient_accumulation_steps=recipe.grad_accum)
     device_type = accelerator.device.type
-    use_bf16 = recipe.precision in ("auto", "bf16")
-    if use_bf16 and device_type == "cuda" and not torch.cuda.is_bf16_supported():
-        use_bf16 = False
+    use_bf16 = use_bf16_autocast(recipe.precision, device_type)
     random.seed(recipe.seed)
     torch.manual_seed(recipe.seed)
 

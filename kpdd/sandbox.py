@@ -88,6 +88,36 @@ class ProgramResult:
     error: str = ""
     error_kind: str | None = None
     duration_s: float = 0.0
+    # Where the answer came from: "answer" (the variable), "solution" (its return value), or
+    # "last_assignment" (a program that set neither: its last top-level assignment, marked as such).
+    answer_source: str | None = None
+
+
+ANSWER_SOURCES = ("answer", "solution", "last_assignment")
+
+
+def last_assignment_name(tree: ast.Module) -> str | None:
+    """The name the program's last top-level assignment binds (`x = ...`, `x: int = ...`, `x += ...`).
+
+    A program that never sets `answer` nor defines `solution()` is read by this name: small models
+    often compute the result and forget the final `answer =` line (PAL-style programs print it).
+    """
+    for node in reversed(tree.body):
+        if isinstance(node, ast.Assign):
+            targets = [t for t in node.targets if isinstance(t, ast.Name)]
+            if targets:
+                return targets[0].id
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+            if not isinstance(node, ast.AnnAssign) or node.value is not None:
+                return node.target.id
+    return None
+
+
+def _fallback_name(source: str) -> str | None:
+    try:
+        return last_assignment_name(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 # --------------------------------------------------------------------------- layer 1: the AST check
@@ -468,7 +498,9 @@ def _run_checked(source: str, timeout_s: float, memory_mb: int, cancel: CancelLi
     retire = True
     try:
         worker.runs += 1
-        worker.send({"source": source, "timeout_s": timeout_s, "memory_mb": memory_mb})
+        request = {"source": source, "timeout_s": timeout_s, "memory_mb": memory_mb}
+        request["fallback_name"] = _fallback_name(source)
+        worker.send(request)
         deadline = time.monotonic() + timeout_s + DEADLINE_MARGIN_S
         while True:
             if cancel is not None and cancel.cancelled:
@@ -490,12 +522,17 @@ def _run_checked(source: str, timeout_s: float, memory_mb: int, cancel: CancelLi
                 return _death_result(worker, timeout_s, memory_mb)
             retire = bool(reply.get("recycle"))
             kind = reply.get("error_kind")
+            ok = bool(reply.get("ok"))
+            source_of_answer = reply.get("answer_source")
             return ProgramResult(
-                ok=bool(reply.get("ok")),
+                ok=ok,
                 answer=reply.get("answer"),
                 stdout=str(reply.get("stdout") or ""),
                 error=str(reply.get("error") or ""),
                 error_kind=kind if kind in ERROR_KINDS else None,
+                answer_source=(source_of_answer if source_of_answer in ANSWER_SOURCES else "answer")
+                if ok
+                else None,
             )
     except _WorkerDied:
         return _death_result(worker, timeout_s, memory_mb)
@@ -506,7 +543,8 @@ def _run_checked(source: str, timeout_s: float, memory_mb: int, cancel: CancelLi
 def run_program(
     source: str, timeout_s: float = 2.0, memory_mb: int = 256, cancel: CancelLike | None = None
 ) -> ProgramResult:
-    """Run an untrusted program and return its `answer` (or solution()'s return). Never raises.
+    """Run an untrusted program and return its `answer` (or solution()'s return, or else the value of
+    its last top-level assignment, with ``answer_source="last_assignment"``). Never raises.
 
     ``cancel`` is any object with a ``cancelled`` property (kpdd.backend.CancelToken); when it turns
     true the program is killed within about 50 ms and the result is ``error="Stopped."``,

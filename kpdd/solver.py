@@ -114,6 +114,9 @@ class Solution:
     error: str | None = None
     error_kind: str | None = None
     sample_index: int = 0
+    # A program's answer came from "answer", "solution" or, when it set neither, its
+    # "last_assignment" (shown as such: the program never said which value it meant).
+    answer_source: str | None = None
 
 
 @dataclass
@@ -650,6 +653,7 @@ class Solver:
         execution = run_program(text, timeout_s=self.sandbox_timeout_s, cancel=cancel)
         solution.execution = execution
         if execution.ok:
+            solution.answer_source = execution.answer_source
             solution.answer = answer_from_value(execution.answer)
             if solution.answer is None:
                 solution.error = f"The program's answer is not a number: {execution.answer!r}"

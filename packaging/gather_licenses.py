@@ -125,21 +125,23 @@ def python_license(folder: Path) -> list[Path]:
 
 
 def model_notice(folder: Path, license_text: Path | None) -> list[Path]:
-    """The default model's provenance, and the text of its license (Apache-2.0)."""
+    """Where each model the installer carries comes from, and the text of their license (Apache-2.0)."""
     sys.path.insert(0, str(ROOT))
-    from kpdd.models import SMOLLM2
+    from kpdd.models import BASE_MODELS
 
     folder.mkdir(parents=True, exist_ok=True)
     notice = folder / "MODEL.txt"
-    notice.write_text(
-        f"{SMOLLM2.name} ({SMOLLM2.file_name})\n"
-        f"Made by Hugging Face (HuggingFaceTB/SmolLM2-135M-Instruct), converted to GGUF {SMOLLM2.file_name.split('.')[-2]}.\n"
-        f"Taken from the Python package {SMOLLM2.package}=={SMOLLM2.version} on the package registry\n"
-        f"(file {SMOLLM2.member}), {SMOLLM2.size} bytes, sha256 {SMOLLM2.sha256}.\n"
-        f"License: {SMOLLM2.license}.\n"
-        "Used unmodified, prompted few-shot in the KPDD format.\n",
-        encoding="utf-8",
-    )
+    carried = [m for m in BASE_MODELS.values() if (ROOT / "resources" / "models" / m.file_name).exists()]
+    blocks = []
+    for source in carried or list(BASE_MODELS.values())[:1]:
+        blocks.append(
+            f"{source.name} ({source.file_name})\n"
+            f"{source.origin}.\n"
+            f"Taken from the Python package(s) {source.packages} on the package registry,\n"
+            f"{source.size} bytes, sha256 {source.sha256}.\n"
+            f"License: {source.license}.\n"
+        )
+    notice.write_text("\n".join(blocks), encoding="utf-8")
     files = [notice]
     if license_text is not None and license_text.is_file():
         files.append(copy_into(license_text, folder, "LICENSE-Apache-2.0.txt"))

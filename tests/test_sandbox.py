@@ -173,6 +173,28 @@ def test_answer_conversion() -> None:
     assert result.error_kind == "no_answer"
 
 
+def test_a_program_without_answer_is_read_by_its_last_top_level_assignment() -> None:
+    result = run_program(
+        "clips_april = 48\nclips_may = clips_april / 2\ntotal = clips_april + clips_may\nprint(total)"
+    )
+    assert result.ok and result.answer == 72.0 and result.answer_source == "last_assignment"
+    # Augmented and annotated assignments count; a name bound inside a loop or function does not.
+    assert run_program("n = 5\nn += 2").answer == 7
+    assert run_program("x: int = 4\nfor i in range(3):\n    y = i").answer == 4
+    result = run_program("a = b = 9")
+    assert (result.answer, result.answer_source) == (9, "last_assignment")
+    # `answer` and solution() still come first, and say so.
+    result = run_program("answer = 3\nz = 10")
+    assert (result.answer, result.answer_source) == (3, "answer")
+    result = run_program("def solution():\n    return 8\nz = 10")
+    assert (result.answer, result.answer_source) == (8, "solution")
+    # Nothing assigned, or only a function: still no answer.
+    assert run_program("print(6)").error_kind == "no_answer"
+    assert run_program("f = lambda: 3").error_kind == "no_answer"
+    assert run_program("x = None").error_kind == "no_answer"
+    assert sandbox.last_assignment_name(__import__("ast").parse("import math\nq = 1\nprint(q)")) == "q"
+
+
 def test_stdout_is_captured_and_truncated() -> None:
     result = run_program("print('hello')\nanswer = 1")
     assert result.stdout == "hello\n"

@@ -1,5 +1,5 @@
 # expect: no_answer
-# computes but never sets answer
-total = 3 + 4
-print(total)
+# computes and prints, but never assigns a value at its top level (nothing to read as the answer)
+for total in [3 + 4]:
+    print(total)
 # ruff: noqa
