@@ -1,21 +1,38 @@
-"""Sandbox worker: runs untrusted word-problem programs, one at a time, for kpdd.sandbox.
+"""Sandbox worker: a fork server that runs each untrusted program in a fresh process, for kpdd.sandbox.
 
-This file is a standalone script (stdlib only, nothing from kpdd) so the parent can start it with
+This file is a standalone script (stdlib only, nothing from kpdd; ``_sandbox_os.py`` beside it and the
+optional ``pyseccomp``/``landlock`` packages are loaded during setup) so the parent can start it with
 ``python -I -S _sandbox_worker.py``: no site-packages, no PYTHON* environment variables, no user dir.
 Frozen apps run the same ``main()`` through ``kpdd.sandbox.worker_main``.
 
-Protocol (over private copies of fd 0 and fd 1; the real fds 0/1/2 point at /dev/null):
-every message is a 4-byte big-endian length followed by UTF-8 JSON.
-  worker -> parent  {"ready": true}                     once, after setup
-  parent -> worker  {"source": str, "timeout_s": float, "memory_mb": int}
-  worker -> parent  {"ok", "answer", "stdout", "error", "error_kind", "recycle"}
+The template (this process) never runs user code. It imports what programs may use, prepares the
+operating-system layer (``_sandbox_os``: network namespace, nobody, seccomp filter, Landlock ruleset),
+then forks one child per program, ahead of time. The child closes every descriptor it does not need,
+enters the OS layer, reads the program straight from the parent's pipe (so the template never holds
+a program or, after zeroing its buffer, a reply), runs it under resource limits and the Python
+layers, writes its reply to a pipe of its own and exits. Nothing a program does survives it.
 
-Layers inside this process (the parent adds an AST allowlist and a wall-clock kill before this):
-- resource limits (CPU, address space, no new files, no core dumps, no new processes);
-- an audit hook that, while user code runs, refuses every audited action except a short allowlist
-  (so open, socket, subprocess, os.*, ctypes, import, sys._getframe, frame attribute reads ... fail);
-- a restricted builtins dict and an ``__import__`` that hands out fresh copies of the public,
-  non-module attributes of five modules, so a program cannot poison the next program's ``math``.
+Protocol. Parent -> child: a 4-byte big-endian length and UTF-8 JSON
+``{"source", "timeout_s", "memory_mb", "fallback_name"}``. Template -> parent: frames of
+``>II`` (header length, body length), a JSON header and a body:
+  {"ready": true, "pid", "features": [...], "python_layers"}     once, with an empty body
+  {"result": true, "status", "code", "signal", "timed_out", "oversized", "seconds"} + the child's reply
+  {"fatal": message}                                             then the template exits
+The child's reply (untrusted: it is written after user code ran) is JSON
+``{"ok", "answer", "stdout", "error", "error_kind", "answer_source"}``; the parent validates it.
+Child -> template, on its own pipe: ``A`` once armed (or ``E`` and a message), ``S`` and the time
+budget as a >d once it has the program, then the reply.
+
+Python layers inside the child (the parent adds the AST allowlist before this):
+- an audit hook that refuses every audited action except a short allowlist while user code runs;
+- restricted builtins, ``type`` that will not return a metaclass, and an ``__import__`` that hands out
+  copies of the public, non-module attributes of five modules;
+- every helper handed to user code is defined in an isolated namespace, so none carries this
+  module's ``__globals__``, and the hook's switch lives in a closure no program can reach.
+These are a filter, not the boundary: the OS layer holds when they are gone (tests run the hostile
+corpus with them disabled, ``--test-disable python``, honoured only when run as a script).
+
+Windows (untried): no fork; each worker runs one program in-process and exits (``serve_once``).
 """
 
 from __future__ import annotations
@@ -28,13 +45,15 @@ import itertools
 import json
 import math
 import os
+import select
+import signal
 import statistics
 import struct
 import sys
 import time
 import types
 
-try:  # POSIX only; on Windows the parent's wall-clock kill and the other layers remain.
+try:  # POSIX only; on Windows the parent's Job Object limits memory and the parent's clock time.
     import resource
 except ImportError:  # pragma: no cover - Windows
     resource = None  # type: ignore[assignment]
@@ -46,13 +65,20 @@ FILENAME = "<program>"
 STDOUT_KEEP = 64 * 1024  # characters of output returned to the parent
 STDOUT_HARD = 4 * 1024 * 1024  # more than this and the program is stopped
 ANSWER_TEXT_MAX = 10_000
+MESSAGE_MAX = 2_000  # characters of an error message
+REPLY_MAX = 1024 * 1024  # bytes of a child's reply; kpdd.sandbox.REPLY_MAX is the same
+REQUEST_MAX = 4 * 1024 * 1024
+START_SLACK_S = 0.05  # between the child's "S" and the start of the program
+FIXED_LIMITS = (("RLIMIT_CORE", 0), ("RLIMIT_FSIZE", 0), ("RLIMIT_NPROC", 0), ("RLIMIT_NOFILE", 16))
 MIB = 1024 * 1024
+TEST_FLAG = "--test-disable"
+LIB_FLAG = "--lib-path"
 
 SAFE_BUILTINS = (
     "abs all any ascii bin bool bytearray bytes callable chr complex dict divmod enumerate filter "
     "float format frozenset hash hex id int isinstance issubclass iter len list map max min next "
     "oct ord pow print property range repr reversed round set slice sorted staticmethod classmethod "
-    "str sum super tuple type zip True False None NotImplemented Ellipsis"
+    "str sum super tuple zip True False None NotImplemented Ellipsis"
 ).split()
 SAFE_BUILTINS += [
     name
@@ -61,7 +87,7 @@ SAFE_BUILTINS += [
 ]
 
 # Audit events a running program may trigger. Everything else is refused while user code runs.
-ALLOWED_EVENTS = {"exec", "builtins.id"}
+ALLOWED_EVENTS = frozenset({"exec", "builtins.id"})
 EVENT_WORDS = {
     "open": "open a file",
     "import": "import a module that is not allowed",
@@ -91,73 +117,107 @@ EVENT_WORDS = {
     "code.__new__": "build code objects",
     "function.__new__": "build functions from code objects",
 }
+PREFIX_WORDS = {
+    "socket": "use the network",
+    "ctypes": "call native code",
+    "os": "use the operating system",
+    "shutil": "change files",
+    "signal": "use signals",
+    "sys": "change the interpreter",
+    "resource": "change the sandbox limits",
+    "gc": "inspect the interpreter's objects",
+}
 
-# --- state shared by the hook and the run loop; user code cannot reach this module's globals ---
-_state = {"active": False, "violation": None}
+# Everything handed to user code is made here, in a namespace of its own: a program that reaches a
+# helper's __globals__ or __closure__ finds these few names, never this module, os or sys.
+HELPERS_SOURCE = '''
+def make(real_type, public, module_type, violations, allowed_events, event_words, prefix_words,
+         user_module, output_keep, output_hard):
+    cache = {}
+    on = [False]
+    class_module = real_type.__dict__["__module__"].__get__
 
+    def note(words):
+        if not violations:
+            violations.append(words)
 
-def _words_for(event: str) -> str:
-    if event in EVENT_WORDS:
-        return EVENT_WORDS[event]
-    prefix = event.split(".", 1)[0]
-    return {
-        "socket": "use the network",
-        "ctypes": "call native code",
-        "os": "use the operating system",
-        "shutil": "change files",
-        "signal": "use signals",
-        "sys": "change the interpreter",
-        "resource": "change the sandbox limits",
-    }.get(prefix, f"use a blocked feature ({event})")
+    def __import__(name, globals=None, locals=None, fromlist=(), level=0):
+        if level != 0 or name not in public:
+            note("import the module " + repr(name) + " (only " + ", ".join(public) + " are allowed)")
+            raise ImportError("The sandbox does not allow importing " + repr(name) + ".")
+        module = cache.get(name)
+        if module is None:
+            module = module_type(name)
+            module.__dict__.update(public[name])
+            cache[name] = module
+        return module
 
+    def type(obj, *more):
+        if more:
+            note("build a class with type()")
+            raise PermissionError("The sandbox does not allow building classes with type().")
+        cls = real_type(obj)
+        if issubclass(cls, real_type):
+            note("take the type of a class (a metaclass)")
+            raise PermissionError("The sandbox does not allow taking the type of a class.")
+        return cls
 
-def _audit_hook(event: str, args: tuple) -> None:
-    if not _state["active"] or event in ALLOWED_EVENTS:
-        return
-    if event in ("object.__setattr__", "object.__delattr__"):
-        # Class attributes of the program's own classes may change (a counter on a class, say);
-        # library classes (Fraction, Decimal ...) may not, or the next program would see it.
-        target = args[0] if args else None
-        if isinstance(target, type) and type.__dict__["__module__"].__get__(target) == USER_MODULE:
+    def hook(event, args):
+        if not on[0] or event in allowed_events:
             return
-    if _state["violation"] is None:
-        _state["violation"] = _words_for(event)
-    raise PermissionError(f"The sandbox does not allow this program to {_words_for(event)}.")
+        if event in ("object.__setattr__", "object.__delattr__"):
+            # The program's own classes may change (a counter on a class); library classes may not.
+            target = args[0] if args else None
+            if isinstance(target, real_type) and class_module(target) == user_module:
+                return
+        words = event_words.get(event) or prefix_words.get(event.split(".")[0]) or (
+            "use a blocked feature (" + event + ")")
+        note(words)
+        raise PermissionError("The sandbox does not allow this program to " + words + ".")
 
+    def refuse(*args, **kwargs):
+        note("start another program")
+        raise PermissionError("The sandbox does not allow this program to start another program.")
 
-class _OutputFlood(BaseException):
-    """Raised from print() once a program has written more than STDOUT_HARD characters."""
+    class OutputFlood(BaseException):
+        """Raised from print() once a program has written more than output_hard characters."""
 
+    class CappedOutput:
+        """sys.stdout/sys.stderr stand-in: keeps the first output_keep characters, counts the rest."""
 
-class _CappedOutput:
-    """sys.stdout/sys.stderr stand-in: keeps the first STDOUT_KEEP characters, counts the rest."""
+        def __init__(self):
+            self.parts = []
+            self.kept = 0
+            self.total = 0
+            self.flooded = False
 
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.kept = 0
-        self.total = 0
-        self.flooded = False
+        def write(self, text):
+            text = str(text)
+            self.total += len(text)
+            if self.kept < output_keep:
+                piece = text[: output_keep - self.kept]
+                self.parts.append(piece)
+                self.kept += len(piece)
+            if self.total > output_hard:
+                self.flooded = True
+                raise OutputFlood()
+            return len(text)
 
-    def write(self, text: str) -> int:
-        text = str(text)
-        self.total += len(text)
-        if self.kept < STDOUT_KEEP:
-            piece = text[: STDOUT_KEEP - self.kept]
-            self.parts.append(piece)
-            self.kept += len(piece)
-        if self.total > STDOUT_HARD:
-            self.flooded = True
-            raise _OutputFlood()
-        return len(text)
+        def flush(self):
+            return None
 
-    def flush(self) -> None:
-        return None
+        def getvalue(self):
+            text = "".join(self.parts)
+            if self.total > self.kept:
+                text += "\\n[output truncated: " + str(self.total - self.kept) + " more characters not shown]"
+            return text
 
-    def getvalue(self) -> str:
-        text = "".join(self.parts)
-        if self.total > self.kept:
-            text += f"\n[output truncated: {self.total - self.kept} more characters not shown]"
-        return text
+    return {"import": __import__, "type": type, "hook": hook, "on": on, "flood": OutputFlood,
+            "output": CappedOutput, "violations": violations, "refuse": refuse}
+'''
+HELPER_BUILTINS = (
+    "repr str len isinstance issubclass BaseException ImportError PermissionError __build_class__".split()
+)
 
 
 def _public_copy(module: types.ModuleType) -> dict:
@@ -174,117 +234,26 @@ def _public_copy(module: types.ModuleType) -> dict:
     return public
 
 
-PUBLIC = {name: _public_copy(mod) for name, mod in ALLOWED_MODULES.items()}
+def make_helpers() -> dict:
+    """The helpers, fresh and empty; built in the template, so each child starts from a clean copy."""
+    namespace = {
+        "__builtins__": {name: getattr(builtins, name) for name in HELPER_BUILTINS},
+        "__name__": "sandbox",
+    }
+    exec(compile(HELPERS_SOURCE, "<sandbox helpers>", "exec"), namespace)
+    public = {name: _public_copy(mod) for name, mod in ALLOWED_MODULES.items()}
+    return namespace["make"](
+        type, public, types.ModuleType, [], ALLOWED_EVENTS, dict(EVENT_WORDS), dict(PREFIX_WORDS),
+        USER_MODULE, STDOUT_KEEP, STDOUT_HARD,
+    )  # fmt: skip
 
 
-def _make_import():
-    cache: dict[str, types.ModuleType] = {}
-
-    def _import(name, globals=None, locals=None, fromlist=(), level=0):
-        if level != 0 or name not in PUBLIC:
-            if _state["violation"] is None:
-                _state["violation"] = f"import the module {name!r} (only {', '.join(PUBLIC)} are allowed)"
-            raise ImportError(f"The sandbox does not allow importing {name!r}.")
-        module = cache.get(name)
-        if module is None:
-            module = types.ModuleType(name)
-            module.__dict__.update(PUBLIC[name])
-            cache[name] = module
-        return module
-
-    return _import
-
-
-_BUILTINS_BASE = {name: getattr(builtins, name) for name in SAFE_BUILTINS if hasattr(builtins, name)}
-_BUILTINS_BASE["__build_class__"] = builtins.__build_class__
-
-_DECIMAL_CONTEXTS = ("DefaultContext", "BasicContext", "ExtendedContext")
-
-
-def _context_fields(ctx: decimal.Context) -> tuple:
-    return (ctx.prec, ctx.rounding, ctx.Emin, ctx.Emax, ctx.capitals, ctx.clamp, dict(ctx.traps))
-
-
-_DECIMAL_SAVED = {name: _context_fields(getattr(decimal, name)) for name in _DECIMAL_CONTEXTS}
-
-
-def _reset_decimal() -> None:
-    """Undo getcontext().prec = ... and changes to decimal.DefaultContext from the last program."""
-    for name, (prec, rounding, emin, emax, capitals, clamp, traps) in _DECIMAL_SAVED.items():
-        ctx = getattr(decimal, name)
-        ctx.prec, ctx.rounding, ctx.Emin, ctx.Emax = prec, rounding, emin, emax
-        ctx.capitals, ctx.clamp = capitals, clamp
-        for signal, on in traps.items():
-            ctx.traps[signal] = on
-        ctx.clear_flags()
-    decimal.setcontext(decimal.Context())
-
-
-def _mutable_classes() -> list[type]:
-    """Python-level classes a program can reach (Fraction, NormalDist, Rational ...). Their attributes
-    can be reassigned (``Fraction.limit_denominator = ...``); a worker where that happened is retired."""
-    found: dict[int, type] = {}
-    for public in PUBLIC.values():
-        for value in public.values():
-            if isinstance(value, type):
-                for cls in value.__mro__:
-                    if not cls.__flags__ & IMMUTABLE_TYPE_FLAG:
-                        found[id(cls)] = cls
-    return list(found.values())
-
-
-IMMUTABLE_TYPE_FLAG = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE
-_CLASS_SNAPSHOT = [(cls, dict(vars(cls))) for cls in _mutable_classes()]
-
-
-def _classes_changed() -> bool:
-    for cls, saved in _CLASS_SNAPSHOT:
-        now = vars(cls)
-        if len(now) != len(saved) or any(now.get(k, saved) is not v for k, v in saved.items()):
-            return True
-    return False
-
-
-def _vm_bytes() -> int:
-    """Current address-space size (Linux); 0 where unknown."""
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _set_limit(kind: str, soft: int) -> None:
-    if resource is None:
-        return
-    which = getattr(resource, kind, None)
-    if which is None:
-        return
-    try:
-        _, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY and (soft == resource.RLIM_INFINITY or soft > hard):
-            soft = hard
-        resource.setrlimit(which, (soft, hard))
-    except (ValueError, OSError):
-        pass
-
-
-def _fixed_limits() -> None:
-    """Limits that hold for the worker's whole life."""
-    if resource is None:
-        return
-    for kind, value in (("RLIMIT_CORE", 0), ("RLIMIT_FSIZE", 0), ("RLIMIT_NPROC", 0), ("RLIMIT_NOFILE", 16)):
-        which = getattr(resource, kind, None)
-        if which is None:
-            continue
-        try:
-            resource.setrlimit(which, (value, value))
-        except (ValueError, OSError):
-            pass
+BUILTINS_BASE = {name: getattr(builtins, name) for name in SAFE_BUILTINS if hasattr(builtins, name)}
+BUILTINS_BASE["__build_class__"] = builtins.__build_class__
 
 
 def _json_safe(value):
-    """The answer as a JSON-safe number or string (bool stays bool)."""
+    """The answer as a JSON-safe number or string of an exact built-in type (bool stays bool)."""
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):
@@ -296,15 +265,15 @@ def _json_safe(value):
         try:
             value = float(value)
         except (OverflowError, ValueError):
-            return str(value)[:ANSWER_TEXT_MAX]
+            return str(str(value)[:ANSWER_TEXT_MAX])
     if isinstance(value, float):
         value = float(value)
         if math.isnan(value) or math.isinf(value):
             return str(value)
         return value
     if isinstance(value, str):
-        return str(value)[:ANSWER_TEXT_MAX]
-    return repr(value)[:ANSWER_TEXT_MAX]
+        return str(value[:ANSWER_TEXT_MAX])
+    return str(repr(value)[:ANSWER_TEXT_MAX])
 
 
 def _program_line(tb) -> int | None:
@@ -317,17 +286,22 @@ def _program_line(tb) -> int | None:
     return line
 
 
-def _seconds(value: float) -> str:
-    return f"{value:g}"
+def _describe(exc: BaseException) -> str:
+    try:
+        text = f"{type(exc).__name__}: {exc}"
+    except BaseException:  # a __str__ that raises
+        text = type(exc).__name__
+    return str(text[:MESSAGE_MAX])
 
 
-def run_one(request: dict) -> dict:
-    """Run one program in a fresh namespace and describe what happened."""
+def run_here(request: dict, helpers: dict, python_layers: bool = True) -> dict:
+    """Run one program in this process and describe what happened (``python_layers`` False: real
+    builtins and no audit hook, tests only). Called once per process: what the program leaves behind
+    dies with it."""
     source = request["source"]
-    timeout_s = float(request.get("timeout_s", 2.0))
     memory_mb = int(request.get("memory_mb", 256))
     fallback_name = request.get("fallback_name")
-    reply = {"ok": False, "answer": None, "stdout": "", "error": "", "error_kind": None, "recycle": False}
+    reply = {"ok": False, "answer": None, "stdout": "", "error": "", "error_kind": None}
     try:
         code = compile(source, FILENAME, "exec", dont_inherit=True)
     except SyntaxError as exc:
@@ -337,28 +311,22 @@ def run_one(request: dict) -> dict:
         reply.update(error_kind="syntax", error=f"The program could not be read as Python: {exc}.")
         return reply
 
-    _reset_decimal()
-    builtins_dict = dict(_BUILTINS_BASE)
-    builtins_dict["__import__"] = _make_import()
-    namespace = {"__builtins__": builtins_dict, "__name__": USER_MODULE}
-    output = _CappedOutput()
-    saved_streams = sys.stdout, sys.stderr
+    if python_layers:
+        builtins_dict = dict(BUILTINS_BASE)
+        builtins_dict["__import__"] = helpers["import"]
+        builtins_dict["type"] = helpers["type"]
+        namespace = {"__builtins__": builtins_dict, "__name__": USER_MODULE}
+    else:
+        namespace = {"__builtins__": builtins, "__name__": USER_MODULE}
+    output, flood, on = helpers["output"](), helpers["flood"], helpers["on"]
     sys.stdout = sys.stderr = output
-    _state["violation"] = None
-
-    if resource is not None:
-        vm = _vm_bytes()
-        if vm:
-            _set_limit("RLIMIT_AS", vm + memory_mb * MIB)
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        _set_limit("RLIMIT_CPU", int(usage.ru_utime + usage.ru_stime + timeout_s) + 2)
 
     outcome = "ok"
     message = ""
     answer = None
     answer_source = "answer"
     error = None
-    _state["active"] = True
+    on[0] = True
     try:
         try:
             exec(code, namespace)
@@ -371,46 +339,35 @@ def run_one(request: dict) -> dict:
             if answer is None:
                 outcome = "no_answer"
             else:
-                answer = _json_safe(answer)
+                answer = _json_safe(answer)  # may call the program's __float__/__repr__: still guarded
         except MemoryError:
             outcome = "memory"
         except RecursionError as exc:
             outcome, error = "recursion", exc
-        except _OutputFlood:
+        except flood:
             outcome = "flood"
         except BaseException as exc:  # SystemExit, KeyboardInterrupt and every user error
-            outcome, error = "error", exc
-            try:
-                message = f"{type(exc).__name__}: {exc}"
-            except BaseException:
-                message = type(exc).__name__
-        finally:
-            namespace.clear()  # finalizers of the program's objects run here, still under the hook
-    except BaseException as exc:  # a finalizer or str(exc) misbehaved
-        outcome, error, message = "error", exc, type(exc).__name__
-    finally:
-        _state["active"] = False
-        sys.stdout, sys.stderr = saved_streams
-        _set_limit("RLIMIT_AS", resource.RLIM_INFINITY if resource else 0)
-        _set_limit("RLIMIT_CPU", resource.RLIM_INFINITY if resource else 0)
-
+            outcome, error, message = "error", exc, _describe(exc)
+        stdout = str(output.getvalue())
+    except BaseException as exc:  # a __str__, __float__ ... misbehaved after the program
+        outcome, error, message, stdout = "error", exc, type(exc).__name__, ""
+    # No finalizer of the program's may run unguarded from here: nothing it made is released (the
+    # process exits right after the reply) and the cyclic collector is off.
+    gc.disable()
+    on[0] = False
     line = _program_line(error.__traceback__) if error is not None else None
-    error = None
-    gc.collect()
-    reply["stdout"] = output.getvalue()
+    reply["stdout"] = stdout
     where = f" on line {line}" if line else ""
-    violation = _state["violation"]
-    if violation is not None:
+    violations = helpers["violations"]
+    if violations:
         reply.update(
             error_kind="forbidden",
-            error=f"The program tried to {violation}, which the sandbox does not allow.",
-            recycle=True,
+            error=f"The program tried to {violations[0]}, which the sandbox does not allow.",
         )
-    elif output.flooded:
+    elif outcome == "flood":
         reply.update(
             error_kind="runtime",
             error=f"The program printed more than {STDOUT_HARD // MIB} MB of output and was stopped.",
-            recycle=True,
         )
     elif outcome == "ok":
         reply.update(ok=True, answer=answer, answer_source=answer_source)
@@ -424,7 +381,6 @@ def run_one(request: dict) -> dict:
         reply.update(
             error_kind="memory",
             error=f"The program needed more than {memory_mb} MB of memory and was stopped.",
-            recycle=True,
         )
     elif outcome == "recursion":
         reply.update(
@@ -433,17 +389,13 @@ def run_one(request: dict) -> dict:
                 f"The program went too deep{where}: a function called itself too many times "
                 "or data was nested too deeply (recursion limit)."
             ),
-            recycle=True,
         )
     else:
         reply.update(error_kind="runtime", error=f"The program stopped with an error{where}: {message}")
-    if _decimal_changed() or _classes_changed():
-        reply["recycle"] = True
     return reply
 
 
-def _decimal_changed() -> bool:
-    return any(_context_fields(getattr(decimal, n)) != saved for n, saved in _DECIMAL_SAVED.items())
+# --------------------------------------------------------------------------- pipes
 
 
 def _read_exact(fd: int, n: int) -> bytes | None:
@@ -457,47 +409,348 @@ def _read_exact(fd: int, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _send(fd: int, message: dict) -> None:
-    data = json.dumps(message).encode("utf-8")
-    data = struct.pack(">I", len(data)) + data
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
-def main() -> None:
-    """Set up the process, then serve requests until the parent closes the pipe."""
-    # Keep private copies of the pipes; fds 0, 1, 2 become /dev/null so stray C-level writes go nowhere.
+def send_frame(fd: int, header: dict, body=b"") -> None:
+    head = json.dumps(header).encode("utf-8")
+    _write_all(fd, struct.pack(">II", len(head), len(body)) + head)
+    if len(body):
+        _write_all(fd, body)
+
+
+def _read_request(fd: int) -> dict | None:
+    header = _read_exact(fd, 4)
+    if header is None:
+        return None
+    (length,) = struct.unpack(">I", header)
+    if length > REQUEST_MAX:
+        raise ValueError("request too long")
+    body = _read_exact(fd, length)
+    if body is None:
+        return None
+    return json.loads(body.decode("utf-8"))
+
+
+def _encode_reply(reply: dict) -> bytes:
+    try:
+        return json.dumps(reply).encode("utf-8")
+    except (ValueError, TypeError, OverflowError, MemoryError):  # never expected: answers are made safe
+        return b'{"ok": false, "error_kind": "runtime", "error": "The result could not be encoded."}'
+
+
+def _set_limit(kind: str, soft: int, hard: int | None = None) -> None:
+    which = getattr(resource, kind, None) if resource is not None else None
+    if which is None:
+        return
+    try:
+        resource.setrlimit(which, (soft, soft if hard is None else hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _vm_bytes() -> int:
+    """Current address-space size (Linux); 0 where unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+# --------------------------------------------------------------------------- a program's process
+
+
+def _child(
+    layer, helpers: dict, python_layers: bool, in_fd: int, reply_fd: int, template_pid: int, vm: int
+) -> None:
+    """After fork: seal this process, then read one program from the parent's pipe and run it."""
+    try:
+        keep = {0, 1, 2, in_fd, reply_fd} | (layer.keep_fds() if layer is not None else set())
+        for fd in range(3, max(keep) + 1):
+            if fd not in keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        os.closerange(max(keep) + 1, 1 << 16)  # the template's pipe to the parent among them
+        for kind, value in FIXED_LIMITS:
+            _set_limit(kind, value)
+        if layer is not None:
+            layer.apply(template_pid)
+        if python_layers:
+            sys.addaudithook(helpers["hook"])
+    except BaseException as exc:
+        _write_all(reply_fd, b"E" + f"{type(exc).__name__}: {exc}"[:1000].encode("utf-8", "replace"))
+        os._exit(1)
+    _write_all(reply_fd, b"A")
+    try:
+        request = _read_request(in_fd)
+    except (OSError, ValueError):
+        request = None
+    os.close(in_fd)
+    if request is None:  # the parent closed the pipe: the template is shutting down
+        os._exit(0)
+    timeout_s = float(request.get("timeout_s", 2.0))
+    memory_mb = int(request.get("memory_mb", 256))
+    if vm:
+        _set_limit("RLIMIT_AS", vm + memory_mb * MIB)
+    _set_limit("RLIMIT_CPU", int(timeout_s) + 1, int(timeout_s) + 2)  # SIGXCPU, then SIGKILL
+    _write_all(reply_fd, b"S" + struct.pack(">d", timeout_s))
+    try:
+        data = _encode_reply(run_here(request, helpers, python_layers))
+    except MemoryError:
+        data = b'{"ok": false, "error_kind": "memory", "error": "The program used too much memory."}'
+    _write_all(reply_fd, data)
+    os._exit(0)
+
+
+# --------------------------------------------------------------------------- the template
+
+
+class _Fatal(Exception):
+    pass
+
+
+def _wait_marker(fd: int) -> bytes:
+    data = os.read(fd, 1)
+    if data == b"E":
+        message = b""
+        while len(message) < 1000 and (chunk := os.read(fd, 1000)):
+            message += chunk
+        raise _Fatal("a program's process could not enter the sandbox: " + message.decode("utf-8", "replace"))
+    return data
+
+
+def _collect(pid: int, fd: int, buf: bytearray, timeout_s: float) -> dict:
+    """Read a started child's reply into buf until it exits, runs out of time or says too much."""
+    started = time.monotonic()
+    deadline = started + timeout_s + START_SLACK_S
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    pidfd = None
+    if hasattr(os, "pidfd_open"):
+        try:
+            pidfd = os.pidfd_open(pid)
+            poller.register(pidfd, select.POLLIN)
+        except OSError:
+            pidfd = None
+    size, eof, status = 0, False, None
+    timed_out = oversized = False
+    view = memoryview(buf)
+    try:
+        while not (eof and status is not None):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            if eof and pidfd is None:  # no pidfd (macOS): look at the child again shortly
+                time.sleep(min(left, 0.001))
+                events = []
+            else:
+                events = poller.poll(max(1, int(left * 1000)))
+            for ready_fd, _ in events:
+                if ready_fd == fd and not eof:
+                    got = os.readv(fd, [view[size:]])
+                    if got == 0:
+                        eof = True
+                        poller.unregister(fd)
+                    size += got
+                    oversized = size > REPLY_MAX
+            if oversized:
+                break
+            if status is None and (pidfd is None or any(f == pidfd for f, _ in events)):
+                done, raw = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    status = raw
+                    if pidfd is not None:
+                        poller.unregister(pidfd)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+    if timed_out or oversized:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if status is None:
+        _, status = os.waitpid(pid, 0)
+    return {
+        "result": True,
+        "status": "signaled" if os.WIFSIGNALED(status) else "exited",
+        "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "timed_out": timed_out,
+        "oversized": oversized,
+        "seconds": round(time.monotonic() - started, 6),
+        "size": 0 if oversized else size,
+    }
+
+
+def serve_forks(
+    layer, helpers: dict, python_layers: bool, in_fd: int, out_fd: int, features: list[dict]
+) -> None:
+    """Fork a sealed child ahead of each program; report each child's end; exit when the parent goes."""
+    template_pid = os.getpid()
+    buf = bytearray(REPLY_MAX + 1)  # one byte more, to tell "exactly full" from "too much"
+    ready_sent = False
+    while True:
+        vm = _vm_bytes()
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            _child(layer, helpers, python_layers, in_fd, write_fd, template_pid, vm)
+            os._exit(1)  # not reached
+        os.close(write_fd)
+        try:
+            marker = _wait_marker(read_fd)
+            if marker != b"A":
+                raise _Fatal("a program's process died while entering the sandbox")
+            if not ready_sent:
+                send_frame(out_fd, {"ready": True, "pid": template_pid, "features": features,
+                                    "python_layers": python_layers})  # fmt: skip
+                ready_sent = True
+            start = _read_exact(read_fd, 9)
+            if start is None:  # the parent closed its pipe and the armed child left: done
+                os.waitpid(pid, 0)
+                return
+            if start[:1] != b"S":
+                raise _Fatal("a program's process broke the protocol before the program ran")
+            (timeout_s,) = struct.unpack(">d", start[1:])
+            header = _collect(pid, read_fd, buf, timeout_s)
+        except _Fatal as exc:
+            _kill_quietly(pid)
+            send_frame(out_fd, {"fatal": str(exc)})
+            return
+        finally:
+            os.close(read_fd)
+        size = header["size"]
+        send_frame(out_fd, header, memoryview(buf)[:size])
+        buf[:size] = bytes(size)  # the next child is forked from this memory: leave nothing in it
+
+
+def _kill_quietly(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
+def serve_once(helpers: dict, python_layers: bool, in_fd: int, out_fd: int, features: list[dict]) -> None:
+    """Windows (untried): run one program in this process; the parent starts a new one for the next."""
+    send_frame(
+        out_fd, {"ready": True, "pid": os.getpid(), "features": features, "python_layers": python_layers}
+    )
+    request = _read_request(in_fd)
+    if request is None:
+        return
+    if python_layers:
+        sys.addaudithook(helpers["hook"])
+    started = time.monotonic()
+    try:
+        data = _encode_reply(run_here(request, helpers, python_layers))
+    except MemoryError:
+        data = b'{"ok": false, "error_kind": "memory", "error": "The program used too much memory."}'
+    data = data[: REPLY_MAX + 1]
+    header = {"result": True, "status": "exited", "code": 0, "signal": None, "timed_out": False,
+              "oversized": len(data) > REPLY_MAX, "seconds": time.monotonic() - started}  # fmt: skip
+    send_frame(out_fd, header, b"" if header["oversized"] else data)
+
+
+def _load_os_layer():
+    if __package__:  # kpdd._sandbox_worker in a frozen app or an import
+        from kpdd import _sandbox_os
+
+        return _sandbox_os
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox_os.py")
+    spec = importlib.util.spec_from_file_location("_sandbox_os", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_sandbox_os"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _preload() -> None:
+    """Modules the interpreter may load lazily while a program runs (a parser's NFKC, a text
+    encoding): imported now, since a program's process may not be able to read them."""
+    import encodings.ascii  # noqa: F401
+    import encodings.latin_1  # noqa: F401
+    import encodings.utf_16  # noqa: F401
+    import encodings.utf_32  # noqa: F401
+    import unicodedata  # noqa: F401
+
+
+def seal_unaudited(helpers: dict) -> None:
+    """``_posixsubprocess.fork_exec`` starts a process without any audit event (subprocess raises its
+    own, in Python), and pyseccomp's ctypes.util imported it; the template needs it no more. A program
+    that reaches it through a module's globals meets the refusal instead."""
+    posixsubprocess = sys.modules.get("_posixsubprocess")
+    if posixsubprocess is not None:
+        posixsubprocess.fork_exec = helpers["refuse"]
+    subprocess = sys.modules.get("subprocess")
+    if subprocess is not None:
+        subprocess._fork_exec = helpers["refuse"]
+
+
+def _parse(argv: list[str], allow_test_flags: bool) -> tuple[frozenset[str], list[str]]:
+    disabled: set[str] = set()
+    lib_paths: list[str] = []
+    for arg in argv:
+        if arg.startswith(LIB_FLAG + "="):
+            lib_paths.append(arg.split("=", 1)[1])
+        elif arg.startswith(TEST_FLAG + "=") and allow_test_flags:
+            disabled.update(part for part in arg.split("=", 1)[1].split(",") if part)
+    return frozenset(disabled), lib_paths
+
+
+def main(argv: list[str] | None = None, allow_test_flags: bool = False) -> None:
+    """Set up the template, then serve programs until the parent closes the pipe."""
+    disabled, lib_paths = _parse(sys.argv[1:] if argv is None else argv, allow_test_flags)
+    # Private copies of the pipes; fds 0, 1, 2 become /dev/null so stray C-level writes go nowhere.
     in_fd, out_fd = os.dup(0), os.dup(1)
     null_fd = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null_fd, fd)
     os.close(null_fd)
     sys.stdin = None  # type: ignore[assignment]
-    _fixed_limits()
+    sys.path[:0] = lib_paths  # pyseccomp and landlock, for this setup only
+    try:
+        os_layer = _load_os_layer()
+        _preload()
+        helpers = make_helpers()
+        python_layers = "python" not in disabled
+        if os.name == "nt":
+            features = [os_layer.windows_restrict_self()]
+            del sys.path[: len(lib_paths)]
+            serve_once(helpers, python_layers, in_fd, out_fd, features)
+            return
+        layer = None
+        if sys.platform.startswith("linux"):
+            layer = os_layer.LinuxLayer(disabled)
+            layer.prepare()
+            features = layer.feature_list()
+        else:
+            features = os_layer.not_linux_features()
+        features.append(
+            {"name": "fresh_process", "active": True, "reason": "active", "detail": "fork server"}
+        )
+    except Exception as exc:  # fail closed: the parent turns this into a result, never runs unguarded
+        send_frame(out_fd, {"fatal": f"the sandbox could not be prepared: {type(exc).__name__}: {exc}"})
+        return
+    del sys.path[: len(lib_paths)]
+    if python_layers:
+        seal_unaudited(helpers)  # after the setup, whose find_library("seccomp") runs ldconfig
     gc.collect()
-    gc.freeze()  # the worker's own objects are never scanned again: gc.collect() per run stays cheap
-    sys.addaudithook(_audit_hook)
-    _send(out_fd, {"ready": True, "pid": os.getpid()})
-    while True:
-        header = _read_exact(in_fd, 4)
-        if header is None:
-            return
-        body = _read_exact(in_fd, struct.unpack(">I", header)[0])
-        if body is None:
-            return
-        started = time.perf_counter()
-        try:
-            reply = run_one(json.loads(body.decode("utf-8")))
-        except MemoryError:
-            reply = {"ok": False, "error_kind": "memory", "error": "The program used too much memory."}
-            reply["recycle"] = True
-        reply["worker_s"] = time.perf_counter() - started
-        try:
-            _send(out_fd, reply)
-        except (ValueError, TypeError, OverflowError) as exc:  # unserialisable answer: never expected
-            _send(out_fd, {"ok": False, "error_kind": "runtime", "error": str(exc), "recycle": True})
+    gc.freeze()  # the template's objects are never scanned in a child: fewer pages copied per fork
+    serve_forks(layer, helpers, python_layers, in_fd, out_fd, features)
 
 
 if __name__ == "__main__":
-    main()
+    main(allow_test_flags=True)

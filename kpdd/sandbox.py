@@ -2,30 +2,46 @@
 
 Contract (DESIGN.md): ``run_program(source, timeout_s=2.0, memory_mb=256) -> ProgramResult`` with
 ``ok``, ``answer``, ``stdout``, ``error``, ``error_kind`` (``syntax``, ``forbidden``, ``timeout``,
-``memory``, ``runtime``, ``no_answer``; None when ok) and ``duration_s``. It never raises on a bad
-program. A program stopped through ``cancel`` gives ``ok=False, error_kind="runtime", error="Stopped."``
-(no new kind is added to the contract).
+``memory``, ``runtime``, ``no_answer``; None when ok), ``duration_s`` and ``answer_source``. It never
+raises on a bad program. A program stopped through ``cancel`` gives ``ok=False, error_kind="runtime",
+error="Stopped."`` (no new kind is added to the contract).
 
-Defence in depth:
+Layers, each meant to hold alone (tests run the hostile corpus with the first two disabled):
 1. ``check_source``: an AST allowlist in this process, before anything runs (imports of five modules
-   only, no dunder names or attributes, no exec/eval/open/getattr..., no frame attributes, no
-   attribute lookups inside ``str.format`` fields, no async).
-2. ``_sandbox_worker.py`` in a separate isolated interpreter (``-I -S``, empty environment, fresh
-   temporary working directory), with resource limits, an audit hook that refuses files, network,
-   processes, imports and frame inspection while user code runs, restricted builtins, and copies of
-   the allowed modules per program.
-3. A wall-clock deadline here that SIGKILLs the worker, and an output cap.
-Workers are pooled (one program at a time each, recycled after MAX_RUNS programs or after any program
-that hit a limit) so evaluating thousands of programs is fast.
+   only; no dunder names or attributes, nor dunder-like names inside string constants; ``type`` only
+   as ``type(x)``; no exec/eval/open/getattr..., no frame attributes, no positional ``case C(x)``
+   patterns but for built-in types, no attribute lookups inside ``str.format`` fields, no async).
+2. Python layers in the program's process (``_sandbox_worker.py``): an audit hook that refuses files,
+   network, processes, imports and frame inspection; restricted builtins, a ``type`` that never gives a
+   metaclass, copies of the allowed modules; every helper defined in an isolated namespace, so nothing
+   handed to user code carries the worker's globals. A filter, not the boundary.
+3. The operating system (``_sandbox_os.py``), applied in the program's process before it reads the
+   program. Linux (tested): a seccomp-bpf allowlist (pyseccomp over libseccomp: no writing opens, no
+   sockets, exec, fork/clone/clone3/vfork, signals, ptrace, executable memory), Landlock (reads only
+   under the Python runtime, no writes, no TCP, no signals out of the domain), a network namespace of
+   its own (also without seccomp, where user namespaces exist), ``nobody`` instead of root, no
+   capabilities, no_new_privs, rlimits (CPU, memory, files, processes). What is missing on a kernel
+   is reported by ``os_layer_status()`` and shown in Help > About. Windows (untried): a Job Object
+   (kill on close, one process, memory) and a Low-integrity token without privileges; macOS
+   (untried): a ``sandbox-exec`` profile denying network and file writes.
+4. A fresh process per program, forked from a template worker that never runs user code, so nothing a
+   program does reaches the next one; a parent that trusts nothing the worker says: it decides itself
+   when to replace a template, reads at most ``REPLY_MAX`` bytes of a reply, and turns anything
+   malformed, oversized or nested too deeply into a ``runtime`` result. A wall-clock deadline here
+   kills a template that does not answer in time.
+Evaluating thousands of programs stays fast: the template forks the next child while the parent
+reads the last result (bench/bench_sandbox.py).
 """
 
 from __future__ import annotations
 
 import ast
 import atexit
+import importlib.util
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import string
@@ -39,14 +55,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from kpdd import _sandbox_os
+
 WORKER_FLAG = "--kpdd-sandbox-worker"
 WORKER_PATH = Path(__file__).with_name("_sandbox_worker.py")
 ALLOWED_MODULES = frozenset({"math", "fractions", "decimal", "statistics", "itertools"})
 MAX_SOURCE_CHARS = 100_000
-MAX_RUNS = 200  # programs per worker before it is replaced
+MAX_RUNS = 10_000  # programs per template before it is replaced (it runs none itself: a bound only)
 MAX_IDLE = 2  # idle workers kept warm
 STARTUP_TIMEOUT_S = 20.0  # a frozen one-file app unpacks itself first
 DEADLINE_MARGIN_S = 0.15  # pipe and JSON overhead on top of the program's own time budget
+TEMPLATE_GRACE_S = 1.0  # the template kills a late program itself; this long more and it is killed too
+HEADER_MAX = 64 * 1024  # bytes of a template's own message header
+REPLY_MAX = 1024 * 1024  # bytes of a program's reply read at most (_sandbox_worker.REPLY_MAX)
+TEST_LAYERS = frozenset({"python", "seccomp", "landlock", "network_namespace", "unprivileged_user"})
 POLL_S = 0.05  # how often a waiting run looks at its cancel token
 
 # Set this (or the environment variable KPDD_SANDBOX_PYTHON) to run workers with another interpreter.
@@ -71,6 +93,15 @@ ALLOWED_DUNDER_METHODS = frozenset(
     "__floordiv__ __mod__ __pow__ __radd__ __rsub__ __rmul__ __rtruediv__ __neg__ __pos__ __abs__ "
     "__float__ __int__ __round__".split()
 )
+
+
+# A double underscore touching a letter, as in "__globals__" or "__x": the name of something hidden. No
+# word-problem program needs one in a string, and strings are how a program names an attribute to
+# reach it indirectly (a class's __match_args__, a dict given to type()).
+DUNDER_TEXT = re.compile(r"__[A-Za-z]|[A-Za-z0-9]__")
+# Classes that match one positional sub-pattern against the subject itself (`case int(x)`). Any other
+# class reads its positional sub-patterns through __match_args__, a list of attribute names.
+SELF_MATCHING_CLASSES = frozenset("bool bytearray bytes dict float frozenset int list set str tuple".split())
 
 
 class CancelLike(Protocol):
@@ -168,6 +199,10 @@ def _check_tree(tree: ast.AST) -> None:
     for node in ast.walk(tree):
         if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
             raise _Forbidden("async code")
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+            text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+            if DUNDER_TEXT.search(text):
+                raise _Forbidden("a special name written inside a string (a double underscore and a letter)")
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name not in ALLOWED_MODULES:
@@ -224,6 +259,10 @@ def _check_tree(tree: ast.AST) -> None:
             if node.rest and _is_dunder_or_private(node.rest):
                 raise _Forbidden(f"the special name '{node.rest}'")
         elif isinstance(node, ast.MatchClass):
+            if node.patterns and not (
+                isinstance(node.cls, ast.Name) and node.cls.id in SELF_MATCHING_CLASSES
+            ):
+                raise _Forbidden("a positional 'case C(x)' pattern on a class that is not a built-in type")
             for attr in node.kwd_attrs:
                 if _is_dunder_or_private(attr) or attr in FORBIDDEN_ATTRIBUTES:
                     raise _Forbidden(f"the attribute '{attr}' in a match pattern")
@@ -265,17 +304,58 @@ def check_source(source: str) -> ProgramResult | None:
     return None
 
 
-# --------------------------------------------------------------------------- layer 2: workers
+# --------------------------------------------------------------------------- layers 2-4: workers
 
 
-def worker_command() -> list[str]:
-    """How to start a worker: a chosen interpreter, the frozen app itself, or this interpreter."""
+@dataclass(frozen=True)
+class OSFeature:
+    """One protection of the operating-system layer and whether it is in force on this machine.
+
+    ``reason`` is a short code ("active", "no_libseccomp", "kernel", "no_namespace", "not_linux",
+    "untried" ...) that the app turns into a sentence (desktop/about.py); ``detail`` is technical
+    (an ABI version, an errno) and shown as it is.
+    """
+
+    name: str
+    active: bool
+    reason: str
+    detail: str = ""
+
+
+def _lib_paths() -> list[str]:
+    """Folders holding pyseccomp and landlock, which an isolated (-I -S) worker cannot see itself."""
+    paths: list[str] = []
+    for name in ("pyseccomp", "landlock"):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.origin:
+            continue
+        origin = Path(spec.origin)
+        folder = origin.parent.parent if origin.name == "__init__.py" else origin.parent
+        if str(folder) not in paths:
+            paths.append(str(folder))
+    return paths
+
+
+def worker_command(disable: frozenset[str] = frozenset()) -> list[str]:
+    """How to start a worker: a chosen interpreter, the frozen app itself, or this interpreter.
+
+    ``disable`` (tests only, through ``_unguarded_pool``) names layers the worker leaves out; a frozen
+    app's worker never reads it.
+    """
     python = SANDBOX_PYTHON or os.environ.get("KPDD_SANDBOX_PYTHON")
-    if python:
-        return [python, "-I", "-S", "-B", str(WORKER_PATH)]
-    if getattr(sys, "frozen", False):
-        return [sys.executable, WORKER_FLAG]
-    return [sys.executable, "-I", "-S", "-B", str(WORKER_PATH)]
+    if getattr(sys, "frozen", False) and not python:
+        command = [sys.executable, WORKER_FLAG]
+    else:
+        command = [python or sys.executable, "-I", "-S", "-B", str(WORKER_PATH)]
+        command += [f"--lib-path={path}" for path in _lib_paths()]
+        if disable:
+            command.append(f"--test-disable={','.join(sorted(disable))}")
+    if sys.platform == "darwin":
+        command = _sandbox_os.macos_command(command)
+    return command
 
 
 def _worker_env() -> dict[str, str]:
@@ -293,21 +373,36 @@ class _WorkerDied(Exception):
     pass
 
 
-class _Worker:
-    """One persistent worker process and a thread that reads its replies into a queue."""
+@dataclass
+class _Frame:
+    """One message from a template: its JSON header and the raw body (a child's untrusted reply)."""
 
-    def __init__(self) -> None:
+    header: dict
+    body: bytes = b""
+
+
+class _Worker:
+    """One template process (a fork server) and a thread that reads its frames into a queue.
+
+    Everything the template sends is checked for size before it is read, and anything out of shape
+    ends the reading: the run that waits on it sees a protocol error, and the worker is retired.
+    """
+
+    def __init__(self, disable: frozenset[str] = frozenset()) -> None:
         self.workdir = tempfile.mkdtemp(prefix="kpdd-sandbox-")
         self.runs = 0
-        self.replies: queue.Queue[dict | None] = queue.Queue()
+        self.single_use = os.name == "nt"  # no fork on Windows: one process per program
+        self.frames: queue.Queue[_Frame | None] = queue.Queue()
+        self.protocol_error = ""
+        self.job = None
         kwargs: dict[str, Any] = {}
         if os.name == "nt":
             kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
         else:
-            kwargs["start_new_session"] = True  # a Ctrl-C in the terminal is the parent's business
+            kwargs["start_new_session"] = True  # its own process group: killed as one
         try:
             self.proc = subprocess.Popen(
-                worker_command(),
+                worker_command(disable),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -319,33 +414,53 @@ class _Worker:
         except BaseException:
             shutil.rmtree(self.workdir, ignore_errors=True)
             raise
+        if os.name == "nt":
+            self.job = _sandbox_os.WindowsJob.for_process(self.proc)
         self.reader = threading.Thread(target=self._read_loop, name="kpdd-sandbox-reader", daemon=True)
         self.reader.start()
         try:
-            hello = self.replies.get(timeout=STARTUP_TIMEOUT_S)
+            hello = self.frames.get(timeout=STARTUP_TIMEOUT_S)
         except queue.Empty:
             hello = None
-        if not hello or not hello.get("ready"):
+        if hello is None or not hello.header.get("ready"):
+            why = hello.header.get("fatal") if hello is not None else self.protocol_error
             self.kill()
-            raise _WorkerDied("the sandbox worker did not start")
+            raise _WorkerDied(str(why or "the sandbox worker did not start"))
+        self.pid = hello.header.get("pid")
+        self.features = _features_from(hello.header.get("features"))
+        self.features += _features_from(_sandbox_os.parent_features(self.job))
 
     def _read_loop(self) -> None:
         stream = self.proc.stdout
         assert stream is not None
         try:
             while True:
-                header = stream.read(4)
-                if len(header) < 4:
+                sizes = stream.read(8)
+                if len(sizes) < 8:
                     break
-                body = stream.read(struct.unpack(">I", header)[0])
-                self.replies.put(json.loads(body.decode("utf-8")))
+                head_len, body_len = struct.unpack(">II", sizes)
+                if head_len > HEADER_MAX or body_len > REPLY_MAX:
+                    self.protocol_error = f"a message of {head_len} + {body_len} bytes"
+                    break
+                head = stream.read(head_len)
+                body = stream.read(body_len) if body_len else b""
+                if len(head) < head_len or len(body) < body_len:
+                    break
+                try:
+                    header = json.loads(head.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError, RecursionError):
+                    header = None
+                if not isinstance(header, dict):
+                    self.protocol_error = "a message that is not a JSON object"
+                    break
+                self.frames.put(_Frame(header, body))
         except (OSError, ValueError):
             pass
         try:
             stream.close()
         except OSError:
             pass
-        self.replies.put(None)
+        self.frames.put(None)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -360,14 +475,20 @@ class _Worker:
             raise _WorkerDied(str(exc)) from exc
 
     def kill(self) -> None:
+        """Kill the template and whatever program process it has (one process group)."""
         try:
-            self.proc.kill()
+            if os.name == "nt":
+                self.proc.kill()
+            else:
+                os.killpg(self.proc.pid, signal.SIGKILL)
         except OSError:
             pass
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        if self.job is not None:
+            self.job.close()
         try:  # stdout is closed by the reader thread once it sees EOF
             if self.proc.stdin is not None:
                 self.proc.stdin.close()
@@ -376,7 +497,7 @@ class _Worker:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def close(self) -> None:
-        """Ask politely (EOF on its stdin), then kill."""
+        """Ask politely (EOF on its stdin: the armed child and then the template exit), then kill."""
         try:
             if self.proc.stdin is not None:
                 self.proc.stdin.close()
@@ -386,14 +507,31 @@ class _Worker:
         self.kill()
 
 
-class _Pool:
-    """Thread-safe pool of idle workers. Each worker runs one program at a time."""
+def _features_from(raw: object) -> list[OSFeature]:
+    features = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            features.append(
+                OSFeature(
+                    str(item["name"]),
+                    item.get("active") is True,
+                    str(item.get("reason") or ""),
+                    str(item.get("detail") or ""),
+                )
+            )
+    return features
 
-    def __init__(self) -> None:
+
+class _Pool:
+    """Thread-safe pool of idle templates. Each one runs one program at a time."""
+
+    def __init__(self, disable: frozenset[str] = frozenset()) -> None:
+        self.disable = disable
         self.lock = threading.Lock()
         self.idle: list[_Worker] = []
         self.busy: set[_Worker] = set()
         self.closed = False
+        self.features: list[OSFeature] | None = None
 
     def acquire(self) -> _Worker:
         with self.lock:
@@ -403,20 +541,27 @@ class _Pool:
                     self.busy.add(worker)
                     return worker
                 worker.kill()
-        worker = _Worker()  # outside the lock: starting takes tens of milliseconds
+        worker = _Worker(self.disable)  # outside the lock: starting takes tens of milliseconds
         with self.lock:
+            self.features = worker.features
             self.busy.add(worker)
         return worker
 
     def release(self, worker: _Worker, retire: bool) -> None:
         with self.lock:
             self.busy.discard(worker)
-            keep = not retire and not self.closed and worker.runs < MAX_RUNS and len(self.idle) < MAX_IDLE
+            keep = (
+                not retire
+                and not worker.single_use
+                and not self.closed
+                and worker.runs < MAX_RUNS
+                and len(self.idle) < MAX_IDLE
+            )
             if keep and worker.alive():
                 self.idle.append(worker)
                 return
         if retire:
-            worker.kill()  # it hit a limit or may be poisoned: no need to be polite
+            worker.kill()  # it broke the protocol, ran out of time or was cancelled
         else:
             worker.close()
 
@@ -431,8 +576,9 @@ class _Pool:
 
     def prestart(self, count: int = 1) -> None:
         for _ in range(count):
-            worker = _Worker()
+            worker = _Worker(self.disable)
             with self.lock:
+                self.features = worker.features
                 if len(self.idle) < MAX_IDLE and not self.closed:
                     self.idle.append(worker)
                     continue
@@ -455,89 +601,152 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
+def os_layer_status() -> list[OSFeature]:
+    """What the operating-system layer enforces here, feature by feature, and why not where it does not.
+
+    Read from a real worker (started if none runs yet), so it says what is applied, not what should be.
+    """
+    if _pool.features is None:
+        try:
+            worker = _pool.acquire()
+        except (OSError, _WorkerDied) as exc:
+            return [OSFeature("worker", False, "no_worker", str(exc))]
+        _pool.release(worker, retire=False)
+    return list(_pool.features or [])
+
+
+def _unguarded_pool(*disable: str) -> _Pool:
+    """Tests only: a pool whose workers leave out the named layers ("python": the audit hook and the
+    restricted builtins; "seccomp", "landlock", "network_namespace", "unprivileged_user"), to prove
+    that the others hold alone. Nothing in the app or the CLI calls it, a frozen app refuses it, and
+    its callers skip the AST check themselves (``_run_checked``)."""
+    if getattr(sys, "frozen", False):
+        raise RuntimeError("layers cannot be disabled in an installed app")
+    unknown = set(disable) - TEST_LAYERS
+    if unknown or not disable:
+        raise ValueError(f"name layers among {sorted(TEST_LAYERS)}, not {sorted(unknown)}")
+    return _Pool(frozenset(disable))
+
+
 def _seconds(value: float) -> str:
     return f"{value:g}"
 
 
-def _death_result(worker: _Worker, timeout_s: float, memory_mb: int) -> ProgramResult:
-    code = worker.proc.poll()
-    if code is None:
-        try:
-            code = worker.proc.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            code = None
-    if code == -getattr(signal, "SIGXCPU", 24):
-        return ProgramResult(
-            ok=False,
-            error=f"The program took longer than {_seconds(timeout_s)} s and was stopped.",
-            error_kind="timeout",
-        )
-    if code == -getattr(
-        signal, "SIGKILL", 9
-    ):  # killed from outside this process: usually the system ran out of memory
-        return ProgramResult(
-            ok=False,
-            error=f"The program needed more than {memory_mb} MB of memory and was stopped.",
-            error_kind="memory",
-        )
+def _timeout_result(timeout_s: float) -> ProgramResult:
     return ProgramResult(
         ok=False,
-        error=f"The program crashed the Python interpreter (exit code {code}).",
-        error_kind="runtime",
+        error=f"The program took longer than {_seconds(timeout_s)} s and was stopped.",
+        error_kind="timeout",
     )
 
 
-def _run_checked(source: str, timeout_s: float, memory_mb: int, cancel: CancelLike | None) -> ProgramResult:
+def _runtime(error: str) -> ProgramResult:
+    return ProgramResult(ok=False, error=error, error_kind="runtime")
+
+
+def _reply_from(body: bytes) -> ProgramResult | None:
+    """A child's reply, if it has the shape of one. It was written after user code ran: trust nothing."""
+    try:
+        reply = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError, MemoryError):
+        return None  # not UTF-8, not JSON, nested past the recursion limit, an integer too long ...
+    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+        return None
+    answer, kind, source = reply.get("answer"), reply.get("error_kind"), reply.get("answer_source")
+    stdout, error = reply.get("stdout", ""), reply.get("error", "")
+    if not isinstance(stdout, str) or not isinstance(error, str):
+        return None
+    if answer is not None and type(answer) not in (bool, int, float, str):
+        return None
+    if reply["ok"]:
+        if answer is None or kind is not None or source not in ANSWER_SOURCES:
+            return None
+        return ProgramResult(ok=True, answer=answer, stdout=stdout, answer_source=source)
+    if kind not in ERROR_KINDS or not error:
+        return None
+    return ProgramResult(ok=False, stdout=stdout, error=error, error_kind=kind)
+
+
+def _result_from(frame: _Frame, timeout_s: float, memory_mb: int) -> ProgramResult:
+    """What the template saw of the program's process, and what that process said (if it may be believed)."""
+    header = frame.header
+    if header.get("timed_out"):
+        return _timeout_result(timeout_s)
+    if header.get("oversized"):
+        return _runtime(f"The program's result was larger than {REPLY_MAX // 1024} KB and was discarded.")
+    sig = header.get("signal")
+    if header.get("status") == "signaled":
+        if sig == getattr(signal, "SIGXCPU", 24):
+            return _timeout_result(timeout_s)
+        if sig == getattr(signal, "SIGKILL", 9):  # killed from outside: the system ran out of memory
+            return ProgramResult(
+                ok=False,
+                error=f"The program needed more than {memory_mb} MB of memory and was stopped.",
+                error_kind="memory",
+            )
+        if sig == getattr(signal, "SIGSYS", 31):
+            return ProgramResult(
+                ok=False,
+                error="The program made a system call the sandbox does not allow.",
+                error_kind="forbidden",
+            )
+        return _runtime(f"The program crashed the Python interpreter (signal {sig}).")
+    result = _reply_from(frame.body)
+    if result is not None:
+        return result
+    if frame.body:
+        return _runtime("The program's result could not be read (it was not in the sandbox's format).")
+    return _runtime(f"The program ended without a result (exit code {header.get('code')}).")
+
+
+def _run_checked(
+    source: str, timeout_s: float, memory_mb: int, cancel: CancelLike | None, pool: _Pool | None = None
+) -> ProgramResult:
     """Run a program that passed (or, in tests, skipped) the AST check in a pooled worker."""
+    pool = pool or _pool
     if cancel is not None and cancel.cancelled:
         return ProgramResult(ok=False, error="Stopped.", error_kind="runtime")
     try:
-        worker = _pool.acquire()
+        worker = pool.acquire()
     except (OSError, _WorkerDied) as exc:
-        return ProgramResult(ok=False, error=f"The sandbox could not start: {exc}", error_kind="runtime")
+        return _runtime(f"The sandbox could not start: {exc}")
+    # Only this process decides whether a template is kept: after a run it reported in shape, yes;
+    # after anything else (a cancel, a missed deadline, a broken or fatal message), never.
     retire = True
     try:
         worker.runs += 1
         request = {"source": source, "timeout_s": timeout_s, "memory_mb": memory_mb}
         request["fallback_name"] = _fallback_name(source)
+        if worker.job is not None:
+            worker.job.limit_memory(memory_mb)
         worker.send(request)
-        deadline = time.monotonic() + timeout_s + DEADLINE_MARGIN_S
+        # The template stops the program at its own deadline; this one catches a template that fails.
+        grace = DEADLINE_MARGIN_S if worker.single_use else DEADLINE_MARGIN_S + TEMPLATE_GRACE_S
+        deadline = time.monotonic() + timeout_s + grace
         while True:
             if cancel is not None and cancel.cancelled:
-                worker.kill()
                 return ProgramResult(ok=False, error="Stopped.", error_kind="runtime")
             left = deadline - time.monotonic()
             if left <= 0:
-                worker.kill()
-                return ProgramResult(
-                    ok=False,
-                    error=f"The program took longer than {_seconds(timeout_s)} s and was stopped.",
-                    error_kind="timeout",
-                )
+                return _timeout_result(timeout_s)
             try:
-                reply = worker.replies.get(timeout=min(POLL_S, left))
+                frame = worker.frames.get(timeout=min(POLL_S, left))
             except queue.Empty:
                 continue
-            if reply is None:
-                return _death_result(worker, timeout_s, memory_mb)
-            retire = bool(reply.get("recycle"))
-            kind = reply.get("error_kind")
-            ok = bool(reply.get("ok"))
-            source_of_answer = reply.get("answer_source")
-            return ProgramResult(
-                ok=ok,
-                answer=reply.get("answer"),
-                stdout=str(reply.get("stdout") or ""),
-                error=str(reply.get("error") or ""),
-                error_kind=kind if kind in ERROR_KINDS else None,
-                answer_source=(source_of_answer if source_of_answer in ANSWER_SOURCES else "answer")
-                if ok
-                else None,
-            )
+            if frame is None:
+                if worker.protocol_error:
+                    return _runtime(f"The sandbox broke off: it sent {worker.protocol_error}.")
+                return _runtime("The sandbox stopped unexpectedly.")
+            if frame.header.get("fatal"):
+                return _runtime(f"The sandbox could not run the program: {frame.header['fatal']}")
+            if frame.header.get("result") is not True:
+                return _runtime("The sandbox sent something other than a result.")
+            retire = False
+            return _result_from(frame, timeout_s, memory_mb)
     except _WorkerDied:
-        return _death_result(worker, timeout_s, memory_mb)
+        return _runtime("The sandbox stopped unexpectedly.")
     finally:
-        _pool.release(worker, retire)
+        pool.release(worker, retire)
 
 
 def run_program(

@@ -67,9 +67,10 @@ def test_cli_argument_dispatches_to_the_kpdd_command_line(kpdd_home):
     assert "solve" in help_text and "eval" in help_text
 
 
-def _message(stream) -> dict:
-    (length,) = struct.unpack(">I", stream.read(4))
-    return json.loads(stream.read(length))
+def _message(stream) -> tuple[dict, bytes]:
+    """One frame from a sandbox template: (header, body), see kpdd/_sandbox_worker.py."""
+    head_len, body_len = struct.unpack(">II", stream.read(8))
+    return json.loads(stream.read(head_len)), stream.read(body_len)
 
 
 def test_worker_flag_makes_the_entry_a_sandbox_worker():
@@ -77,12 +78,14 @@ def test_worker_flag_makes_the_entry_a_sandbox_worker():
     proc = subprocess.Popen([PYTHON, str(ENTRY), "--kpdd-sandbox-worker"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={}, cwd=REPO)  # fmt: skip
     try:
-        hello = _message(proc.stdout)
+        hello, _ = _message(proc.stdout)
         assert hello["ready"] is True and hello.get("pid", proc.pid) == proc.pid
         request = json.dumps({"source": "answer = 6 * 14 - 20", "timeout_s": 2.0, "memory_mb": 256}).encode()
         proc.stdin.write(struct.pack(">I", len(request)) + request)
         proc.stdin.flush()
-        reply = _message(proc.stdout)
+        header, body = _message(proc.stdout)
+        assert header["result"] is True and header["status"] == "exited"
+        reply = json.loads(body)
         assert reply["ok"] is True and reply["answer"] == 64
     finally:
         proc.stdin.close()

@@ -2,7 +2,9 @@
 
 Each file in tests/hostile_programs starts with ``# expect: kind[|kind]`` and a description; an optional
 ``# layer2: kind[|kind]`` line says the program must also be contained by the worker alone (the AST
-check skipped), which tests the second layer (audit hook, restricted builtins, module copies).
+check skipped), which tests the second layer (audit hook, restricted builtins, module copies); an
+optional ``# os: kind[|kind]`` line says how it must fail under the OS layer alone
+(tests/test_sandbox_os.py runs every program that way and checks its effects).
 ``KPDD_TMP`` and ``KPDD_PORT`` in a program are replaced by a fresh folder and a listening socket,
 and after each run the test checks that nothing was written, deleted or connected.
 """
@@ -29,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _header(path: Path, key: str) -> list[str] | None:
-    for line in path.read_text(encoding="utf-8").splitlines()[:3]:
+    for line in path.read_text(encoding="utf-8").splitlines()[:5]:
         if line.startswith(f"# {key}:"):
             return line.split(":", 1)[1].strip().split("|")
     return None
@@ -374,8 +376,24 @@ def test_sandbox_python_override(monkeypatch: pytest.MonkeyPatch) -> None:
     assert run_program("answer = 1").answer == 1
 
 
-@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="needs Linux /proc")
+def _limits(pid: int) -> dict[str, tuple[str, str]]:
+    limits = {}
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines()[1:]:
+        name, soft, hard = line[:26].strip(), line[26:47].strip(), line[47:68].strip()
+        limits[name] = (soft, hard)
+    return limits
+
+
+def _status(pid: int) -> dict[str, str]:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return {k: v.strip() for k, v in (line.split(":", 1) for line in lines if ":" in line)}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc")
 def test_worker_process_is_isolated_and_limited() -> None:
+    """The template: isolated interpreter, empty environment, its own folder. The program's process it
+    holds ready: sealed before it reads anything (limits, seccomp, no_new_privs, no capabilities,
+    nobody when we are root, another network namespace, only its pipes open)."""
     sandbox.shutdown()
     sandbox.prestart(1)
     worker = sandbox._pool.idle[0]
@@ -383,15 +401,155 @@ def test_worker_process_is_isolated_and_limited() -> None:
     argv = proc_dir.joinpath("cmdline").read_bytes().split(b"\0")
     assert b"-I" in argv and b"-S" in argv
     assert proc_dir.joinpath("environ").read_bytes() == b""  # started with an empty environment
-    limits = {}
-    for line in proc_dir.joinpath("limits").read_text().splitlines()[1:]:
-        name, soft, hard = line[:26].strip(), line[26:47].strip(), line[47:68].strip()
-        limits[name] = (soft, hard)
+    workdir = Path(worker.workdir)
+    assert workdir.is_dir() and Path(os.readlink(proc_dir / "cwd")) == workdir.resolve()
+    children = proc_dir.joinpath("task", str(worker.proc.pid), "children").read_text().split()
+    assert len(children) == 1  # the armed child, forked ahead of the next program
+    child = int(children[0])
+    limits = _limits(child)
     assert limits["Max file size"] == ("0", "0")
     assert limits["Max core file size"] == ("0", "0")
     assert limits["Max processes"] == ("0", "0")
     assert limits["Max open files"] == ("16", "16")
-    workdir = Path(worker.workdir)
-    assert workdir.is_dir() and Path(os.readlink(proc_dir / "cwd")) == workdir.resolve()
+    status = _status(child)
+    assert status["Seccomp"] == "2" and status["NoNewPrivs"] == "1"
+    assert status["CapEff"] == status["CapPrm"] == "0000000000000000"
+    if os.geteuid() == 0:
+        assert status["Uid"].split()[0] == "65534"
+    assert os.readlink(f"/proc/{child}/ns/net") != os.readlink("/proc/self/ns/net")
+    fds = sorted(int(fd) for fd in os.listdir(f"/proc/{child}/fd"))
+    assert len(fds) == 5  # /dev/null as 0, 1 and 2; the request pipe; its own reply pipe
     sandbox.shutdown()
     assert not workdir.exists()  # the temporary working folder is deleted with the worker
+
+
+def test_a_late_or_poisoned_program_keeps_its_template() -> None:
+    """The parent replaces a template when it decides to, not when a program says so: a timeout, a
+    memory error, a crash or a poisoning in the program's own process leave the template in place."""
+    sandbox.shutdown()
+    sandbox.prestart(1)
+    pid = sandbox._pool.idle[0].proc.pid
+    for source in (
+        "while True:\n    pass",
+        "answer = len('x' * 10**10)",
+        "import math\nmath.sqrt = lambda x: 5.0\nanswer = math.sqrt(16)",
+        "def f(n):\n    return f(n + 1)\nanswer = f(0)",
+    ):
+        run_program(source, timeout_s=0.3, memory_mb=64)
+        assert [w.proc.pid for w in sandbox._pool.idle] == [pid]
+    assert run_program("import math\nanswer = math.sqrt(16)").answer == 4.0
+
+
+def test_reply_parsing_trusts_nothing() -> None:
+    """A program's reply is written after user code ran: anything out of shape is a runtime result,
+    never an exception (deep nesting included) and never a wrong kind of answer."""
+    good = (
+        b'{"ok": true, "answer": 3, "stdout": "", "error": "", "error_kind": null, "answer_source": "answer"}'
+    )
+    assert sandbox._reply_from(good) == ProgramResult(ok=True, answer=3, answer_source="answer")
+    for body in (
+        b"[" * 200_000,
+        b'{"a":' * 100_000,
+        b"\xff\xfe not utf-8",
+        b"not json",
+        b"[1, 2]",
+        b'{"ok": true, "answer": [1, 2], "answer_source": "answer"}',
+        b'{"ok": true, "answer": {"x": 1}, "answer_source": "answer"}',
+        b'{"ok": true, "answer": null, "answer_source": "answer"}',
+        b'{"ok": true, "answer": 1, "answer_source": "made up"}',
+        b'{"ok": "yes", "answer": 1}',
+        b'{"ok": false, "error_kind": "fine", "error": "x"}',
+        b'{"ok": false, "error_kind": "runtime", "error": ""}',
+        b'{"ok": true, "answer": ' + b"9" * 5000 + b', "answer_source": "answer"}',
+        b'{"ok": true, "answer": 1, "stdout": 5, "answer_source": "answer"}',
+    ):
+        assert sandbox._reply_from(body) is None, body[:60]
+    frame = sandbox._Frame({"result": True, "status": "exited", "code": 0}, b"[" * 200_000)
+    result = sandbox._result_from(frame, 2.0, 256)
+    assert result.error_kind == "runtime" and "could not be read" in result.error
+
+
+FAKE_TEMPLATES = {
+    "huge_header": "send(b'\\xff\\xff\\xff\\xff\\x00\\x00\\x00\\x00'); hang()",
+    "huge_body": "send(struct.pack('>II', 2, 1 << 30) + b'{}'); hang()",
+    "nested_header": "head = b'[' * 60000; send(struct.pack('>II', len(head), 0) + head); hang()",
+    "silent": "hang()",
+    "not_a_result": "frame({'ready': True}); hang()",
+    "garbage_body": "frame({'result': True, 'status': 'exited', 'code': 0}, b'{\"ok\": tru'); hang()",
+}
+FAKE_PRELUDE = """import json, os, struct, sys, time
+out = os.fdopen(1, 'wb', buffering=0)
+def send(data):
+    out.write(data)
+def frame(header, body=b''):
+    head = json.dumps(header).encode()
+    send(struct.pack('>II', len(head), len(body)) + head + body)
+def hang():
+    time.sleep(60)
+frame({'ready': True, 'pid': os.getpid(), 'features': []})
+sys.stdin.buffer.read(4)
+"""
+
+
+@pytest.mark.parametrize("behaviour", sorted(FAKE_TEMPLATES))
+def test_a_template_that_breaks_the_protocol_is_killed(
+    behaviour: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sizes are checked before anything is read, a template's own messages are checked too, and the
+    parent kills a template that breaks the protocol or does not answer in time. A program's own reply
+    in bad shape is the program's fault: a runtime result, and the template stays."""
+    fake = tmp_path / "fake_worker.py"
+    fake.write_text(FAKE_PRELUDE + FAKE_TEMPLATES[behaviour] + "\n")
+    sandbox.shutdown()
+    monkeypatch.setattr(sandbox, "WORKER_PATH", fake)
+    started = time.perf_counter()
+    result = run_program("answer = 1", timeout_s=0.3)
+    assert not result.ok
+    assert result.error_kind == ("timeout" if behaviour == "silent" else "runtime"), result
+    assert time.perf_counter() - started < 0.3 + sandbox.DEADLINE_MARGIN_S + sandbox.TEMPLATE_GRACE_S + 1
+    if behaviour == "garbage_body":  # a template's well-formed report of a program's bad reply: kept
+        assert len(sandbox._pool.idle) == 1
+        sandbox.shutdown()
+    assert not sandbox._pool.idle and not sandbox._pool.busy  # retired, not kept
+    monkeypatch.undo()
+    assert run_program("answer = 2").answer == 2
+
+
+MEMORY_SCAN = """import os, re
+head, tail = b"kpdd-residue-", b"{tail}"
+found = 0
+with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+    for line in maps:
+        span, perms = line.split()[:2]
+        if not perms.startswith("r") or "[vvar" in line or "[vsyscall" in line:
+            continue
+        start, end = (int(x, 16) for x in span.split("-"))
+        try:
+            mem.seek(start)
+            data = mem.read(end - start)
+        except OSError:
+            continue
+        for at in [m.start() for m in re.finditer(re.escape(head), data)]:
+            if data[at + len(head) : at + len(head) + len(tail)] == tail:
+                found += 1
+answer = found
+"""
+
+
+def test_no_trace_of_a_program_is_left_for_the_next() -> None:
+    """Program A holds a marker in its source, output and answer; program B, from the same template,
+    scans all of its own memory for it. The template never read A's source, and zeroed A's reply after
+    passing it on, so B finds nothing (A, scanning itself, does find it: the scan works). The reads of
+    /proc/self need the Python layers, Landlock, seccomp and nobody out of the way."""
+    pool = sandbox._unguarded_pool("python", "landlock", "seccomp", "unprivileged_user")
+    try:
+        tail = os.urandom(8).hex()
+        marker = f"kpdd-residue-{tail}"
+        first = sandbox._run_checked(
+            f"note = {marker!r}\nprint(note)\n" + MEMORY_SCAN.format(tail=tail), 5.0, 512, None, pool
+        )
+        assert first.ok and first.answer >= 1, first
+        second = sandbox._run_checked(MEMORY_SCAN.format(tail=tail), 5.0, 512, None, pool)
+        assert second.ok and second.answer == 0, second
+    finally:
+        pool.shutdown()
