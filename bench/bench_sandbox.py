@@ -1,27 +1,39 @@
-"""Benchmark kpdd.sandbox.run_program on generated word-problem programs.
+"""Benchmark kpdd.sandbox.run_program on generated word-problem programs, old sandbox against new.
 
-    python bench/bench_sandbox.py --n 300 [--threads 2] [--seed 0]
+    python bench/bench_sandbox.py --n 300 [--threads 2] [--seed 0] [--baseline REV]
 
 Programs come from GSM8K-style templates with random numbers (shopping, rates, fractions, averages,
 counting with itertools, recursion, classes ...), plus a few failing ones (syntax, runtime,
 no_answer, forbidden; a timeout only with --with-timeouts since it costs its whole time budget).
-Prints cold start (first program with no warm worker), throughput, median and p90 latency, and checks
-that every answer is the expected one.
+The same programs run through the sandbox of this checkout ("new": a fresh process per program, the
+OS layer) and through the one at git revision --baseline ("old": one reused worker, Python layers
+only; read from git into a temporary folder, never used by the app). Prints, side by side: cold start
+(first program with no warm worker), throughput, median and p90 latency, whether every answer is the
+expected one, and whether the new one meets the targets (>= 200 programs/s, median <= 10 ms).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
+from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kpdd import sandbox  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = "07ef964"  # the last sandbox with one reused worker and Python layers only
+TARGET_RATE = 200.0  # programs/s
+TARGET_MEDIAN_MS = 10.0
 
 
 def _templates(rng: random.Random) -> tuple[str, object]:
@@ -101,7 +113,7 @@ def _fib(n: int) -> int:
 FAILING = [
     ("answer = = 1", "syntax"),
     ("x = 1 / 0\nanswer = x", "runtime"),
-    ("total = 5", "no_answer"),
+    ("print(5)", "no_answer"),
     ("import os\nanswer = os.getcwd()", "forbidden"),
     ("answer = ().__class__", "forbidden"),
     ("answer = len('x' * 10**10)", "memory"),
@@ -113,32 +125,35 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=300, help="number of programs")
-    parser.add_argument("--threads", type=int, default=1, help="callers running programs at once")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--with-timeouts", action="store_true", help="also run 2 looping programs (0.2 s)")
-    args = parser.parse_args()
+def load_baseline(revision: str, folder: Path) -> ModuleType:
+    """The sandbox (and its worker) as they were at a git revision, as a module of its own."""
+    for name in ("sandbox.py", "_sandbox_worker.py"):
+        text = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{revision}:kpdd/{name}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        (folder / name).write_text(text)
+    spec = importlib.util.spec_from_file_location("kpdd_sandbox_baseline", folder / "sandbox.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
-    rng = random.Random(args.seed)
-    jobs: list[tuple[str, object, str | None]] = []
-    for i in range(args.n):
-        if i % 25 == 24:
-            source, kind = FAILING[(i // 25) % len(FAILING)]
-            jobs.append((source, None, kind))
-        else:
-            source, expected = _templates(rng)
-            jobs.append((source, expected, None))
 
+def measure(
+    impl: ModuleType, jobs: list[tuple[str, object, str | None]], threads: int, timeouts: bool
+) -> dict:
+    """Cold start, throughput and latency of one sandbox implementation on the same programs."""
     cold = []
     for _ in range(3):
-        sandbox.shutdown()
+        impl.shutdown()
         started = time.perf_counter()
-        result = sandbox.run_program("answer = 1")
+        result = impl.run_program("answer = 1")
         cold.append(time.perf_counter() - started)
         assert result.ok, result.error
-    print(f"cold start (first program, new worker): median {statistics.median(cold) * 1000:.1f} ms")
 
     latencies: list[float] = [0.0] * len(jobs)
     wrong: list[str] = []
@@ -153,7 +168,7 @@ def main() -> None:
                 return
             source, expected, kind = jobs[i]
             t0 = time.perf_counter()
-            result = sandbox.run_program(source)
+            result = impl.run_program(source)
             latencies[i] = time.perf_counter() - t0
             if kind is not None:
                 if result.error_kind != kind:
@@ -162,30 +177,92 @@ def main() -> None:
                 wrong.append(f"expected {expected}, got {result.answer} {result.error}: {source!r}")
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=work) for _ in range(args.threads)]
-    for t in threads:
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for t in workers:
         t.start()
-    for t in threads:
+    for t in workers:
         t.join()
     elapsed = time.perf_counter() - started
+    figures = {
+        "cold_ms": statistics.median(cold) * 1000,
+        "rate": len(jobs) / elapsed,
+        "median_ms": statistics.median(latencies) * 1000,
+        "p90_ms": _percentile(latencies, 0.9) * 1000,
+        "max_ms": max(latencies) * 1000,
+        "wrong": wrong,
+    }
+    if timeouts:
+        t0 = time.perf_counter()
+        kinds = [impl.run_program("while True:\n    pass", timeout_s=0.2).error_kind for _ in range(2)]
+        figures["timeouts"] = f"{kinds} in {time.perf_counter() - t0:.2f} s"
+    impl.shutdown()
+    return figures
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300, help="number of programs")
+    parser.add_argument("--threads", type=int, default=1, help="callers running programs at once")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baseline", default=BASELINE, help="git revision of the old sandbox ('' for none)")
+    parser.add_argument("--with-timeouts", action="store_true", help="also run 2 looping programs (0.2 s)")
+    args = parser.parse_args()
+
+    rng = random.Random(args.seed)
+    jobs: list[tuple[str, object, str | None]] = []
+    for i in range(args.n):
+        if i % 25 == 24:
+            source, kind = FAILING[(i // 25) % len(FAILING)]
+            jobs.append((source, None, kind))
+        else:
+            source, expected = _templates(rng)
+            jobs.append((source, expected, None))
+
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="kpdd-bench-baseline-") as folder:
+        if args.baseline:
+            try:
+                results["old"] = measure(
+                    load_baseline(args.baseline, Path(folder)), jobs, args.threads, args.with_timeouts
+                )
+            except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+                print(f"baseline {args.baseline} not available ({exc}); new only")
+        results["new"] = measure(sandbox, jobs, args.threads, args.with_timeouts)
+
+    names = list(results)
     print(
         f"programs: {len(jobs)} ({sum(1 for j in jobs if j[2])} failing on purpose), threads: {args.threads}"
     )
-    print(f"throughput: {len(jobs) / elapsed:.1f} programs/s (total {elapsed:.2f} s)")
-    print(
-        f"latency: median {statistics.median(latencies) * 1000:.2f} ms, "
-        f"p90 {_percentile(latencies, 0.9) * 1000:.2f} ms, max {max(latencies) * 1000:.1f} ms"
-    )
+    print(f"{'':28}" + "".join(f"{name:>14}" for name in names))
+    rows = [
+        ("cold start (ms)", "cold_ms", "{:.1f}"),
+        ("throughput (programs/s)", "rate", "{:.1f}"),
+        ("latency median (ms)", "median_ms", "{:.2f}"),
+        ("latency p90 (ms)", "p90_ms", "{:.2f}"),
+        ("latency max (ms)", "max_ms", "{:.1f}"),
+    ]
+    for label, key, fmt in rows:
+        print(f"{label:28}" + "".join(f"{fmt.format(results[n][key]):>14}" for n in names))
+    print(f"{'wrong results':28}" + "".join(f"{len(results[n]['wrong']):>14}" for n in names))
     if args.with_timeouts:
-        t0 = time.perf_counter()
-        kinds = [sandbox.run_program("while True:\n    pass", timeout_s=0.2).error_kind for _ in range(2)]
-        print(f"2 looping programs (timeout 0.2 s): {kinds} in {time.perf_counter() - t0:.2f} s")
-    print(f"wrong results: {len(wrong)}")
-    for line in wrong[:10]:
-        print("  " + line)
-    sandbox.shutdown()
-    if wrong:
+        for name in names:
+            print(f"2 looping programs (0.2 s), {name}: {results[name]['timeouts']}")
+    if "old" in results:
+        new, old = results["new"], results["old"]
+        print(
+            f"new/old: throughput x{new['rate'] / old['rate']:.2f}, median latency x{new['median_ms'] / old['median_ms']:.2f}"
+        )
+        print(f"per program: old {1000 / old['rate']:.2f} ms, new {1000 / new['rate']:.2f} ms")
+    new = results["new"]
+    meets = new["rate"] >= TARGET_RATE and new["median_ms"] <= TARGET_MEDIAN_MS
+    print(
+        f"targets (>= {TARGET_RATE:.0f} programs/s, median <= {TARGET_MEDIAN_MS:.0f} ms): "
+        + ("met" if meets else "NOT met")
+    )
+    for name in names:
+        for line in results[name]["wrong"][:10]:
+            print(f"  {name}: {line}")
+    if any(results[n]["wrong"] for n in names):
         sys.exit(1)
 
 
