@@ -1,4 +1,6 @@
-"""Help > About: the version, what KPDD is, the active model's provenance, and the licenses.
+"""Help > About: the version, what KPDD is, the active model's provenance, the program sandbox's
+protections on this computer (kpdd.sandbox.os_layer_status: each one active, or off and why), and the
+licenses.
 
 Everything here is read locally: the version from the installed distribution's metadata, the model
 from its GGUF header (`kpdd.models`), the license texts from the bundle's `licenses/` folder (written
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models_view import size_text
-from kpdd import models
+from kpdd import models, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_LICENSE = "Apache-2.0"
@@ -41,6 +43,9 @@ BUNDLED = [
     ("diskcache", "Apache-2.0"),
     ("platformdirs", "MIT"),
     ("typing-extensions", "PSF-2.0"),
+    ("pyseccomp", "MIT"),
+    ("landlock", "MIT"),
+    ("libseccomp (if the system has none)", "LGPL-2.1"),
 ]
 
 
@@ -183,6 +188,51 @@ class AboutDialog(QDialog):
             plain_text(training.get("eval_loss", "?")),
         )  # fmt: skip
 
+    def feature_label(self, name: str) -> str:
+        labels = {
+            "seccomp": self.tr("System-call filter (seccomp)"),
+            "landlock": self.tr("File and network rules (Landlock)"),
+            "network_namespace": self.tr("No network (a network namespace of its own)"),
+            "unprivileged_user": self.tr("Unprivileged user"),
+            "fresh_process": self.tr("A fresh process for each program"),
+            "job_object": self.tr("Job Object (Windows)"),
+            "restricted_token": self.tr("Restricted token (Windows)"),
+            "network": self.tr("Network"),
+            "sandbox_exec": self.tr("sandbox-exec profile (macOS)"),
+            "worker": self.tr("Sandbox worker"),
+        }
+        return labels.get(name, name)
+
+    def feature_state(self, feature: sandbox.OSFeature) -> str:
+        """One feature's state in words: active, or off and why (the technical detail after it)."""
+        reasons = {
+            "active": self.tr("in force"),
+            "not_root": self.tr("in force (the app does not run as root)"),
+            "untried": self.tr("applied (untried on this platform)"),
+            "no_pyseccomp": self.tr("off: the pyseccomp package is missing"),
+            "no_libseccomp": self.tr("off: the system library libseccomp.so.2 is missing"),
+            "filter_failed": self.tr("off: the filter could not be built"),
+            "no_landlock_package": self.tr("off: the landlock package is missing"),
+            "kernel": self.tr("off: this kernel does not offer it"),
+            "no_namespace": self.tr("off: this system does not let the app make one (user namespaces)"),
+            "setuid_failed": self.tr("off: the switch to the user nobody failed"),
+            "not_linux": self.tr("not available on this system"),
+            "windows_network": self.tr("not blocked on Windows"),
+            "job_failed": self.tr("off: the Job Object could not be set"),
+            "token_failed": self.tr("off: the token could not be lowered"),
+            "no_sandbox_exec": self.tr("off: sandbox-exec is missing"),
+            "no_worker": self.tr("off: the sandbox could not start"),
+            "disabled_for_test": self.tr("off (test)"),
+        }
+        state = reasons.get(feature.reason) or (self.tr("in force") if feature.active else self.tr("off"))
+        return f"{state} ({feature.detail})" if feature.detail else state
+
+    def sandbox_rows(self) -> list[tuple[str, str, bool]]:
+        """(label, state, active) for each protection the sandbox's worker reports here."""
+        return [
+            (self.feature_label(f.name), self.feature_state(f), f.active) for f in sandbox.os_layer_status()
+        ]
+
     def body_html(self) -> str:
         # self.tr() calls stay outside f-strings: pyside6-lupdate does not look inside them.
         esc = html.escape
@@ -193,12 +243,29 @@ class AboutDialog(QDialog):
         model_title = self.tr("Active model")
         licenses_title = self.tr("Licenses")
         own_license = self.tr("KPDD Tutor is licensed under {0}.").format(PROJECT_LICENSE)
+        sandbox_title = self.tr("Program sandbox")
+        sandbox_intro = self.tr(
+            "The programs a model writes run in a sandbox: checked before they run, then in a fresh "
+            "process with these protections from the operating system:"
+        )
+        sandbox_weaker = self.tr(
+            "Some protections are off on this computer: the others and the sandbox's own checks still "
+            "apply, but programs run less contained than they could."
+        )
         bundled_title = self.tr("Bundled third-party parts:")
         lgpl_note = self.tr("Qt and PySide6 are dynamically linked under the LGPL and can be replaced.")
         parts = [f"<p>{esc(intro)}</p>", f"<h3>{esc(model_title)}</h3><table>"]
         for label, value in self.model_rows():
             parts.append(f"<tr><td><b>{esc(label)}</b>&nbsp;&nbsp;</td><td>{esc(value)}</td></tr>")
-        parts += ["</table>", f"<h3>{esc(licenses_title)}</h3>", f"<p>{esc(own_license)}</p>"]
+        parts += ["</table>", f"<h3>{esc(sandbox_title)}</h3>", f"<p>{esc(sandbox_intro)}</p><table>"]
+        rows = self.sandbox_rows()
+        for label, state, active in rows:
+            value = esc(state) if active else f"<b>{esc(state)}</b>"
+            parts.append(f"<tr><td>{esc(label)}&nbsp;&nbsp;</td><td>{value}</td></tr>")
+        parts.append("</table>")
+        if not all(active for _, _, active in rows):
+            parts.append(f"<p>{esc(sandbox_weaker)}</p>")
+        parts += [f"<h3>{esc(licenses_title)}</h3>", f"<p>{esc(own_license)}</p>"]
         parts.append(f"<p>{esc(bundled_title)}</p><ul>")
         parts += [f"<li>{esc(name)}: {esc(license_name)}</li>" for name, license_name in BUNDLED]
         parts.append(f"</ul><p>{esc(lgpl_note)}</p>")

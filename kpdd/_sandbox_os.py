@@ -323,8 +323,8 @@ class LinuxLayer:
         if self._off(NETNS):
             return
         unshare = self.libc.unshare
-        attempts = [(CLONE_NEWNET, "own")] if was_root else []
-        attempts.append((CLONE_NEWUSER | CLONE_NEWNET, "user namespace"))
+        attempts = [(CLONE_NEWNET, "made as root")] if was_root else []
+        attempts.append((CLONE_NEWUSER | CLONE_NEWNET, "through a user namespace"))
         err = 0
         for flags, how in attempts:
             if unshare(flags) == 0:
@@ -353,7 +353,7 @@ class LinuxLayer:
         except OSError as exc:
             self.features[NOBODY] = Feature(NOBODY, False, "setuid_failed", _errno_text(exc.errno or 0))
             return
-        self.features[NOBODY] = Feature(NOBODY, True, "active", f"nobody (uid {uid})")
+        self.features[NOBODY] = Feature(NOBODY, True, "active", f"nobody, uid {uid}")
 
     # ---------------------------------------------------------------- in each program's process
 

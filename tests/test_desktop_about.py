@@ -102,3 +102,52 @@ def test_about_is_translated_to_chinese(window):
         dialog.reject()
     finally:
         set_language("en")
+
+
+def test_about_shows_the_sandbox_protections_in_force(window):
+    """What the sandbox's worker reports here, feature by feature (all in force on this machine)."""
+    dialog = open_about(window)
+    body = dialog.body.toPlainText()
+    assert "Program sandbox" in body
+    for label in (
+        "System-call filter (seccomp)",
+        "File and network rules (Landlock)",
+        "No network (a network namespace of its own)",
+        "A fresh process for each program",
+    ):
+        assert label in body, label
+    rows = dialog.sandbox_rows()
+    assert rows and all(active for _, _, active in rows), rows
+    assert "Some protections are off" not in body
+    dialog.reject()
+
+
+def test_about_says_which_protection_is_off_and_why(window, monkeypatch):
+    """A machine without libseccomp or Landlock: the dialog says so instead of running weaker silently."""
+    from kpdd import sandbox
+
+    weaker = [
+        sandbox.OSFeature("seccomp", False, "no_libseccomp", "Unable to find libseccomp"),
+        sandbox.OSFeature("landlock", False, "kernel", "ENOSYS: Function not implemented"),
+        sandbox.OSFeature("network_namespace", True, "active", "user namespace"),
+    ]
+    monkeypatch.setattr(sandbox, "os_layer_status", lambda: weaker)
+    dialog = open_about(window)
+    body = dialog.body.toPlainText()
+    assert "off: the system library libseccomp.so.2 is missing (Unable to find libseccomp)" in body
+    assert "off: this kernel does not offer it (ENOSYS: Function not implemented)" in body
+    assert "Some protections are off on this computer" in body
+    dialog.reject()
+
+
+def test_the_sandbox_section_is_translated_to_chinese(window):
+    from desktop.settings import set_language
+
+    assert set_language("zh_CN")
+    try:
+        window.about_action.trigger()
+        body = window.about_dialog.body.toPlainText()
+        assert "程序沙箱" in body and "系统调用过滤(seccomp)" in body and "已启用" in body
+        window.about_dialog.reject()
+    finally:
+        set_language("en")

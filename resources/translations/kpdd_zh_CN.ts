@@ -4,134 +4,290 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../desktop/about.py" line="111"/>
-        <location filename="../../desktop/about.py" line="120"/>
+        <location filename="../../desktop/about.py" line="116"/>
+        <location filename="../../desktop/about.py" line="125"/>
         <source>About KPDD Tutor</source>
         <translation>关于 KPDD 数学辅导</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="112"/>
+        <location filename="../../desktop/about.py" line="117"/>
         <source>KPDD Tutor {0}</source>
         <translation>KPDD 数学辅导 {0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="117"/>
+        <location filename="../../desktop/about.py" line="122"/>
         <source>Version</source>
         <translation>版本</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="122"/>
+        <location filename="../../desktop/about.py" line="127"/>
         <source>&amp;Licenses...</source>
         <translation>许可证(&amp;L)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="123"/>
+        <location filename="../../desktop/about.py" line="128"/>
         <source>Show the license texts</source>
         <translation>显示许可证文本</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="139"/>
-        <location filename="../../desktop/about.py" line="146"/>
+        <location filename="../../desktop/about.py" line="144"/>
+        <location filename="../../desktop/about.py" line="151"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="139"/>
+        <location filename="../../desktop/about.py" line="144"/>
         <source>none installed (run `{0}`)</source>
         <translation>尚未安装(请运行 `{0}`)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="142"/>
+        <location filename="../../desktop/about.py" line="147"/>
         <source>trained on the KPDD format ({0})</source>
         <translation>按 KPDD 格式训练({0})</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="144"/>
+        <location filename="../../desktop/about.py" line="149"/>
         <source>prompted few-shot (not trained on the KPDD format)</source>
         <translation>少样本提示(未按 KPDD 格式训练)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="147"/>
+        <location filename="../../desktop/about.py" line="152"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="148"/>
+        <location filename="../../desktop/about.py" line="153"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="149"/>
+        <location filename="../../desktop/about.py" line="154"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="150"/>
+        <location filename="../../desktop/about.py" line="155"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="151"/>
+        <location filename="../../desktop/about.py" line="156"/>
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="156"/>
+        <location filename="../../desktop/about.py" line="161"/>
         <source>License</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="156"/>
+        <location filename="../../desktop/about.py" line="161"/>
         <source>unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="160"/>
+        <location filename="../../desktop/about.py" line="165"/>
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="161"/>
-        <source>package {0}=={1}, sha256 {2}</source>
-        <translation>软件包 {0}=={1},sha256 {2}</translation>
+        <location filename="../../desktop/about.py" line="166"/>
+        <source>package {0}, sha256 {1}</source>
+        <translation>软件包 {0},sha256 {1}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="169"/>
+        <location filename="../../desktop/about.py" line="172"/>
         <source>training sitting {0}</source>
         <translation>训练阶段 {0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="182"/>
+        <location filename="../../desktop/about.py" line="185"/>
         <source>{0} records ({1}), {2} steps, {3} tokens in {4} min on {5}, eval loss {6}</source>
         <translation>{0} 条记录({1}),{2} 步,{3} 个词元,用时 {4} 分钟({5}),验证损失 {6}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="192"/>
+        <location filename="../../desktop/about.py" line="193"/>
+        <source>System-call filter (seccomp)</source>
+        <translation>系统调用过滤(seccomp)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="194"/>
+        <source>File and network rules (Landlock)</source>
+        <translation>文件与网络规则(Landlock)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="195"/>
+        <source>No network (a network namespace of its own)</source>
+        <translation>无网络(独立的网络命名空间)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="196"/>
+        <source>Unprivileged user</source>
+        <translation>非特权用户</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="197"/>
+        <source>A fresh process for each program</source>
+        <translation>每个程序一个全新进程</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="198"/>
+        <source>Job Object (Windows)</source>
+        <translation>作业对象(Windows)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="199"/>
+        <source>Restricted token (Windows)</source>
+        <translation>受限令牌(Windows)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="200"/>
+        <source>Network</source>
+        <translation>网络</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="201"/>
+        <source>sandbox-exec profile (macOS)</source>
+        <translation>sandbox-exec 配置(macOS)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="202"/>
+        <source>Sandbox worker</source>
+        <translation>沙箱工作进程</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="209"/>
+        <location filename="../../desktop/about.py" line="227"/>
+        <source>in force</source>
+        <translation>已启用</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="210"/>
+        <source>in force (the app does not run as root)</source>
+        <translation>已启用(应用未以 root 身份运行)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="211"/>
+        <source>applied (untried on this platform)</source>
+        <translation>已应用(未在此平台上测试)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="212"/>
+        <source>off: the pyseccomp package is missing</source>
+        <translation>未启用:缺少 pyseccomp 包</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="213"/>
+        <source>off: the system library libseccomp.so.2 is missing</source>
+        <translation>未启用:缺少系统库 libseccomp.so.2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="214"/>
+        <source>off: the filter could not be built</source>
+        <translation>未启用:无法建立过滤器</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="215"/>
+        <source>off: the landlock package is missing</source>
+        <translation>未启用:缺少 landlock 包</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="216"/>
+        <source>off: this kernel does not offer it</source>
+        <translation>未启用:此内核不提供该功能</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="217"/>
+        <source>off: this system does not let the app make one (user namespaces)</source>
+        <translation>未启用:此系统不允许应用创建(用户命名空间)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="218"/>
+        <source>off: the switch to the user nobody failed</source>
+        <translation>未启用:无法切换到用户 nobody</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="219"/>
+        <source>not available on this system</source>
+        <translation>此系统上不可用</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="220"/>
+        <source>not blocked on Windows</source>
+        <translation>在 Windows 上未被阻止</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="221"/>
+        <source>off: the Job Object could not be set</source>
+        <translation>未启用:无法设置作业对象</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="222"/>
+        <source>off: the token could not be lowered</source>
+        <translation>未启用:无法降低令牌权限</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="223"/>
+        <source>off: sandbox-exec is missing</source>
+        <translation>未启用:缺少 sandbox-exec</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="224"/>
+        <source>off: the sandbox could not start</source>
+        <translation>未启用:沙箱无法启动</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="225"/>
+        <source>off (test)</source>
+        <translation>未启用(测试)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="227"/>
+        <source>off</source>
+        <translation>未启用</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="240"/>
         <source>An offline math word-problem tutor built on Key-Point-Driven Distillation (KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution.</source>
         <translation>一个离线的数学应用题辅导程序,基于关键点驱动蒸馏(KPDD;Zhu 等,2024,{0}):先找核心问题,再列关键信息,最后给出解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="195"/>
+        <location filename="../../desktop/about.py" line="243"/>
         <source>Active model</source>
         <translation>当前模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="196"/>
+        <location filename="../../desktop/about.py" line="244"/>
         <source>Licenses</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="197"/>
+        <location filename="../../desktop/about.py" line="245"/>
         <source>KPDD Tutor is licensed under {0}.</source>
         <translation>KPDD 数学辅导以 {0} 许可证发布。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="198"/>
+        <location filename="../../desktop/about.py" line="246"/>
+        <source>Program sandbox</source>
+        <translation>程序沙箱</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="248"/>
+        <source>The programs a model writes run in a sandbox: checked before they run, then in a fresh process with these protections from the operating system:</source>
+        <translation>模型编写的程序在沙箱中运行:先经检查,再在全新的进程中运行,并受操作系统的以下保护:</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="252"/>
+        <source>Some protections are off on this computer: the others and the sandbox&apos;s own checks still apply, but programs run less contained than they could.</source>
+        <translation>本机上有些保护未启用:其余保护和沙箱自身的检查仍然有效,但程序受到的限制比应有的少。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="255"/>
         <source>Bundled third-party parts:</source>
         <translation>随附的第三方组件:</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="199"/>
+        <location filename="../../desktop/about.py" line="256"/>
         <source>Qt and PySide6 are dynamically linked under the LGPL and can be replaced.</source>
         <translation>Qt 和 PySide6 按 LGPL 动态链接,可以替换。</translation>
     </message>
@@ -377,12 +533,12 @@
 <context>
     <name>LicensesDialog</name>
     <message>
-        <location filename="../../desktop/about.py" line="92"/>
+        <location filename="../../desktop/about.py" line="97"/>
         <source>Licenses</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="96"/>
+        <location filename="../../desktop/about.py" line="101"/>
         <source>License texts</source>
         <translation>许可证文本</translation>
     </message>
