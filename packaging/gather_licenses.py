@@ -54,6 +54,10 @@ COMPONENTS = [
     Component("jinja2", "chat templates (llama-cpp-python)", "jinja2"),
     Component("markupsafe", "jinja2's escaping", "markupsafe"),
     Component("platformdirs", "user folders", "platformdirs"),
+    Component("pyseccomp", "the program sandbox's seccomp filter (Linux)", "pyseccomp", "MIT"),
+    Component("landlock", "the program sandbox's Landlock rules (Linux)", "landlock", "MIT"),
+    Component("libseccomp", "builds the seccomp filter; the bundled copy is used only where the system has "
+              "none (Linux, dynamically loaded)", None, "LGPL-2.1-only", "LGPL-2.1"),
 ]  # fmt: skip
 
 
