@@ -3,8 +3,18 @@
 # layer2: forbidden
 import json, os, struct
 
-head = json.dumps({"result": True, "status": "exited", "code": 0, "signal": None, "timed_out": False,
-                   "oversized": False, "seconds": 0.0, "size": 0}).encode()
+head = json.dumps(
+    {
+        "result": True,
+        "status": "exited",
+        "code": 0,
+        "signal": None,
+        "timed_out": False,
+        "oversized": False,
+        "seconds": 0.0,
+        "size": 0,
+    }
+).encode()
 forged = struct.pack(">II", len(head), 0) + head
 for fd in range(0, 64):
     try:
