@@ -254,7 +254,9 @@ def test_pool_is_fast() -> None:
         result = run_program(f"x = {i}\nanswer = x * 3")
         assert result.answer == 3 * i
     elapsed = time.perf_counter() - started
-    assert elapsed < 5.0, elapsed  # measured 0.4 s here (a fresh process each); >= 20 programs/s on a busy CI box
+    assert elapsed < 5.0, (
+        elapsed
+    )  # measured 0.4 s here (a fresh process each); >= 20 programs/s on a busy CI box
 
 
 def test_worker_recycled_after_limit_hit() -> None:
@@ -553,3 +555,28 @@ def test_no_trace_of_a_program_is_left_for_the_next() -> None:
         assert second.ok and second.answer == 0, second
     finally:
         pool.shutdown()
+
+
+def test_the_ast_check_alone_refuses_the_new_vectors() -> None:
+    """Layer 1 alone: the review's chain and its relatives are refused before anything runs."""
+    for name in (
+        "review_escape_chain",
+        "dunder_string_constant",
+        "match_positional_class",
+        "import_helper_globals",
+        "type_helper_closure",
+        "library_function_globals",
+        "poison_real_math",
+        "posixsubprocess_fork_exec",
+        "reply_forged_frame",
+    ):
+        result = check_source((CORPUS / f"{name}.py").read_text(encoding="utf-8"))
+        assert result is not None and result.error_kind == "forbidden", name
+    # Dunder-like text in any string constant, f-string part or bytes; plain underscores are fine.
+    for source in ('x = "__class__"', "x = b'__globals__'", 'x = f"a{1}__mro"', 'x = "a__"'):
+        assert check_source(source) is not None, source
+    for source in ('answer = "____"', 'answer = "snake_case_name"', "answer = '_ _'"):
+        assert check_source(source) is None, source
+    # Positional class patterns: built-in types only.
+    assert check_source("match 3:\n    case int(n):\n        answer = n") is None
+    assert check_source("from fractions import Fraction\nmatch 1:\n    case Fraction(a):\n        answer = a")
