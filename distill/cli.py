@@ -142,10 +142,17 @@ def cmd_teach(args: argparse.Namespace) -> int:
 def cmd_filter(args: argparse.Namespace) -> int:
     from distill.teach import run_filter
 
-    stats = run_filter(args.inputs, args.out, args.stats, sandbox_timeout_s=args.sandbox_timeout)
+    stats = run_filter(
+        args.inputs,
+        args.out,
+        args.stats,
+        fallback=args.fallback or (),
+        sandbox_timeout_s=args.sandbox_timeout,
+    )
     _print_stats("filter", stats)
     print(
-        f"kept {stats['kept']} of {stats['records']} records ({100 * stats['kept_share']:.1f}%) -> {args.out}"
+        f"kept {stats['kept']} of {stats['records']} records ({100 * stats['kept_share']:.1f}%); "
+        f"{stats['records_written']} training records -> {args.out}"
     )
     return 0
 
@@ -254,6 +261,13 @@ def register(subparsers) -> None:
     filt.add_argument("--out", "-o", required=True)
     filt.add_argument("--stats", help="statistics JSON (default OUT.stats.json)")
     filt.add_argument("--sandbox-timeout", type=float, default=2.0)
+    filt.add_argument(
+        "--fallback",
+        nargs="+",
+        metavar="FILE",
+        help="gold rationales that fill in what the teacher's kept records lack "
+        "(its steps; whole problems the teacher got wrong)",
+    )
     filt.set_defaults(func=cmd_filter)
 
     train = subparsers.add_parser("train", help="fine-tune a student on filtered rationales (LoRA or full)")

@@ -384,22 +384,73 @@ def filter_records(
     return kept, stats
 
 
+def fill_from_fallback(
+    primary: Sequence[dict[str, Any]], fallback: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Primary (LLM teacher) records, with what they lack taken from fallback (gold) records.
+
+    For each problem: the primary's first kept record keeps its key points and solutions; a solution
+    kind it lacks (steps, when the teacher wrote programs only) is taken from the fallback's record
+    of the same problem, so every example of a problem shows the same key points. A problem the
+    primary has no record for gets the fallback's record whole. Each record says where its parts
+    came from (`provenance.fallback`)."""
+    by_problem: dict[str, dict[str, Any]] = {}
+    for record in fallback:
+        by_problem.setdefault(str(record["problem_id"]), record)
+    merged: list[dict[str, Any]] = []
+    counts = {"primary": 0, "filled_program": 0, "filled_steps": 0, "fallback_only": 0}
+    seen: set[str] = set()
+    for record in primary:
+        problem_id = str(record["problem_id"])
+        record = dict(record)
+        other = by_problem.get(problem_id)
+        if problem_id not in seen and other is not None:
+            filled = {}
+            for kind in ("program", "steps"):
+                if not record.get(kind) and other.get(kind):
+                    record[kind] = other[kind]
+                    filled[kind] = other.get("provenance", {}).get("teacher", "fallback")
+                    counts[f"filled_{kind}"] += 1
+            if filled:
+                record["provenance"] = {**record.get("provenance", {}), "fallback": filled}
+        seen.add(problem_id)
+        counts["primary"] += 1
+        merged.append(record)
+    for problem_id, record in by_problem.items():
+        if problem_id not in seen:
+            counts["fallback_only"] += 1
+            merged.append(record)
+    return merged, counts
+
+
 def run_filter(
-    inputs: Sequence[str | Path], out: str | Path, stats_path: str | Path | None = None, **kwargs: Any
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    stats_path: str | Path | None = None,
+    fallback: Sequence[str | Path] = (),
+    **kwargs: Any,
 ) -> dict[str, Any]:
-    """Filter teacher JSONL files into `out` (rewritten atomically) and save statistics beside it."""
+    """Filter teacher JSONL files into `out` (rewritten atomically) and save statistics beside it.
+
+    `fallback` files (gold rationales) are filtered too and fill in what the teacher's kept records
+    lack (`fill_from_fallback`): the paper's way of training on the teacher where it is right."""
     from kpdd.paths import atomic_write_text
 
-    def records() -> Iterable[dict[str, Any]]:
-        for path in inputs:
+    def records(paths: Sequence[str | Path]) -> Iterable[dict[str, Any]]:
+        for path in paths:
             yield from read_jsonl(path)
 
-    kept, stats = filter_records(records(), **kwargs)
+    kept, stats = filter_records(records(inputs), **kwargs)
+    if fallback:
+        fallback_kept, fallback_stats = filter_records(records(fallback), **kwargs)
+        kept, stats["fallback_merge"] = fill_from_fallback(kept, fallback_kept)
+        stats["fallback"] = {"inputs": [str(p) for p in fallback], "kept": fallback_stats["kept"]}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
     stats["inputs"] = [str(p) for p in inputs]
     stats["output"] = str(out)
+    stats["records_written"] = len(kept)
     stats["sha256"] = hashlib.sha256(out.read_bytes()).hexdigest()
     stats_file = Path(stats_path) if stats_path else out.with_name(out.name + ".stats.json")
     atomic_write_text(stats_file, json.dumps(stats, indent=1))

@@ -490,6 +490,10 @@ def stages_from_transcript(text: str, mode: Mode) -> dict[str, Any]:
     }
 
 
+def _round_up(value: int, step: int) -> int:
+    return -(-value // step) * step
+
+
 class GGUFTeacher:
     """A local GGUF chat model (e.g. Qwen2.5-Coder-1.5B-Instruct) writing whole KPDD transcripts.
 
@@ -536,8 +540,8 @@ class GGUFTeacher:
         self._format = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
         per_problem = 256 + sampling.max_tokens  # the problem's own turn, then the reply
         self.batched = BatchedLlama(
-            self.llm._model, parallel=parallel, threads=threads,
-            n_ctx=n_ctx or 2048 + parallel * per_problem,
+            self.llm._model, parallel=parallel, threads=threads, follow_cpu_share=True,
+            n_ctx=n_ctx or _round_up(2048 + parallel * per_problem, 1024),
         )  # fmt: skip
         self.tally = Tally()
 

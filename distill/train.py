@@ -358,6 +358,16 @@ def _checkpoints(run_dir: Path) -> list[Path]:
     return sorted(done, key=lambda p: int(p.name.split("-")[1]))
 
 
+def _truncate_loss_log(path: Path, last_step: int) -> None:
+    """Keep the header and the rows of steps up to `last_step` (a resumed run logs the rest again)."""
+    from kpdd.paths import atomic_write_text
+
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if line.split(",", 1)[0].isdigit()
+                        and int(line.split(",", 1)[0]) <= last_step]  # fmt: skip
+    atomic_write_text(path, "".join(kept))
+
+
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes in bf16 itself (AVX512-BF16 or AMX). Without it torch emulates bf16,
     and autocast is slower than fp32: 2.6x on this project's 2-core AVX-512 machine (Qwen2.5-0.5B
@@ -481,6 +491,8 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
         (run_dir / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=1))
     loss_path = run_dir / "loss.csv"
     new_log = not loss_path.exists() or not checkpoints
+    if not new_log:
+        _truncate_loss_log(loss_path, state["step"])  # rows logged after the checkpoint are redone
     loss_file = loss_path.open("w" if new_log else "a", newline="", encoding="utf-8")
     writer = csv.writer(loss_file)
     if new_log:
@@ -526,6 +538,7 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
     started = time.perf_counter() - state["seconds"]
     window_tokens, window_started, window_losses = 0, time.perf_counter(), []
     last_eval: float | None = None
+    evaluated_at = -1  # the step whose row carries the latest eval loss
     first_loss: float | None = None
     last_loss: float | None = None
     while state["step"] < total_steps:
@@ -557,8 +570,9 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
             first_loss = step_loss if first_loss is None else first_loss
             last_loss = step_loss
             eval_loss = None
-            if recipe.eval_every and state["step"] % recipe.eval_every == 0:
+            if (recipe.eval_every and state["step"] % recipe.eval_every == 0) or state["step"] == total_steps:
                 eval_loss = last_eval = evaluate()
+                evaluated_at = state["step"]
             if (
                 state["step"] % max(1, recipe.log_every) == 0
                 or state["step"] == total_steps
@@ -586,12 +600,8 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
             state["batches_in_epoch"] = 0
     bar.close()
     state["seconds"] = time.perf_counter() - started
-    final_eval = evaluate()
-    if final_eval is not None:
-        last_eval = final_eval
-        if accelerator.is_main_process:
-            writer.writerow([state["step"], state["epoch"], "", "", state["tokens"], "", f"{final_eval:.5f}",
-                             f"{state['seconds']:.1f}"])  # fmt: skip
+    if evaluated_at != state["step"]:  # resumed at the end: the last step's row is already written
+        last_eval = evaluate()
     loss_file.close()
 
     accelerator.wait_for_everyone()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from kpdd.backend import (
     common_prefix_length,
 )
 from kpdd.format import GGUF_KEY_BASE_MODEL, GGUF_KEY_FORMAT_VERSION, GGUF_KEY_MODES
+from kpdd.llama_batch import DEFAULT_PARALLEL, BatchedLlama, FollowUp
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_CONTEXT = 4096
@@ -227,7 +228,8 @@ class LlamaBackend:
                 f"model architecture this llama.cpp does not support ({exc})."
             ) from exc
         self.n_ctx = self.llm.n_ctx()
-        self._batched = None  # a BatchedLlama over the same weights, made on the first generate_batch
+        self._batched: BatchedLlama | None = None  # over the same weights, made on first use
+        self.batch_parallel = DEFAULT_PARALLEL
 
     def set_threads(self, threads: int) -> None:
         """Run the next calls on `threads` threads, without reloading the model (llama.cpp takes a
@@ -317,6 +319,15 @@ class LlamaBackend:
             first_token_seconds=first_token_seconds,
         )
 
+    def batched_context(self) -> BatchedLlama:
+        """The batched context over this model's weights (made on first use; `batch_parallel` slots)."""
+        if self._batched is None:
+            self._batched = BatchedLlama(
+                self.llm._model, lora_adapter=self.llm._lora_adapter, threads=self.threads,
+                parallel=self.batch_parallel, follow_cpu_share=True,
+            )  # fmt: skip
+        return self._batched
+
     def generate_batch(
         self,
         prompts: Sequence[str],
@@ -325,18 +336,16 @@ class LlamaBackend:
         max_tokens: int,
         temperature: float = 0.0,
         seed: int | None = None,
+        follow_up: FollowUp | None = None,
+        is_complete: Callable[[int, str], bool] | None = None,
     ) -> list[Generation]:
-        """Generate for many prompts at once (continuous batching on a second llama.cpp context over
-        the same weights; `kpdd.llama_batch`). For `kpdd eval` and teachers; the app streams one at a time."""
-        from kpdd.llama_batch import BatchedLlama
-
-        if self._batched is None:
-            self._batched = BatchedLlama(
-                self.llm._model, lora_adapter=self.llm._lora_adapter, threads=self.threads
-            )
-        return self._batched.generate(
+        """Generate for many prompts at once: continuous batching on a second llama.cpp context over
+        the same weights (`kpdd.llama_batch`), for `kpdd eval` and batch solving; the app streams one
+        problem at a time through `generate`. `follow_up` continues a prompt's sequence with its next
+        stage, keeping its KV cache (see `BatchedLlama.generate`)."""
+        return self.batched_context().generate(
             prompts, stop=stop, max_tokens=max_tokens, temperature=temperature,
-            seed=self.seed if seed is None else seed,
+            seed=self.seed if seed is None else seed, follow_up=follow_up, is_complete=is_complete,
         )  # fmt: skip
 
     def _evaluate_prompt(self, tokens: list[int], cancel: CancelToken | None) -> int | None:

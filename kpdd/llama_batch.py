@@ -9,14 +9,16 @@ Prompts usually share a long beginning (a teacher's few-shot demonstrations, the
 longest common token prefix is decoded once into sequence 0 and shared with every slot through the KV
 cache (`llama_memory_seq_cp`: the cells are shared, not copied), and it stays cached between calls.
 
-Results are the same as decoding each prompt alone, up to float rounding in batched matrix products:
-greedy decoding takes the argmax of each sequence's own logits, and sampling draws from a generator
-seeded per prompt (`seed + index`), so a prompt's text does not depend on what it was batched with.
+Each sequence attends only to its own tokens and is sampled from its own logits (greedy: the argmax;
+sampling: a generator seeded per prompt), so results equal decoding each prompt alone up to float
+rounding: llama.cpp multiplies a batch with other kernels than a single token, and where two tokens
+are nearly tied that rounding can pick the other one. Accuracy is the same; texts can differ.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +34,46 @@ N_BATCH = 512  # tokens per llama_decode call (prompt chunks of new slots plus o
 TOP_K = 40
 TOP_P = 0.95
 MIN_P = 0.05
+CPU_SHARE_EVERY_S = 5.0
+
+
+class CpuShare:
+    """How many cores the rest of the machine left to this process since the last reading.
+
+    `idle_cores` cannot tell while we compute (our own threads keep the cores busy), so this counts
+    the other programs' busy time instead: all busy time (/proc/stat) minus this process's own
+    (/proc/self/stat). Long batched runs (teachers, evaluations) call `free_cores` every few seconds
+    and follow it: llama.cpp's threads wait for each other spinning, so one thread sharing its core
+    with a busy program stalls the rest (2 threads beside two busy programs: 104 s a problem, 1
+    thread 4.9 s; bench/bench_threads.py).
+    """
+
+    def __init__(self) -> None:
+        self._last = self._read()
+
+    @staticmethod
+    def _read() -> tuple[int, int, int] | None:
+        """(busy ticks of all cores, all ticks, this process's ticks), or None off Linux."""
+        try:
+            with open("/proc/stat", encoding="ascii") as handle:
+                fields = [int(v) for v in handle.readline().split()[1:9]]
+            with open("/proc/self/stat", encoding="ascii") as handle:
+                own = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, ValueError, IndexError):
+            return None
+        if len(fields) < 5 or len(own) < 13:
+            return None
+        return sum(fields) - fields[3] - fields[4], sum(fields), int(own[11]) + int(own[12])
+
+    def free_cores(self) -> float | None:
+        now = self._read()
+        last, self._last = self._last, now
+        if now is None or last is None or now[1] <= last[1]:
+            return None
+        busy, total, own = (a - b for a, b in zip(now, last))
+        cores = os.cpu_count() or 1
+        others = max(0.0, (busy - own) / total) * cores
+        return max(0.0, cores - others)
 
 
 @dataclass
@@ -40,15 +82,21 @@ class _Slot:
 
     seq_id: int
     index: int = -1  # the prompt's position in the call; -1 when the slot is free
+    kv_tokens: list[int] = field(default_factory=list)  # what the KV cache holds, from position 0
     pending: list[int] = field(default_factory=list)  # prompt tokens not yet decoded
-    position: int = 0  # position of the next token in this sequence
     prompt_tokens: int = 0
+    evaluated: int = 0  # prompt tokens this generation had to decode (not reused from the cache)
+    max_tokens: int = 0
     generated: list[int] = field(default_factory=list)
     text_bytes: bytearray = field(default_factory=bytearray)
     next_token: int | None = None  # sampled, not yet decoded
     started: float = 0.0
     first_token_seconds: float | None = None
     rng: np.random.Generator | None = None
+
+
+# After a generation ends, the caller may continue the same sequence: (next prompt, max_tokens).
+FollowUp = Callable[[int, Generation], "tuple[str, int] | None"]
 
 
 class BatchedLlama:
@@ -66,6 +114,7 @@ class BatchedLlama:
         parallel: int = DEFAULT_PARALLEL,
         n_ctx: int = DEFAULT_BATCH_CONTEXT,
         threads: int = 2,
+        follow_cpu_share: bool = False,
     ) -> None:
         import llama_cpp
         from llama_cpp import _internals
@@ -93,11 +142,28 @@ class BatchedLlama:
         self.batch = _internals.LlamaBatch(n_tokens=N_BATCH, embd=0, n_seq_max=1, verbose=False)
         self.vocab = llama_cpp.llama_model_get_vocab(model.model)
         self.n_vocab = model.n_vocab()
+        self.threads = self.max_threads = int(threads)
+        # Long runs follow the cores other programs leave free (see CpuShare), checked every few seconds.
+        self._cpu_share = CpuShare() if follow_cpu_share else None
+        self._cpu_checked = time.monotonic()
         self.prefix: list[int] = []  # tokens cached in sequence 0
         self._pieces: dict[int, bytes] = {}
 
     def set_threads(self, threads: int) -> None:
-        self.ctx.set_n_threads(int(threads), int(threads))
+        self.threads = self.max_threads = int(threads)
+        self.ctx.set_n_threads(self.threads, self.threads)
+
+    def _follow_cpu_share(self) -> None:
+        if self._cpu_share is None or time.monotonic() - self._cpu_checked < CPU_SHARE_EVERY_S:
+            return
+        self._cpu_checked = time.monotonic()
+        free = self._cpu_share.free_cores()
+        if free is None:
+            return
+        threads = max(1, min(self.max_threads, int(free + 0.25)))
+        if threads != self.threads:
+            self.threads = threads
+            self.ctx.set_n_threads(threads, threads)
 
     def close(self) -> None:
         self.batch.close()
@@ -136,13 +202,21 @@ class BatchedLlama:
         add_bos: bool = True,
         cancel: CancelToken | None = None,
         on_done: Callable[[int, Generation], None] | None = None,
+        follow_up: FollowUp | None = None,
+        is_complete: Callable[[int, str], bool] | None = None,
     ) -> list[Generation]:
-        """Generate for every prompt (text or tokens); results in prompt order.
+        """Generate for every prompt (text or tokens); returns each prompt's last generation, in order.
 
-        Sampling (temperature > 0) seeds prompt i with `seeds[i]`, else `seed + i`.
         Each text is cut at its first stop string (not included). `on_done(index, generation)` is
-        called as each one finishes, in finishing order (to write results as they come). A cancel
-        returns what finished, and "cancelled" generations for the rest.
+        called as each generation finishes, in finishing order (to write results as they come).
+        `follow_up(index, generation)` may return a next prompt and its max_tokens to generate next in
+        the same sequence: the KV cache of the longest common token prefix is kept, so a prompt that
+        extends the previous prompt plus its text (the solver's stages) costs only the new tokens.
+        `is_complete(index, text)`, asked at the end of each generated line, may end a generation
+        early (finish_reason "complete"): a solution whose answer line is written is over.
+        Sampling (temperature > 0) seeds prompt i with `seeds[i]`, else `seed + i`. A prompt that
+        does not fit its share of the context gives an empty generation with finish_reason
+        "too_long". A cancel returns what finished, and "cancelled" generations for the rest.
         """
         token_lists = [p if isinstance(p, list) else self.tokenize(p, add_bos) for p in prompts]
         results: list[Generation | None] = [None] * len(token_lists)
@@ -153,37 +227,53 @@ class BatchedLlama:
                 raise BackendError(f"Prompt {i} is empty.")
         shared = _common_prefix(token_lists)
         shared = min(shared, min(len(t) for t in token_lists) - 1)  # each slot decodes at least one token
-        longest = max(len(t) - shared for t in token_lists) + max_tokens
-        if shared + longest > self.n_ctx:
+        if shared > self.n_ctx // 2:
             raise BackendError(
-                f"A prompt is too long for the batched context ({shared + longest} of {self.n_ctx} tokens)."
+                f"The prompts' common beginning ({shared} tokens) is too long for the batched context."
             )
         self._cache_prefix(token_lists[0][:shared])
-        budget = self.n_ctx - shared  # KV cells left for the slots' own tokens
         slots = [_Slot(seq_id=s) for s in range(1, self.parallel + 1)]
         for slot in slots:
             self.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
+        # Every slot may use an equal share of the cells left after the shared prefix.
+        slot_cells = (self.n_ctx - shared) // len(slots)
         queue = list(range(len(token_lists)))
-        reserved: dict[int, int] = {}  # seq_id -> KV cells its current prompt may use
 
-        def start(slot: _Slot) -> bool:
-            if not queue:
+        def begin(slot: _Slot, tokens: list[int], limit: int) -> bool:
+            """Point `slot` at a new prompt, keeping the cached tokens it shares; False if too long."""
+            keep = min(_common_prefix([slot.kv_tokens, tokens]), len(tokens) - 1)
+            if len(tokens) + limit > shared + slot_cells:
                 return False
-            need = len(token_lists[queue[0]]) - shared + max_tokens
-            if sum(reserved.values()) + need > budget:
-                return False
-            index = queue.pop(0)
-            tokens = token_lists[index]
-            slot.index, slot.pending, slot.position = index, list(tokens[shared:]), shared
-            slot.prompt_tokens, slot.generated, slot.text_bytes = len(tokens), [], bytearray()
-            slot.next_token, slot.first_token_seconds = None, None
-            slot.started = time.perf_counter()
-            prompt_seed = seeds[index] if seeds is not None else seed + index
-            slot.rng = np.random.default_rng(prompt_seed) if temperature > 0 else None
-            reserved[slot.seq_id] = need
-            if shared:
-                self.ctx.kv_cache_seq_cp(0, slot.seq_id, 0, shared)
+            self.ctx.kv_cache_seq_rm(slot.seq_id, keep, -1)
+            slot.kv_tokens = slot.kv_tokens[:keep]
+            slot.pending = list(tokens[keep:])
+            slot.prompt_tokens, slot.evaluated, slot.max_tokens = len(tokens), len(tokens) - keep, limit
+            slot.generated, slot.text_bytes, slot.next_token = [], bytearray(), None
+            slot.started, slot.first_token_seconds = time.perf_counter(), None
             return True
+
+        def start(slot: _Slot) -> None:
+            while queue:
+                index = queue.pop(0)
+                slot.index = index
+                prompt_seed = seeds[index] if seeds is not None else seed + index
+                slot.rng = np.random.default_rng(prompt_seed) if temperature > 0 else None
+                self.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
+                slot.kv_tokens = list(token_lists[index][:shared])
+                if shared:
+                    self.ctx.kv_cache_seq_cp(0, slot.seq_id, 0, shared)
+                if begin(slot, token_lists[index], max_tokens):
+                    return
+                report(slot, Generation("", "too_long", len(token_lists[index]), 0, 0, 0.0))
+            slot.index = -1
+
+        def report(slot: _Slot, generation: Generation) -> tuple[str, int] | None:
+            results[slot.index] = generation
+            if on_done is not None:
+                on_done(slot.index, generation)
+            if follow_up is None or generation.finish_reason in ("cancelled", "too_long"):
+                return None
+            return follow_up(slot.index, generation)
 
         def finish(slot: _Slot, reason: str) -> None:
             text = slot.text_bytes.decode("utf-8", errors="replace")
@@ -194,30 +284,35 @@ class BatchedLlama:
                 text=text,
                 finish_reason=reason,
                 prompt_tokens=slot.prompt_tokens,
-                prompt_tokens_evaluated=slot.prompt_tokens - shared,
+                prompt_tokens_evaluated=slot.evaluated,
                 completion_tokens=len(slot.generated),
                 seconds=time.perf_counter() - slot.started,
                 first_token_seconds=slot.first_token_seconds,
             )
-            results[slot.index] = generation
-            if on_done is not None:
-                on_done(slot.index, generation)
+            following = report(slot, generation)
+            while following is not None:
+                prompt, limit = following
+                if begin(slot, self.tokenize(prompt, add_bos), limit):
+                    return
+                following = report(slot, Generation("", "too_long", 0, 0, 0, 0.0))
             self.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
-            reserved.pop(slot.seq_id, None)
-            slot.index = -1
+            slot.kv_tokens = []
+            start(slot)
 
         for slot in slots:
             start(slot)
+        longest_stop = max((len(s) for s in stop), default=0)
         while any(slot.index >= 0 for slot in slots):
             if cancel is not None and cancel.cancelled:
                 break
+            self._follow_cpu_share()
             self.batch.reset()
             sampled_at: list[tuple[_Slot, int]] = []  # (slot, batch row whose logits it samples)
             for slot in slots:
                 if slot.index >= 0 and slot.next_token is not None:
                     sampled_at.append((slot, self.batch.n_tokens()))
-                    self._add(slot.next_token, slot.position, slot.seq_id, logits=True)
-                    slot.position += 1
+                    self._add(slot.next_token, len(slot.kv_tokens), slot.seq_id, logits=True)
+                    slot.kv_tokens.append(slot.next_token)
                     slot.next_token = None
             for slot in slots:
                 room = N_BATCH - self.batch.n_tokens()
@@ -228,8 +323,8 @@ class BatchedLlama:
                     last = not slot.pending and offset == len(chunk) - 1
                     if last:
                         sampled_at.append((slot, self.batch.n_tokens()))
-                    self._add(token, slot.position, slot.seq_id, logits=last)
-                    slot.position += 1
+                    self._add(token, len(slot.kv_tokens), slot.seq_id, logits=last)
+                    slot.kv_tokens.append(token)
             self._decode()
             for slot, row in sampled_at:
                 token = self._sample(row, temperature, slot.rng)
@@ -239,21 +334,27 @@ class BatchedLlama:
                     finish(slot, "eos")
                     continue
                 slot.generated.append(token)
-                slot.text_bytes += self._piece(token)
+                piece = self._piece(token)
+                slot.text_bytes += piece
                 # A stop string can only end in the newest piece: look at the tail only.
-                tail = bytes(slot.text_bytes[-(max(map(len, stop), default=0) * 4 + 64) :])
-                if stop and earliest_stop(tail.decode("utf-8", errors="replace"), stop) != -1:
+                tail = bytes(slot.text_bytes[-(longest_stop * 4 + 64) :]).decode("utf-8", errors="replace")
+                if stop and earliest_stop(tail, stop) != -1:
                     finish(slot, "stop")
-                elif len(slot.generated) >= max_tokens:
+                elif (
+                    is_complete is not None
+                    and b"\n" in piece
+                    and is_complete(slot.index, slot.text_bytes.decode("utf-8", errors="replace"))
+                ):
+                    finish(slot, "complete")
+                elif len(slot.generated) >= slot.max_tokens:
                     finish(slot, "length")
                 else:
                     slot.next_token = token
-            for slot in slots:
-                if slot.index < 0:
-                    start(slot)
         for slot in slots:
             if slot.index >= 0:
-                finish(slot, "cancelled")
+                results[slot.index] = Generation("", "cancelled", slot.prompt_tokens, 0, 0, 0.0)
+                slot.index = -1
+            self.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
         return [
             r if r is not None else Generation("", "cancelled", len(token_lists[i]), 0, 0, 0.0)
             for i, r in enumerate(results)

@@ -32,6 +32,7 @@ program alone on 1200 test problems (ASDiv 10.3 to 16.7%; docs/RESULTS.md, "Both
 from __future__ import annotations
 
 import ast
+import inspect
 import math
 import re
 import time
@@ -445,10 +446,13 @@ class Solver:
         return result
 
     def solve_batch(self, problems: list[str], mode: Mode | str = Mode.POT) -> list[SolveResult]:
-        """Solve many problems stage by stage, greedy, through the backend's `generate_batch`.
+        """Solve many problems greedily through the backend's `generate_batch`, for `kpdd eval` and
+        batch work. No streaming, no cancel.
 
-        For evaluation on backends that batch well (transformers on a GPU). A backend without
-        `generate_batch` solves them one by one. No streaming, no cancel: this is for `kpdd eval`.
+        A backend whose `generate_batch` takes `follow_up` (llama.cpp) runs each problem's stages
+        back to back in one sequence, as `solve` does, while other problems decode beside it. Other
+        batching backends (transformers) run stage by stage over all problems; a backend without
+        `generate_batch` solves them one by one.
         """
         generate_batch = getattr(self.backend, "generate_batch", None)
         if generate_batch is None:
@@ -460,40 +464,82 @@ class Solver:
             text, truncated = prepare_problem(problem)
             results.append(SolveResult(problem=text, mode=mode, model=self.backend.info.name,
                                        problem_truncated=truncated))  # fmt: skip
-        key_points = [KeyPoints() for _ in problems]
-
-        def run_stage(stage: Stage) -> list[str]:
-            prompts = [inference_prompt(r.problem, stage, kp, self.few_shot, self.with_key_points)
-                       for r, kp in zip(results, key_points)]  # fmt: skip
-            generations = generate_batch(
-                prompts, stop=STOP_STRINGS, max_tokens=self.max_tokens[stage], temperature=0.0, seed=self.seed
-            )
-            texts = []
-            for result, generation in zip(results, generations):
-                text = stage_text(stage, generation.text)
-                result.stages.append(StageRecord(
-                    stage, text, 0, generation.prompt_tokens, generation.prompt_tokens_evaluated,
-                    generation.completion_tokens, generation.seconds / len(problems), None,
-                    generation.finish_reason,
-                ))  # fmt: skip
-                texts.append(text)
-            return texts
-
-        if self.with_key_points:
-            for kp, result, text in zip(key_points, results, run_stage(Stage.CORE_QUESTION)):
-                kp.core_question = result.core_question = text
-            for kp, result, text in zip(key_points, results, run_stage(Stage.KEY_INFORMATION)):
-                kp.key_information = parse_key_information(text)
-                result.key_information = list(kp.key_information)
-        kinds = [Mode.POT, Mode.COT] if mode == Mode.BOTH else [mode]
-        for kind in kinds:
-            for result, text in zip(results, run_stage(SOLUTION_STAGE[kind])):
-                result.solutions.append(self._finish_solution(kind, text, 0, CancelToken()))
+        if "follow_up" in inspect.signature(generate_batch).parameters:
+            self._solve_batch_chained(results, mode)
+        else:
+            self._solve_batch_by_stage(results, mode)
         elapsed = time.perf_counter() - started
         for result in results:
             finalize(result, self.sandbox_timeout_s)
             result.seconds = elapsed / len(problems)
         return results
+
+    def _stage_plan(self, mode: Mode) -> list[Stage]:
+        """The stages a problem runs through, in order."""
+        stages = [Stage.CORE_QUESTION, Stage.KEY_INFORMATION] if self.with_key_points else []
+        kinds = [Mode.POT, Mode.COT] if mode == Mode.BOTH else [mode]
+        return stages + [SOLUTION_STAGE[kind] for kind in kinds]
+
+    def _record_batched_stage(
+        self, result: SolveResult, key_points: KeyPoints, stage: Stage, generation: Generation, share: int
+    ) -> None:
+        """Keep one stage generated in a batch: its record, and what it adds to the key points or
+        solutions."""
+        text = stage_text(stage, generation.text)
+        result.stages.append(StageRecord(
+            stage, text, 0, generation.prompt_tokens, generation.prompt_tokens_evaluated,
+            generation.completion_tokens, generation.seconds / share, generation.first_token_seconds,
+            generation.finish_reason,
+        ))  # fmt: skip
+        if stage == Stage.CORE_QUESTION:
+            key_points.core_question = result.core_question = text
+        elif stage == Stage.KEY_INFORMATION:
+            key_points.key_information = parse_key_information(text)
+            result.key_information = list(key_points.key_information)
+        else:
+            kind = Mode.POT if stage == Stage.PROGRAM else Mode.COT
+            result.solutions.append(self._finish_solution(kind, text, 0, CancelToken()))
+
+    def _solve_batch_chained(self, results: list[SolveResult], mode: Mode) -> None:
+        plan = self._stage_plan(mode)
+        key_points = [KeyPoints() for _ in results]
+        position = [0] * len(results)  # index into `plan` of the stage being generated
+
+        def prompt(i: int) -> str:
+            return inference_prompt(results[i].problem, plan[position[i]], key_points[i], self.few_shot,
+                                    self.with_key_points)  # fmt: skip
+
+        def follow_up(i: int, generation: Generation) -> tuple[str, int] | None:
+            self._record_batched_stage(results[i], key_points[i], plan[position[i]], generation, 1)
+            position[i] += 1
+            if position[i] == len(plan):
+                return None
+            return prompt(i), self.max_tokens[plan[position[i]]]
+
+        def is_complete(i: int, text: str) -> bool:
+            return solution_complete(plan[position[i]], text) is not None
+
+        generations = self.backend.generate_batch(  # type: ignore[attr-defined]
+            [prompt(i) for i in range(len(results))], stop=STOP_STRINGS,
+            max_tokens=self.max_tokens[plan[0]], temperature=0.0, seed=self.seed,
+            follow_up=follow_up, is_complete=is_complete,
+        )  # fmt: skip
+        for result, generation in zip(results, generations):
+            if generation.finish_reason == "too_long":
+                result.error = (
+                    "The problem is too long for this model's context in a batch. Shorten the problem."
+                )
+
+    def _solve_batch_by_stage(self, results: list[SolveResult], mode: Mode) -> None:
+        key_points = [KeyPoints() for _ in results]
+        for stage in self._stage_plan(mode):
+            prompts = [inference_prompt(r.problem, stage, kp, self.few_shot, self.with_key_points)
+                       for r, kp in zip(results, key_points)]  # fmt: skip
+            generations = self.backend.generate_batch(  # type: ignore[attr-defined]
+                prompts, stop=STOP_STRINGS, max_tokens=self.max_tokens[stage], temperature=0.0, seed=self.seed
+            )
+            for result, kp, generation in zip(results, key_points, generations):
+                self._record_batched_stage(result, kp, stage, generation, len(results))
 
     # -- stages -------------------------------------------------------------------------------
 

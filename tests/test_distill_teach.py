@@ -294,3 +294,23 @@ def test_analysis_finds_programs_that_computed_the_answer_then_kept_going() -> N
     report = {"records": [{"id": "a", "question": "q", **_pot_miss("pieces = 10 + 8\nanswer = pieces / 2", gold=18)},
                           {"id": "b", "question": "q", **_pot_miss("total = 10 + 7\nanswer = total * 2", gold=18)}]}  # fmt: skip
     assert analyze(report, {})["summary"]["stepped_past_answer"] == 1
+
+
+def test_fallback_fills_what_the_teacher_lacks_and_keeps_the_teachers_key_points() -> None:
+    from distill.teach import fill_from_fallback
+
+    teacher = [{"problem_id": "1", "core_question": "T?", "key_information": ["t"], "program": "answer = 6",
+                "steps": None, "provenance": {"teacher": "gguf:t"}}]  # fmt: skip
+    gold = [
+        {"problem_id": "1", "core_question": "G?", "key_information": ["g"], "program": "answer = 3 + 3",
+         "steps": "3 + 3 = 6.\nThe answer is 6.", "provenance": {"teacher": "gold"}},
+        {"problem_id": "2", "core_question": "G2?", "key_information": ["g2"], "program": "answer = 1",
+         "steps": "The answer is 1.", "provenance": {"teacher": "gold"}},
+    ]  # fmt: skip
+    merged, counts = fill_from_fallback(teacher, gold)
+    assert [(r["problem_id"], r["core_question"], r["program"], r["steps"]) for r in merged] == [
+        ("1", "T?", "answer = 6", "3 + 3 = 6.\nThe answer is 6."),
+        ("2", "G2?", "answer = 1", "The answer is 1."),
+    ]
+    assert merged[0]["provenance"] == {"teacher": "gguf:t", "fallback": {"steps": "gold"}}
+    assert counts == {"primary": 1, "filled_program": 0, "filled_steps": 1, "fallback_only": 1}
