@@ -28,6 +28,11 @@ def sandbox_summary(solution: Any) -> tuple[bool, str]:
         value = getattr(solution, "answer", None)
         shown = format_answer(value) if value is not None else repr(execution.answer)
         text = QCoreApplication.translate("Tutor", "The program ran and computed answer = {0}.").format(shown)
+        if getattr(solution, "answer_source", None) == "last_assignment":
+            text = QCoreApplication.translate(
+                "Tutor",
+                "The program ran but never set answer; its last result, {0} = {1}, is taken as the answer.",
+            ).format(solution.answer_variable or "?", shown)
         if execution.stdout.strip():
             text += " " + QCoreApplication.translate("Tutor", "It printed: {0}").format(
                 execution.stdout.strip()[:200]

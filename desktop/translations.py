@@ -206,6 +206,7 @@ ZH_CN: dict[str, str] = {
     "Font size": "字号",
     "Language": "语言",
     "The program ran and computed answer = {0}.": "程序运行完毕,算出 answer = {0}。",
+    "The program ran but never set answer; its last result, {0} = {1}, is taken as the answer.": "程序运行了，但没有设置 answer；取其最后的结果 {0} = {1} 作为答案。",
     "It printed: {0}": "它输出了:{0}",
     "The program ran, but its answer is not a number: {0}": "程序运行了,但它的答案不是数字:{0}",
     "The program is not valid Python, so it could not run.": "程序不是合法的 Python 代码,无法运行。",

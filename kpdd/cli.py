@@ -122,6 +122,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
                 if execution.stdout.strip():
                     out.write(f"printed {execution.stdout.strip()[:200]!r}; ")
                 out.write(f"answer = {execution.answer!r} ({execution.duration_s * 1000:.0f} ms)\n")
+                if solution.answer_note:
+                    out.write(f"   {solution.answer_note}\n")
             else:
                 out.write(f"{solution.error} [{solution.error_kind}]\n")
         elif event.kind == "stage_end" and event.stage == Stage.STEPS:
@@ -176,7 +178,9 @@ def open_eval_backend(args: argparse.Namespace):
         from kpdd.models import load_backend, resolve_model
 
         entry = resolve_model(args.model, args.lora)
-        return load_backend(entry, n_ctx=args.ctx, threads=args.threads, seed=args.seed), entry.name
+        backend = load_backend(entry, n_ctx=args.ctx, threads=args.threads, seed=args.seed)
+        backend.batch_parallel = max(1, args.batch_size)
+        return backend, entry.name
     if args.model is None:
         raise SystemExit(
             f"error: --backend {args.backend} needs --model DIR (a model or training-run folder)"
@@ -367,7 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--out", help="report JSON (also makes the run resumable)")
     ev.add_argument("--batch-size", type=int, default=8,
-                    help="problems generated together on backends that batch (hf); 1 disables")  # fmt: skip
+                    help="problems decoded together (llama.cpp: continuous batching, each problem's "
+                    "stages in one sequence; hf: one padded batch); 1 solves one at a time, as the app "
+                    "does (use it to measure the time to answer)")  # fmt: skip
     add_model_arguments(ev)
     ev.set_defaults(func=cmd_eval)
 

@@ -40,6 +40,11 @@ class EvalConfig:
         return {"data": self.data, "mode": self.mode.value, "samples": self.samples, "model": self.model}
 
 
+# A continuously batching backend gets this many rounds of problems per call (records are written
+# after each call, so an interrupted run loses at most one call's work).
+CONTINUOUS_CHUNKS = 4
+
+
 def error_kind_of(result: SolveResult, correct: bool) -> str | None:
     """Why a problem was missed: no usable output, a program error kind, or a wrong answer."""
     if correct:
@@ -194,6 +199,8 @@ def run_eval(
     interrupted = False
     batched = batch_size > 1 and config.samples == 1 and hasattr(solver.backend, "generate_batch")
     step = batch_size if batched else 1
+    if batched and hasattr(solver.backend, "batch_parallel"):
+        step *= CONTINUOUS_CHUNKS  # slots refill as problems finish: give them more than one round
     try:
         for start in range(0, len(problems), step):
             chunk = problems[start : start + step]

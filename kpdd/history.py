@@ -247,7 +247,8 @@ def solve_result_from_dict(data: dict[str, Any]):  # -> kpdd.solver.SolveResult
         try:
             return ProgramResult(**value)
         except TypeError:  # an older or newer field set: keep what the display needs
-            known = {k: value.get(k) for k in ("ok", "answer", "stdout", "error", "error_kind", "duration_s")}
+            fields = ("ok", "answer", "stdout", "error", "error_kind", "duration_s", "answer_source")
+            known = {k: value.get(k) for k in fields}
             return ProgramResult(**known)
 
     solutions = [
@@ -259,6 +260,7 @@ def solve_result_from_dict(data: dict[str, Any]):  # -> kpdd.solver.SolveResult
             error=s.get("error"),
             error_kind=s.get("error_kind"),
             sample_index=int(s.get("sample_index", 0)),
+            answer_source=s.get("answer_source"),
         )
         for s in data.get("solutions", [])
     ]

@@ -63,6 +63,8 @@ class SheetItem:
             if execution is not None and execution.ok:
                 printed = (execution.stdout or "").strip()
                 output = f"The program computed answer = {execution.answer!r}."
+                if shown_program.answer_note:
+                    output = f"{shown_program.answer_note} It is {execution.answer!r}."
                 if printed:
                     output += f" It printed: {printed[:300]}"
             elif shown_program.error:

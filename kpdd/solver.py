@@ -55,7 +55,7 @@ from kpdd.format import (
     normalize_problem,
     parse_key_information,
 )
-from kpdd.sandbox import ProgramResult, computed_values, run_program
+from kpdd.sandbox import ProgramResult, computed_values, last_assignment_name, run_program
 
 # Longer pastes are cut: a word problem is a paragraph, and the context must hold the stages too.
 MAX_PROBLEM_CHARS = 2000
@@ -118,6 +118,23 @@ class Solution:
     # A program's answer came from "answer", "solution" or, when it set neither, its
     # "last_assignment" (shown as such: the program never said which value it meant).
     answer_source: str | None = None
+
+    @property
+    def answer_variable(self) -> str | None:
+        """The variable read as the answer of a program that never set `answer` (else None)."""
+        if self.answer_source != "last_assignment":
+            return None
+        try:
+            return last_assignment_name(ast.parse(self.text))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+    @property
+    def answer_note(self) -> str:
+        """A plain sentence when the answer is not the program's own `answer` (else "")."""
+        if self.answer_source != "last_assignment":
+            return ""
+        return f"The program never set answer, so its last result, {self.answer_variable}, was taken as the answer."
 
 
 @dataclass

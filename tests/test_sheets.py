@@ -63,6 +63,19 @@ def test_items_from_results(tmp_path):
     assert item.program and "The answer is 64" in item.steps
 
 
+def test_an_answer_read_from_the_last_assignment_is_marked_as_such():
+    script = dict(SCRIPT)
+    script[Stage.PROGRAM] = "apples = 6 * 14\nleft = apples - 20"
+    result = Solver(ScriptedBackend(script, delay_s=0)).solve(QUESTIONS[0], "pot")
+    assert result.answer == 64.0 and result.solutions[0].answer_source == "last_assignment"
+    for given in (result, result.to_dict()):  # fresh, and as history and batch files keep it
+        item = SheetItem.from_result(given)
+        assert item.answer == "64"
+        assert item.program_output == (
+            "The program never set answer, so its last result, left, was taken as the answer. It is 64."
+        )
+
+
 def test_sheet_shows_the_program_behind_a_voted_answer():
     from kpdd.solver import AUTO_SAMPLES
 
