@@ -39,7 +39,7 @@ class ModelManagerDialog(QDialog):
         super().__init__(parent)
         self.settings = settings
         self.entries: list[models.ModelEntry] = []
-        self.table = QTableWidget(0, 7)
+        self.table = QTableWidget(0, 8)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -79,8 +79,8 @@ class ModelManagerDialog(QDialog):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Models"))
         self.table.setHorizontalHeaderLabels([
-            self.tr("Name"), self.tr("Size"), self.tr("Quantization"), self.tr("Architecture"),
-            self.tr("Trained on KPDD"), self.tr("Status"), self.tr("File"),
+            self.tr("Name"), self.tr("Measured"), self.tr("Size"), self.tr("Quantization"),
+            self.tr("Architecture"), self.tr("Trained on KPDD"), self.tr("Status"), self.tr("File"),
         ])  # fmt: skip
         self.table.setAccessibleName(self.tr("Models"))
         self.add_button.setText(self.tr("&Add GGUF file..."))
@@ -116,8 +116,9 @@ class ModelManagerDialog(QDialog):
                 status.append(self.tr("default"))
             if not entry.available:
                 status.append(self.tr("unusable: {0}").format(entry.problem))
-            cells = [entry.name, size_text(entry.size), entry.quantization or "?", entry.architecture or "?",
-                     trained, ", ".join(status), str(entry.path)]  # fmt: skip
+            cells = [entry.name, self.measured_text(entry.measured), size_text(entry.size),
+                     entry.quantization or "?", entry.architecture or "?", trained, ", ".join(status),
+                     str(entry.path)]  # fmt: skip
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, row)
@@ -131,6 +132,17 @@ class ModelManagerDialog(QDialog):
         elif active and active != active_key:
             self.message.setText(self.tr("The chosen model is not usable; the default is used instead."))
         self._update_buttons()
+
+    def measured_text(self, measured: dict) -> str:
+        """What bench/bench_models.py measured for a model, in the window's language."""
+        if not measured or measured.get("accuracy") is None:
+            return self.tr("not measured")
+        text = self.tr("{0}% right ({1} test problems)").format(
+            f"{100 * measured['accuracy']:.1f}", measured.get("problems", "?")
+        )
+        if measured.get("median_s") is not None:
+            text += self.tr(", {0} s to answer").format(f"{measured['median_s']:.1f}")
+        return text
 
     def selected(self) -> models.ModelEntry | None:
         rows = self.table.selectionModel().selectedRows()

@@ -67,6 +67,22 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--second-opinion", metavar="MODEL",
+        help="another model (a file or a listed name) asked when the first answer looks wrong",
+    )  # fmt: skip
+
+
+def second_opinion_solver(args: argparse.Namespace, backend_kwargs: dict):  # -> Solver | None
+    from kpdd.models import ModelNotFoundError, load_backend, resolve_model
+    from kpdd.solver import Solver
+
+    if not getattr(args, "second_opinion", None):
+        return None
+    entry = resolve_model(args.second_opinion)
+    if not entry.available:
+        raise ModelNotFoundError(f"The second-opinion model cannot be used: {entry.problem}")
+    return Solver(load_backend(entry, **backend_kwargs), seed=args.seed)
 
 
 def open_solver(args: argparse.Namespace):
@@ -74,8 +90,9 @@ def open_solver(args: argparse.Namespace):
     from kpdd.solver import Solver
 
     entry = resolve_model(args.model, args.lora)
-    backend = load_backend(entry, n_ctx=args.ctx, threads=args.threads, seed=args.seed)
-    return Solver(backend, seed=args.seed)
+    kwargs = {"n_ctx": args.ctx, "threads": args.threads, "seed": args.seed}
+    backend = load_backend(entry, **kwargs)
+    return Solver(backend, seed=args.seed, second_opinion=second_opinion_solver(args, kwargs))
 
 
 # -- solve ------------------------------------------------------------------------------------
@@ -203,11 +220,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if loaded.skipped:
         print(f"{loaded.name}: {loaded.skipped} items without a numeric answer skipped", file=sys.stderr)
     backend, model_name = open_eval_backend(args)
-    solver = Solver(backend, seed=args.seed)
+    second = second_opinion_solver(args, {"n_ctx": args.ctx, "threads": args.threads, "seed": args.seed})
+    if second is not None and hasattr(second.backend, "batch_parallel"):
+        second.backend.batch_parallel = max(1, args.batch_size)
+    solver = Solver(backend, seed=args.seed, second_opinion=second)
+    extra = {} if args.shuffle is None else {"shuffle": args.shuffle}
+    if second is not None:  # part of the configuration: a resumed run must not mix with another
+        extra["second_opinion"] = second.backend.info.name
     config = EvalConfig(
         data=loaded.name, mode=Mode(args.mode), samples=args.samples, model=model_name,
-        backend=args.backend, limit=args.limit,
-        extra={} if args.shuffle is None else {"shuffle": args.shuffle},
+        backend=args.backend, limit=args.limit, extra=extra,
     )  # fmt: skip
     report = Path(args.out) if args.out else None
     print(
@@ -230,6 +252,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 130
     finally:
         backend.close()
+        if second is not None:
+            second.backend.close()
     summary = result["summary"]
     print(
         f"problems: {summary['n']}, correct: {summary['correct']}, "
@@ -285,7 +309,9 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(
             f"{'*' if entry.is_default else ' '} {entry.name}  [{', '.join(marks) or kinds.get(entry.kind, entry.kind)}]  "
             f"{entry.architecture or '?'} {entry.quantization or ''} {size} {trained}{status}\n"
-            f"    {entry.path}" + (f"\n    + adapter {entry.lora_path}" if entry.lora_path else "")
+            f"    {entry.path}"
+            + (f"\n    + adapter {entry.lora_path}" if entry.lora_path else "")
+            + (f"\n    measured: {entry.measured_text}" if entry.measured_text else "")
         )
     return 0
 

@@ -22,7 +22,7 @@ from kpdd.answers import answers_match
 from kpdd.datasets import Problem
 from kpdd.format import Mode
 from kpdd.paths import atomic_write_text
-from kpdd.solver import Solver, SolveResult
+from kpdd.solver import AUTO_SAMPLES, Solver, SolveResult
 
 
 @dataclass
@@ -37,7 +37,10 @@ class EvalConfig:
 
     def key(self) -> dict[str, Any]:
         """What must match for a partial run to be resumed."""
-        return {"data": self.data, "mode": self.mode.value, "samples": self.samples, "model": self.model}
+        key = {"data": self.data, "mode": self.mode.value, "samples": self.samples, "model": self.model}
+        if self.extra.get("second_opinion"):
+            key["second_opinion"] = self.extra["second_opinion"]
+        return key
 
 
 # A continuously batching backend gets this many rounds of problems per call (records are written
@@ -72,6 +75,7 @@ def record_for(problem: Problem, result: SolveResult) -> dict[str, Any]:
         "agree": result.agree,
         "stepped_past": result.stepped_past,
         "rechecked": result.rechecked,
+        "second_opinion": result.second_opinion,
         "core_question": result.core_question,
         "key_information": result.key_information,
         "solutions": [
@@ -82,6 +86,7 @@ def record_for(problem: Problem, result: SolveResult) -> dict[str, Any]:
                 "error_kind": s.error_kind,
                 "error": s.error,
                 "answer_source": s.answer_source,
+                "model": s.model,
             }
             for s in result.solutions
         ],
@@ -197,7 +202,9 @@ def run_eval(
     records: list[dict[str, Any]] = []
     started = time.perf_counter()
     interrupted = False
-    batched = batch_size > 1 and config.samples == 1 and hasattr(solver.backend, "generate_batch")
+    batched = (
+        batch_size > 1 and config.samples in (1, AUTO_SAMPLES) and hasattr(solver.backend, "generate_batch")
+    )
     step = batch_size if batched else 1
     if batched and hasattr(solver.backend, "batch_parallel"):
         step *= CONTINUOUS_CHUNKS  # slots refill as problems finish: give them more than one round
@@ -206,7 +213,7 @@ def run_eval(
             chunk = problems[start : start + step]
             todo = [p for p in chunk if p.id not in done]
             if batched and todo:
-                solved = solver.solve_batch([p.question for p in todo], config.mode)
+                solved = solver.solve_batch([p.question for p in todo], config.mode, config.samples)
             else:
                 solved = [solver.solve(p.question, config.mode, samples=config.samples) for p in todo]
             for problem, result in zip(todo, solved):

@@ -196,6 +196,14 @@ class ModelEntry:
     is_default: bool = False
     available: bool = True
     problem: str = ""  # why it cannot be used, in plain words
+    # What bench/bench_models.py measured for this model (resources/models/measured.json), if anything.
+    measured: dict = field(default_factory=dict)
+
+    @property
+    def measured_text(self) -> str:
+        """The measured accuracy and speed in one line, e.g. "Program 58.1% right on 1200 test
+        problems, 3.1 s to answer (median, 2 threads)"; "" when the model was never measured."""
+        return measured_text(self.measured)
 
     @property
     def key(self) -> str:
@@ -216,6 +224,7 @@ class ModelEntry:
             "is_default": self.is_default,
             "available": self.available,
             "problem": self.problem,
+            "measured": self.measured,
         }
 
 
@@ -364,11 +373,42 @@ def bundled_base_models() -> list[ModelEntry]:
     return entries
 
 
+MEASURED_FILE = "measured.json"
+MODE_NAMES = {
+    "pot": "Program",
+    "cot": "Steps",
+    "auto": "Program, Auto samples",
+    "cascade": "Program + second opinion",
+}
+
+
+def measured_figures() -> dict:
+    """resources/models/measured.json: per model name, what bench/bench_models.py measured."""
+    try:
+        data = json.loads((resources_dir() / "models" / MEASURED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data.get("models", {}) if isinstance(data, dict) else {}
+
+
+def measured_text(measured: dict) -> str:
+    if not measured or measured.get("accuracy") is None:
+        return ""
+    mode = MODE_NAMES.get(str(measured.get("mode", "pot")), str(measured.get("mode")))
+    text = f"{mode} {100 * measured['accuracy']:.1f}% right on {measured.get('problems', '?')} test problems"
+    if measured.get("median_s") is not None:
+        text += f", {measured['median_s']:.1f} s to answer (median, {measured.get('threads', 2)} threads)"
+    return text
+
+
 def list_models() -> list[ModelEntry]:
     """Every model the app can see, with `is_default` set on the one used when none is chosen."""
     users = user_models()
     have = {e.path.name for e in users if e.kind == "default" and e.available}
     entries = bundled_students() + users + [e for e in bundled_base_models() if e.path.name not in have]
+    figures = measured_figures()
+    for entry in entries:
+        entry.measured = figures.get(entry.name, {})
     # Our own student first, then the stock base model, then any file the user added.
     default = next((e for e in entries if e.kind == "bundled" and e.available), None)
     default = default or next((e for e in entries if e.kind == "default" and e.available), None)

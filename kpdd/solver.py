@@ -115,6 +115,7 @@ class Solution:
     error: str | None = None
     error_kind: str | None = None
     sample_index: int = 0
+    model: str = ""  # set when another model wrote it (a second opinion)
     # A program's answer came from "answer", "solution" or, when it set neither, its
     # "last_assignment" (shown as such: the program never said which value it meant).
     answer_source: str | None = None
@@ -153,6 +154,8 @@ class SolveResult:
     stepped_past: bool = False
     # samples=AUTO_SAMPLES: the first solution looked wrong, so more were drawn and voted
     rechecked: bool = False
+    # the model asked for a second opinion because the first answer looked wrong ("" when none was)
+    second_opinion: str = ""
     stages: list[StageRecord] = field(default_factory=list)
     seconds: float = 0.0
     first_token_seconds: float | None = None
@@ -409,8 +412,12 @@ class Solver:
         sandbox_timeout_s: float = 2.0,
         sample_temperature: float = DEFAULT_SAMPLE_TEMPERATURE,
         seed: int = 0,
+        second_opinion: Solver | None = None,
     ) -> None:
         self.backend = backend
+        # Another model asked, greedy, when the first answer looks wrong (`looks_wrong`); its
+        # solution joins the vote, where a plausible answer outweighs a doubtful one.
+        self.second_opinion = second_opinion
         # Models trained on the format are prompted with the bare transcript; others few-shot.
         self.few_shot = (not backend.info.trained_on_format) if few_shot is None else few_shot
         # A plain-distilled model (the ablation) writes its solution straight after the problem.
@@ -451,6 +458,13 @@ class Solver:
         started = time.perf_counter()
         try:
             self._solve_stages(result, samples, core_question, key_information, emit, cancel, started)
+            if self._wants_second_opinion(result):
+                emit(StageEvent("second_opinion", None, self.second_opinion.backend.info.name))
+                other = self.second_opinion.solve(text, mode, cancel=cancel)
+                if other.cancelled:
+                    raise Cancelled()
+                self._add_second_opinion(result, other)
+                emit(StageEvent("answer", None, "", 0, result))
         except Cancelled:
             result.cancelled = True
         except Exception as exc:  # a backend failure mid-solve: keep what was done, say what failed
@@ -462,9 +476,13 @@ class Solver:
         result.seconds = time.perf_counter() - started
         return result
 
-    def solve_batch(self, problems: list[str], mode: Mode | str = Mode.POT) -> list[SolveResult]:
-        """Solve many problems greedily through the backend's `generate_batch`, for `kpdd eval` and
-        batch work. No streaming, no cancel.
+    def solve_batch(
+        self, problems: list[str], mode: Mode | str = Mode.POT, samples: int = 1
+    ) -> list[SolveResult]:
+        """Solve many problems through the backend's `generate_batch`, for `kpdd eval` and batch
+        work: greedy, then (samples=AUTO_SAMPLES) RECHECK_SAMPLES - 1 sampled solutions more for
+        each problem whose first answer looks wrong, and a second opinion where one is configured.
+        No streaming, no cancel.
 
         A backend whose `generate_batch` takes `follow_up` (llama.cpp) runs each problem's stages
         back to back in one sequence, as `solve` does, while other problems decode beside it. Other
@@ -485,11 +503,59 @@ class Solver:
             self._solve_batch_chained(results, mode)
         else:
             self._solve_batch_by_stage(results, mode)
-        elapsed = time.perf_counter() - started
+        if samples == AUTO_SAMPLES and mode != Mode.BOTH:
+            self._recheck_batch(
+                [r for r in results if r.solutions and looks_wrong(r.solutions[0], r.problem)]
+            )
         for result in results:
             finalize(result, self.sandbox_timeout_s)
+        doubtful = [r for r in results if self._wants_second_opinion(r)]
+        if doubtful:
+            others = self.second_opinion.solve_batch([r.problem for r in doubtful], mode)
+            for result, other in zip(doubtful, others):
+                self._add_second_opinion(result, other)
+        elapsed = time.perf_counter() - started
+        for result in results:
             result.seconds = elapsed / len(problems)
         return results
+
+    def _recheck_batch(self, results: list[SolveResult]) -> None:
+        """Auto in a batch: more sampled solutions for the problems whose first answer looks wrong."""
+        if not results:
+            return
+        jobs = [(r, n) for r in results for n in range(1, RECHECK_SAMPLES)]
+        prompts = [inference_prompt(r.problem, SOLUTION_STAGE[r.mode], r.key_points, self.few_shot,
+                                    self.with_key_points) for r, _ in jobs]  # fmt: skip
+        stage = SOLUTION_STAGE[results[0].mode]
+        generations = self.backend.generate_batch(  # type: ignore[attr-defined]
+            prompts, stop=STOP_STRINGS, max_tokens=self.max_tokens[stage],
+            temperature=self.sample_temperature, seed=self.seed + 1,
+        )  # fmt: skip
+        for (result, sample), generation in zip(jobs, generations):
+            result.rechecked = True
+            solution = self._finish_solution(
+                result.mode, stage_text(stage, generation.text), sample, CancelToken()
+            )
+            result.solutions.append(solution)
+
+    def _wants_second_opinion(self, result: SolveResult) -> bool:
+        """A second model is asked when there is one and the answer looks wrong (or there is none)."""
+        if self.second_opinion is None or result.cancelled or not result.solutions:
+            return False
+        if result.answer is None:
+            return True
+        chosen = next((s for s in result.solutions if answers_match(s.answer, result.answer)), None)
+        return chosen is None or looks_wrong(chosen, result.problem)
+
+    def _add_second_opinion(self, result: SolveResult, other: SolveResult) -> None:
+        """The second model's solutions join the vote; its own key points stay with its stages."""
+        for solution in other.solutions:
+            solution.model = other.model
+            solution.sample_index = len(result.solutions)
+            result.solutions.append(solution)
+        result.second_opinion = other.model
+        result.stages += other.stages
+        finalize(result, self.sandbox_timeout_s)
 
     def _stage_plan(self, mode: Mode) -> list[Stage]:
         """The stages a problem runs through, in order."""

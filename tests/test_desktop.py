@@ -465,13 +465,18 @@ def test_model_manager_lists_and_adds(kpdd_home, smollm2_gguf, tmp_path):
 
     assert active_model().key == entry.key  # with no default installed, the added file becomes active
     added = next(r for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0).text() == entry.name)
-    row = [dialog.table.item(added, c).text() for c in range(7)]
-    assert row[2] == "Q4_1" and row[3] == "llama" and row[4] == "no (few-shot)" and "MB" in row[1]
+    row = [dialog.table.item(added, c).text() for c in range(8)]
+    assert row[3] == "Q4_1" and row[4] == "llama" and row[5] == "no (few-shot)" and "MB" in row[2]
+    assert row[1] == "not measured"  # a file the user added was never benchmarked
     dialog.table.selectRow(added)
     changed = []
     dialog.models_changed.connect(lambda: changed.append(1))
     dialog.use_button.click()
-    assert changed and "active" in dialog.table.item(added, 5).text()
+    assert changed and "active" in dialog.table.item(added, 6).text()
+    # A measured model shows its accuracy and time to answer, as bench/bench_models.py wrote them.
+    assert dialog.measured_text({"accuracy": 0.581, "problems": 1200, "median_s": 3.14}) == (
+        "58.1% right (1200 test problems), 3.1 s to answer"
+    )
     dialog.threads.setValue(2)
     assert DesktopSettings.load().threads == 2
 

@@ -130,3 +130,25 @@ def test_the_gguf_teacher_writes_labelled_transcripts_in_batches_and_resumes(tmp
         assert record["mode"] == "pot" and record["steps"] is None
         assert record["usage"]["prompt_tokens"] > 500 and record["usage"]["completion_tokens"] > 0
         assert record["failure"] in (None, "format", "no_solution")
+
+
+def test_batched_auto_rechecks_only_doubtful_answers_and_asks_a_second_opinion(backend):
+    from kpdd.solver import AUTO_SAMPLES, RECHECK_SAMPLES, Solver, looks_wrong
+
+    # The stock model, few-shot, answers badly: some answers look wrong, some do not.
+    second = Solver(backend)
+    results = Solver(backend, second_opinion=second).solve_batch(PROBLEMS, Mode.POT, samples=AUTO_SAMPLES)
+    for result in results:
+        first = result.solutions[0]
+        if looks_wrong(first, result.problem):
+            assert result.rechecked and [s.sample_index for s in result.solutions[:RECHECK_SAMPLES]] == [
+                0,
+                1,
+                2,
+                3,
+                4,
+            ]
+        else:
+            assert not result.rechecked and len(result.solutions) == 1 and result.second_opinion == ""
+        if result.second_opinion:
+            assert result.solutions[-1].model == backend.info.name

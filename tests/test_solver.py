@@ -312,3 +312,24 @@ def test_auto_samples_keep_a_sensible_first_answer_and_both_mode_keeps_one_sampl
     doubtful = first_answer_backend("answer = 20 - 6 * 14")
     both = Solver(doubtful).solve(PROBLEM, "both", samples=AUTO_SAMPLES)
     assert not both.rechecked and [s.kind for s in both.solutions] == [Mode.POT, Mode.COT]
+
+
+def test_a_doubtful_answer_gets_a_second_opinion_that_outweighs_it():
+    from tests.desktop_fixtures import SCRIPT, ScriptedBackend
+
+    doubtful = ScriptedBackend({**SCRIPT, Stage.PROGRAM: "answer = 20 - 6 * 14"}, delay_s=0, name="student")
+    teacher = ScriptedBackend(delay_s=0, name="teacher")
+    solver = Solver(doubtful, second_opinion=Solver(teacher))
+    events: list[str] = []
+    result = solver.solve(PROBLEM_TEXT, "pot", on_event=lambda e: events.append(e.kind))
+    # The student's -64 is negative (looks wrong): the teacher was asked and its 64 wins the vote.
+    assert result.answer == 64.0 and result.second_opinion == "teacher"
+    assert [(s.answer, s.model) for s in result.solutions] == [(-64.0, ""), (64.0, "teacher")]
+    assert "second_opinion" in events and events[-1] == "answer"
+    # A plausible first answer is not second-guessed: the other model is never called.
+    teacher.prompts.clear()
+    result = Solver(ScriptedBackend(delay_s=0), second_opinion=Solver(teacher)).solve(PROBLEM_TEXT, "pot")
+    assert result.answer == 64.0 and result.second_opinion == "" and teacher.prompts == []
+
+
+PROBLEM_TEXT = "A farmer packs 6 baskets with 14 apples each. He gives away 20 apples. How many apples does he have left?"

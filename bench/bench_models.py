@@ -1,0 +1,222 @@
+"""Every model the tutor lists, on one seeded random sample of the four test sets (docs/RESULTS.md).
+
+Accuracy: `kpdd eval` on the same 300 problems of each set for every configuration (`--shuffle 0
+--limit 300`: 1200 problems), batched on llama.cpp (`--batch-size 8`: continuous batching, each
+problem's stages in one sequence), so configurations are compared problem by problem (McNemar).
+Time to answer: the first `--latency N` problems of each set's sample again, one at a time on 2
+threads as the app solves them (`--batch-size 1`), in the same run so the figures sit side by side.
+Every report is a resumable `kpdd eval --out` file under --out: an interrupted bench picks up where
+it stopped, and a rerun only prints.
+
+    .venv/bin/python bench/bench_models.py --configs student05-pot,qwen05-fewshot-pot
+    .venv/bin/python bench/bench_models.py --limit 300 --latency 10          # the model card's run
+    .venv/bin/python bench/bench_models.py --render-only                     # print what is measured
+
+Configurations (`--configs`):
+    qwen05-fewshot-pot   Qwen2.5-Coder-0.5B-Instruct Q4_K_M, few-shot in the KPDD format (the student's base)
+    student05-pot        the KPDD Qwen2.5-Coder-0.5B student (the default), Program mode
+    student05-cot        the same student, Steps mode
+    qwen15-fewshot-pot   Qwen2.5-Coder-1.5B-Instruct Q4_K_M, few-shot: the teacher's reference row
+    smollm2-student-pot  the first student (KPDD SmolLM2-135M, gold data)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_student import (  # noqa: E402
+    SET_NAMES,
+    SETS,
+    accuracy_table,
+    load_report,
+    paired_table,
+    report_path,
+)
+
+# Pairs compared problem by problem: the distillation (student against its own base), the new
+# student against the first one, and against its teacher.
+PAIRS = (
+    ("student05-pot", "qwen05-fewshot-pot"),
+    ("student05-pot", "smollm2-student-pot"),
+    ("student05-pot", "qwen15-fewshot-pot"),
+    ("student05-pot", "student05-cot"),
+)
+
+
+def configs() -> dict[str, dict[str, Any]]:
+    """name -> `kpdd eval` arguments (model names as `kpdd models` lists them)."""
+    from kpdd import models
+
+    student = next((e for e in models.bundled_students() if "0.5B" in e.name), None)
+    old = next((e for e in models.bundled_students() if "SmolLM2" in e.name), None)
+    out = {
+        "qwen05-fewshot-pot": {"model": models.QWEN_CODER_05B.name, "mode": "pot"},
+        "qwen15-fewshot-pot": {"model": models.QWEN_CODER_15B.name, "mode": "pot"},
+    }
+    if student is not None:
+        out["student05-pot"] = {"model": student.name, "mode": "pot"}
+        out["student05-cot"] = {"model": student.name, "mode": "cot"}
+    if old is not None:
+        out["smollm2-student-pot"] = {"model": old.name, "mode": "pot"}
+    return out
+
+
+def run_eval(name: str, config: dict[str, Any], data: str, limit: int, out: Path, batch_size: int,
+             threads: int) -> None:  # fmt: skip
+    """One resumable `kpdd eval`; its progress goes to a .log beside the report."""
+    report = report_path(out, name, data)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "kpdd.cli", "eval", "--data", data, "--mode", config["mode"],
+               "--model", config["model"], "--limit", str(limit), "--shuffle", "0",
+               "--batch-size", str(batch_size), "--threads", str(threads), "--out", str(report)]  # fmt: skip
+    print(f"== {name} on {data} ({limit} problems, batch {batch_size})", file=sys.stderr, flush=True)
+    with report.with_suffix(".log").open("a", encoding="utf-8") as log:
+        subprocess.run(command, check=True, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+
+
+def latency_table(out: Path, names: list[str]) -> str:
+    lines = [
+        "| configuration | problems | median s | p90 s | completion tokens/problem |",
+        "|---|---|---|---|---|",
+    ]
+    for name in names:
+        records = [r for data in SETS if (rep := load_report(out, name, data)) for r in rep["records"]]
+        if not records:
+            continue
+        seconds = sorted(r["seconds"] for r in records)
+        p90 = seconds[min(len(seconds) - 1, int(0.9 * len(seconds)))]
+        tokens = statistics.mean(r["completion_tokens"] for r in records)
+        lines.append(
+            f"| {name} | {len(records)} | {statistics.median(seconds):.2f} | {p90:.2f} | {tokens:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def answer_source_table(out: Path, names: list[str]) -> str:
+    """How many answers came from a program that never set `answer` (read by its last assignment)."""
+    lines = ["| configuration | answers | from the last assignment | of them right |", "|---|---|---|---|"]
+    for name in names:
+        records = [r for data in SETS if (rep := load_report(out, name, data)) for r in rep["records"]]
+        answered = [r for r in records if r["prediction"] is not None]
+        fallback = [
+            r for r in answered if any(s.get("answer_source") == "last_assignment" for s in r["solutions"])
+        ]
+        if records:
+            right = sum(r["correct"] for r in fallback)
+            lines.append(f"| {name} | {len(answered)} | {len(fallback)} | {right} |")
+    return "\n".join(lines)
+
+
+def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]], names: list[str],
+                   limit: int, threads: int) -> Path:  # fmt: skip
+    """resources/models/measured.json: each model's Program-mode figures, shown by `kpdd models` and
+    the app's model manager. Only configurations measured on all four sets are written."""
+    from kpdd.models import MEASURED_FILE, resources_dir
+    from kpdd.paths import atomic_write_text
+
+    path = resources_dir() / "models" / MEASURED_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    models = data.get("models", {})
+    for name in names:
+        config = table[name]
+        if config["mode"] != "pot":
+            continue
+        reports = [load_report(out, name, d) for d in SETS]
+        if any(r is None for r in reports):
+            continue
+        latency = [r for d in SETS if (rep := load_report(latency_out, name, d)) for r in rep["records"]]
+        models[config["model"]] = {
+            "mode": "pot",
+            "accuracy": round(statistics.mean(r["summary"]["accuracy"] for r in reports), 4),
+            "by_set": {d: round(r["summary"]["accuracy"], 4) for d, r in zip(SETS, reports)},
+            "problems": sum(r["summary"]["n"] for r in reports),
+            "median_s": round(statistics.median(r["seconds"] for r in latency), 2) if latency else None,
+            "threads": threads,
+        }
+    data = {
+        "sample": f"{limit} random problems of each of GSM8K test, SVAMP, ASDiv and MultiArith (seed 0), greedy; "
+        "accuracy is the four-set average",
+        "command": "python bench/bench_models.py --limit 300 --latency 10",
+        "models": models,
+    }
+    atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--configs", default="", help="comma-separated names (default: all available)")
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--limit", type=int, default=300, help="problems per set in the seeded sample")
+    parser.add_argument(
+        "--latency", type=int, default=10, help="problems per set timed one at a time (0: none)"
+    )
+    parser.add_argument("--batch-size", type=int, default=8, help="problems decoded together for accuracy")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default="runs/bench-models")
+    parser.add_argument("--render-only", action="store_true")
+    parser.add_argument(
+        "--write-measured",
+        action="store_true",
+        help="write the figures to resources/models/measured.json (kpdd models, the app)",
+    )
+    args = parser.parse_args()
+
+    table = configs()
+    names = [n for n in args.configs.split(",") if n] or list(table)
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        parser.error(f"unknown or unavailable configurations: {', '.join(unknown)} (have {', '.join(table)})")
+    sets = [d for d in args.sets.split(",") if d]
+    out = REPO / args.out
+    latency_out = out / "latency"
+    if not args.render_only:
+        for name in names:
+            for data in sets:
+                run_eval(name, table[name], data, args.limit, out, args.batch_size, args.threads)
+        if args.latency:
+            for name in names:
+                for data in sets:
+                    run_eval(name, table[name], data, args.latency, latency_out, 1, args.threads)
+    accuracy, _ = accuracy_table(out, names)
+    sections = [
+        f"## Accuracy (%), seeded sample of {args.limit} per set\n" + accuracy,
+        f"## Time to answer, one problem at a time on {args.threads} threads (first {args.latency} per set)\n"
+        + latency_table(latency_out, names),
+        "## Answers read from a program's last assignment\n" + answer_source_table(out, names),
+        *(
+            f"## {a} against {b}, problem by problem\n" + paired_table(out, a, b)
+            for a, b in PAIRS
+            if a in names and b in names
+        ),
+    ]
+    text = "\n\n".join(sections) + "\n"
+    if not args.render_only:
+        (out / "results.md").write_text(text, encoding="utf-8")
+    if args.write_measured:
+        print(
+            f"wrote {write_measured(out, latency_out, table, names, args.limit, args.threads)}",
+            file=sys.stderr,
+        )
+    print(text)
+    print(json.dumps({"sets": [SET_NAMES[s] for s in sets]}), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
