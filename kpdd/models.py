@@ -326,6 +326,20 @@ def bundled_students() -> list[ModelEntry]:
     return entries
 
 
+def student_base_sources() -> list[ModelSource]:
+    """The pinned base models the shipped students go over (what setup installs and installers carry)."""
+    sources = []
+    for manifest_path in sorted((resources_dir() / "models").glob("*.json")):
+        try:
+            base_file = json.loads(manifest_path.read_text(encoding="utf-8")).get("base_file")
+        except (OSError, ValueError, AttributeError):
+            continue
+        source = BASE_MODELS.get(str(base_file))
+        if source is not None and source not in sources:
+            sources.append(source)
+    return sources
+
+
 def user_models() -> list[ModelEntry]:
     """GGUF files in the user's models folder and files added by path in the configuration."""
     seen: set[Path] = set()

@@ -131,13 +131,12 @@ def python_license(folder: Path) -> list[Path]:
 def model_notice(folder: Path, license_text: Path | None) -> list[Path]:
     """Where each model the installer carries comes from, and the text of their license (Apache-2.0)."""
     sys.path.insert(0, str(ROOT))
-    from kpdd.models import BASE_MODELS
+    from kpdd.models import student_base_sources
 
     folder.mkdir(parents=True, exist_ok=True)
     notice = folder / "MODEL.txt"
-    carried = [m for m in BASE_MODELS.values() if (ROOT / "resources" / "models" / m.file_name).exists()]
     blocks = []
-    for source in carried or list(BASE_MODELS.values())[:1]:
+    for source in student_base_sources():
         blocks.append(
             f"{source.name} ({source.file_name})\n"
             f"{source.origin}.\n"
