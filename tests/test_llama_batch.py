@@ -114,9 +114,9 @@ def test_the_gguf_teacher_writes_labelled_transcripts_in_batches_and_resumes(tmp
     out = tmp_path / "teach.jsonl"
     try:
         prompt = teacher.prompt(PROBLEMS[0], Mode.POT)
-        assert (
-            prompt.endswith("### Core question\n") and prompt.count("### Program") == 3
-        )  # the demonstrations
+        # The three demonstrations are answered turns; the problem's reply is opened at its first stage.
+        assert prompt.count("<|im_start|>assistant\n### Core question") == 4
+        assert prompt.endswith("<|im_start|>assistant\n### Core question\n") and "### Solution" not in prompt
         stats = run_teach(teacher, problems, out, mode=Mode.POT, data_name="mine")
         again = run_teach(teacher, problems, out, mode=Mode.POT, data_name="mine")
     finally:
