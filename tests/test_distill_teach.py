@@ -314,3 +314,27 @@ def test_fallback_fills_what_the_teacher_lacks_and_keeps_the_teachers_key_points
     ]
     assert merged[0]["provenance"] == {"teacher": "gguf:t", "fallback": {"steps": "gold"}}
     assert counts == {"primary": 1, "filled_program": 0, "filled_steps": 1, "fallback_only": 1}
+
+
+def test_teacher_records_are_packed_without_problem_text_and_unpacked_whole(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    import gzip
+
+    from distill.records import pack, unpack
+    from kpdd.datasets import load_gsm8k
+
+    source = tmp_path / "teach.jsonl"
+    run_teach(GoldTeacher(), load_gsm8k(data_dir / "gsm8k", "train")[:5], source, mode=Mode.POT)
+    packed = pack(source, "t", folder=tmp_path / "records")
+    with gzip.open(packed, "rt", encoding="utf-8") as handle:
+        stored = [json.loads(line) for line in handle]
+    assert len(stored) == 5 and all("question" not in r for r in stored)  # the data set's text stays out
+    out = tmp_path / "again.jsonl"
+    assert unpack("t", out, str(data_dir), folder=tmp_path / "records") == 5
+    original = [json.loads(line) for line in source.read_text().splitlines()]
+    assert [json.loads(line) for line in out.read_text().splitlines()] == original
+    shorter = tmp_path / "shorter.jsonl"
+    shorter.write_text("".join(source.read_text().splitlines(keepends=True)[:2]))
+    with pytest.raises(SystemExit, match="holds more records"):  # fuller work is never overwritten
+        pack(shorter, "t", folder=tmp_path / "records")

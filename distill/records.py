@@ -1,0 +1,104 @@
+"""Keep teacher rationales in the repository, so hours of teacher time outlive a machine.
+
+`kpdd teach` appends to a JSONL under `runs/`, which is not committed, and a later sitting may start
+on a fresh machine. `pack` copies a teacher file to `distill/records/NAME.jsonl.gz` without the
+problem text (that is the data set's, under its own license; `problem_id` says which problem it was).
+`unpack` writes it back with the text read from the data set again, so `kpdd teach` with the same
+`-o` resumes after the last packed problem and `kpdd filter` reads it as it was.
+
+    .venv/bin/python -m distill.records pack runs/teach/qwen15b-pot-s0.jsonl
+    .venv/bin/python -m distill.records unpack qwen15b-pot-s0 -o runs/teach/qwen15b-pot-s0.jsonl
+
+Neither direction overwrites a file that holds more records than it would write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from distill.store import read_jsonl
+
+RECORDS = Path(__file__).resolve().parent / "records"
+
+
+def _count(path: Path) -> int:
+    if not path.is_file():
+        return 0
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def _write(path: Path, records: list[dict[str, Any]], compress: bool) -> None:
+    """Write through a temporary file, so an interrupted write leaves the old file whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    if compress:
+        with gzip.GzipFile(temporary, "wb", mtime=0) as handle:  # mtime 0: the same records, the same bytes
+            handle.write(text.encode("utf-8"))
+    else:
+        temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def pack(source: Path, name: str | None = None, folder: Path = RECORDS) -> Path:
+    target = folder / f"{name or source.stem}.jsonl.gz"
+    records = [{k: v for k, v in r.items() if k != "question"} for r in read_jsonl(source)]
+    if _count(target) > len(records):
+        raise SystemExit(
+            f"{target} holds more records ({_count(target)}) than {source} ({len(records)}): not overwritten"
+        )
+    _write(target, records, compress=True)
+    return target
+
+
+def unpack(name: str, out: Path, data_dir: str | None = None, folder: Path = RECORDS) -> int:
+    from kpdd.datasets import load_dataset
+
+    source = folder / f"{name}.jsonl.gz"
+    with gzip.open(source, "rt", encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle if line.strip()]
+    if _count(out) > len(records):
+        raise SystemExit(
+            f"{out} holds more records ({_count(out)}) than {source} ({len(records)}): not overwritten"
+        )
+    questions: dict[str, str] = {}
+    for data in sorted({str(r.get("source") or "gsm8k-train") for r in records}):
+        questions.update({p.id: p.question for p in load_dataset(data, data_dir=data_dir).problems})
+    missing = [r["problem_id"] for r in records if r["problem_id"] not in questions]
+    if missing:
+        raise SystemExit(
+            f"{len(missing)} records name problems the data set does not have (first: {missing[0]})"
+        )
+    _write(out, [{**r, "question": questions[r["problem_id"]]} for r in records], compress=False)
+    return len(records)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("pack", help="a teacher JSONL into distill/records/ (no problem text)")
+    p.add_argument("source", type=Path)
+    p.add_argument("--name", help="default: the file's name")
+    u = sub.add_parser("unpack", help="distill/records/NAME.jsonl.gz back into a teacher JSONL")
+    u.add_argument("name")
+    u.add_argument("-o", "--out", type=Path, required=True)
+    u.add_argument("--data-dir", help="folder holding the data sets (else KPDD_DATA_DIR or the config)")
+    args = parser.parse_args(argv)
+    if args.command == "pack":
+        print(f"packed {_count(args.source)} records into {pack(args.source, args.name)}")
+    else:
+        print(f"unpacked {unpack(args.name, args.out, args.data_dir)} records into {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
