@@ -469,6 +469,7 @@ def _child(
 ) -> None:
     """After fork: seal this process, then read one program from the parent's pipe and run it."""
     try:
+        signal.signal(signal.SIGUSR1, signal.SIG_DFL)  # the template's cancel handler is not for this process
         keep = {0, 1, 2, in_fd, reply_fd} | (layer.keep_fds() if layer is not None else set())
         for fd in range(3, max(keep) + 1):
             if fd not in keep:
@@ -515,6 +516,23 @@ class _Fatal(Exception):
     pass
 
 
+# The program's process while it runs (between its "S" and its reaping), for the parent's cancel
+# (SIGUSR1 to the template): [pidfd or None, pid]. Cleared before the process is reaped, so the
+# signal can never reach a later process that got the same pid.
+_RUNNING: list = [None, 0]
+
+
+def _on_cancel(signum, frame) -> None:
+    pidfd, pid = _RUNNING
+    try:
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        elif pid:
+            os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
 def _wait_marker(fd: int) -> bytes:
     data = os.read(fd, 1)
     if data == b"E":
@@ -541,6 +559,7 @@ def _collect(pid: int, fd: int, buf: bytearray, timeout_s: float) -> dict:
     size, eof, status = 0, False, None
     timed_out = oversized = False
     view = memoryview(buf)
+    _RUNNING[:] = [pidfd, pid]
     try:
         while not (eof and status is not None):
             left = deadline - time.monotonic()
@@ -563,12 +582,17 @@ def _collect(pid: int, fd: int, buf: bytearray, timeout_s: float) -> dict:
             if oversized:
                 break
             if status is None and (pidfd is None or any(f == pidfd for f, _ in events)):
+                if pidfd is None:
+                    _RUNNING[:] = [None, 0]  # the next call may reap it
                 done, raw = os.waitpid(pid, os.WNOHANG)
+                if not done and pidfd is None:
+                    _RUNNING[:] = [None, pid]
                 if done:
                     status = raw
                     if pidfd is not None:
                         poller.unregister(pidfd)
     finally:
+        _RUNNING[:] = [None, 0]
         if pidfd is not None:
             os.close(pidfd)
     if timed_out or oversized:
@@ -596,6 +620,7 @@ def serve_forks(
     """Fork a sealed child ahead of each program; report each child's end; exit when the parent goes."""
     template_pid = os.getpid()
     buf = bytearray(REPLY_MAX + 1)  # one byte more, to tell "exactly full" from "too much"
+    signal.signal(signal.SIGUSR1, _on_cancel)
     ready_sent = False
     while True:
         vm = _vm_bytes()

@@ -66,6 +66,7 @@ MAX_IDLE = 2  # idle workers kept warm
 STARTUP_TIMEOUT_S = 20.0  # a frozen one-file app unpacks itself first
 DEADLINE_MARGIN_S = 0.15  # pipe and JSON overhead on top of the program's own time budget
 TEMPLATE_GRACE_S = 1.0  # the template kills a late program itself; this long more and it is killed too
+CANCEL_WAIT_S = 1.0  # how long a cancelled run waits for the template's report before killing it
 HEADER_MAX = 64 * 1024  # bytes of a template's own message header
 REPLY_MAX = 1024 * 1024  # bytes of a program's reply read at most (_sandbox_worker.REPLY_MAX)
 TEST_LAYERS = frozenset({"python", "seccomp", "landlock", "network_namespace", "unprivileged_user"})
@@ -474,6 +475,18 @@ class _Worker:
         except (OSError, ValueError) as exc:
             raise _WorkerDied(str(exc)) from exc
 
+    def cancel_program(self) -> bool:
+        """Stop the running program but keep the template: SIGUSR1 makes it kill the program's process
+        and report as usual. False when that cannot be done (Windows, no report in time): retire it."""
+        if self.single_use or os.name == "nt":
+            return False
+        try:
+            os.kill(self.proc.pid, signal.SIGUSR1)
+            frame = self.frames.get(timeout=CANCEL_WAIT_S)
+        except (OSError, queue.Empty):
+            return False
+        return frame is not None and frame.header.get("result") is True
+
     def kill(self) -> None:
         """Kill the template and whatever program process it has (one process group)."""
         try:
@@ -725,6 +738,7 @@ def _run_checked(
         deadline = time.monotonic() + timeout_s + grace
         while True:
             if cancel is not None and cancel.cancelled:
+                retire = not worker.cancel_program()
                 return ProgramResult(ok=False, error="Stopped.", error_kind="runtime")
             left = deadline - time.monotonic()
             if left <= 0:

@@ -290,6 +290,29 @@ def test_cancel_stops_a_running_program() -> None:
     assert run_program("answer = 1", cancel=_Token()).answer == 1
 
 
+def test_cancel_kills_the_program_and_keeps_the_template() -> None:
+    """A cancel stops the program's process only (the template kills it on SIGUSR1 and reports), so
+    the next program does not wait for a new template."""
+    sandbox.shutdown()
+    sandbox.prestart(1)
+    pid = sandbox._pool.idle[0].proc.pid
+    token = _Token()
+    threading.Timer(0.2, lambda: setattr(token, "cancelled", True)).start()
+    result = run_program("while True:\n    pass", timeout_s=10, cancel=token)
+    assert result.error == "Stopped."
+    assert [w.proc.pid for w in sandbox._pool.idle] == [pid]
+    counts = []
+    for _ in range(100):  # the template forks the next child right after its report
+        counts.append(len(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()))
+        if counts[-1] == 1:
+            break
+        time.sleep(0.01)
+    assert counts[-1] == 1 and max(counts) == 1  # the next armed child; the cancelled one is gone
+    started = time.perf_counter()
+    assert run_program("answer = 5").answer == 5
+    assert time.perf_counter() - started < 0.5
+
+
 def test_cancel_with_backend_token() -> None:
     from kpdd.backend import CancelToken
 
