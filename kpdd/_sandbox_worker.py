@@ -21,7 +21,8 @@ Protocol. Parent -> child: a 4-byte big-endian length and UTF-8 JSON
 The child's reply (untrusted: it is written after user code ran) is JSON
 ``{"ok", "answer", "stdout", "error", "error_kind", "answer_source"}``; the parent validates it.
 Child -> template, on its own pipe: ``A`` once armed (or ``E`` and a message), ``S`` and the time
-budget as a >d once it has the program, then the reply.
+budget as a >d once it has the program, then the reply. The template kills a program at its time
+budget itself, and at once on SIGUSR1 (the parent's cancel); either way it reports as usual.
 
 Python layers inside the child (the parent adds the AST allowlist before this):
 - an audit hook that refuses every audited action except a short allowlist while user code runs;
