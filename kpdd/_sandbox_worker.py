@@ -618,12 +618,14 @@ def _collect(pid: int, fd: int, buf: bytearray, timeout_s: float) -> dict:
 def serve_forks(
     layer, helpers: dict, python_layers: bool, in_fd: int, out_fd: int, features: list[dict]
 ) -> None:
-    """Fork a sealed child ahead of each program; report each child's end; exit when the parent goes."""
+    """Keep a sealed child armed for the next program; report each child's end; exit when the parent
+    goes. The next child is forked as soon as the current one has taken its program from the pipe, so
+    it gets ready while that program runs (on another core) and the next request does not wait."""
     template_pid = os.getpid()
     buf = bytearray(REPLY_MAX + 1)  # one byte more, to tell "exactly full" from "too much"
     signal.signal(signal.SIGUSR1, _on_cancel)
-    ready_sent = False
-    while True:
+
+    def fork_child() -> tuple[int, int]:
         vm = _vm_bytes()
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -632,14 +634,23 @@ def serve_forks(
             _child(layer, helpers, python_layers, in_fd, write_fd, template_pid, vm)
             os._exit(1)  # not reached
         os.close(write_fd)
+        return pid, read_fd
+
+    armed = fork_child()
+    try:
+        if _wait_marker(armed[1]) != b"A":
+            raise _Fatal("a program's process died while entering the sandbox")
+    except _Fatal as exc:
+        _kill_quietly(armed[0])
+        send_frame(out_fd, {"fatal": str(exc)})
+        return
+    send_frame(
+        out_fd, {"ready": True, "pid": template_pid, "features": features, "python_layers": python_layers}
+    )
+    while True:
+        pid, read_fd = armed
+        next_child = None
         try:
-            marker = _wait_marker(read_fd)
-            if marker != b"A":
-                raise _Fatal("a program's process died while entering the sandbox")
-            if not ready_sent:
-                send_frame(out_fd, {"ready": True, "pid": template_pid, "features": features,
-                                    "python_layers": python_layers})  # fmt: skip
-                ready_sent = True
             start = _read_exact(read_fd, 9)
             if start is None:  # the parent closed its pipe and the armed child left: done
                 os.waitpid(pid, 0)
@@ -647,16 +658,22 @@ def serve_forks(
             if start[:1] != b"S":
                 raise _Fatal("a program's process broke the protocol before the program ran")
             (timeout_s,) = struct.unpack(">d", start[1:])
+            next_child = fork_child()  # buf is all zeros here: nothing of any program goes with it
             header = _collect(pid, read_fd, buf, timeout_s)
+            size = header["size"]
+            send_frame(out_fd, header, memoryview(buf)[:size])
+            buf[:size] = bytes(size)
+            if _wait_marker(next_child[1]) != b"A":
+                raise _Fatal("a program's process died while entering the sandbox")
         except _Fatal as exc:
-            _kill_quietly(pid)
+            for child in (pid, next_child[0] if next_child else 0):
+                if child:
+                    _kill_quietly(child)
             send_frame(out_fd, {"fatal": str(exc)})
             return
         finally:
             os.close(read_fd)
-        size = header["size"]
-        send_frame(out_fd, header, memoryview(buf)[:size])
-        buf[:size] = bytes(size)  # the next child is forked from this memory: leave nothing in it
+        armed = next_child
 
 
 def _kill_quietly(pid: int) -> None:
