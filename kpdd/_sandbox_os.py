@@ -182,8 +182,8 @@ class LinuxLayer:
     def prepare(self) -> None:
         """Root-only steps first (the O_PATH folders for Landlock, the namespace), then become nobody."""
         was_root = os.geteuid() == 0
-        self._prepare_seccomp()
         self._prepare_landlock()
+        self._prepare_seccomp()  # lets a program open files read-only only if Landlock confines them
         self._prepare_netns(was_root)
         self._become_nobody(was_root)
 
@@ -205,9 +205,7 @@ class LinuxLayer:
             self.features[SECCOMP] = Feature(SECCOMP, False, "no_libseccomp", str(exc))
             return
         try:
-            bpf = self._build_filter(
-                seccomp, with_reads=LANDLOCK not in self.disabled and self._landlock_abi() > 0
-            )
+            bpf = self._build_filter(seccomp, with_reads=self.ruleset_fd is not None)
         except OSError as exc:
             self.features[SECCOMP] = Feature(SECCOMP, False, "filter_failed", str(exc))
             return
@@ -253,14 +251,6 @@ class LinuxLayer:
         finally:
             os.close(read_fd)
         return b"".join(chunks)
-
-    def _landlock_abi(self) -> int:
-        try:
-            from landlock import landlock_abi_version
-
-            return int(landlock_abi_version())
-        except Exception:  # ImportError, or the kernel's own error (ENOSYS, EOPNOTSUPP)
-            return 0
 
     def _prepare_landlock(self) -> None:
         if self._off(LANDLOCK):
