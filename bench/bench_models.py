@@ -72,13 +72,14 @@ def configs() -> dict[str, dict[str, Any]]:
 
 
 def run_eval(name: str, config: dict[str, Any], data: str, limit: int, out: Path, batch_size: int,
-             threads: int) -> None:  # fmt: skip
+             threads: int, data_dir: Path) -> None:  # fmt: skip
     """One resumable `kpdd eval`; its progress goes to a .log beside the report."""
     report = report_path(out, name, data)
     report.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "kpdd.cli", "eval", "--data", data, "--mode", config["mode"],
                "--model", config["model"], "--limit", str(limit), "--shuffle", "0",
-               "--batch-size", str(batch_size), "--threads", str(threads), "--out", str(report)]  # fmt: skip
+               "--batch-size", str(batch_size), "--threads", str(threads), "--out", str(report),
+               "--data-dir", str(data_dir)]  # fmt: skip
     print(f"== {name} on {data} ({limit} problems, batch {batch_size})", file=sys.stderr, flush=True)
     with report.with_suffix(".log").open("a", encoding="utf-8") as log:
         subprocess.run(command, check=True, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
@@ -169,6 +170,9 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=8, help="problems decoded together for accuracy")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="runs/bench-models")
+    parser.add_argument(
+        "--data-dir", default=str(REPO.parent / "shared" / "data"), help="folder holding the four test sets"
+    )
     parser.add_argument("--render-only", action="store_true")
     parser.add_argument(
         "--write-measured",
@@ -185,14 +189,15 @@ def main() -> int:
     sets = [d for d in args.sets.split(",") if d]
     out = REPO / args.out
     latency_out = out / "latency"
+    data_dir = Path(args.data_dir).resolve()
     if not args.render_only:
         for name in names:
             for data in sets:
-                run_eval(name, table[name], data, args.limit, out, args.batch_size, args.threads)
+                run_eval(name, table[name], data, args.limit, out, args.batch_size, args.threads, data_dir)
         if args.latency:
             for name in names:
                 for data in sets:
-                    run_eval(name, table[name], data, args.latency, latency_out, 1, args.threads)
+                    run_eval(name, table[name], data, args.latency, latency_out, 1, args.threads, data_dir)
     accuracy, _ = accuracy_table(out, names)
     sections = [
         f"## Accuracy (%), seeded sample of {args.limit} per set\n" + accuracy,
