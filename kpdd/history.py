@@ -260,6 +260,7 @@ def solve_result_from_dict(data: dict[str, Any]):  # -> kpdd.solver.SolveResult
             error=s.get("error"),
             error_kind=s.get("error_kind"),
             sample_index=int(s.get("sample_index", 0)),
+            model=s.get("model", "") or "",
             answer_source=s.get("answer_source"),
         )
         for s in data.get("solutions", [])
@@ -294,6 +295,7 @@ def solve_result_from_dict(data: dict[str, Any]):  # -> kpdd.solver.SolveResult
         agree=data.get("agree"),
         stepped_past=bool(data.get("stepped_past")),
         rechecked=bool(data.get("rechecked")),
+        second_opinion=data.get("second_opinion", "") or "",
         stages=stages,
         seconds=float(data.get("seconds") or 0.0),
         first_token_seconds=data.get("first_token_seconds"),

@@ -285,20 +285,22 @@ def program_stepped_past(program: str, steps_answer: float, sandbox_timeout_s: f
 
 def finalize(result: SolveResult, sandbox_timeout_s: float = 2.0) -> None:
     """Vote over the solutions; in mode `both`, record whether program and steps agree, and let the
-    steps' answer win when the program computed it on the way and then went further."""
+    steps' answer win when the program computed it on the way and then went further.
+
+    In every mode an impossible answer (a negative count, part of a person) loses to a possible one."""
     # Both mode's own rule (the program unless it stepped past the steps) was measured with plain
     # votes; plausibility weights were measured on samples of one kind only.
-    weigh_by = result.problem if result.mode != Mode.BOTH else None
-    result.answer, result.confidence = vote(result.solutions, weigh_by)
+    weighted = result.mode != Mode.BOTH
+    result.answer, result.confidence = vote(result.solutions, result.problem, weighted=weighted)
     result.stepped_past = False
     if result.mode != Mode.BOTH:
         return
     programs = [s for s in result.solutions if s.kind == Mode.POT]
-    pot = vote(programs)[0]
-    cot = vote([s for s in result.solutions if s.kind == Mode.COT])[0]
+    pot = vote(programs, result.problem, weighted=False)[0]
+    cot = vote([s for s in result.solutions if s.kind == Mode.COT], result.problem, weighted=False)[0]
     result.agree = pot is not None and cot is not None and answers_match(pot, cot)
     shows_program = pot is not None and result.answer is not None and answers_match(result.answer, pot)
-    if result.agree or cot is None or not shows_program:
+    if result.agree or cot is None or not shows_program or impossible(cot, result.problem):
         return
     program = next(s.text for s in programs if s.answer is not None and answers_match(s.answer, pot))
     if program_stepped_past(program, cot, sandbox_timeout_s):
@@ -369,11 +371,48 @@ def looks_wrong(solution: Solution, problem: str) -> bool:
     return solution.answer is None or plausibility(solution, problem) < 1.0
 
 
-def vote(solutions: list[Solution], problem: str | None = None) -> tuple[float | None, float]:
+# Quantities a "how many" question may count in parts of one: time, length, weight, volume, money,
+# area, ratios. Anything else it asks about ("how many muffins", "how many more students") is
+# counted in whole ones.
+MEASURE_WORDS = frozenset(
+    """second seconds minute minutes hour hours day days week weeks month months year years
+    inch inches foot feet yard yards mile miles meter meters metre metres kilometer kilometers km
+    centimeter centimeters cm millimeter millimeters mm ounce ounces pound pounds lb lbs gram grams kg
+    kilogram kilograms ton tons cup cups pint pints quart quarts gallon gallons liter liters litre
+    litres milliliter milliliters ml teaspoon teaspoons tablespoon tablespoons dollar dollars cent
+    cents euro euros percent square cubic acre acres degree degrees times""".split()
+)
+_HOW_MANY = re.compile(
+    r"\bhow\s+many\s+(?:more\s+|fewer\s+|less\s+|additional\s+|extra\s+|whole\s+|full\s+)?([a-z]+)",
+    re.IGNORECASE,
+)
+
+
+def counts_whole_things(problem: str) -> bool:
+    """Whether the problem's (last) question asks how many of something counted in whole ones."""
+    matches = _HOW_MANY.findall(problem or "")
+    return bool(matches) and matches[-1].lower() not in MEASURE_WORDS
+
+
+def impossible(answer: float | None, problem: str) -> bool:
+    """An answer no grade-school word problem has: a negative quantity, or part of a thing the
+    question counts whole ("2.5 muffins", "a third of a person")."""
+    if answer is None or not math.isfinite(answer):
+        return False
+    if answer < 0:
+        return True
+    return not math.isclose(answer, round(answer), abs_tol=1e-9) and counts_whole_things(problem)
+
+
+def vote(
+    solutions: list[Solution], problem: str | None = None, *, weighted: bool = True
+) -> tuple[float | None, float]:
     """Majority vote over solutions' answers; returns (answer, share of all solutions behind it).
 
-    With `problem`, each vote counts by its `plausibility`, so a lone sensible answer can beat two
-    negative ones; the share returned is still the plain count, which is what the app shows."""
+    With `problem`, an impossible answer (`impossible`) never beats a possible one, however many
+    votes it has, and (unless `weighted` is False) each vote counts by its `plausibility`, so a lone
+    sensible answer can beat two doubtful ones; the share returned is still the plain count, which
+    is what the app shows."""
     groups: list[tuple[float, list[Solution]]] = []
     for solution in solutions:
         if solution.answer is None:
@@ -388,14 +427,17 @@ def vote(solutions: list[Solution], problem: str | None = None) -> tuple[float |
         return None, 0.0
 
     def weight(members: list[Solution]) -> float:
-        if problem is None:
+        if problem is None or not weighted:
             return float(len(members))
         return round(sum(plausibility(s, problem) for s in members), 6)  # 0.3 + 0.3 + 0.3 ties 0.9
 
-    # Most (weighted) votes wins; on a tie, prefer the group holding an executed program (no
-    # arithmetic slips), then the earliest group (the greedy solution's).
+    def possible(value: float) -> bool:
+        return problem is None or not impossible(value, problem)
+
+    # Possible answers first; then most (weighted) votes; on a tie, prefer the group holding an
+    # executed program (no arithmetic slips), then the earliest group (the greedy solution's).
     best_value, best_members = max(
-        groups, key=lambda g: (weight(g[1]), any(s.kind == Mode.POT for s in g[1]))
+        groups, key=lambda g: (possible(g[0]), weight(g[1]), any(s.kind == Mode.POT for s in g[1]))
     )
     return best_value, len(best_members) / len(solutions)
 

@@ -333,3 +333,46 @@ def test_a_doubtful_answer_gets_a_second_opinion_that_outweighs_it():
 
 
 PROBLEM_TEXT = "A farmer packs 6 baskets with 14 apples each. He gives away 20 apples. How many apples does he have left?"
+
+
+# -- impossible answers never win (issue 25, point 5) -----------------------------------------
+
+MUFFINS = "A bakery baked 160 muffins and sold 12 of them in the morning. How many muffins are left?"
+
+
+def test_an_impossible_answer_never_wins_a_vote_however_many_votes_it_has():
+    from kpdd.solver import counts_whole_things, impossible
+
+    assert counts_whole_things(MUFFINS) and not counts_whole_things("How many hours did she work?")
+    assert impossible(-2.0, MUFFINS) and impossible(2.5, MUFFINS) and not impossible(148.0, MUFFINS)
+    assert not impossible(2.5, "How many hours did she work?") and not impossible(2.5, "How much does it cost?")
+    negative = programs(*[("answer = 12 - 160", -148.0)] * 9) + programs(("answer = 160 - 12", 148.0))
+    assert vote(negative, MUFFINS) == (148.0, pytest.approx(0.1))
+    parts = programs(*[("answer = 160 / 64", 2.5)] * 6) + programs(("answer = 160 - 12", 148.0))
+    assert vote(parts, MUFFINS)[0] == 148.0
+    # When every answer is impossible, the vote still picks the most common one.
+    assert vote(programs(("answer = 12 - 160", -148.0), ("answer = 1 - 2", -1.0)) * 2, MUFFINS)[0] == -148.0
+
+
+def test_both_mode_never_prefers_a_negative_count_over_the_steps():
+    result = SolveResult(MUFFINS, Mode.BOTH)
+    result.solutions = [Solution(Mode.POT, "answer = 12 - 14", answer=-2.0),
+                        Solution(Mode.COT, "160 - 12 = 148. The answer is 148.", answer=148.0)]  # fmt: skip
+    finalize(result)
+    assert (result.answer, result.agree, result.stepped_past) == (148.0, False, False)
+
+
+def test_both_mode_with_five_samples_the_issues_tie_goes_to_a_possible_answer():
+    """The issue's case: Both mode, 5 samples, a tie went to a program answering -2 muffins over the
+    steps' 148 (and the greedy pair's 22). Solved for real through the solver and the sandbox."""
+    from tests.desktop_fixtures import SCRIPT, ScriptedBackend
+
+    sampled = {**SCRIPT, Stage.PROGRAM: "left = 20 - 22\nanswer = left",
+               Stage.STEPS: "160 - 12 = 148. The answer is 148."}  # fmt: skip
+    greedy = {Stage.PROGRAM: "answer = 148 - 126", Stage.STEPS: "148 - 126 = 22. The answer is 22."}
+    backend = ScriptedBackend(sampled, delay_s=0, greedy=greedy)
+    result = Solver(backend).solve(MUFFINS, "both", samples=5)
+    answers = [s.answer for s in result.solutions]
+    assert answers.count(-2.0) == 4 and answers.count(148.0) == 4 and answers.count(22.0) == 2
+    assert result.answer == 148.0 and result.confidence == pytest.approx(0.4)
+    assert result.agree is False  # the programs' own vote (22) and the steps' (148) differ

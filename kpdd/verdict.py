@@ -1,0 +1,325 @@
+"""A verdict for every answer, from the evidence a solve already holds: checked, not sure, no answer.
+
+A small student is wrong more often than right, so an answer must not look verified because a
+program ran. The verdict reads what the solver knows, nothing more (no model, no sandbox):
+
+- how the answer was computed: a program that ran and set `answer` (or `solution()`), a program
+  read by its last assignment, or worked steps (whose arithmetic is recomputed, `kpdd.arithmetic`);
+- whether anything checked it: other samples giving the same answer, the program and the steps
+  agreeing (Both mode), a second model agreeing;
+- whether the answer looks wrong for a word problem: negative, not whole, or from a program using a
+  number the problem does not give (the marks the vote already weighs, `kpdd.solver.plausibility`).
+
+"checked" needs corroboration (at least CHECKED_MIN_AGREEING solutions, CHECKED_MIN_SHARE of all of
+them, give the answer) and no doubt; anything less is "not sure", with its reasons in words; no
+answer at all is "no answer". The thresholds are measured, not guessed: bench/bench_verdicts.py
+reads `kpdd eval` reports and prints, per configuration and per threshold, how often each level is
+right and how many answers land in it (the model card's calibration table, docs/VERDICTS.md).
+
+The English texts below are the one source of the words: the CLI and sheets print them, the app
+translates these same strings (`QT_TRANSLATE_NOOP` marks them for Qt's lupdate). Pure Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from kpdd.answers import answers_match, format_answer, numbers_in_text
+from kpdd.arithmetic import ArithmeticCheck, check_arithmetic
+from kpdd.format import Mode
+from kpdd.solver import Solution, SolveResult, counts_whole_things, program_numbers
+
+# An answer is "checked" when at least this many solutions give it (one is never enough: a lone
+# program that runs is right well under half the time for the shipped students; docs/VERDICTS.md)...
+CHECKED_MIN_AGREEING = 2
+# ...and they are at least this share of all the solutions written (3 of 5 samples; 1 of 2 in Both
+# mode is a disagreement). bench/bench_verdicts.py prints the effect of other values.
+CHECKED_MIN_SHARE = 0.6
+
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # noqa: N802 - the name Qt's lupdate looks for
+    """Marks a text for the app's translation (desktop/translations.py collects it); returns it."""
+    return text
+
+
+TRANSLATION_CONTEXT = "Verdict"
+
+
+class Level(str, Enum):
+    CHECKED = "checked"
+    NOT_SURE = "not_sure"
+    NO_ANSWER = "no_answer"
+
+
+class Note(str, Enum):
+    """One piece of evidence, for or against an answer (or why there is none)."""
+
+    # For: what checked a checked answer.
+    SAMPLES_AGREE = "samples_agree"
+    BOTH_AGREE = "both_agree"
+    SECOND_OPINION_AGREES = "second_opinion_agrees"
+    PROGRAM_RAN = "program_ran"
+    ARITHMETIC_RIGHT = "arithmetic_right"
+    # Against: why an answer is not sure.
+    ONE_SOLUTION = "one_solution"
+    SPLIT_VOTE = "split_vote"
+    DISAGREE = "disagree"
+    SECOND_OPINION_DIFFERS = "second_opinion_differs"
+    NEGATIVE = "negative"
+    PART_OF_A_COUNT = "part_of_a_count"
+    NOT_WHOLE = "not_whole"
+    UNGROUNDED = "ungrounded"
+    LAST_ASSIGNMENT = "last_assignment"
+    ARITHMETIC_WRONG = "arithmetic_wrong"
+    # No answer.
+    STOPPED = "stopped"
+    MODEL_ERROR = "model_error"
+    NOTHING_USABLE = "nothing_usable"
+
+
+LEVEL_TITLES = {
+    Level.CHECKED: QT_TRANSLATE_NOOP("Verdict", "Checked"),
+    Level.NOT_SURE: QT_TRANSLATE_NOOP("Verdict", "Not sure"),
+    Level.NO_ANSWER: QT_TRANSLATE_NOOP("Verdict", "No answer"),
+}
+# Short labels for lists (history, batch table, answer key).
+LEVEL_LABELS = {
+    Level.CHECKED: QT_TRANSLATE_NOOP("Verdict", "checked"),
+    Level.NOT_SURE: QT_TRANSLATE_NOOP("Verdict", "check this one"),
+    Level.NO_ANSWER: QT_TRANSLATE_NOOP("Verdict", "no answer"),
+}
+# What a student can do about a doubtful answer.
+NOT_SURE_ADVICE = QT_TRANSLATE_NOOP(
+    "Verdict", "Work through it with the hints, or solve it in Both mode to have it checked."
+)
+NOTE_TEXTS = {
+    Note.SAMPLES_AGREE: QT_TRANSLATE_NOOP("Verdict", "{0} of {1} solutions give this answer."),
+    Note.BOTH_AGREE: QT_TRANSLATE_NOOP("Verdict", "The program and the worked steps give the same answer."),
+    Note.SECOND_OPINION_AGREES: QT_TRANSLATE_NOOP("Verdict", "A second model, {0}, gives the same answer."),
+    Note.PROGRAM_RAN: QT_TRANSLATE_NOOP("Verdict", "The program ran and set its answer."),
+    Note.ARITHMETIC_RIGHT: QT_TRANSLATE_NOOP("Verdict", "Every calculation in the steps is right."),
+    Note.ONE_SOLUTION: QT_TRANSLATE_NOOP("Verdict", "Only one solution was written, so nothing checked it."),
+    Note.SPLIT_VOTE: QT_TRANSLATE_NOOP("Verdict", "Only {0} of {1} solutions give this answer."),
+    Note.DISAGREE: QT_TRANSLATE_NOOP("Verdict", "The program and the worked steps give different answers."),
+    Note.SECOND_OPINION_DIFFERS: QT_TRANSLATE_NOOP("Verdict", "A second model, {0}, gives a different answer."),
+    Note.NEGATIVE: QT_TRANSLATE_NOOP("Verdict", "The answer is negative, which a word problem's answer almost never is."),
+    Note.PART_OF_A_COUNT: QT_TRANSLATE_NOOP(
+        "Verdict", "The answer is not a whole number, but the question counts whole things."
+    ),
+    Note.NOT_WHOLE: QT_TRANSLATE_NOOP("Verdict", "The answer is not a whole number."),
+    Note.UNGROUNDED: QT_TRANSLATE_NOOP("Verdict", "The program uses {0}, a number the problem does not give."),
+    Note.LAST_ASSIGNMENT: QT_TRANSLATE_NOOP(
+        "Verdict", "The program never said which value is the answer; its last result, {0}, was taken."
+    ),
+    Note.ARITHMETIC_WRONG: QT_TRANSLATE_NOOP("Verdict", "A step gets its arithmetic wrong: {0} is {1}, not {2}."),
+    Note.STOPPED: QT_TRANSLATE_NOOP("Verdict", "Solving was stopped before it found an answer."),
+    Note.MODEL_ERROR: QT_TRANSLATE_NOOP("Verdict", "The model stopped with an error: {0}"),
+    Note.NOTHING_USABLE: QT_TRANSLATE_NOOP("Verdict", "The model did not produce a usable answer."),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A note with the values its text names (numbers already formatted for display)."""
+
+    note: Note
+    args: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        """In English; the app translates `NOTE_TEXTS[note]` in context "Verdict" and formats it."""
+        return NOTE_TEXTS[self.note].format(*self.args)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    level: Level
+    # Why the answer is not sure (or why there is none), most telling first.
+    doubts: tuple[Finding, ...] = ()
+    # What checked it (for "checked"; a not-sure answer may have some too).
+    support: tuple[Finding, ...] = ()
+    # The calculations of the steps behind the answer that are wrong (shown marked in place).
+    slips: tuple[ArithmeticCheck, ...] = field(default=(), compare=False)
+
+    @property
+    def checked(self) -> bool:
+        return self.level == Level.CHECKED
+
+    @property
+    def title(self) -> str:
+        return LEVEL_TITLES[self.level]
+
+    @property
+    def label(self) -> str:
+        return LEVEL_LABELS[self.level]
+
+    def explanation(self) -> str:
+        """The verdict in English sentences: what checked it, or why it is not sure (and what to do)."""
+        findings = self.support if self.level == Level.CHECKED else self.doubts
+        sentences = [finding.text() for finding in findings]
+        if self.level == Level.NOT_SURE:
+            sentences.append(NOT_SURE_ADVICE)
+        return " ".join(sentences)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level.value,
+            "doubts": [{"note": f.note.value, "args": list(f.args), "text": f.text()} for f in self.doubts],
+            "support": [{"note": f.note.value, "args": list(f.args), "text": f.text()} for f in self.support],
+            "explanation": self.explanation(),
+        }
+
+
+@dataclass(frozen=True)
+class VerdictPolicy:
+    """The thresholds of "checked" (bench/bench_verdicts.py compares other values)."""
+
+    min_agreeing: int = CHECKED_MIN_AGREEING
+    min_share: float = CHECKED_MIN_SHARE
+
+
+DEFAULT_POLICY = VerdictPolicy()
+
+
+def _backs(solution: Solution, answer: float) -> bool:
+    return solution.answer is not None and answers_match(solution.answer, answer)
+
+
+def _program_ran(solution: Solution) -> bool:
+    """A program whose run gave a number (records of `kpdd eval` keep no execution: no error is it)."""
+    if solution.kind != Mode.POT or solution.answer is None or solution.error_kind:
+        return False
+    return solution.execution is None or solution.execution.ok
+
+
+def foreign_numbers(solution: Solution, problem: str) -> list[float]:
+    """Numbers a program writes that the problem does not give (the plausibility mark)."""
+    if solution.kind != Mode.POT:
+        return []
+    numbers = program_numbers(solution.text) or []
+    given = numbers_in_text(problem)
+    return [number for number in numbers if number not in given]
+
+
+def judge(result: SolveResult, policy: VerdictPolicy = DEFAULT_POLICY) -> Verdict:
+    """The verdict on a result's answer (see the module docstring)."""
+    if result.cancelled:
+        return Verdict(Level.NO_ANSWER, (Finding(Note.STOPPED),))
+    if result.answer is None:
+        if result.error:
+            return Verdict(Level.NO_ANSWER, (Finding(Note.MODEL_ERROR, (result.error,)),))
+        return Verdict(Level.NO_ANSWER, (Finding(Note.NOTHING_USABLE),))
+    answer = result.answer
+    solutions = result.solutions
+    backers = [s for s in solutions if _backs(s, answer)]
+    doubts: list[Finding] = []
+    support: list[Finding] = []
+
+    # Corroboration: does anything besides one solution give this answer?
+    total, agreeing = len(solutions), len(backers)
+    specific = False  # a disagreement named more exactly than a split vote
+    if result.mode == Mode.BOTH and result.agree is False:
+        doubts.append(Finding(Note.DISAGREE))
+        specific = True
+    elif result.mode == Mode.BOTH and result.agree:
+        support.append(Finding(Note.BOTH_AGREE))
+    if result.second_opinion:
+        first = [s for s in solutions if not s.model]
+        second = [s for s in solutions if s.model]
+        if any(_backs(s, answer) for s in first) and any(_backs(s, answer) for s in second):
+            support.append(Finding(Note.SECOND_OPINION_AGREES, (result.second_opinion,)))
+        else:
+            doubts.append(Finding(Note.SECOND_OPINION_DIFFERS, (result.second_opinion,)))
+            specific = True
+    enough = total > 1 and agreeing >= policy.min_agreeing and agreeing / total >= policy.min_share
+    if total <= 1:
+        doubts.append(Finding(Note.ONE_SOLUTION))
+    elif not enough and not specific:
+        doubts.append(Finding(Note.SPLIT_VOTE, (str(agreeing), str(total))))
+    elif enough and not (result.mode == Mode.BOTH and total == 2):
+        support.append(Finding(Note.SAMPLES_AGREE, (str(agreeing), str(total))))
+    corroborated = enough and not specific
+
+    # Marks on the answer itself: a negative quantity or part of a counted thing is almost never
+    # right, however many solutions give it; another fraction is only doubtful, like the marks of
+    # how a program got it, and solutions that agree outweigh those.
+    if answer < 0:
+        doubts.append(Finding(Note.NEGATIVE))
+    elif abs(answer - round(answer)) > 1e-9:
+        if counts_whole_things(result.problem):
+            doubts.append(Finding(Note.PART_OF_A_COUNT))
+        elif not corroborated:
+            doubts.append(Finding(Note.NOT_WHOLE))
+
+    # How the answer was computed: programs behind it, and the steps' arithmetic.
+    programs = [s for s in backers if s.kind == Mode.POT]
+    ran = [s for s in programs if _program_ran(s)]
+    if ran:
+        if not corroborated and not any(not foreign_numbers(s, result.problem) for s in ran):
+            number = format_answer(foreign_numbers(ran[0], result.problem)[0])
+            doubts.append(Finding(Note.UNGROUNDED, (number,)))
+        if all(s.answer_source == "last_assignment" for s in ran):
+            if not corroborated:
+                doubts.append(Finding(Note.LAST_ASSIGNMENT, (ran[0].answer_variable or "?",)))
+        else:
+            support.append(Finding(Note.PROGRAM_RAN))
+    # Wrong arithmetic in the steps always counts: a student would copy it.
+    slips: list[ArithmeticCheck] = []
+    calculations = 0
+    for steps in (s for s in backers if s.kind == Mode.COT):
+        checks = check_arithmetic(steps.text)
+        calculations += len(checks)
+        slips += [c for c in checks if not c.ok]
+    if slips:
+        first_slip = slips[0]
+        doubts.append(Finding(Note.ARITHMETIC_WRONG,
+                              (first_slip.expression, first_slip.correct_text, first_slip.written)))  # fmt: skip
+    elif calculations:
+        support.append(Finding(Note.ARITHMETIC_RIGHT))
+
+    level = Level.NOT_SURE if doubts else Level.CHECKED
+    return Verdict(level, tuple(doubts), tuple(support), tuple(slips))
+
+
+def result_from_record(record: dict[str, Any], mode: Mode | str) -> SolveResult:
+    """A `kpdd eval` record (kpdd.evaluate.record_for) as the SolveResult a verdict reads."""
+    solutions = [
+        Solution(
+            kind=Mode(s.get("kind", "pot")),
+            text=s.get("text", "") or "",
+            answer=s.get("answer"),
+            error=s.get("error"),
+            error_kind=s.get("error_kind"),
+            sample_index=index,
+            model=s.get("model", "") or "",
+            answer_source=s.get("answer_source"),
+        )
+        for index, s in enumerate(record.get("solutions") or [])
+    ]
+    return SolveResult(
+        problem=record.get("question", "") or "",
+        mode=Mode(mode),
+        solutions=solutions,
+        answer=record.get("prediction"),
+        confidence=float(record.get("confidence") or 0.0),
+        agree=record.get("agree"),
+        stepped_past=bool(record.get("stepped_past")),
+        rechecked=bool(record.get("rechecked")),
+        second_opinion=record.get("second_opinion", "") or "",
+        error="backend error" if record.get("error_kind") == "backend_error" else None,
+    )
+
+
+def judge_record(record: dict[str, Any], mode: Mode | str, policy: VerdictPolicy = DEFAULT_POLICY) -> Verdict:
+    """The verdict the app would give a `kpdd eval` record's answer."""
+    return judge(result_from_record(record, mode), policy)
+
+
+def count_levels(verdicts: Sequence[Verdict]) -> dict[Level, int]:
+    """How many verdicts of each level, every level present (for summaries: "5 of 8 checked")."""
+    counts = {level: 0 for level in Level}
+    for verdict in verdicts:
+        counts[verdict.level] += 1
+    return counts
