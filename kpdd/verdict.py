@@ -33,7 +33,7 @@ from kpdd.format import Mode
 from kpdd.solver import Solution, SolveResult, counts_whole_things, program_numbers
 
 # An answer is "checked" when at least this many solutions give it (one is never enough: a lone
-# program that runs is right well under half the time for the shipped students; docs/VERDICTS.md)...
+# program that runs is far from 90% right for every student measured so far; docs/VERDICTS.md)...
 CHECKED_MIN_AGREEING = 2
 # ...and they are at least this share of all the solutions written (3 of 5 samples; 1 of 2 in Both
 # mode is a disagreement). bench/bench_verdicts.py prints the effect of other values.
