@@ -13,12 +13,16 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     from kpdd.cli import SAMPLES_HELP, add_model_arguments, samples_argument
+    from kpdd.sheets import SolutionView
     from kpdd.solver import AUTO_SAMPLES
 
     parser = subparsers.add_parser(
         "sheet", help="solve a list of problems and write a solution sheet (PDF/HTML/MD)"
     )
-    parser.add_argument("problems", help="a .txt (one problem per paragraph), .csv or .jsonl list")
+    parser.add_argument(
+        "problems",
+        help="a .txt (one problem per paragraph, or per line when each line is a question), .csv or .jsonl list",
+    )
     parser.add_argument("-o", "--out", required=True, help="OUT.pdf, OUT.html or OUT.md")
     parser.add_argument("--title", help="the sheet's title (default: from the file name)")
     parser.add_argument("--date", default="", help="the date printed on the sheet (default: today)")
@@ -26,6 +30,10 @@ def register(subparsers) -> None:
         "--student-copy", action="store_true", help="problems with space to work, no solutions"
     )
     parser.add_argument("--answer-key", action="store_true", help="add the answers on their own last page")
+    parser.add_argument(
+        "--show", choices=[v.value for v in SolutionView], default=SolutionView.STEPS.value,
+        help="a program's solution as worked steps (default), as the program, or both",
+    )  # fmt: skip
     parser.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
     parser.add_argument(
         "--samples", type=samples_argument, default=AUTO_SAMPLES, help=SAMPLES_HELP + " (default: auto)"
@@ -38,14 +46,16 @@ def register(subparsers) -> None:
 
 
 def cmd_sheet(args: argparse.Namespace) -> int:
-    from kpdd.batch import default_results_path, format_eta, read_problems, run_batch
-    from kpdd.sheets import SheetItem, SheetOptions
+    from kpdd.batch import default_results_path, describe_problems, format_eta, read_problems, run_batch
+    from kpdd.sheets import SheetItem, SheetOptions, SolutionView, verdict_summary
 
     out = Path(args.out)
     if out.suffix.lower() not in (".pdf", ".html", ".htm", ".md", ".markdown"):
         print("error: -o must end in .pdf, .html or .md", file=sys.stderr)
         return 2
     problems = read_problems(args.problems)
+    # Said before the model loads: a list read as one problem is seen before minutes of solving.
+    print("\n".join(describe_problems(problems, Path(args.problems).name)), file=sys.stderr, flush=True)
     results_path = (
         Path(args.results) if args.results else default_results_path(args.problems, args.mode, args.samples)
     )
@@ -76,9 +86,11 @@ def cmd_sheet(args: argparse.Namespace) -> int:
         date=args.date,
         student_copy=args.student_copy,
         answer_key=args.answer_key,
+        solution_view=SolutionView(args.show),
     )
     from desktop.pdf import write_sheet
 
     write_sheet(items, options, out)
-    print(f"Wrote {out} ({len(items)} problems)")
+    count = f"{len(items)} problem" + ("" if len(items) == 1 else "s")
+    print(f"Wrote {out} ({count}; {verdict_summary(items)})")
     return 0

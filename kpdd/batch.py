@@ -1,8 +1,10 @@
 """Batch solving for teachers: a list of problems solved in order, resumable after a cancel or crash.
 
-Input: `.txt` (one problem per paragraph, paragraphs separated by blank lines), `.csv` (a column
-named question/problem/text, else the first column; an optional `answer` column) or `.jsonl`
-(objects with `question` or `problem`, optional `answer`).
+Input: `.txt` (one problem per paragraph, paragraphs separated by blank lines; a list typed one
+problem per line, each line a question or numbered, is read line by line), `.csv` (a column named
+question/problem/text, else the first column; an optional `answer` column) or `.jsonl` (objects with
+`question` or `problem`, optional `answer`). `describe_problems` says what was read, for the batch
+dialog and `kpdd sheet` to show before solving.
 
 Every finished problem is appended to a JSONL results file (flushed and fsynced) as soon as it is
 done, keyed by a hash of its text and the solving options. Running the same batch again reads that
@@ -74,6 +76,67 @@ def _number(value: Any) -> float | None:
     return number if number is not None else extract_answer(str(value))
 
 
+# A line that starts a new problem in a list: "1.", "2)", "-", "*" or a bullet, then the problem.
+_LIST_MARK = re.compile(r"^\s*(?:\(?\d{1,3}[.):]|[-*\u2022])\s+")
+# A line that ends a problem: a question, maybe closed by a quote or a bracket.
+_QUESTION_END = re.compile(r"\?[\"'\u201d\u2019)\]]*\s*$")
+# How much of each problem the preview shows.
+PREVIEW_CHARS = 70
+
+
+def split_paragraph(paragraph: str) -> list[str]:
+    """One paragraph of a .txt list as its problems.
+
+    A paragraph is one problem, unless it is a list typed without blank lines: lines that start with
+    a number or a bullet each begin a problem (a line without one continues the previous problem),
+    and in a paragraph of several questions each line that ends with "?" ends a problem ("A farmer
+    ... apples.\nHow many are left?" stays one problem: its first line asks nothing)."""
+    lines = [line for line in paragraph.split("\n") if line.strip()]
+    if len(lines) < 2:
+        return [" ".join(lines)]
+    if sum(bool(_LIST_MARK.match(line)) for line in lines) >= 2 and _LIST_MARK.match(lines[0]):
+        problems: list[str] = []
+        for line in lines:
+            if _LIST_MARK.match(line):
+                problems.append(_LIST_MARK.sub("", line, count=1))
+            else:
+                problems[-1] += " " + line.strip()
+        return problems
+    if sum(bool(_QUESTION_END.search(line)) for line in lines) >= 2 and _QUESTION_END.search(lines[-1]):
+        problems, current = [], []
+        for line in lines:
+            current.append(line.strip())
+            if _QUESTION_END.search(line):
+                problems.append(" ".join(current))
+                current = []
+        return problems
+    return [" ".join(line.strip() for line in lines)]
+
+
+def describe_problems(problems: list[BatchProblem], source: str = "") -> list[str]:
+    """What was read, before solving: "Read 8 problems from week-3.txt:", the start of each, and a
+    note for a problem that asks several questions (perhaps several problems on one line)."""
+    count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+    lines = [f"Read {count}" + (f" from {source}:" if source else ":")]
+    for problem in problems:
+        text = problem.question
+        start = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1].rstrip() + "\u2026"
+        lines.append(f"{problem.index + 1:>3}. {start}")
+    for problem in problems:
+        questions = text_questions(problem.question)
+        if questions > 1:
+            lines.append(
+                f"Problem {problem.index + 1} asks {questions} questions. If it holds several problems, put "
+                "each on a line of its own (or leave a blank line between them)."
+            )
+    return lines
+
+
+def text_questions(text: str) -> int:
+    """How many questions a text asks (its question marks that end a sentence)."""
+    return len(re.findall(r"\?(?=[\"'\u201d\u2019)\]]*(?:\s|$))", text))
+
+
 def parse_problems(text: str, suffix: str) -> list[BatchProblem]:
     """Problems from file contents; `suffix` is ".txt", ".csv" or ".jsonl" (else treated as text)."""
     suffix = suffix.lower()
@@ -106,7 +169,8 @@ def parse_problems(text: str, suffix: str) -> list[BatchProblem]:
                 question = next((item[k] for k in (*QUESTION_COLUMNS, "Question") if item.get(k)), "")
                 questions.append((str(question), _number(item.get("answer"))))
     else:
-        questions = [(p, None) for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
+        paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
+        questions = [(p, None) for paragraph in paragraphs for p in split_paragraph(paragraph)]
     problems = []
     for question, answer in questions:
         question = " ".join(str(question).split())

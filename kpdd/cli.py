@@ -100,7 +100,9 @@ def open_solver(args: argparse.Namespace):
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from kpdd.answers import format_answer
-    from kpdd.solver import StageEvent
+    from kpdd.solver import MAX_PROBLEM_CHARS, StageEvent, prepare_problem
+    from kpdd.verdict import Level, judge
+    from kpdd.worked import worked_steps
 
     if args.file:
         problem = Path(args.file).read_text(encoding="utf-8")
@@ -109,9 +111,11 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if not problem.strip():
         print("error: the problem is empty. Give it as an argument or with -f FILE.", file=sys.stderr)
         return 2
-    solver = open_solver(args)
     out = sys.stdout
     stream = not args.json
+    if stream and prepare_problem(problem)[1]:  # said first: what is solved is not all that was given
+        out.write(f"(The problem is long: only its first {MAX_PROBLEM_CHARS} characters are used.)\n")
+    solver = open_solver(args)
 
     rechecking = False  # samples "auto", after the first answer looked wrong
 
@@ -138,7 +142,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
             if execution is not None and execution.ok:
                 if execution.stdout.strip():
                     out.write(f"printed {execution.stdout.strip()[:200]!r}; ")
-                out.write(f"answer = {execution.answer!r} ({execution.duration_s * 1000:.0f} ms)\n")
+                shown = (
+                    format_answer(solution.answer) if solution.answer is not None else repr(execution.answer)
+                )
+                out.write(f"answer = {shown} ({execution.duration_s * 1000:.0f} ms)\n")
                 if solution.answer_note:
                     out.write(f"   {solution.answer_note}\n")
             else:
@@ -156,17 +163,21 @@ def cmd_solve(args: argparse.Namespace) -> int:
         on_event=on_event,
     )
     solver.backend.close()
+    verdict = judge(result)
     if args.json:
-        json.dump(result.to_dict(), out, indent=2)
+        json.dump({**result.to_dict(), "verdict": verdict.to_dict()}, out, indent=2)
         out.write("\n")
         return 0 if result.answer is not None else 1
-    if result.problem_truncated:
-        out.write("\n(The problem was long and was cut to its first 2000 characters.)\n")
     if result.error:
         out.write(f"\nerror: {result.error}\n")
+    program = result.shown_solution(Mode.POT)
+    worked = worked_steps(program.text).steps if program is not None and program.answer is not None else ()
+    if worked:
+        out.write("\n== Worked steps ==\n")
+        out.write("".join(f"{n}. {step.text()}\n" for n, step in enumerate(worked, 1)))
     out.write("\n== Answer ==\n")
     if result.answer is None:
-        out.write("No answer: the model did not produce a usable solution.\n")
+        out.write(f"No answer: {verdict.explanation()}\n")
         return 1
     line = format_answer(result.answer)
     if len(result.solutions) > 1:
@@ -179,6 +190,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
                 line += "; the program worked out this answer on the way, then went a step further"
         line += ")"
     out.write(line + "\n")
+    out.write(f"{verdict.title}: {verdict.explanation()}\n")
+    if verdict.level == Level.NOT_SURE and verdict.slips:
+        for slip in verdict.slips:
+            out.write(f"   a step writes {slip.expression} = {slip.written}; it is {slip.correct_text}\n")
     first = f"{result.first_token_seconds:.2f}s" if result.first_token_seconds is not None else "n/a"
     out.write(
         f"[{result.model}: {result.completion_tokens} tokens generated, "

@@ -1,11 +1,18 @@
 """Solution sheets for teachers: solved problems rendered as HTML or Markdown.
 
 A sheet has a title, the date and numbered problems; for each, its core question, key information,
-solution (worked steps, or the program and what it computed) and answer. Options:
+solution and answer. Every answer carries the tutor's verdict (kpdd.verdict): a checked one is
+printed as such, a doubtful one is marked "check this one" with its reasons, in the solution and in
+the key, and the sheet's summary counts them, so a teacher knows which answers to check by hand
+before handing the key out. Wrong arithmetic in worked steps is struck through, the right value
+beside it. Options:
 
+- solution view: a program as worked steps (kpdd.worked, the default), as its code, or both;
 - student copy: the problems with space to work, no solutions;
 - answer key: the answers on a page of their own at the end (`page-break-before`, which both
   browsers and Qt's QTextDocument honour, so the PDF writer in `desktop/pdf.py` uses this HTML).
+
+Numbers print as everywhere else (`kpdd.answers.format_answer`: 18, not 18.0).
 
 The HTML sticks to the subset Qt's rich-text engine understands (tables, simple CSS, no flexbox),
 so one renderer serves the browser file and the PDF. Plain Python: no Qt here.
@@ -17,9 +24,21 @@ import datetime as _dt
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from kpdd.answers import format_answer
+from kpdd.arithmetic import arithmetic_slips
+from kpdd.verdict import LEVEL_LABELS, Level, judge
+from kpdd.worked import worked_steps
+
+
+class SolutionView(str, Enum):
+    """How a sheet shows a program's solution: as worked steps, as the program, or both."""
+
+    STEPS = "steps"
+    PROGRAM = "program"
+    BOTH = "both"
 
 
 @dataclass
@@ -29,6 +48,8 @@ class SheetOptions:
     student_copy: bool = False  # problems with space to work, no solutions
     answer_key: bool = False  # answers on their own last page
     work_lines: int = 8  # height of the working space in a student copy, in lines
+    # A program as worked steps a student reads (kpdd.worked), as its code, or both.
+    solution_view: SolutionView = SolutionView.STEPS
 
     def date_text(self) -> str:
         return self.date or _dt.date.today().isoformat()
@@ -43,9 +64,19 @@ class SheetItem:
     key_information: list[str] = field(default_factory=list)
     program: str = ""
     program_output: str = ""  # the sandbox's result or its error, in plain words
+    worked_steps: list[str] = field(default_factory=list)  # the program as steps (kpdd.worked)
     steps: str = ""
+    # Wrong calculations in `steps`: (start, end) of the stated result and the right value.
+    step_slips: list[tuple[int, int, str]] = field(default_factory=list)
     answer: str = ""  # formatted; empty when the solver found none
     note: str = ""  # e.g. "program and steps disagree"
+    verdict: str = ""  # a kpdd.verdict.Level value; "" when not judged (unsolved, or the list's answer)
+    verdict_note: str = ""  # the verdict in words: what checked it, or why it is not sure
+
+    @property
+    def to_check(self) -> bool:
+        """An answer the teacher should check by hand before handing the key out."""
+        return self.verdict == Level.NOT_SURE.value
 
     @classmethod
     def from_result(cls, result: Any) -> SheetItem:
@@ -55,25 +86,36 @@ class SheetItem:
 
         data = result.to_dict() if hasattr(result, "to_dict") else dict(result or {})
         solved = result if hasattr(result, "shown_solution") else solve_result_from_dict(data)
+        verdict = judge(solved)
         program = steps = output = ""
+        worked: list[str] = []
         shown_program, shown_steps = solved.shown_solution(Mode.POT), solved.shown_solution(Mode.COT)
         if shown_program is not None:
             program = shown_program.text
             execution = shown_program.execution
             if execution is not None and execution.ok:
                 printed = (execution.stdout or "").strip()
-                output = f"The program computed answer = {execution.answer!r}."
+                value = (
+                    format_answer(shown_program.answer)
+                    if shown_program.answer is not None
+                    else repr(execution.answer)
+                )
+                output = f"The program computed answer = {value}."
                 if shown_program.answer_note:
-                    output = f"{shown_program.answer_note} It is {execution.answer!r}."
+                    output = f"{shown_program.answer_note} It is {value}."
                 if printed:
                     output += f" It printed: {printed[:300]}"
             elif shown_program.error:
                 output = f"The program failed: {shown_program.error}"
+            worked = [step.text() for step in worked_steps(program).steps]
+        slips: list[tuple[int, int, str]] = []
         if shown_steps is not None:
             steps = shown_steps.text
+            slips = [(c.result_start, c.result_end, c.correct_text) for c in arithmetic_slips(steps)]
         answer = data.get("answer")
         note = ""
         expected = data.get("expected_answer")
+        level, verdict_note = verdict.level.value, verdict.explanation()
         if expected is not None:
             # The teacher's list gave an answer: it is the authority for the sheet and its key.
             from kpdd.answers import answers_match
@@ -83,6 +125,7 @@ class SheetItem:
             elif answer is None:
                 note = "The tutor found no answer; the answer shown comes from the list."
             answer = expected
+            level = verdict_note = ""
         elif data.get("stepped_past"):
             note = (
                 "The program and the steps disagree; the program worked out this answer on the way, "
@@ -100,25 +143,51 @@ class SheetItem:
             key_information=[str(k) for k in data.get("key_information") or []],
             program=program,
             program_output=output,
+            worked_steps=worked,
             steps=steps,
+            step_slips=slips,
             answer=format_answer(answer) if answer is not None else "",
             note=note,
+            verdict=level,
+            verdict_note=verdict_note,
         )
 
 
+def verdict_summary(items: Sequence[SheetItem]) -> str:
+    """ "6 answers checked, 2 to check by hand, 1 without an answer" (only the parts that occur)."""
+    checked = sum(item.verdict == Level.CHECKED.value for item in items)
+    unsure = sum(item.to_check for item in items)
+    missing = sum(not item.answer for item in items)
+    given = sum(bool(item.answer) and not item.verdict for item in items)
+    parts = [f"{checked} {'answer' if checked == 1 else 'answers'} checked"]
+    if unsure:
+        parts.append(f"{unsure} to check by hand (marked \u201c{CHECK_THIS_ONE}\u201d)")
+    if given:
+        parts.append(f"{given} from your list")
+    if missing:
+        parts.append(f"{missing} without an answer")
+    return ", ".join(parts)
+
+
+CHECK_THIS_ONE = LEVEL_LABELS[Level.NOT_SURE]
 NO_ANSWER = "(no answer)"
 
 _CSS = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 11pt; color: #111; }
 h1 { font-size: 20pt; margin-bottom: 2px; }
 p.date { color: #555; margin-top: 0; }
+p.summary { color: #333; }
 h2 { font-size: 14pt; margin-top: 18px; margin-bottom: 4px; }
 p.problem { font-size: 11.5pt; }
 h3 { font-size: 11pt; color: #1f4e79; margin-bottom: 2px; margin-top: 8px; }
 pre { font-family: 'DejaVu Sans Mono', 'Courier New', monospace; font-size: 9.5pt;
       background-color: #f3f5f7; padding: 6px; }
+ol.worked li { margin-bottom: 2px; }
 p.answer { font-size: 12pt; font-weight: bold; color: #0b5d1e; }
+p.unsure { font-size: 12pt; font-weight: bold; color: #8a4b00; }
+p.verdict { color: #8a4b00; }
 p.note { color: #8a4b00; font-style: italic; }
+span.slip { color: #b00020; font-weight: bold; }
 table.key { border-collapse: collapse; }
 table.key td, table.key th { padding: 4px 10px; }
 """
@@ -128,8 +197,44 @@ def _esc(text: str) -> str:
     return html.escape(text or "", quote=False)
 
 
+def _marked_steps(item: SheetItem, markdown: bool) -> str:
+    """The steps with each wrong result struck through and the right value beside it."""
+    out, position = [], 0
+    for start, end, correct in item.step_slips:
+        out.append(item.steps[position:start] if markdown else _esc(item.steps[position:start]))
+        wrong = item.steps[start:end]
+        out.append(f"~~{wrong}~~ **{correct}**" if markdown
+                   else f'<s>{_esc(wrong)}</s> <span class="slip">{_esc(correct)}</span>')  # fmt: skip
+        position = end
+    out.append(item.steps[position:] if markdown else _esc(item.steps[position:]))
+    text = "".join(out)
+    return text if markdown else "<br>".join(text.splitlines())
+
+
+def _answer_html(item: SheetItem) -> list[str]:
+    if item.to_check:
+        return [f'<p class="unsure">Answer: {_esc(item.answer)} &middot; {_esc(CHECK_THIS_ONE)}</p>',
+                f'<p class="verdict">Not sure: {_esc(item.verdict_note)}</p>']  # fmt: skip
+    tag = " &middot; checked" if item.verdict == Level.CHECKED.value else ""
+    return [f'<p class="answer">Answer: {_esc(item.answer or NO_ANSWER)}{tag}</p>']
+
+
+def _key_answer(item: SheetItem) -> str:
+    if not item.answer:
+        return NO_ANSWER
+    return f"{item.answer} ({CHECK_THIS_ONE})" if item.to_check else item.answer
+
+
+def _shows(options: SheetOptions, item: SheetItem) -> tuple[bool, bool]:
+    """(worked steps, program code) for a program's solution under the teacher's choice."""
+    worked = options.solution_view in (SolutionView.STEPS, SolutionView.BOTH) and bool(item.worked_steps)
+    code = options.solution_view in (SolutionView.PROGRAM, SolutionView.BOTH) or not item.worked_steps
+    return worked, code and bool(item.program)
+
+
 def render_html(items: Sequence[SheetItem], options: SheetOptions | None = None) -> str:
-    """The sheet as one self-contained HTML page (also the input of the PDF writer)."""
+    """The sheet as one self-contained HTML page (also the input of the PDF writer, which keeps each
+    problem on one page where it fits: desktop/pdf.py finds the `<h2>` that starts each one)."""
     options = options or SheetOptions()
     out = [
         "<!DOCTYPE html>",
@@ -141,6 +246,8 @@ def render_html(items: Sequence[SheetItem], options: SheetOptions | None = None)
         + (" &middot; student copy" if options.student_copy else "")
         + "</p>",
     ]
+    if not options.student_copy and items:
+        out.append(f'<p class="summary">{_esc(verdict_summary(items))}.</p>')
     for number, item in enumerate(items, 1):
         out.append(f"<h2>Problem {number}</h2>")
         out.append(f'<p class="problem">{_esc(item.problem)}</p>')
@@ -160,25 +267,36 @@ def render_html(items: Sequence[SheetItem], options: SheetOptions | None = None)
             out.append("<h3>Key information</h3><ul>")
             out.extend(f"<li>{_esc(fact)}</li>" for fact in item.key_information)
             out.append("</ul>")
-        if item.program:
+        worked, code = _shows(options, item)
+        if worked:
+            out.append('<h3>Solution (worked steps)</h3><ol class="worked">')
+            out.extend(f"<li>{'<br>'.join(_esc(line) for line in step.splitlines())}</li>"
+                       for step in item.worked_steps)  # fmt: skip
+            out.append("</ol>")
+        if code:
             out.append("<h3>Solution (program)</h3>")
             out.append(f"<pre>{_esc(item.program)}</pre>")
-            if item.program_output:
-                out.append(f"<p>{_esc(item.program_output)}</p>")
+        if (worked or code) and item.program_output:
+            out.append(f"<p>{_esc(item.program_output)}</p>")
         if item.steps:
             out.append("<h3>Solution (steps)</h3>")
-            out.append("<p>" + "<br>".join(_esc(line) for line in item.steps.splitlines()) + "</p>")
-        out.append(f'<p class="answer">Answer: {_esc(item.answer or NO_ANSWER)}</p>')
+            out.append(f"<p>{_marked_steps(item, markdown=False)}</p>")
+        out.extend(_answer_html(item))
         if item.note:
             out.append(f'<p class="note">{_esc(item.note)}</p>')
     if options.answer_key:
         out.append('<div style="page-break-before: always"></div>')
         out.append('<h1 style="page-break-before: always">Answer key</h1>')
         out.append(f'<p class="date">{_esc(options.title)} &middot; {_esc(options.date_text())}</p>')
+        if items and any(item.to_check for item in items):
+            out.append(f'<p class="summary">{_esc(verdict_summary(items))}.</p>')
         out.append('<table class="key" border="1" cellspacing="0" cellpadding="4">')
         out.append("<tr><th>Problem</th><th>Answer</th></tr>")
         for number, item in enumerate(items, 1):
-            out.append(f"<tr><td>{number}</td><td><b>{_esc(item.answer or NO_ANSWER)}</b></td></tr>")
+            answer = f"<b>{_esc(item.answer or NO_ANSWER)}</b>"
+            if item.to_check:
+                answer += f' <span style="color:#8a4b00">({_esc(CHECK_THIS_ONE)})</span>'
+            out.append(f"<tr><td>{number}</td><td>{answer}</td></tr>")
         out.append("</table>")
     out.append("</body></html>")
     return "\n".join(out)
@@ -192,6 +310,8 @@ def render_markdown(items: Sequence[SheetItem], options: SheetOptions | None = N
         f"*{options.date_text()}*" + (" · student copy" if options.student_copy else ""),
         "",
     ]
+    if not options.student_copy and items:
+        out += [verdict_summary(items) + ".", ""]
     for number, item in enumerate(items, 1):
         out += [f"## Problem {number}", "", item.problem, ""]
         if options.student_copy:
@@ -205,18 +325,33 @@ def render_markdown(items: Sequence[SheetItem], options: SheetOptions | None = N
             out += ["**Core question.** " + item.core_question, ""]
         if item.key_information:
             out += ["**Key information.**", ""] + [f"- {fact}" for fact in item.key_information] + [""]
-        if item.program:
+        worked, code = _shows(options, item)
+        if worked:
+            out += ["**Solution (worked steps).**", ""]
+            out += [f"{n}. " + step.replace("\n", "\n   ") for n, step in enumerate(item.worked_steps, 1)] + [
+                ""
+            ]
+        if code:
             out += ["**Solution (program).**", "", "```python", item.program, "```", ""]
-            if item.program_output:
-                out += [item.program_output, ""]
+        if (worked or code) and item.program_output:
+            out += [item.program_output, ""]
         if item.steps:
-            out += ["**Solution (steps).**", "", item.steps, ""]
-        out += [f"**Answer: {item.answer or NO_ANSWER}**", ""]
+            out += ["**Solution (steps).**", "", _marked_steps(item, markdown=True), ""]
+        if item.to_check:
+            out += [
+                f"**Answer: {item.answer}** · *{CHECK_THIS_ONE}*",
+                "",
+                f"*Not sure: {item.verdict_note}*",
+                "",
+            ]
+        else:
+            tag = " · checked" if item.verdict == Level.CHECKED.value else ""
+            out += [f"**Answer: {item.answer or NO_ANSWER}**{tag}", ""]
         if item.note:
             out += [f"*{item.note}*", ""]
     if options.answer_key:
         # A horizontal rule stands for the page break; Markdown has none.
         out += ["---", "", "# Answer key", "", "| Problem | Answer |", "|---:|---|"]
-        out += [f"| {number} | {item.answer or NO_ANSWER} |" for number, item in enumerate(items, 1)]
+        out += [f"| {number} | {_key_answer(item)} |" for number, item in enumerate(items, 1)]
         out.append("")
     return "\n".join(out)

@@ -16,7 +16,9 @@ In modes `pot` and `cot` a vote is weighed by plausibility: an answer that is ne
 number, or a program that uses a number the problem does not give, counts for less (`plausibility`).
 A grade-school word problem's answer is almost never negative, and the student's samples with those
 marks were almost never right; the weights were picked on SVAMP and MultiArith and then checked on
-GSM8K and ASDiv (docs/RESULTS.md, "Self-consistency of the shipped student").
+GSM8K and ASDiv (docs/RESULTS.md, "Self-consistency of the shipped student"). In every mode, Both
+included, an impossible answer (a negative quantity, part of a thing the question counts whole)
+never beats a possible one, however many votes it has (`impossible`).
 
 `samples=AUTO_SAMPLES` ("Auto" in the app) writes one solution and, only when it looks wrong (no
 answer, or a plausibility below 1), draws more up to RECHECK_SAMPLES and votes: most of the accuracy

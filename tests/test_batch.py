@@ -8,7 +8,9 @@ import pytest
 
 from kpdd.backend import CancelToken
 from kpdd.batch import (
+    PREVIEW_CHARS,
     default_results_path,
+    describe_problems,
     format_eta,
     load_results,
     parse_problems,
@@ -38,6 +40,50 @@ def test_parse_txt_paragraphs():
         "How many are left?"
     )
     assert [p.index for p in problems] == [0, 1, 2, 3]
+
+
+EIGHT_LINES = "\n".join(
+    f"Tom has {n} marbles and wins {n + 1} more. How many marbles does he have now?" for n in range(1, 9)
+)
+
+
+def test_a_list_typed_one_problem_per_line_is_read_line_by_line():
+    # The list: eight problems on eight lines, no blank line between them, was one problem.
+    problems = parse_problems(EIGHT_LINES, ".txt")
+    assert len(problems) == 8
+    assert problems[2].question == "Tom has 3 marbles and wins 4 more. How many marbles does he have now?"
+    # A numbered list: each number starts a problem; a wrapped line continues it.
+    numbered = parse_problems(
+        "1. A farmer packs 6 baskets.\n   How many apples?\n2) Leo reads 30 pages.\n- Sam has 5 cats.", ".txt"
+    )
+    assert [p.question for p in numbered] == [
+        "A farmer packs 6 baskets. How many apples?", "Leo reads 30 pages.", "Sam has 5 cats.",
+    ]  # fmt: skip
+    # A problem written on two lines stays one: its first line asks nothing.
+    two_lines = parse_problems(
+        "A farmer packs 6 baskets.\nHow many apples?\nHe gives away 2. How many are left?", ".txt"
+    )
+    assert len(two_lines) == 2 and two_lines[0].question == "A farmer packs 6 baskets. How many apples?"
+    assert len(parse_problems(PROBLEMS_TXT, ".txt")) == 4
+
+
+def test_what_was_read_is_described_before_solving():
+    lines = describe_problems(parse_problems(EIGHT_LINES, ".txt"), "week-3.txt")
+    assert lines[0] == "Read 8 problems from week-3.txt:"
+    assert lines[1] == "  1. Tom has 1 marbles and wins 2 more. How many marbles does he have now?"
+    assert len(lines) == 9
+    one = describe_problems(
+        parse_problems(
+            "Tom has 5 marbles and wins 3 more at school. How many does he have? Sam has 3. How many does Sam have?",
+            ".txt",
+        )
+    )
+    assert (
+        one[0] == "Read 1 problem:"
+        and one[1].endswith("\u2026")
+        and len(one[1]) == len("  1. ") + PREVIEW_CHARS
+    )
+    assert one[2].startswith("Problem 1 asks 2 questions. If it holds several problems")
 
 
 def test_parse_csv_and_jsonl():

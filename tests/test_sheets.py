@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 
 from kpdd.batch import parse_problems, run_batch  # noqa: E402
 from kpdd.format import Stage  # noqa: E402
-from kpdd.sheets import SheetItem, SheetOptions, render_html, render_markdown  # noqa: E402
+from kpdd.sheets import SheetItem, SheetOptions, SolutionView, render_html, render_markdown  # noqa: E402
 from kpdd.solver import Solver  # noqa: E402
 from tests.desktop_fixtures import SCRIPT, ScriptedBackend  # noqa: E402
 
@@ -119,8 +119,18 @@ def test_html_and_markdown_contents(tmp_path):
     assert page.count("Core question") == 3 and "page-break-before: always" in page
     assert page.index("Answer key") > page.index(QUESTIONS[-1])
     md = render_markdown(items, options)
-    assert md.startswith("# Week 3 <practice>") and "```python\nanswer = 30 * 5\n```" in md
-    assert "| 2 | 150 |" in md
+    # A program is shown as worked steps unless the teacher asks for the program.
+    assert (
+        md.startswith("# Week 3 <practice>")
+        and "**Solution (worked steps).**\n\n1. Answer = 30 × 5 = 150" in md
+    )
+    assert "```python" not in md
+    program = render_markdown(items, SheetOptions(solution_view=SolutionView.PROGRAM))
+    assert "```python\nanswer = 30 * 5\n```" in program and "worked steps" not in program
+    both = render_markdown(items, SheetOptions(solution_view=SolutionView.BOTH))
+    assert "```python\nanswer = 30 * 5\n```" in both and "1. Answer = 30 × 5 = 150" in both
+    # One program each, nothing checked them: the key says to check them.
+    assert "| 2 | 150 (check this one) |" in md
     student = render_html(items, SheetOptions(student_copy=True))
     assert "Core question" not in student and "answer = 30" not in student and "Your work" in student
     assert "Answer key" not in student
@@ -138,7 +148,7 @@ def test_pdf_has_every_problem_and_answer_with_key_on_last_page(tmp_path):
     for question in QUESTIONS:
         assert " ".join(question.split()) in text
     for answer in ANSWERS.values():
-        assert f"Answer: {answer}" in text
+        assert f"Answer: {answer} · check this one" in text
     pages = page_count(out)
     assert pages >= 2
     last = " ".join(pdftotext(out, pages).split())
@@ -176,6 +186,63 @@ def test_a_process_that_wrote_a_pdf_can_still_open_the_tutor_window(tmp_path):
                           text=True, env=env, cwd=repo, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "window True" in done.stdout and (tmp_path / "one.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_answers_to_check_are_marked_in_the_solution_the_key_and_the_summary():
+    both = SheetItem.from_result(Solver(ScriptedBackend(delay_s=0)).solve(QUESTIONS[0], "both"))
+    lone = SheetItem.from_result(Solver(ScriptedBackend(delay_s=0)).solve(QUESTIONS[0], "pot"))
+    assert (both.verdict, lone.verdict) == ("checked", "not_sure") and lone.to_check and not both.to_check
+    assert "Only one solution was written, so nothing checked it." in lone.verdict_note
+    options = SheetOptions(answer_key=True)
+    page = render_html([both, lone], options)
+    assert "Answer: 64 &middot; checked</p>" in page
+    assert "Answer: 64 &middot; check this one</p>" in page and "Not sure: Only one solution" in page
+    assert "1 answer checked, 1 to check by hand (marked “check this one”)" in page
+    key = page.split("Answer key")[1]
+    assert "<td>1</td><td><b>64</b></td>" in key and "<td>2</td><td><b>64</b> <span" in key
+    md = render_markdown([both, lone], options)
+    assert "| 1 | 64 |" in md and "| 2 | 64 (check this one) |" in md
+    assert "**Answer: 64** · checked" in md and "**Answer: 64** · *check this one*" in md
+
+
+def test_false_arithmetic_in_the_steps_is_marked_in_place_with_the_right_value():
+    script = {**SCRIPT, Stage.STEPS: "He packs 6 * 14 = 74 apples. 74 - 10 = 64 are left. The answer is 64."}
+    item = SheetItem.from_result(Solver(ScriptedBackend(script, delay_s=0)).solve(QUESTIONS[0], "both"))
+    assert item.to_check and "6 × 14 is 84, not 74" in item.verdict_note
+    html_page = render_html([item])
+    assert 'He packs 6 * 14 = <s>74</s> <span class="slip">84</span> apples.' in html_page
+    assert "He packs 6 * 14 = ~~74~~ **84** apples." in render_markdown([item])
+
+
+def test_numbers_print_the_same_way_everywhere():
+    script = {**SCRIPT, Stage.PROGRAM: "price = 6.0\nanswer = price * 3"}
+    item = SheetItem.from_result(Solver(ScriptedBackend(script, delay_s=0)).solve(QUESTIONS[2], "pot"))
+    assert item.answer == "18" and item.program_output == "The program computed answer = 18."
+    assert item.worked_steps == ["Price = 6", "Answer = price × 3 = 6 × 3 = 18"]
+
+
+def test_pdf_keeps_each_problem_on_one_page(tmp_path):
+    from desktop.pdf import write_sheet
+
+    items = [
+        SheetItem(problem=f"Problem text number {n}. " * 12, core_question=f"What is asked in {n}?",
+                  key_information=[f"fact {k} of problem {n}" for k in range(1, 7)],
+                  worked_steps=[f"Step {k} = {k} × {n} = {k * n}" for k in range(1, 9)],
+                  program="answer = 1", answer=str(100 + n), verdict="checked")
+        for n in range(1, 9)
+    ]  # fmt: skip
+    out = write_sheet(items, SheetOptions(title="Long sheet", answer_key=True), tmp_path / "long.pdf")
+    pages = page_count(out)
+    assert pages >= 5  # each problem fills most of a page: most pages hold one
+    seen = []
+    for page in range(1, pages):
+        text = " ".join(pdftotext(out, page).split())
+        started = [n for n in range(1, 9) if f"Problem {n} " in text]
+        for n in started:  # a problem that starts on a page ends on it
+            assert f"Step 8 = 8 × {n} = {8 * n}" in text and f"Answer: {100 + n}" in text, (page, n)
+        seen += started
+        assert text.endswith(str(page))  # the page number
+    assert seen == list(range(1, 9))
 
 
 def test_write_sheet_rejects_unknown_format(tmp_path):

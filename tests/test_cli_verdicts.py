@@ -1,0 +1,82 @@
+"""`kpdd solve` and `kpdd sheet` say how sure they are, show worked steps and what they read (the real
+command functions and solver; a scripted model, so each verdict has a fixed outcome)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kpdd import cli
+from kpdd.format import Stage
+from kpdd.solver import MAX_PROBLEM_CHARS, Solver
+from tests.desktop_fixtures import PROBLEM, SCRIPT, ScriptedBackend
+
+
+@pytest.fixture
+def scripted(monkeypatch):
+    """`kpdd` opens a solver over the scripted model given in `scripted.script`."""
+
+    class Holder:
+        script = dict(SCRIPT)
+
+    def open_solver(args):
+        return Solver(ScriptedBackend(Holder.script, delay_s=0))
+
+    monkeypatch.setattr(cli, "open_solver", open_solver)
+    return Holder
+
+
+def test_solve_shows_worked_steps_and_a_not_sure_verdict(scripted, capsys):
+    assert cli.main(["solve", "--samples", "1", PROBLEM]) == 0
+    out = capsys.readouterr().out
+    assert "-- Sandbox: answer = 64 (" in out  # 64, not 64.0
+    steps = out.split("== Worked steps ==\n")[1].split("\n\n")[0].splitlines()
+    assert steps == [
+        "1. Apples = 6 × 14 = 84",
+        "2. Given away = 20",
+        "3. Answer = apples − given away = 84 − 20 = 64",
+    ]
+    answer = out.split("== Answer ==\n")[1].splitlines()
+    assert answer[0] == "64"
+    assert answer[1] == ("Not sure: Only one solution was written, so nothing checked it. "
+                         "Work through it with the hints, or solve it in Both mode to have it checked.")  # fmt: skip
+
+
+def test_solve_in_both_mode_is_checked_and_names_a_false_step(scripted, capsys):
+    assert cli.main(["solve", "--mode", "both", PROBLEM]) == 0
+    assert "\nChecked: The program and the worked steps give the same answer." in capsys.readouterr().out
+    scripted.script = {**SCRIPT, Stage.STEPS: "6 * 14 = 74 apples. 74 - 10 = 64. The answer is 64."}
+    assert cli.main(["solve", "--mode", "both", PROBLEM]) == 0
+    out = capsys.readouterr().out
+    assert "Not sure: A step gets its arithmetic wrong: 6 × 14 is 84, not 74." in out
+    assert "   a step writes 6 × 14 = 74; it is 84\n" in out
+
+
+def test_solve_json_carries_the_verdict_and_a_long_problem_is_said_first(scripted, capsys):
+    assert cli.main(["solve", "--json", "--samples", "1", PROBLEM]) == 0
+    verdict = json.loads(capsys.readouterr().out)["verdict"]
+    assert verdict["level"] == "not_sure" and verdict["doubts"][0]["note"] == "one_solution"
+    cli.main(["solve", "--samples", "1", PROBLEM + " and more" * 400])
+    out = capsys.readouterr().out
+    assert out.startswith(f"(The problem is long: only its first {MAX_PROBLEM_CHARS} characters are used.)")
+
+
+def test_sheet_reads_a_list_line_by_line_says_so_first_and_counts_what_to_check(
+    scripted, tmp_path, capsys, kpdd_home
+):
+    problems = tmp_path / "week-3.txt"
+    problems.write_text(
+        "\n".join(f"A farmer packs {n} baskets with 14 apples each. How many apples?" for n in range(1, 9))
+    )
+    out = tmp_path / "week-3.md"
+    assert cli.main(["sheet", str(problems), "-o", str(out), "--answer-key", "--samples", "1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith("Read 8 problems from week-3.txt:\n  1. A farmer packs 1 baskets")
+    assert "Wrote" in captured.out and "(8 problems; 0 answers checked, 8 to check by hand" in captured.out
+    text = out.read_text()
+    assert text.count("## Problem ") == 8 and "| 8 | 64 (check this one) |" in text
+    assert "1. Apples = 6 × 14 = 84" in text and "```python" not in text
+    shown = tmp_path / "program.md"
+    assert cli.main(["sheet", str(problems), "-o", str(shown), "--show", "program", "--samples", "1"]) == 0
+    assert f"```python\n{SCRIPT[Stage.PROGRAM]}\n```" in shown.read_text()
