@@ -179,6 +179,10 @@ class ModelNotFoundError(BackendError):
     """No model to run: the message says which command fetches one."""
 
 
+class DamagedModelError(BackendError):
+    """A pinned model file whose bytes are not the installed ones: the message says to run setup."""
+
+
 @dataclass
 class ModelEntry:
     """One model the app can run: a GGUF file, maybe with a LoRA adapter applied at load time."""
@@ -274,15 +278,71 @@ def base_model_path(source: ModelSource = SMOLLM2) -> Path:
 
 
 _SHA256_CACHE: dict[tuple[str, int, int], str] = {}
+# sha256 of model files by (path, size, mtime), kept across runs: hashing the 0.5B base takes
+# seconds on a busy CPU, and the app checks the model at every start.
+SHA256_CACHE_FILE = "sha256.json"
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+def _disk_sha256_cache() -> dict:
+    try:
+        data = json.loads((paths.cache_dir() / SHA256_CACHE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def remember_sha256(path: Path, digest: str) -> None:
+    """Record a file's sha256 for its current size and mtime (in memory and in the user cache)."""
+    key = _file_key(path)
+    _SHA256_CACHE[key] = digest
+    cache = _disk_sha256_cache()
+    cache[key[0]] = {"size": key[1], "mtime_ns": key[2], "sha256": digest}
+    try:
+        paths.cache_dir().mkdir(parents=True, exist_ok=True)
+        paths.atomic_write_text(paths.cache_dir() / SHA256_CACHE_FILE, json.dumps(cache, indent=1))
+    except OSError:
+        pass  # a read-only cache only costs the next start one more hash
 
 
 def cached_sha256(path: Path) -> str:
-    """sha256 of a file, remembered by (path, size, mtime): the model list is read often."""
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _SHA256_CACHE:
-        _SHA256_CACHE[key] = sha256_of(path)
-    return _SHA256_CACHE[key]
+    """sha256 of a file, remembered by (path, size, mtime), also across runs: the model list is read
+    often and the app checks its model at every start. Changing a file's bytes changes its mtime."""
+    key = _file_key(path)
+    if key in _SHA256_CACHE:
+        return _SHA256_CACHE[key]
+    known = _disk_sha256_cache().get(key[0])
+    if isinstance(known, dict) and (known.get("size"), known.get("mtime_ns")) == key[1:] and known.get("sha256"):
+        _SHA256_CACHE[key] = str(known["sha256"])
+        return _SHA256_CACHE[key]
+    digest = sha256_of(path)
+    remember_sha256(path, digest)
+    return digest
+
+
+def pinned_source(path: Path) -> ModelSource | None:
+    """The pin of a model file setup placed (the user's models folder) or an installer carries."""
+    source = BASE_MODELS.get(path.name)
+    if source is None or path.parent.resolve() not in (paths.models_dir().resolve(), (resources_dir() / "models").resolve()):
+        return None
+    return source
+
+
+def damage(path: Path) -> str | None:
+    """None when a pinned model file is intact (or has no pin), else what is wrong with it, in words."""
+    source = pinned_source(path)
+    if source is None or not path.exists():
+        return None
+    size = path.stat().st_size
+    if size != source.size:
+        return f"it is {size:,} bytes, not {source.size:,}"
+    if cached_sha256(path) != source.sha256:
+        return "its content is not the file that was installed (sha256 differs)"
+    return None
 
 
 def bundled_students() -> list[ModelEntry]:
@@ -577,6 +637,7 @@ def install_base_model(
     """
     target = paths.models_dir() / source.file_name
     if verify_file(target, source) is None:
+        remember_sha256(target, source.sha256)  # the app's check at load need not hash it again
         log(f"{source.name} is in place: {target}")
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -631,6 +692,7 @@ def install_base_model(
             f"run `{SETUP_COMMAND}` again."
         )
     partial.replace(target)
+    remember_sha256(target, source.sha256)  # the app's check at load need not hash it again
     state_path.unlink(missing_ok=True)
     log(f"Installed {source.name} ({source.size / 1e6:.0f} MB, sha256 verified): {target}")
     return target
@@ -657,6 +719,12 @@ def load_backend(entry: ModelEntry, **kwargs):  # -> LlamaBackend
 
     if not entry.available:
         raise ModelNotFoundError(entry.problem or f"The model {entry.name} cannot be used.")
+    # A damaged file can load and give empty answers: a pinned one is checked first (cached).
+    problem = damage(entry.path)
+    if problem is not None:
+        raise DamagedModelError(
+            f"The model file {entry.path} is damaged: {problem}. Run `{SETUP_COMMAND}` again to replace it."
+        )
     backend = LlamaBackend(entry.path, lora_path=entry.lora_path, **kwargs)
     # The name the model list shows ("KPDD SmolLM2-135M"), not the base file's GGUF name plus the
     # adapter's file name: the app's status bar, history and solution sheets say what the user chose.

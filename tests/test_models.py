@@ -274,3 +274,53 @@ def test_a_loaded_student_is_named_as_the_model_list_names_it(smollm2_gguf):
         assert backend.info.format_version == "kpdd-1"  # read off the adapter: prompted bare, not few-shot
     finally:
         backend.close()
+
+
+def tiny_pinned_model(monkeypatch) -> tuple:
+    """A small file in the models folder with a pin of its own (as setup places the real ones)."""
+    import hashlib
+
+    data = b"GGUF" + bytes(range(256)) * 4096
+    paths.models_dir().mkdir(parents=True, exist_ok=True)
+    path = paths.models_dir() / "tiny.gguf"
+    path.write_bytes(data)
+    source = models.ModelSource(name="Tiny", file_name="tiny.gguf", sha256=hashlib.sha256(data).hexdigest(),
+                                size=len(data), license="Apache-2.0", parts=())  # fmt: skip
+    monkeypatch.setitem(models.BASE_MODELS, "tiny.gguf", source)
+    return path, data
+
+
+def test_a_damaged_model_file_is_caught_at_load_and_says_to_run_setup(kpdd_home, monkeypatch):
+    path, data = tiny_pinned_model(monkeypatch)
+    assert models.damage(path) is None
+    with path.open("r+b") as handle:  # the issue's damage: random bytes in the middle, same size
+        handle.seek(len(data) // 2)
+        handle.write(os.urandom(4096))
+    assert models.damage(path) == "its content is not the file that was installed (sha256 differs)"
+    with pytest.raises(models.DamagedModelError, match=r"tiny.gguf is damaged: .*Run `kpdd setup` again"):
+        models.load_backend(models.ModelEntry(name="Tiny", path=path))
+    path.write_bytes(data[:-10])
+    assert models.damage(path) == f"it is {len(data) - 10:,} bytes, not {len(data):,}"
+    # A file of the same name elsewhere is the user's own: it has no pin.
+    elsewhere = kpdd_home / "downloads" / "tiny.gguf"
+    elsewhere.parent.mkdir()
+    elsewhere.write_bytes(b"GGUF other")
+    assert models.damage(elsewhere) is None
+
+
+def test_the_check_is_hashed_once_and_remembered_across_starts(kpdd_home, monkeypatch):
+    path, data = tiny_pinned_model(monkeypatch)
+    hashed = []
+    real = models.sha256_of
+    monkeypatch.setattr(models, "sha256_of", lambda p: hashed.append(p) or real(p))
+    monkeypatch.setattr(models, "_SHA256_CACHE", {})
+    assert models.damage(path) is None and models.damage(path) is None
+    assert len(hashed) == 1
+    monkeypatch.setattr(models, "_SHA256_CACHE", {})  # a new process: the user cache answers
+    assert models.damage(path) is None and len(hashed) == 1
+    assert (paths.cache_dir() / models.SHA256_CACHE_FILE).exists()
+    with path.open("r+b") as handle:  # new bytes, new mtime: hashed again, and caught
+        handle.seek(100)
+        handle.write(b"\xff" * 16)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert models.damage(path) is not None and len(hashed) == 2
