@@ -316,7 +316,11 @@ def cached_sha256(path: Path) -> str:
     if key in _SHA256_CACHE:
         return _SHA256_CACHE[key]
     known = _disk_sha256_cache().get(key[0])
-    if isinstance(known, dict) and (known.get("size"), known.get("mtime_ns")) == key[1:] and known.get("sha256"):
+    if (
+        isinstance(known, dict)
+        and (known.get("size"), known.get("mtime_ns")) == key[1:]
+        and known.get("sha256")
+    ):
         _SHA256_CACHE[key] = str(known["sha256"])
         return _SHA256_CACHE[key]
     digest = sha256_of(path)
@@ -327,7 +331,10 @@ def cached_sha256(path: Path) -> str:
 def pinned_source(path: Path) -> ModelSource | None:
     """The pin of a model file setup placed (the user's models folder) or an installer carries."""
     source = BASE_MODELS.get(path.name)
-    if source is None or path.parent.resolve() not in (paths.models_dir().resolve(), (resources_dir() / "models").resolve()):
+    if source is None or path.parent.resolve() not in (
+        paths.models_dir().resolve(),
+        (resources_dir() / "models").resolve(),
+    ):
         return None
     return source
 
