@@ -48,10 +48,17 @@ LLAMA_VERSION=0.3.36
 export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_OPENMP=OFF"
 WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/kpdd-tutor/wheels/llama-native-off-openmp-off"
 if ! ls "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl >/dev/null 2>&1; then
-  echo "Building llama-cpp-python $LLAMA_VERSION (about 4 minutes, once) ..."
+  # Measured on a 2-core machine: about 4 minutes with both cores idle, 11 when other programs keep
+  # them busy. The compiler's own progress is shown (scripts/build_progress.py), its output logged.
+  echo "Compiling llama.cpp (llama-cpp-python $LLAMA_VERSION), once: about 4 minutes on 2 idle cores, longer on busy ones."
   mkdir -p "$WHEELS"
-  .venv/bin/python -m pip wheel --disable-pip-version-check -q --no-deps --no-cache-dir \
-    "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS"
+  log="$WHEELS/build.log"
+  if ! .venv/bin/python -m pip wheel --disable-pip-version-check -v --no-deps --no-cache-dir \
+       "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS" 2>&1 | "$PY" scripts/build_progress.py --log "$log"; then
+    echo "error: compiling llama.cpp failed. The last lines of $log:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
 fi
 "${PIP[@]}" --force-reinstall --no-deps "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl
 if [ $dev = 1 ]; then
