@@ -2,7 +2,9 @@
 
 The batch runs on the solver's worker thread (`kpdd.batch.run_batch`), so the window stays live.
 Results go to a JSONL file per input file in the data folder: cancel, close the app, come back, and
-Start continues with the problems not solved yet.
+Start continues with the problems not solved yet. Before solving, the dialog says how many problems it
+read and lists the start of each; after, each answer's verdict (kpdd.verdict) and how many of them
+are checked, so a teacher knows which to check by hand before handing a sheet out.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -29,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import presenters, style
 from desktop.settings import SOLVE_MODES
 from desktop.workers import BatchRequest, SolverThread
 from kpdd.answers import format_answer
@@ -39,8 +43,12 @@ from kpdd.batch import (
     load_results,
     problem_key,
     read_problems,
+    text_questions,
 )
+from kpdd.history import solve_result_from_dict
+from kpdd.sheets import SolutionView
 from kpdd.solver import AUTO_SAMPLES
+from kpdd.verdict import Level, judge
 
 # Auto, as a new user's main window: the answer a problem gets there, it gets in a sheet.
 BATCH_SAMPLES = AUTO_SAMPLES
@@ -65,7 +73,7 @@ class BatchDialog(QDialog):
         self.cancel_button = QPushButton()
         self.progress = QProgressBar()
         self.eta_label = QLabel()
-        self.table = QTableWidget(0, 3)
+        self.table = QTableWidget(0, 4)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
@@ -73,6 +81,11 @@ class BatchDialog(QDialog):
         self.student_copy = QCheckBox()
         self.answer_key = QCheckBox()
         self.answer_key.setChecked(True)
+        self.view_label = QLabel()
+        self.view_combo = QComboBox()  # a program as worked steps, as its code, or both
+        self.view_label.setBuddy(self.view_combo)
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
         self.export_button = QPushButton()
         self.export_label = QLabel()
         top = QHBoxLayout()
@@ -89,6 +102,8 @@ class BatchDialog(QDialog):
         self.title_label.setBuddy(self.title_edit)
         sheet.addWidget(self.title_label)
         sheet.addWidget(self.title_edit, 1)
+        sheet.addWidget(self.view_label)
+        sheet.addWidget(self.view_combo)
         sheet.addWidget(self.student_copy)
         sheet.addWidget(self.answer_key)
         sheet.addWidget(self.export_button)
@@ -96,6 +111,7 @@ class BatchDialog(QDialog):
         layout.addLayout(top)
         layout.addLayout(run)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary_label)
         layout.addLayout(sheet)
         layout.addWidget(self.export_label)
         self.open_button.clicked.connect(self.open_dialog)
@@ -119,8 +135,13 @@ class BatchDialog(QDialog):
         self.open_button.setAccessibleName(self.tr("Open a list of problems"))
         if self.path is None:
             self.file_label.setText(
-                self.tr("A .txt file (one problem per paragraph), a .csv or a .jsonl list.")
+                self.tr(
+                    "A .txt file (one problem per paragraph, or one per line when each line is a "
+                    "question), a .csv or a .jsonl list."
+                )
             )
+        else:
+            self._describe_file()
         mode = self.mode_combo.currentIndex()
         self.mode_combo.blockSignals(True)
         self.mode_combo.clear()
@@ -131,11 +152,19 @@ class BatchDialog(QDialog):
         self.cancel_button.setText(self.tr("&Cancel"))
         self.cancel_button.setAccessibleName(self.tr("Cancel the batch"))
         self.progress.setAccessibleName(self.tr("Batch progress"))
-        self.table.setHorizontalHeaderLabels([self.tr("#"), self.tr("Problem"), self.tr("Answer")])
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("#"), self.tr("Problem"), self.tr("Answer"), self.tr("Verdict")]
+        )
         self.title_label.setText(self.tr("Sheet &title:"))
         self.title_edit.setAccessibleName(self.tr("Sheet title"))
         self.student_copy.setText(self.tr("&Student copy"))
         self.answer_key.setText(self.tr("&Answer key on the last page"))
+        self.view_label.setText(self.tr("S&how:"))
+        view = self.view_combo.currentIndex()
+        self.view_combo.clear()
+        self.view_combo.addItems([self.tr("Worked steps"), self.tr("Program"), self.tr("Both")])
+        self.view_combo.setCurrentIndex(max(0, view))
+        self.view_combo.setAccessibleName(self.tr("How a program's solution is shown on the sheet"))
         self.export_button.setText(self.tr("&Export sheet..."))
         self._update_state()
 
@@ -163,11 +192,25 @@ class BatchDialog(QDialog):
             self.file_label.setText(self.tr("Cannot use this file: {0}").format(exc))
             return False
         self.path, self.problems = Path(path), problems
-        self.file_label.setText(self.tr("{0}: {1} problems").format(self.path.name, len(problems)))
+        self._describe_file()
         if not self.title_edit.text():
             self.title_edit.setText(self.path.stem.replace("_", " ").replace("-", " ").strip().capitalize())
         self._load_existing()
         return True
+
+    def _describe_file(self) -> None:
+        """How many problems the file gave, before anything is solved, and a word where one problem
+        asks several questions (perhaps several problems that were read as one)."""
+        text = self.tr("Read {0} problems from {1}; the start of each is listed below.").format(
+            len(self.problems), self.path.name
+        )
+        several = [p.index + 1 for p in self.problems if text_questions(p.question) > 1]
+        if several:
+            text += " " + self.tr(
+                "Problem {0} asks several questions: if it holds several problems, put each on a line of "
+                "its own or leave a blank line between them."
+            ).format(", ".join(map(str, several)))
+        self.file_label.setText(text)
 
     def results_path(self) -> Path:
         return default_results_path(self.path, self.mode())
@@ -200,19 +243,47 @@ class BatchDialog(QDialog):
         self._update_state()
 
     def _fill_table(self) -> None:
+        dark = style.is_dark()
         self.table.setRowCount(len(self.problems))
+        levels = []
         for row, problem in enumerate(self.problems):
             result = self.results[row] if row < len(self.results) else None
-            answer = ""
+            answer = verdict = ""
+            level = None
             if result is not None:
                 answer = (
                     format_answer(result.get("answer"))
                     if result.get("answer") is not None
                     else self.tr("none")
                 )
-            for column, text in enumerate((str(row + 1), problem.question, answer)):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                level = judge(solve_result_from_dict(result)).level
+                levels.append(level)
+                verdict = presenters.level_label(level)
+            start = problem.question if len(problem.question) <= 160 else problem.question[:157] + "..."
+            for column, text in enumerate((str(row + 1), start, answer, verdict)):
+                item = QTableWidgetItem(text)
+                if column == 1:
+                    item.setToolTip(problem.question)
+                if column == 3 and level is not None:
+                    item.setForeground(QBrush(QColor(style.verdict_colors(level, dark)[0])))
+                self.table.setItem(row, column, item)
         self.table.resizeColumnToContents(0)
+        self.table.resizeColumnToContents(3)
+        self._summarize(levels)
+
+    def _summarize(self, levels: list[Level]) -> None:
+        """How many answers are checked, and how many a teacher should check by hand."""
+        if not levels:
+            self.summary_label.clear()
+            return
+        checked = levels.count(Level.CHECKED)
+        unsure = levels.count(Level.NOT_SURE)
+        text = self.tr("{0} of {1} answers checked.").format(checked, len(levels))
+        if unsure:
+            text += " " + self.tr(
+                "{0} to check by hand: they are marked \u201ccheck this one\u201d on the sheet."
+            ).format(unsure)
+        self.summary_label.setText(text)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -309,6 +380,7 @@ class BatchDialog(QDialog):
             title=self.title_edit.text() or "Math word problems",
             student_copy=self.student_copy.isChecked(),
             answer_key=self.answer_key.isChecked(),
+            solution_view=list(SolutionView)[max(0, self.view_combo.currentIndex())],
         )
         written = write_sheet(items, options, path)
         self.export_label.setText(self.tr("Wrote {0}").format(written))

@@ -1,4 +1,4 @@
-"""The history panel: a searchable list of past solves; reopen, delete, export."""
+"""The history panel: a searchable list of past solves, each with its verdict; reopen, delete, export."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -17,8 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import presenters, style
 from kpdd.answers import format_answer
-from kpdd.history import HistoryEntry, HistoryStore
+from kpdd.history import HistoryEntry, HistoryStore, solve_result_from_dict
+from kpdd.verdict import Level, judge
 
 
 class HistoryPanel(QWidget):
@@ -70,13 +73,21 @@ class HistoryPanel(QWidget):
 
     def refresh(self) -> None:
         self.list.clear()
+        dark = style.is_dark()
         for entry in self.store.search(self.search.text()):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created_at))
+            level = entry_level(entry)
             answer = format_answer(entry.answer) if entry.answer is not None else "?"
             problem = entry.problem if len(entry.problem) <= 90 else entry.problem[:87] + "..."
-            item = QListWidgetItem(f"{problem}\n= {answer}   ·  {entry.mode}  ·  {when}")
+            verdict = presenters.level_label(level)
+            item = QListWidgetItem(
+                f"{problem}\n= {answer}  \u00b7  {verdict}  \u00b7  {entry.mode}  \u00b7  {when}"
+            )
             item.setData(Qt.ItemDataRole.UserRole, entry.id)
+            item.setData(Qt.ItemDataRole.UserRole + 1, level.value)
             item.setToolTip(entry.problem)
+            if level != Level.CHECKED:  # only a checked answer keeps the plain, confident look
+                item.setForeground(QBrush(QColor(style.verdict_colors(level, dark)[0])))
             self.list.addItem(item)
         self._update_buttons()
 
@@ -112,3 +123,11 @@ class HistoryPanel(QWidget):
         )  # fmt: skip
         if path:
             self.export_to(path)
+
+
+def entry_level(entry: HistoryEntry) -> Level:
+    """The verdict on a saved answer, worked out again from what the entry keeps."""
+    try:
+        return judge(solve_result_from_dict(entry.result)).level
+    except (ValueError, KeyError, TypeError):  # an entry written by a much older version
+        return Level.NO_ANSWER if entry.answer is None else Level.NOT_SURE

@@ -1,7 +1,14 @@
-"""The tutor's main window: a problem, three streaming panels, the answer, hints and answer checks.
+"""The tutor's main window: the problem, three stage cards, the answer with its verdict, hints and checks.
 
 A thin layer: solving happens in `kpdd.solver` on the worker thread (`desktop.workers`); what to
-say about a result comes from `desktop.presenters`; history is `kpdd.history`.
+say about a result (its verdict, worked steps, sandbox run, agreement) comes from
+`desktop.presenters`; history is `kpdd.history`; the look is `desktop.style`.
+
+Layout: a problem card (the text, where it came from, mode, samples, Solve/Stop/Hint), then the
+core question and key information cards beside the solution card (a program as worked steps, the
+program one click away; worked reasoning with wrong arithmetic marked), and the answer card: the
+answer, its verdict (only a checked answer looks confident; a doubtful one says why and offers the
+hints) and the student's own answer to check.
 """
 
 from __future__ import annotations
@@ -14,11 +21,12 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QFontDatabase, QIcon, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
+    QApplication,
+    QButtonGroup,
     QComboBox,
     QDockWidget,
     QFileDialog,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,25 +34,33 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
+    QTextBrowser,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop import presenters
+from desktop import presenters, style
 from desktop.highlight import PythonHighlighter
 from desktop.history_view import HistoryPanel
 from desktop.settings import MAX_SAMPLES, SOLVE_MODES, DesktopSettings, effective_threads
 from desktop.workers import SolveRequest, SolverThread
+from kpdd.arithmetic import arithmetic_slips
 from kpdd.format import Mode, Stage, format_key_information, normalize_problem
 from kpdd.history import HistoryStore, solve_result_from_dict
 from kpdd.models import SETUP_COMMAND, resources_dir
-from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS
+from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS, SolveResult, StageEvent
+from kpdd.verdict import Level
+from kpdd.worked import WorkedSolution
 
 # "Open file..." reads at most this much: a solve uses the first MAX_PROBLEM_CHARS characters anyway,
 # and a large file picked by mistake must not be loaded into the editor on the UI thread.
 MAX_PROBLEM_FILE_BYTES = 100_000
+# What the answer card shows while there is no answer to show.
+HIDDEN_ANSWER = "?"
 
 
 def load_samples() -> list[dict[str, str]]:
@@ -73,6 +89,7 @@ class ProblemEdit(QPlainTextEdit):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("problem")
         self.setTabChangesFocus(True)  # Tab moves on (keyboard navigation), it is not typed
         self.textChanged.connect(self._limit)
 
@@ -100,26 +117,88 @@ class ProblemEdit(QPlainTextEdit):
         self.textChanged.emit()
 
 
-class StagePanel(QGroupBox):
-    """A titled panel with a text box, editable for the key-point stages."""
+class Card(QFrame):
+    """A titled card, the window's unit of content (styled by desktop.style: #card, #cardTitle)."""
 
-    def __init__(self, editable: bool, monospace: bool = False, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.title_label = QLabel()
+        self.title_label.setObjectName("cardTitle")
+        self.header = QHBoxLayout()
+        self.header.setContentsMargins(0, 0, 0, 0)
+        self.header.addWidget(self.title_label)
+        self.header.addStretch(1)
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(14, 10, 14, 12)
+        self.layout_.setSpacing(6)
+        self.layout_.addLayout(self.header)
+
+    def setTitle(self, text: str) -> None:  # noqa: N802 (the QGroupBox name the panels had)
+        self.title_label.setText(text)
+
+    def title(self) -> str:
+        return self.title_label.text()
+
+
+class StagePanel(Card):
+    """A stage card with a text box, editable for the key-point stages."""
+
+    def __init__(self, editable: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.edit = QPlainTextEdit()
         self.edit.setReadOnly(not editable)
         self.edit.setTabChangesFocus(True)
-        if monospace:
-            self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.layout_ = QVBoxLayout(self)
-        self.layout_.setContentsMargins(6, 6, 6, 6)
         self.layout_.addWidget(self.edit, 1)
 
     def append(self, text: str) -> None:
-        cursor = self.edit.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
-        self.edit.setTextCursor(cursor)
-        self.edit.ensureCursorVisible()
+        _append(self.edit, text)
+
+
+def _append(edit: QPlainTextEdit | QTextEdit, text: str) -> None:
+    cursor = edit.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    cursor.insertText(text)
+    edit.setTextCursor(cursor)
+    edit.ensureCursorVisible()
+
+
+class SolutionPanel(Card):
+    """The solution card: a program as worked steps or as its code (a toggle), the sandbox's word on
+    it, and worked reasoning (Steps and Both modes)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.worked_button = QPushButton()
+        self.program_button = QPushButton()
+        self.view_group = QButtonGroup(self)
+        for button in (self.worked_button, self.program_button):
+            button.setObjectName("viewToggle")
+            button.setCheckable(True)
+            self.view_group.addButton(button)
+            self.header.addWidget(button)
+        self.worked_button.setChecked(True)
+        self.worked_view = QTextBrowser()
+        self.worked_view.setOpenLinks(False)
+        self.program_edit = QPlainTextEdit()
+        self.program_edit.setObjectName("program")
+        self.program_edit.setReadOnly(True)
+        self.program_edit.setTabChangesFocus(True)
+        self.program_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.sandbox_label = QLabel()
+        self.sandbox_label.setWordWrap(True)
+        self.sandbox_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.steps_title = QLabel()
+        self.steps_title.setObjectName("cardTitle")
+        self.steps_edit = QTextEdit()
+        self.steps_edit.setReadOnly(True)
+        self.steps_edit.setTabChangesFocus(True)
+        for widget, stretch in ((self.worked_view, 3), (self.program_edit, 3), (self.sandbox_label, 0),
+                                (self.steps_title, 0), (self.steps_edit, 2)):  # fmt: skip
+            self.layout_.addWidget(widget, stretch)
+
+    def append(self, text: str) -> None:
+        _append(self.program_edit, text)
 
 
 class MainWindow(QMainWindow):
@@ -139,15 +218,21 @@ class MainWindow(QMainWindow):
         self.settings = settings or DesktopSettings.load()
         self.solver_thread = solver_thread or SolverThread()
         self.history = history or HistoryStore()
-        self.result: Any = None  # the SolveResult shown (or hidden in hint/check mode)
+        self.result: SolveResult | None = None  # the result shown (or hidden in hint/check mode)
         self.result_problem = ""  # the normalized problem `result` belongs to
         self.request: SolveRequest | None = None
         self.hint: presenters.HintState | None = None
-        self.pending_check = False
         self.last_message: tuple[str, str] | None = None
         self.model_name = ""
         self.model_state = "idle"  # idle | loading | ready | missing | corrupt
+        self.worked = WorkedSolution()  # the shown program as worked steps
+        self.answer_state = "empty"  # empty | solving | shown | hidden | stopped: what the answer card says
+        self.truncated_text = ""  # the problem as cut on paste, while its note stands
+        self.truncated_from = 0  # how long the pasted text was
+        self.check_problem = ""  # the normalized problem the student's typed answer belongs to
         self._first_token_seen = False
+        self._request_started = False
+        self._styling = False
         self.samples = load_samples()
         self.setWindowIcon(app_icon())
         # Deleted when closed, while Qt is fully alive: left to interpreter shutdown, PySide may
@@ -158,126 +243,52 @@ class MainWindow(QMainWindow):
         self.retranslate()
         self.mode_combo.setCurrentIndex(SOLVE_MODES.index(self.settings.mode))
         self.samples_spin.setValue(self.settings.samples)
+        self._apply_style()
+        self._show_empty_answer()
         self._update_state()
-        self.resize(1180, 780)
+        self.resize(1280, 820)
 
     # -- building -----------------------------------------------------------------------------
 
     def _build(self) -> None:
         central = QWidget()
+        central.setObjectName("central")
         self.setCentralWidget(central)
         root = QVBoxLayout(central)
-        root.setContentsMargins(10, 8, 10, 8)
+        root.setContentsMargins(12, 10, 12, 10)
+        root.setSpacing(10)
+        root.addWidget(self._build_problem_card())
 
-        # Problem row: the text and, on its right, where it comes from.
-        self.problem_label = QLabel()
-        self.problem_edit = ProblemEdit()
-        self.problem_edit.setMaximumHeight(120)
-        self.problem_label.setBuddy(self.problem_edit)
-        self.sample_combo = QComboBox()
-        self.sample_combo.setMinimumWidth(220)
-        self.open_button = QPushButton()
-        source_col = QVBoxLayout()
-        source_col.addWidget(self.sample_combo)
-        source_col.addWidget(self.open_button)
-        source_col.addStretch(1)
-        problem_row = QHBoxLayout()
-        problem_row.addWidget(self.problem_edit, 1)
-        problem_row.addLayout(source_col)
-        root.addWidget(self.problem_label)
-        root.addLayout(problem_row)
-
-        # Controls: mode, samples, solve/stop/hint.
-        self.mode_label = QLabel()
-        self.mode_combo = QComboBox()
-        self.mode_label.setBuddy(self.mode_combo)
-        self.samples_label = QLabel()
-        self.samples_spin = QSpinBox()
-        self.samples_spin.setRange(AUTO_SAMPLES, MAX_SAMPLES)  # the lowest, 0, reads "Auto"
-        self.samples_label.setBuddy(self.samples_spin)
-        self.solve_button = QPushButton()
-        self.solve_button.setDefault(True)
-        self.stop_button = QPushButton()
-        self.hint_button = QPushButton()
-        self.reveal_button = QPushButton()
-        self.notice_label = QLabel()
-        self.notice_label.setWordWrap(True)
-        self.notice_label.setObjectName("notice")
-        controls = QHBoxLayout()
-        for widget in (self.mode_label, self.mode_combo, self.samples_label, self.samples_spin):
-            controls.addWidget(widget)
-        controls.addSpacing(12)
-        for widget in (self.solve_button, self.stop_button, self.hint_button, self.reveal_button):
-            controls.addWidget(widget)
-        controls.addWidget(self.notice_label, 1)
-        root.addLayout(controls)
-
-        # The three stage panels.
         self.core_panel = StagePanel(editable=True)
         self.key_panel = StagePanel(editable=True)
         self.resolve_core_button = QPushButton()
         self.resolve_key_button = QPushButton()
         self.core_panel.layout_.addWidget(self.resolve_core_button, 0, Qt.AlignmentFlag.AlignRight)
         self.key_panel.layout_.addWidget(self.resolve_key_button, 0, Qt.AlignmentFlag.AlignRight)
-        self.solution_panel = StagePanel(editable=False, monospace=True)
-        self.program_edit = self.solution_panel.edit
+        self.solution_panel = SolutionPanel()
+        panel = self.solution_panel
+        self.worked_view, self.program_edit = panel.worked_view, panel.program_edit
+        self.sandbox_label, self.steps_title, self.steps_edit = (
+            panel.sandbox_label,
+            panel.steps_title,
+            panel.steps_edit,
+        )
         self.highlighter = PythonHighlighter(self.program_edit.document())
-        self.sandbox_label = QLabel()
-        self.sandbox_label.setWordWrap(True)
-        self.sandbox_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.steps_title = QLabel()
-        self.steps_edit = QPlainTextEdit()
-        self.steps_edit.setReadOnly(True)
-        self.steps_edit.setTabChangesFocus(True)
-        self.solution_panel.layout_.addWidget(self.sandbox_label)
-        self.solution_panel.layout_.addWidget(self.steps_title)
-        self.solution_panel.layout_.addWidget(self.steps_edit, 1)
         left = QSplitter(Qt.Orientation.Vertical)
+        left.setChildrenCollapsible(False)
         left.addWidget(self.core_panel)
         left.addWidget(self.key_panel)
-        left.setSizes([150, 260])
-        panels = QSplitter(Qt.Orientation.Horizontal)
-        panels.addWidget(left)
-        panels.addWidget(self.solution_panel)
-        panels.setSizes([420, 560])
-        root.addWidget(panels, 1)
-
-        # The answer, and checking the student's own answer.
-        answer_frame = QFrame()
-        answer_frame.setObjectName("answerFrame")
-        answer_frame.setFrameShape(QFrame.Shape.StyledPanel)
-        answer_row = QHBoxLayout(answer_frame)
-        self.answer_title = QLabel()
-        self.answer_label = QLabel()
-        self.answer_label.setObjectName("answer")
-        big = QFont(self.answer_label.font())
-        big.setPointSizeF(max(big.pointSizeF(), 10) * 1.8)
-        big.setBold(True)
-        self.answer_label.setFont(big)
-        self.answer_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.agreement_label = QLabel()
-        self.agreement_label.setWordWrap(True)
-        self.check_edit = QLineEdit()
-        self.check_edit.setMaximumWidth(180)
-        self.check_button = QPushButton()
-        self.check_label = QLabel()
-        self.check_label.setWordWrap(True)
-        answer_col = QVBoxLayout()
-        top = QHBoxLayout()
-        top.addWidget(self.answer_title)
-        top.addWidget(self.answer_label)
-        top.addWidget(self.agreement_label, 1)
-        answer_col.addLayout(top)
-        check_row = QHBoxLayout()
-        self.check_title = QLabel()
-        self.check_title.setBuddy(self.check_edit)
-        check_row.addWidget(self.check_title)
-        check_row.addWidget(self.check_edit)
-        check_row.addWidget(self.check_button)
-        check_row.addWidget(self.check_label, 1)
-        answer_col.addLayout(check_row)
-        answer_row.addLayout(answer_col)
-        root.addWidget(answer_frame)
+        left.setSizes([120, 240])
+        self.panels = QSplitter(Qt.Orientation.Horizontal)
+        self.panels.setChildrenCollapsible(False)
+        self.panels.setHandleWidth(10)
+        left.setHandleWidth(10)
+        self.panels.addWidget(left)
+        self.panels.addWidget(self.solution_panel)
+        self.panels.setStretchFactor(0, 2)
+        self.panels.setStretchFactor(1, 3)
+        root.addWidget(self.panels, 1)
+        root.addWidget(self._build_answer_card())
 
         # History dock.
         self.history_panel = HistoryPanel(self.history)
@@ -285,7 +296,7 @@ class MainWindow(QMainWindow):
         self.history_dock.setObjectName("historyDock")
         self.history_dock.setWidget(self.history_panel)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.history_dock)
-        self.resizeDocks([self.history_dock], [270], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.history_dock], [250], Qt.Orientation.Horizontal)
 
         self._build_menus()
         self.model_status = QLabel()
@@ -301,15 +312,128 @@ class MainWindow(QMainWindow):
         self.stop_button.clicked.connect(self.stop)
         self.hint_button.clicked.connect(self.next_hint)
         self.reveal_button.clicked.connect(self.reveal_all)
+        self.hint_path_button.clicked.connect(self.start_hints)
         self.check_button.clicked.connect(self.check_answer)
         self.check_edit.returnPressed.connect(self.check_answer)
+        self.check_edit.textEdited.connect(self._answer_typed)
         self.resolve_core_button.clicked.connect(self.resolve_from_core_question)
         self.resolve_key_button.clicked.connect(self.resolve_from_key_information)
+        self.solution_panel.view_group.buttonClicked.connect(lambda _button: self._update_solution_view())
         self.history_panel.reopen_requested.connect(self.reopen)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, activated=self._solve_shortcut)
         QShortcut(QKeySequence("Escape"), self, activated=self.stop)
         QShortcut(QKeySequence("Ctrl+H"), self, activated=self.next_hint)
+
+    def _build_problem_card(self) -> Card:
+        """The problem, where it came from, and how to solve it."""
+        card = Card()
+        self.problem_card = card
+        self.problem_label = card.title_label
+        self.problem_edit = ProblemEdit()
+        self.problem_edit.setMinimumHeight(64)
+        self.problem_edit.setMaximumHeight(96)
+        self.problem_label.setBuddy(self.problem_edit)
+        self.sample_combo = QComboBox()
+        self.sample_combo.setMinimumWidth(220)
+        self.open_button = QPushButton()
+        card.header.addWidget(self.sample_combo)
+        card.header.addWidget(self.open_button)
+        card.layout_.addWidget(self.problem_edit)
+        # Shown before solving, and as long as the cut text is in the box: not after the answer.
+        self.problem_note = QLabel()
+        self.problem_note.setObjectName("problemNote")
+        self.problem_note.setWordWrap(True)
+        self.problem_note.hide()
+        card.layout_.addWidget(self.problem_note)
+
+        self.mode_label = QLabel()
+        self.mode_combo = QComboBox()
+        self.mode_label.setBuddy(self.mode_combo)
+        self.samples_label = QLabel()
+        self.samples_spin = QSpinBox()
+        self.samples_spin.setRange(AUTO_SAMPLES, MAX_SAMPLES)  # the lowest, 0, reads "Auto"
+        self.samples_label.setBuddy(self.samples_spin)
+        self.solve_button = QPushButton()
+        self.solve_button.setObjectName("solve")
+        self.solve_button.setDefault(True)
+        self.stop_button = QPushButton()
+        self.hint_button = QPushButton()
+        self.reveal_button = QPushButton()
+        self.notice_label = QLabel()
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setObjectName("notice")
+        self.notice_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        controls = QHBoxLayout()
+        controls.setSpacing(8)
+        for widget in (self.mode_label, self.mode_combo, self.samples_label, self.samples_spin):
+            controls.addWidget(widget)
+        controls.addSpacing(16)
+        for widget in (self.solve_button, self.stop_button, self.hint_button, self.reveal_button):
+            controls.addWidget(widget)
+        controls.addWidget(self.notice_label, 1)
+        card.layout_.addLayout(controls)
+        return card
+
+    def _build_answer_card(self) -> Card:
+        """The answer with its verdict, the way on for a doubtful one, and the student's own answer."""
+        card = Card()
+        self.answer_card = card
+        self.answer_title = card.title_label
+        self.verdict_badge = QLabel()
+        self.verdict_badge.setObjectName("verdictBadge")
+        card.header.insertWidget(1, self.verdict_badge)
+        card.header.insertSpacing(1, 8)
+        self.answer_label = QLabel()
+        self.answer_label.setObjectName("answer")
+        self.answer_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.answer_label.setMinimumWidth(120)
+        self.answer_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.verdict_label = QLabel()
+        self.verdict_label.setObjectName("verdictText")
+        self.verdict_label.setWordWrap(True)
+        self.verdict_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.agreement_label = QLabel()
+        self.agreement_label.setObjectName("agreement")
+        self.agreement_label.setWordWrap(True)
+        self.hint_path_button = QPushButton()
+        verdict_col = QVBoxLayout()
+        verdict_col.setSpacing(4)
+        verdict_col.addWidget(self.verdict_label)
+        verdict_col.addWidget(self.agreement_label)
+        verdict_col.addWidget(self.hint_path_button, 0, Qt.AlignmentFlag.AlignLeft)
+        verdict_col.addStretch(1)
+
+        self.check_title = QLabel()
+        self.check_edit = QLineEdit()
+        self.check_edit.setMaximumWidth(180)
+        self.check_title.setBuddy(self.check_edit)
+        self.check_button = QPushButton()
+        self.check_label = QLabel()
+        self.check_label.setWordWrap(True)
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.check_title)
+        check_row.addWidget(self.check_edit)
+        check_row.addWidget(self.check_button)
+        check_col = QVBoxLayout()
+        check_col.addLayout(check_row)
+        check_col.addWidget(self.check_label)
+        check_col.addStretch(1)
+        check_box = QWidget()
+        check_box.setLayout(check_col)
+        check_box.setMaximumWidth(460)
+
+        row = QHBoxLayout()
+        row.setSpacing(18)
+        row.addWidget(self.answer_label, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(verdict_col, 1)
+        separator = QFrame()
+        separator.setFrameShape(QFrame.Shape.VLine)
+        separator.setObjectName("separator")
+        row.addWidget(separator)
+        row.addWidget(check_box)
+        card.layout_.addLayout(row)
+        return card
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -387,18 +511,28 @@ class MainWindow(QMainWindow):
         self.key_panel.setTitle(self.tr("2. Key information"))
         self.key_panel.edit.setAccessibleName(self.tr("Key information, one fact per line (you can edit it)"))
         self.solution_panel.setTitle(self.tr("3. Solution"))
+        self.solution_panel.worked_button.setText(self.tr("Worked steps"))
+        self.solution_panel.worked_button.setAccessibleName(self.tr("Show the program as worked steps"))
+        self.solution_panel.program_button.setText(self.tr("Program"))
+        self.solution_panel.program_button.setAccessibleName(self.tr("Show the program itself"))
+        self.worked_view.setAccessibleName(self.tr("Worked steps"))
+        self.worked_view.setPlaceholderText(self.tr("The worked steps appear here."))
         self.program_edit.setAccessibleName(self.tr("Program"))
         self.program_edit.setPlaceholderText(self.tr("The program or the steps appear here."))
-        self.steps_title.setText(self.tr("Steps:"))
+        self.steps_title.setText(self.tr("Reasoning steps"))
         self.steps_edit.setAccessibleName(self.tr("Worked steps"))
         self.sandbox_label.setAccessibleName(self.tr("Program result"))
         self.resolve_core_button.setText(self.tr("Solve again from this question"))
         self.resolve_core_button.setAccessibleName(self.tr("Solve again from the edited core question"))
         self.resolve_key_button.setText(self.tr("Solve again from these facts"))
         self.resolve_key_button.setAccessibleName(self.tr("Solve again from the edited key information"))
-        self.answer_title.setText(self.tr("Answer:"))
+        self.answer_title.setText(self.tr("Answer"))
         self.answer_label.setAccessibleName(self.tr("Answer"))
+        self.verdict_badge.setAccessibleName(self.tr("How sure the tutor is"))
+        self.verdict_label.setAccessibleName(self.tr("Why the tutor is sure or not"))
         self.agreement_label.setAccessibleName(self.tr("Agreement and confidence"))
+        self.hint_path_button.setText(self.tr("Work through it with &hints"))
+        self.hint_path_button.setAccessibleName(self.tr("Work through the problem with hints"))
         self.check_title.setText(self.tr("&Your answer:"))
         self.check_edit.setPlaceholderText(self.tr("e.g. 42"))
         self.check_edit.setAccessibleName(self.tr("Your answer"))
@@ -416,28 +550,61 @@ class MainWindow(QMainWindow):
         self.help_menu.setTitle(self.tr("&Help"))
         self.about_action.setText(self.tr("&About KPDD Tutor"))
         self._update_model_status()
-        self._update_steps_visibility()
+        self._show_problem_note()
         self._refresh_result_texts()
 
     def _refresh_result_texts(self) -> None:
-        """After a language switch, say again what the shown result means, in the new language."""
-        result = getattr(self, "result", None)
+        """After a language or theme switch, show the result again in the new words and colours."""
+        if self.answer_state == "empty":
+            self._show_empty_answer()
+        elif self.answer_state == "stopped":
+            self._show_stopped()
+        result = self.result
         if result is None or self.busy or not self._has_result_for_problem():
+            self._update_solution_view()
             return
-        program = result.shown_solution(Mode.POT)
-        if program is not None and self.program_edit.toPlainText() == program.text:
-            self._show_sandbox(program)
-        if self.hint is None and self.answer_label.text() not in ("", "?"):
-            self.agreement_label.setText(presenters.agreement_text(result))
+        if self.hint is not None:
+            self._render_hint()
+        elif self.answer_state == "shown":
+            self._render_solution(result)
+            self._render_answer(result)
+        elif self.answer_state == "hidden":
+            self._show_hidden_answer()
         if self.check_label.property("correct") is not None and self.check_edit.text().strip():
             self._show_verdict()
-        if not result.cancelled and result.answer is not None:
+        if not result.cancelled and result.answer is not None and self.answer_state == "shown":
             self.notice_label.setText(self.tr("Solved in {0:.1f} s.").format(result.seconds))
+
+    # A new theme or font size (desktop.settings applies them to the whole app).
+    _RESTYLE_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange, QEvent.Type.FontChange,
+                       QEvent.Type.ApplicationFontChange)  # fmt: skip
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+        elif event.type() in self._RESTYLE_EVENTS and not self._styling:
+            self._apply_style()
+            self._refresh_result_texts()
         super().changeEvent(event)
+
+    # -- style --------------------------------------------------------------------------------
+
+    @property
+    def dark(self) -> bool:
+        return style.is_dark()
+
+    def _apply_style(self) -> None:
+        """Cards, readable type and the verdict colours for the theme and font size in use."""
+        self._styling = True
+        try:
+            base = QApplication.font().pointSizeF()
+            base = base if base > 0 else 10.0
+            self.setStyleSheet(style.stylesheet(self.dark, base))
+            big = QFont(self.font())
+            big.setPointSizeF(base * style.ANSWER_SCALE)
+            self.answer_label.setFont(big)
+        finally:
+            self._styling = False
 
     # -- worker -------------------------------------------------------------------------------
 
@@ -549,9 +716,11 @@ class MainWindow(QMainWindow):
         self._first_token_seen = False
         self._request_started = False
         self.check_label.clear()
+        self.check_label.setProperty("correct", None)
         self._clear_panels(keep_core=core_question is not None, keep_key=key_information is not None)
         if purpose != "show":
             self._mask_panels(self.tr("The tutor is working on the problem..."))
+        self._show_solving()
         self.notice_label.setText(self.tr("Solving..."))
         self.solver_thread.solve(self.request)
         self._update_state()
@@ -568,6 +737,7 @@ class MainWindow(QMainWindow):
             self.request = None
             self.core_panel.edit.setPlaceholderText(self.core_placeholder)
             self.notice_label.setText(self.tr("Stopped."))
+            self._show_stopped()
             self._update_state()
             self.solve_finished.emit(None)
 
@@ -588,21 +758,23 @@ class MainWindow(QMainWindow):
         if not keep_key:
             self.key_panel.edit.clear()
         self.program_edit.clear()
+        self.worked_view.clear()
+        self.worked = WorkedSolution()
         self.steps_edit.clear()
         self.sandbox_label.clear()
-        self.answer_label.clear()
         self.agreement_label.clear()
-        self._update_steps_visibility()
+        self._update_solution_view()
 
     def _mask_panels(self, text: str) -> None:
         for edit in (self.core_panel.edit, self.key_panel.edit, self.program_edit, self.steps_edit):
             edit.clear()
+        self.worked_view.clear()
         self.core_panel.edit.setPlaceholderText(text)
 
     def _masked(self) -> bool:
         return self.request is not None and self.request.purpose != "show"
 
-    def _on_event(self, request_id: int, event: Any) -> None:
+    def _on_event(self, request_id: int, event: StageEvent) -> None:
         if self.request is None or request_id != self.request.request_id:
             return
         self._request_started = True
@@ -616,9 +788,10 @@ class MainWindow(QMainWindow):
             if stage == Stage.PROGRAM:
                 self.program_edit.clear()
                 self.sandbox_label.setText(self.tr("Writing the program..."))
+                self._update_solution_view()
             elif stage == Stage.STEPS:
                 self.steps_edit.clear()
-                self._update_steps_visibility(force_steps=True)
+                self._update_solution_view(force_steps=True)
             elif stage == Stage.CORE_QUESTION and self.request.core_question is None:
                 self.core_panel.edit.clear()
             elif stage == Stage.KEY_INFORMATION and self.request.key_information is None:
@@ -631,10 +804,7 @@ class MainWindow(QMainWindow):
         elif event.kind == "text" and stage == Stage.PROGRAM:
             self.solution_panel.append(event.text)
         elif event.kind == "text" and stage == Stage.STEPS:
-            cursor = self.steps_edit.textCursor()
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(event.text)
-            self.steps_edit.setTextCursor(cursor)
+            _append(self.steps_edit, event.text)
         elif event.kind == "recheck":
             self.notice_label.setText(
                 self.tr("The first answer looked wrong: writing {0} more solutions to vote on...").format(
@@ -647,10 +817,11 @@ class MainWindow(QMainWindow):
 
     def _show_sandbox(self, solution: Any) -> None:
         ok, text = presenters.sandbox_summary(solution)
-        color = "#2e7d32" if ok else "#c62828"
+        # The run is a fact, not a verdict on the answer: a plain colour, red only when it failed.
+        color = style.palette(self.dark).muted if ok else style.palette(self.dark).slip
         self.sandbox_label.setText(f'<span style="color:{color}">{_html(text)}</span>')
 
-    def _on_finished(self, request_id: int, result: Any) -> None:
+    def _on_finished(self, request_id: int, result: SolveResult) -> None:
         if self.request is None or request_id != self.request.request_id:
             return
         request, self.request = self.request, None
@@ -668,28 +839,24 @@ class MainWindow(QMainWindow):
             )
         else:
             self.notice_label.setText(self.tr("Solved in {0:.1f} s.").format(result.seconds))
-        if result.problem_truncated:
-            self.notice_label.setText(
-                self.notice_label.text()
-                + " "
-                + self.tr("The problem was long and only its first {0} characters were used.").format(
-                    MAX_PROBLEM_CHARS
-                )
-            )
-        if not result.cancelled:
+        if result.cancelled:
+            # What streamed stays on screen; the answer card says Stopped, not "no answer".
+            self._show_stopped()
+            self._update_solution_view()
+        else:
             self.result = result
             self.result_problem = normalize_problem(request.problem)
             if result.solutions or result.core_question:
                 self.history.add(result)
                 self.history_panel.refresh()
-        if request.purpose == "hint" and not result.cancelled:
-            self.hint = presenters.HintState(result)
-            self.next_hint()
-        elif request.purpose == "check" and not result.cancelled:
-            self._render_hidden()
-            self._show_verdict()
-        elif request.purpose == "show":
-            self.render_result(result)
+            if request.purpose == "hint":
+                self.hint = presenters.HintState(result)
+                self.next_hint()
+            elif request.purpose == "check":
+                self._render_hidden()
+                self._show_verdict()
+            else:
+                self.render_result(result)
         self._update_state()
         self.solve_finished.emit(result)
 
@@ -702,16 +869,26 @@ class MainWindow(QMainWindow):
             self.notice_label.setText(self.tr("Something went wrong: {0}").format(message))
         else:
             self.notice_label.setText("")
+        self._show_empty_answer()
         self._update_state()
         self.solve_finished.emit(None)
 
     # -- showing a result ---------------------------------------------------------------------
 
-    def render_result(self, result: Any) -> None:
+    def render_result(self, result: SolveResult) -> None:
         """Show a whole result (after a solve, or reopened from history)."""
         self.hint = None
         self.core_panel.edit.setPlainText(result.core_question)
         self.key_panel.edit.setPlainText(format_key_information(result.key_information))
+        self._render_solution(result)
+        # A program that ran opens as worked steps; the program itself is one click away.
+        self.solution_panel.worked_button.setChecked(bool(self.worked.steps))
+        self.solution_panel.program_button.setChecked(not self.worked.steps)
+        self._update_solution_view()
+        self._render_answer(result)
+        self._update_hint_button()
+
+    def _render_solution(self, result: SolveResult) -> None:
         program = result.shown_solution(Mode.POT)
         steps = result.shown_solution(Mode.COT)
         self.program_edit.setPlainText(program.text if program else "")
@@ -719,17 +896,89 @@ class MainWindow(QMainWindow):
             self._show_sandbox(program)
         else:
             self.sandbox_label.clear()
-        self.steps_edit.setPlainText(steps.text if steps else "")
-        self._update_steps_visibility()
-        self.answer_label.setText(presenters.answer_text(result) or self.tr("no answer"))
+        self.worked = presenters.worked_of(result)
+        if self.worked.steps:
+            self.worked_view.setHtml(presenters.worked_html(self.worked, result.problem, self.dark))
+        else:
+            self.worked_view.clear()
+        if steps is not None:
+            slips = arithmetic_slips(steps.text)
+            self.steps_edit.setHtml(presenters.marked_steps_html(steps.text, slips, self.dark))
+        else:
+            self.steps_edit.clear()
+        self._update_solution_view()
+
+    def _render_answer(self, result: SolveResult) -> None:
+        """The answer card for a shown result: the answer, its verdict in words, the way on."""
+        verdict = presenters.verdict_of(result)
+        self.answer_state = "shown"
+        if verdict is None or verdict.level == Level.NO_ANSWER:
+            self._set_answer(self.tr("No answer"), Level.NO_ANSWER, verdict_text=" ".join(
+                presenters.verdict_sentences(verdict)) if verdict else "")  # fmt: skip
+            self.agreement_label.clear()
+            return
+        sentences = presenters.verdict_sentences(verdict)
+        self._set_answer(presenters.answer_text(result), verdict.level, " ".join(sentences))
         self.agreement_label.setText(presenters.agreement_text(result))
-        self._update_hint_button()
+
+    def _set_answer(
+        self, answer: str, level: Level | None, verdict_text: str = "", badge: str | None = None
+    ) -> None:
+        """Draw the answer card: only a checked answer is bold in the confident colour."""
+        checked = level == Level.CHECKED
+        font = QFont(self.answer_label.font())
+        font.setBold(checked)
+        if level is None or level == Level.NO_ANSWER:
+            font.setPointSizeF(max(1.0, QApplication.font().pointSizeF() * style.ANSWER_SCALE * 0.6))
+        else:
+            font.setPointSizeF(max(1.0, QApplication.font().pointSizeF() * style.ANSWER_SCALE))
+        self.answer_label.setFont(font)
+        color = (
+            style.verdict_colors(level, self.dark)[0] if level is not None else style.palette(self.dark).muted
+        )
+        if level == Level.NOT_SURE:
+            color = style.palette(self.dark).text  # plain: no colour that reads as "right"
+        self.answer_label.setStyleSheet(f"color: {color};")
+        self.answer_label.setText(answer)
+        title = badge if badge is not None else (presenters.level_title(level) if level is not None else "")
+        self.verdict_badge.setText(title)
+        self.verdict_badge.setVisible(bool(title))
+        self.verdict_badge.setStyleSheet(style.badge_style(level, self.dark))
+        self.answer_card.setStyleSheet(style.answer_card_style(level, self.dark))
+        self.verdict_label.setText(verdict_text)
+        self.hint_path_button.setVisible(level == Level.NOT_SURE and self.hint is None)
+
+    def _show_empty_answer(self) -> None:
+        self.answer_state = "empty"
+        self._set_answer("", None, self.tr("The answer appears here, with how sure the tutor is of it."))
+        self.agreement_label.clear()
+
+    def _show_solving(self) -> None:
+        self.answer_state = "solving"
+        self._set_answer("", None, "", badge=self.tr("Solving..."))
+        self.agreement_label.clear()
+
+    def _show_stopped(self) -> None:
+        self.answer_state = "stopped"
+        self._set_answer(self.tr("Stopped"), None, self.tr("Solving was stopped before it found an answer. "
+                                                         "Press Solve to start again."))  # fmt: skip
+        self.agreement_label.clear()
+
+    def _show_hidden_answer(self) -> None:
+        self.answer_state = "hidden"
+        self._set_answer(
+            HIDDEN_ANSWER,
+            None,
+            self.tr("Hidden while you work on it: ask for a hint or show the whole solution."),
+        )
+        self.agreement_label.clear()
 
     def _render_hidden(self) -> None:
         for edit in (self.core_panel.edit, self.key_panel.edit, self.program_edit, self.steps_edit):
             edit.clear()
+        self.worked_view.clear()
         self.sandbox_label.clear()
-        self.answer_label.setText("?")
+        self._show_hidden_answer()
         self.core_panel.edit.setPlaceholderText(
             self.tr("Hidden so you can work on it yourself: ask for a hint or show the whole solution.")
         )
@@ -740,19 +989,35 @@ class MainWindow(QMainWindow):
             self.render_result(self.result)
             self._update_state()
 
-    def _update_steps_visibility(self, force_steps: bool = False) -> None:
-        mode = self.current_mode() if self.result is None or self.busy else self.result.mode.value
-        show_steps = force_steps or mode in ("cot", "both") or bool(self.steps_edit.toPlainText())
+    def _update_solution_view(self, force_steps: bool = False) -> None:
+        """Which parts of the solution card show: worked steps or the program (the toggle), and the
+        reasoning steps."""
+        streaming = self.busy
+        mode = self.current_mode() if self.result is None or streaming else self.result.mode.value
+        has_steps = bool(self.steps_edit.toPlainText())
+        show_steps = force_steps or mode in ("cot", "both") or has_steps
         show_program = mode in ("pot", "both") or bool(self.program_edit.toPlainText())
+        worked = bool(self.worked.steps) and not streaming
+        as_worked = worked and self.solution_panel.worked_button.isChecked()
+        self.solution_panel.worked_button.setVisible(worked and show_program)
+        self.solution_panel.program_button.setVisible(worked and show_program)
+        self.worked_view.setVisible(show_program and as_worked)
+        self.program_edit.setVisible(show_program and not as_worked)
+        self.sandbox_label.setVisible(show_program)
         self.steps_title.setVisible(show_steps and show_program)
         self.steps_edit.setVisible(show_steps)
-        self.program_edit.setVisible(show_program)
-        self.sandbox_label.setVisible(show_program)
 
     # -- tutoring -----------------------------------------------------------------------------
 
     def _has_result_for_problem(self) -> bool:
         return self.result is not None and self.result_problem == normalize_problem(self.problem_text())
+
+    def start_hints(self) -> None:
+        """The way on from a doubtful answer: hide it and walk through the solution step by step."""
+        if self.busy or not self._has_result_for_problem():
+            return
+        self.hint = None
+        self.next_hint()
 
     def next_hint(self) -> None:
         """Reveal the next part: core question, key information, each solution step, the answer."""
@@ -772,30 +1037,44 @@ class MainWindow(QMainWindow):
 
     def _render_hint(self) -> None:
         hint = self.hint
+        result = self.result
         self.core_panel.edit.setPlaceholderText(self.core_placeholder)
         self.core_panel.edit.setPlainText("\n".join(hint.shown("core_question")))
         self.key_panel.edit.setPlainText(
             format_key_information("\n".join(hint.shown("key_information")).splitlines())
         )
         steps = hint.shown("step")
-        target = self.program_edit if self.result.program else self.steps_edit
-        other = self.steps_edit if target is self.program_edit else self.program_edit
-        other.clear()
-        target.setPlainText("\n".join(steps))
+        self.worked = presenters.worked_of(result)
+        as_worked = bool(result.program) and self.worked.ran and bool(self.worked.steps)
+        self.program_edit.clear()
+        self.steps_edit.clear()
+        self.worked_view.clear()
+        if as_worked:
+            if steps:
+                self.worked_view.setHtml(
+                    presenters.worked_html(self.worked, result.problem, self.dark, len(steps))
+                )
+        elif result.program:
+            self.program_edit.setPlainText("\n".join(steps))
+        else:
+            self.steps_edit.setPlainText("\n".join(steps))
         self.sandbox_label.clear()
         answer = hint.shown("answer")
-        self.answer_label.setText(answer[0] if answer else "?")
-        if answer and self.result.program:
-            program = self.result.shown_solution(Mode.POT)
+        if answer:
+            program = result.shown_solution(Mode.POT)
             if program is not None:
                 self._show_sandbox(program)
-        self.agreement_label.setText(presenters.agreement_text(self.result) if answer else "")
-        self._update_steps_visibility()
+            self._render_answer(result)
+        else:
+            self._show_hidden_answer()
         # Hints walk through one solution; an empty box for the other one would only distract.
-        other.setVisible(False)
+        self.solution_panel.worked_button.setVisible(False)
+        self.solution_panel.program_button.setVisible(False)
+        self.worked_view.setVisible(as_worked)
+        self.program_edit.setVisible(bool(result.program) and not as_worked)
+        self.sandbox_label.setVisible(bool(answer) and bool(result.program))
         self.steps_title.setVisible(False)
-        if other is self.program_edit:
-            self.sandbox_label.setVisible(False)
+        self.steps_edit.setVisible(not result.program)
 
     def _update_hint_button(self) -> None:
         self._set_hint_text()
@@ -819,6 +1098,7 @@ class MainWindow(QMainWindow):
         if not self.check_edit.text().strip():
             self.check_label.setText(self.tr("Type your answer first."))
             return
+        self.check_problem = normalize_problem(self.problem_text())
         if self._has_result_for_problem():
             self._show_verdict()
             return
@@ -828,31 +1108,59 @@ class MainWindow(QMainWindow):
         self.check_label.setText(self.tr("The tutor is solving the problem to check your answer..."))
 
     def _show_verdict(self) -> presenters.CheckVerdict:
-        revealed = self.answer_label.text() not in ("", "?")
+        revealed = self.answer_state == "shown"
         verdict = presenters.check_answer(self.check_edit.text(), self.result, reveal=revealed)
-        color = {True: "#2e7d32", False: "#b35c00", None: "#8a6d00"}[
-            verdict.correct
-        ]  # a mismatch is not proof
+        colors = style.palette(self.dark)
+        # A mismatch is not proof that the student is wrong: amber, never red.
+        color = {True: colors.checked, False: colors.unsure, None: colors.muted}[verdict.correct]
         self.check_label.setText(
             f'<span style="color:{color}; font-weight:bold">{_html(verdict.message)}</span>'
         )
         self.check_label.setProperty("correct", verdict.correct)
         return verdict
 
+    def _answer_typed(self, _text: str) -> None:
+        self.check_problem = normalize_problem(self.problem_text())
+
     # -- problem sources ----------------------------------------------------------------------
 
     def _problem_changed(self) -> None:
         if not self.busy and self.hint is not None and not self._has_result_for_problem():
             self.hint = None
+        current = normalize_problem(self.problem_text())
+        # "Your answer" belongs to one problem: another problem starts with an empty box.
+        if self.check_edit.text() and current != self.check_problem:
+            self.check_edit.clear()
+            self.check_label.clear()
+            self.check_label.setProperty("correct", None)
+        if self.truncated_text and self.problem_text() != self.truncated_text:
+            self.truncated_text = ""
+            self._show_problem_note()
+        if (
+            not self.busy
+            and self.result is not None
+            and not self._has_result_for_problem()
+            and self.answer_state != "empty"
+        ):
+            self._show_empty_answer()
         self._update_state()
 
     def _problem_truncated(self, original: int) -> None:
-        self.notice_label.setText(
+        self.truncated_text, self.truncated_from = self.problem_text(), original
+        self._show_problem_note()
+
+    def _show_problem_note(self) -> None:
+        """The note that a pasted problem was cut, under the box, before anything is solved."""
+        if not self.truncated_text:
+            self.problem_note.hide()
+            return
+        self.problem_note.setText(
             self.tr(
                 "The pasted text had {0} characters; only the first {1} are kept, "
                 "which is more than a word problem needs."
-            ).format(original, MAX_PROBLEM_CHARS)
+            ).format(self.truncated_from, MAX_PROBLEM_CHARS)
         )
+        self.problem_note.show()
 
     def _sample_chosen(self, index: int) -> None:
         question = self.sample_combo.itemData(index)
@@ -893,7 +1201,7 @@ class MainWindow(QMainWindow):
     def _cannot_open(self, why: str) -> None:
         self.show_message(self.tr("Cannot open the file"), why, QMessageBox.Icon.Warning)
 
-    def reopen(self, entry: Any) -> None:
+    def reopen(self, entry: Any) -> None:  # a kpdd.history.HistoryEntry
         if self.busy:
             return
         result = solve_result_from_dict(entry.result)
@@ -960,7 +1268,7 @@ class MainWindow(QMainWindow):
         self.check_button.setEnabled(has_problem and not busy)
         has_result = self._has_result_for_problem()
         # Only while part of the solution is hidden (hint mode, or after checking an answer).
-        self.reveal_button.setVisible(has_result and self.answer_label.text() == "?")
+        self.reveal_button.setVisible(has_result and self.answer_state == "hidden")
         self.reveal_button.setEnabled(not busy)
         self.resolve_core_button.setEnabled(has_result and not busy and self.hint is None)
         self.resolve_key_button.setEnabled(has_result and not busy and self.hint is None)

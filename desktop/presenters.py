@@ -1,20 +1,40 @@
 """What the tutor shows, worked out without widgets (so it is tested without a screen).
 
-View-model helpers: sandbox results in plain words, the answer line with agreement and confidence,
-hint steps, and the check-my-answer verdict. Strings go through Qt's translation system
-(`QCoreApplication.translate`), which works without a QApplication too (it returns the source).
+View-model helpers: sandbox results in plain words, the answer's verdict (kpdd.verdict) in the
+student's language, a program as worked steps and steps with their wrong arithmetic marked (as
+HTML for the solution card), the answer line with agreement and confidence, hint steps, and the
+check-my-answer verdict. Strings go through Qt's translation system (`QCoreApplication.translate`),
+which works without a QApplication too (it returns the source); the verdict's words are
+kpdd.verdict's own texts, translated in its context "Verdict".
 """
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
-from kpdd.answers import answers_match, extract_answer, format_answer
+from desktop.style import palette
+from kpdd.answers import answers_match, extract_answer, format_answer, numbers_in_text
+from kpdd.arithmetic import ArithmeticCheck
+from kpdd.format import Mode
 from kpdd.solver import vote
+from kpdd.verdict import (
+    LEVEL_LABELS,
+    LEVEL_TITLES,
+    NOT_SURE_ADVICE,
+    NOTE_TEXTS,
+    TRANSLATION_CONTEXT,
+    Finding,
+    Level,
+    Note,
+    Verdict,
+    judge,
+)
+from kpdd.worked import WorkedSolution, worked_steps
 
 
 def tr(text: str) -> str:
@@ -71,17 +91,13 @@ def answer_text(result: Any) -> str:
 
 
 def agreement_text(result: Any) -> str:
-    """Agreement and confidence, shown for mode Both and for several samples."""
+    """The details under the verdict: how program and steps disagree, a recheck, the vote's share."""
     if result is None or result.answer is None:
         return ""
     parts = []
-    if result.agree:
-        parts.append(
-            QCoreApplication.translate(
-                "Tutor", "The program and the steps agree: more likely right, but still check it."
-            )
-        )
-    elif result.stepped_past:
+    # That the program and the steps agree is the verdict's to say (kpdd.verdict); the details of
+    # a disagreement are said here.
+    if result.stepped_past:
         parts.append(
             QCoreApplication.translate(
                 "Tutor",
@@ -116,6 +132,120 @@ def agreement_text(result: Any) -> str:
     return " ".join(parts)
 
 
+# -- verdicts ---------------------------------------------------------------------------------
+
+
+def verdict_of(result: Any) -> Verdict | None:
+    """The verdict on a result's answer (None without a result)."""
+    return judge(result) if result is not None else None
+
+
+def finding_text(finding: Finding) -> str:
+    return QCoreApplication.translate(TRANSLATION_CONTEXT, NOTE_TEXTS[finding.note]).format(*finding.args)
+
+
+def level_title(level: Level) -> str:
+    return QCoreApplication.translate(TRANSLATION_CONTEXT, LEVEL_TITLES[level])
+
+
+def level_label(level: Level) -> str:
+    """The short word for lists: "checked", "check this one", "no answer"."""
+    return QCoreApplication.translate(TRANSLATION_CONTEXT, LEVEL_LABELS[level])
+
+
+def verdict_sentences(verdict: Verdict) -> list[str]:
+    """What checked the answer, or why the tutor is not sure (and what to do), in sentences."""
+    findings = verdict.support if verdict.level == Level.CHECKED else verdict.doubts
+    # The program's run is said beside the program; the verdict says what checked its answer.
+    sentences = [finding_text(f) for f in findings if f.note != Note.PROGRAM_RAN]
+    if verdict.level == Level.NOT_SURE:
+        sentences.append(QCoreApplication.translate(TRANSLATION_CONTEXT, NOT_SURE_ADVICE))
+    return sentences
+
+
+# -- solutions as a student reads them ---------------------------------------------------------
+
+
+def _esc(text: str) -> str:
+    return html.escape(text or "", quote=False)
+
+
+def worked_of(result: Any) -> WorkedSolution:
+    """The shown program of a result as worked steps (none when it has no program that ran)."""
+    program = result.shown_solution(Mode.POT) if result is not None else None
+    if program is None or program.answer is None:
+        return WorkedSolution()
+    return worked_steps(program.text)
+
+
+def worked_html(worked: WorkedSolution, problem: str, dark: bool, count: int | None = None) -> str:
+    """Worked steps as numbered rows: the name and the formula in words, then the numbers and the
+    value. `count`: only the first steps (hint mode). No colour says "right": that is the verdict's."""
+    p = palette(dark)
+    given_numbers = numbers_in_text(problem)
+    rows = []
+    steps = worked.steps if count is None else worked.steps[:count]
+    for number, step in enumerate(steps, 1):
+        if step.code:
+            body = f'<pre style="margin:0; color:{p.muted}">{_esc(step.code)}</pre>'
+            if step.value:
+                body += f"<div>\u2192 <b>{_esc(step.label)}</b> = <b>{_esc(step.value)}</b></div>"
+        elif step.given:
+            note = ""
+            if step.value and _given_in_problem(step.value, given_numbers):
+                note = f' <span style="color:{p.muted}">{_esc(QCoreApplication.translate("Tutor", "(from the problem)"))}</span>'
+            body = f"<b>{_esc(step.label)}</b> = <b>{_esc(step.value)}</b>{note}"
+        elif step.numbers == step.formula:  # nothing but numbers: one line, "Apples = 6 × 14 = 84"
+            value = f" = <b>{_esc(step.value)}</b>" if step.value and step.value != step.formula else ""
+            body = f"<b>{_esc(step.label)}</b> = {_esc(step.formula)}{value}"
+        else:  # the formula in words, then with its values: "Goats = sheep × 3" / "= 17 × 3 = 51"
+            body = f'<b>{_esc(step.label)}</b> = <span style="color:{p.muted}">{_esc(step.formula)}</span>'
+            tail = [part for part in (step.numbers, step.value) if part and part != step.formula]
+            if tail:
+                shown = " = ".join(_esc(t) for t in tail[:-1])
+                body += "<br>= " + (shown + " = " if shown else "") + f"<b>{_esc(tail[-1])}</b>"
+        rows.append(
+            f'<tr><td valign="top" style="color:{p.muted}; padding:4px 10px 8px 2px">{number}</td>'
+            f'<td style="padding:4px 0 8px 0">{body}</td></tr>'
+        )
+    text = f'<table cellspacing="0" cellpadding="0">{"".join(rows)}</table>'
+    if count is None and worked.dropped_lines:
+        left_out = len(worked.dropped_lines)
+        text += (
+            f'<p style="color:{p.muted}">'
+            + _esc(
+                QCoreApplication.translate(
+                    "Tutor",
+                    "{0} line(s) of the program are not needed for the answer and are left out: see Program.",
+                ).format(left_out)
+            )
+            + "</p>"
+        )
+    return text
+
+
+def _given_in_problem(value: str, given: set[float]) -> bool:
+    try:
+        return round(float(value), 6) in given
+    except ValueError:
+        return False
+
+
+def marked_steps_html(
+    text: str, slips: list[ArithmeticCheck] | tuple[ArithmeticCheck, ...], dark: bool
+) -> str:
+    """Worked steps (CoT) with each wrong result struck through and the right value beside it."""
+    p = palette(dark)
+    out, position = [], 0
+    for slip in sorted(slips, key=lambda s: s.result_start):
+        out.append(_esc(text[position : slip.result_start]))
+        out.append(f"<s>{_esc(text[slip.result_start : slip.result_end])}</s> "
+                   f'<b style="color:{p.slip}">{_esc(slip.correct_text)}</b>')  # fmt: skip
+        position = slip.result_end
+    out.append(_esc(text[position:]))
+    return "<br>".join("".join(out).split("\n"))
+
+
 @dataclass
 class CheckVerdict:
     correct: bool | None  # None: the student's answer had no number
@@ -126,7 +256,9 @@ def check_answer(student_text: str, result: Any, reveal: bool = False) -> CheckV
     """Compare a typed answer with the tutor's, tolerant of format ("$1,200.00", "72 clips", "1/2").
 
     `reveal`: the tutor's solution is on screen, so a mismatch may name the tutor's answer. A small
-    model is often wrong, so a mismatch never claims the student is: it says the two differ.
+    model is often wrong, so a mismatch never claims the student is: it says the two differ, and
+    when the tutor is not sure of its own answer (kpdd.verdict) it says that the student's may be
+    the right one; a match with a doubtful answer is not called correct either.
     """
     value = extract_answer(student_text or "")
     if value is None:
@@ -140,33 +272,55 @@ def check_answer(student_text: str, result: Any, reveal: bool = False) -> CheckV
                 "Tutor", "The tutor has no answer of its own for this problem yet, so it cannot check yours."
             ),
         )
+    checked = judge(result).level == Level.CHECKED
     if answers_match(value, result.answer):
-        return CheckVerdict(
-            True,
-            QCoreApplication.translate("Tutor", "Correct: {0} matches the tutor's answer.").format(
-                format_answer(value)
-            ),
-        )
+        if checked:
+            text = QCoreApplication.translate("Tutor", "Correct: {0} matches the tutor's checked answer.")
+        else:
+            text = QCoreApplication.translate(
+                "Tutor",
+                "{0} matches the tutor's answer, but the tutor is not sure of it: "
+                "go through the steps to be sure.",
+            )
+        return CheckVerdict(True, text.format(format_answer(value)))
     if reveal:
+        if checked:
+            text = QCoreApplication.translate(
+                "Tutor",
+                "{0} differs from the tutor's answer, {1}, which was checked. The tutor can be wrong too: "
+                "compare your work with its key information and solution.",
+            )
+        else:
+            text = QCoreApplication.translate(
+                "Tutor",
+                "{0} differs from the tutor's answer, {1}, but the tutor is not sure of its answer: "
+                "yours may be the right one. Compare your work with its steps.",
+            )
+        return CheckVerdict(False, text.format(format_answer(value), format_answer(result.answer)))
+    if checked:
         text = QCoreApplication.translate(
             "Tutor",
-            "{0} differs from the tutor's answer, {1}. The tutor can be wrong too: "
-            "compare your work with its key information and solution.",
+            "Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).",
         )
-        return CheckVerdict(False, text.format(format_answer(value), format_answer(result.answer)))
-    text = QCoreApplication.translate(
-        "Tutor",
-        "Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).",
-    )
+    else:
+        text = QCoreApplication.translate(
+            "Tutor",
+            "{0} is not what the tutor found, but the tutor is not sure of its own answer: yours may be "
+            "right. Ask for a hint to compare the steps.",
+        )
     return CheckVerdict(False, text.format(format_answer(value)))
 
 
 def solution_steps(result: Any) -> list[str]:
-    """The solution cut into steps for hint mode: program lines or sentences/lines of the steps."""
+    """The solution cut into steps for hint mode: a program's worked steps (its lines when it did not
+    run), or the sentences/lines of the steps."""
     steps: list[str] = []
     program = result.program if result is not None else ""
     text = result.steps if result is not None else ""
     if program:
+        worked = worked_of(result)
+        if worked.ran and worked.steps:
+            return [step.text() for step in worked.steps]
         steps += [line for line in program.splitlines() if line.strip()]
     elif text:
         for line in text.splitlines():

@@ -152,10 +152,10 @@ def system_is_dark() -> bool:
 def apply_theme(theme: str) -> str:
     """Apply light/dark/system; returns the scheme in use ("light" or "dark")."""
     app = QApplication.instance()
-    app.setStyle("Fusion")  # the same widgets on every platform, and palettes that apply fully
     dark = theme == "dark" or (theme == "system" and system_is_dark())
+    app.setProperty("kpdd_dark", dark)  # first: widgets restyle on the style and palette changes below
+    app.setStyle("Fusion")  # the same widgets on every platform, and palettes that apply fully
     app.setPalette(dark_palette() if dark else app.style().standardPalette())
-    app.setProperty("kpdd_dark", dark)
     return "dark" if dark else "light"
 
 

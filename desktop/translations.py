@@ -26,7 +26,11 @@ SOURCES = [
     "batch_view.py",
     "presenters.py",
     "about.py",
+    "style.py",
 ]
+# Texts the core owns and the app translates: the verdicts' words (kpdd/verdict.py marks them with
+# QT_TRANSLATE_NOOP in the context "Verdict").
+CORE_SOURCES = ["kpdd/verdict.py"]
 
 ZH_CN: dict[str, str] = {
     "Batch and solution sheets": "批量解题与答案讲义",
@@ -281,6 +285,60 @@ ZH_CN: dict[str, str] = {
     "Bundled third-party parts:": "随附的第三方组件:",
     "Qt and PySide6 are dynamically linked under the LGPL and can be replaced.": "Qt 和 PySide6 按 LGPL 动态链接,可以替换。",
     "License texts": "许可证文本",
+    "{0} line(s) of the program are not needed for the answer and are left out: see Program.": "程序中有 {0} 行与答案无关,这里略去了:可在“程序”中查看。",
+    "(from the problem)": "(题目给出)",
+    "A .txt file (one problem per paragraph, or one per line when each line is a question), a .csv or a .jsonl list.": "一个 .txt 文件(每段一道题;如果每行都是一个问题,则每行一道题)、.csv 或 .jsonl 列表。",
+    "Verdict": "判断",
+    "S&how:": "显示(&H):",
+    "How a program's solution is shown on the sheet": "讲义上如何显示程序的解答",
+    "Read {0} problems from {1}; the start of each is listed below.": "从 {1} 读到 {0} 道题;下面列出了每道题的开头。",
+    "Problem {0} asks several questions: if it holds several problems, put each on a line of its own or leave a blank line between them.": "第 {0} 题问了好几个问题:如果其中包含好几道题,请把每道题单独放一行,或在题目之间空一行。",
+    "{0} of {1} answers checked.": "{1} 个答案中有 {0} 个已核对。",
+    "{0} to check by hand: they are marked “check this one” on the sheet.": "{0} 个需要人工核对:讲义上标有 “check this one”。",
+    "Show the program as worked steps": "把程序显示为解题步骤",
+    "Show the program itself": "显示程序本身",
+    "The worked steps appear here.": "解题步骤会显示在这里。",
+    "No answer": "没有答案",
+    "The answer appears here, with how sure the tutor is of it.": "答案会显示在这里,并说明辅导程序对它有多大把握。",
+    "Stopped": "已停止",
+    "Solving was stopped before it found an answer. Press Solve to start again.": "在找到答案之前已停止解题。按“解题”重新开始。",
+    "Hidden while you work on it: ask for a hint or show the whole solution.": "在你思考时先隐藏:可以请求提示或显示完整解答。",
+    "Reasoning steps": "推理步骤",
+    "How sure the tutor is": "辅导程序的把握",
+    "Why the tutor is sure or not": "辅导程序有没有把握的原因",
+    "Work through it with &hints": "借助提示一步步做(&H)",
+    "Work through the problem with hints": "借助提示一步步解这道题",
+    "Measured": "实测",
+    "not measured": "未测",
+    "{0}% right ({1} test problems)": "正确率 {0}%({1} 道测试题)",
+    ", {0} s to answer": ",{0} 秒给出答案",
+    "Correct: {0} matches the tutor's checked answer.": "正确:{0} 与辅导程序已核对的答案一致。",
+    "{0} matches the tutor's answer, but the tutor is not sure of it: go through the steps to be sure.": "{0} 与辅导程序的答案一致,但辅导程序对这个答案没有把握:请逐步检查以确认。",
+    "{0} differs from the tutor's answer, {1}, which was checked. The tutor can be wrong too: compare your work with its key information and solution.": "{0} 与辅导程序已核对的答案 {1} 不同。辅导程序也可能出错:请把你的解题过程与它的关键信息和解答对照一下。",
+    "{0} differs from the tutor's answer, {1}, but the tutor is not sure of its answer: yours may be the right one. Compare your work with its steps.": "{0} 与辅导程序的答案 {1} 不同,但辅导程序对自己的答案没有把握:你的答案可能才是对的。请把你的解题过程与它的步骤对照一下。",
+    "{0} is not what the tutor found, but the tutor is not sure of its own answer: yours may be right. Ask for a hint to compare the steps.": "{0} 与辅导程序的答案不同,但辅导程序对自己的答案没有把握:你的答案可能是对的。请求提示来对照步骤。",
+    "Checked": "已核对",
+    "Not sure": "没有把握",
+    "checked": "已核对",
+    "check this one": "请核对",
+    "Work through it with the hints, or solve it in Both mode to have it checked.": "请借助提示一步步做,或用“两者”模式解题来核对。",
+    "{0} of {1} solutions give this answer.": "{1} 个解答中有 {0} 个得出这个答案。",
+    "The program and the worked steps give the same answer.": "程序和解题步骤得出相同的答案。",
+    "A second model, {0}, gives the same answer.": "第二个模型 {0} 得出相同的答案。",
+    "The program ran and set its answer.": "程序运行完毕并给出了答案。",
+    "Every calculation in the steps is right.": "步骤中的每一步计算都正确。",
+    "Only one solution was written, so nothing checked it.": "只写了一个解答,没有任何东西核对过它。",
+    "Only {0} of {1} solutions give this answer.": "{1} 个解答中只有 {0} 个得出这个答案。",
+    "The program and the worked steps give different answers.": "程序和解题步骤得出的答案不同。",
+    "A second model, {0}, gives a different answer.": "第二个模型 {0} 得出不同的答案。",
+    "The answer is negative, which a word problem's answer almost never is.": "答案是负数,而应用题的答案几乎从来不是负数。",
+    "The answer is not a whole number, but the question counts whole things.": "答案不是整数,但题目问的是可以逐个数的东西。",
+    "The answer is not a whole number.": "答案不是整数。",
+    "The program uses {0}, a number the problem does not give.": "程序用到了 {0},而题目中没有这个数。",
+    "The program never said which value is the answer; its last result, {0}, was taken.": "程序没有说明哪个值是答案;这里取了它最后的结果 {0}。",
+    "A step gets its arithmetic wrong: {0} is {1}, not {2}.": "有一步算错了:{0} 等于 {1},不是 {2}。",
+    "Solving was stopped before it found an answer.": "在找到答案之前已停止解题。",
+    "The model did not produce a usable answer.": "模型没有给出可用的答案。",
 }
 
 
@@ -312,7 +370,7 @@ def fill_ts(path: Path = TS_FILE) -> tuple[int, list[str]]:
 
 
 def build() -> int:
-    sources = [str(ROOT / "desktop" / name) for name in SOURCES]
+    sources = [str(ROOT / "desktop" / name) for name in SOURCES] + [str(ROOT / name) for name in CORE_SOURCES]
     subprocess.run([tool("pyside6-lupdate"), *sources, "-no-obsolete", "-ts", str(TS_FILE)], check=True)
     count, missing = fill_ts()
     for source in missing:

@@ -191,7 +191,19 @@ class SolverWorker(QObject):
             traceback.print_exc()
             self.failed.emit(request.request_id, str(exc) or type(exc).__name__)
             return
+        self._prepare_worked_steps(result)
         self.finished.emit(request.request_id, result)
+
+    @staticmethod
+    def _prepare_worked_steps(result: Any) -> None:
+        """Run the shown program once more for its worked steps here, not on the UI thread: the
+        window then finds them in kpdd.worked's cache."""
+        from kpdd.format import Mode
+        from kpdd.worked import worked_steps
+
+        program = result.shown_solution(Mode.POT) if not result.cancelled else None
+        if program is not None and program.answer is not None:
+            worked_steps(program.text)
 
     @Slot(object)
     def run_batch(self, request: BatchRequest) -> None:

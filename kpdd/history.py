@@ -64,6 +64,12 @@ class HistoryEntry:
     seconds: float
     result: dict[str, Any] = field(default_factory=dict)
 
+    def verdict(self) -> str:
+        """The verdict on the saved answer (a kpdd.verdict.Level value), worked out from the result."""
+        from kpdd.verdict import judge
+
+        return judge(solve_result_from_dict(self.result)).level.value
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -75,6 +81,7 @@ class HistoryEntry:
             "core_question": self.core_question,
             "key_information": self.key_information,
             "answer": self.answer,
+            "verdict": self.verdict(),
             "confidence": self.confidence,
             "agree": self.agree,
             "cancelled": self.cancelled,

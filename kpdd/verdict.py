@@ -240,28 +240,37 @@ def judge(result: SolveResult, policy: VerdictPolicy = DEFAULT_POLICY) -> Verdic
         doubts.append(Finding(Note.SPLIT_VOTE, (str(agreeing), str(total))))
     elif enough and not (result.mode == Mode.BOTH and total == 2):
         support.append(Finding(Note.SAMPLES_AGREE, (str(agreeing), str(total))))
-    corroborated = enough and not specific
+    # Agreement from another kind of solution or another model: samples of one model share its
+    # habits (a number it invents, a variable it takes for the answer), so they do not clear those.
+    independent = (
+        enough
+        and not specific
+        and (
+            (result.mode == Mode.BOTH and bool(result.agree))
+            or any(f.note == Note.SECOND_OPINION_AGREES for f in support)
+        )
+    )
 
     # Marks on the answer itself: a negative quantity or part of a counted thing is almost never
     # right, however many solutions give it; another fraction is only doubtful, like the marks of
-    # how a program got it, and solutions that agree outweigh those.
+    # how a program got it, and independent agreement outweighs those.
     if answer < 0:
         doubts.append(Finding(Note.NEGATIVE))
     elif abs(answer - round(answer)) > 1e-9:
         if counts_whole_things(result.problem):
             doubts.append(Finding(Note.PART_OF_A_COUNT))
-        elif not corroborated:
+        elif not independent:
             doubts.append(Finding(Note.NOT_WHOLE))
 
     # How the answer was computed: programs behind it, and the steps' arithmetic.
     programs = [s for s in backers if s.kind == Mode.POT]
     ran = [s for s in programs if _program_ran(s)]
     if ran:
-        if not corroborated and not any(not foreign_numbers(s, result.problem) for s in ran):
+        if not independent and not any(not foreign_numbers(s, result.problem) for s in ran):
             number = format_answer(foreign_numbers(ran[0], result.problem)[0])
             doubts.append(Finding(Note.UNGROUNDED, (number,)))
         if all(s.answer_source == "last_assignment" for s in ran):
-            if not corroborated:
+            if not independent:
                 doubts.append(Finding(Note.LAST_ASSIGNMENT, (ran[0].answer_variable or "?",)))
         else:
             support.append(Finding(Note.PROGRAM_RAN))

@@ -142,9 +142,18 @@ def test_both_mode_shows_agreement(window):
     window.mode_combo.setCurrentIndex(2)
     result = solve_and_wait(window)
     assert result.agree is True
-    assert "agree: more likely right, but still check it" in window.agreement_label.text()
-    assert window.steps_edit.isVisibleTo(window) and window.program_edit.isVisibleTo(window)
+    # The program and the steps agree: the answer is checked, and says so in the confident style.
+    assert window.verdict_badge.text() == "Checked" and window.answer_label.font().bold()
+    assert window.verdict_label.text().startswith("The program and the worked steps give the same answer.")
+    assert not window.hint_path_button.isVisibleTo(window)
+    # The program opens as worked steps, the reasoning below it; the program is one click away.
+    assert window.worked_view.isVisibleTo(window) and window.steps_edit.isVisibleTo(window)
+    assert not window.program_edit.isVisibleTo(window)
+    assert "Answer = apples − given away" in window.worked_view.toPlainText()
     assert "The answer is 64" in window.steps_edit.toPlainText()
+    window.solution_panel.program_button.click()
+    assert window.program_edit.isVisibleTo(window) and not window.worked_view.isVisibleTo(window)
+    assert window.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]
 
 
 def test_both_mode_shows_the_steps_answer_when_the_program_went_a_step_too_far(kpdd_home):
@@ -226,19 +235,22 @@ def test_hint_mode_reveals_one_part_at_a_time(window):
     # First hint: only the core question.
     assert "apples" in window.core_panel.edit.toPlainText()
     assert window.key_panel.edit.toPlainText() == ""
-    assert window.program_edit.toPlainText() == ""
-    assert window.answer_label.text() == "?"
+    assert window.worked_view.toPlainText() == "" and window.program_edit.toPlainText() == ""
+    assert window.answer_label.text() == "?" and not window.verdict_badge.isVisibleTo(window)
     window.hint_button.click()
     assert "14 apples" in window.key_panel.edit.toPlainText()
-    assert window.program_edit.toPlainText() == ""
+    assert window.worked_view.toPlainText() == ""
+    # Then the program's worked steps, one at a time, with their values.
     window.hint_button.click()
-    assert window.program_edit.toPlainText() == "apples = 6 * 14"
+    assert window.worked_view.isVisibleTo(window) and not window.program_edit.isVisibleTo(window)
+    assert window.worked_view.toPlainText().split() == "1 Apples = 6 × 14 = 84".split()
     window.hint_button.click()
-    assert window.program_edit.toPlainText().splitlines() == ["apples = 6 * 14", "given_away = 20"]
+    assert "Given away = 20" in window.worked_view.toPlainText()
     window.hint_button.click()
+    assert "= 84 − 20 = 64" in window.worked_view.toPlainText()
     assert window.answer_label.text() == "?"
     window.hint_button.click()
-    assert window.answer_label.text() == "64"
+    assert window.answer_label.text() == "64" and window.verdict_badge.text() == "Not sure"
     assert window.hint.finished and not window.hint_button.isEnabled()
 
 
@@ -266,11 +278,12 @@ def test_check_my_answer_is_tolerant(window):
     window.reveal_button.click()
     assert window.answer_label.text() == "64"
     assert not window.reveal_button.isVisibleTo(window)
-    # With the solution on screen, a mismatch names the tutor's answer and admits it may be wrong.
+    # With the solution on screen, a mismatch names the tutor's answer; the tutor is not sure of it
+    # (one program, nothing checked it), so it says the student's may be the right one.
     window.check_edit.setText("65")
     window.check_button.click()
-    assert "differs from the tutor's answer, 64" in window.check_label.text()
-    assert "can be wrong too" in window.check_label.text()
+    assert "differs from the tutor's answer, 64, but the tutor is not sure" in window.check_label.text()
+    assert "yours may be the right one" in window.check_label.text()
 
 
 def test_edit_core_question_and_resolve_from_there(window):
@@ -295,12 +308,18 @@ def test_edit_core_question_and_resolve_from_there(window):
     assert len(backend.prompts) == 1 and "- 84 apples in all" in backend.prompts[0]
 
 
-def test_long_paste_is_truncated_with_notice(window):
+def test_long_paste_is_truncated_with_a_note_shown_before_solving(window):
     from kpdd.solver import MAX_PROBLEM_CHARS
 
-    window.problem_edit.setPlainText("word " * 1000)
+    window.problem_edit.setPlainText(PROBLEM + " word" * 1000)
     assert len(window.problem_edit.toPlainText()) <= MAX_PROBLEM_CHARS
-    assert "5000" in window.notice_label.text()
+    # Said under the problem at once, before any solve, and still there after it.
+    assert window.problem_note.isVisibleTo(window) and "5" in window.problem_note.text()
+    assert f"only the first {MAX_PROBLEM_CHARS} are kept" in window.problem_note.text()
+    solve_and_wait(window)
+    assert window.problem_note.isVisibleTo(window)
+    window.problem_edit.setPlainText(PROBLEM)  # another problem: the note goes
+    assert not window.problem_note.isVisibleTo(window)
 
 
 def test_failing_program_is_explained_plainly(kpdd_home):
@@ -407,7 +426,8 @@ def test_language_switch_to_chinese_and_back(window):
     assert set_language("zh_CN")
     assert wait_until(lambda: window.solve_button.text() != "&Solve", 5)
     assert "程序运行完毕" in window.sandbox_label.text()  # the shown result is explained again, in Chinese
-    assert "正确" in window.check_label.text()
+    assert "没有把握" in window.check_label.text() and window.verdict_badge.text() == "没有把握"
+    assert window.verdict_label.text().startswith("只写了一个解答")  # the verdict's words, translated
     assert "解" in window.solve_button.text()
     assert "核心问题" in window.core_panel.title()
     assert set_language("en")

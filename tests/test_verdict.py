@@ -100,15 +100,25 @@ def test_marks_on_the_answer():
     assert negative.level == Level.NOT_SURE and notes(negative) == [Note.NEGATIVE]
     part = judge(result_of(Mode.POT, *[pot("answer = 12 / 5", 2.4)] * 3, problem=muffins))
     assert notes(part) == [Note.PART_OF_A_COUNT]
-    # A fraction of a measured quantity is only doubtful: solutions that agree outweigh it.
+    # A fraction of a measured quantity is only doubtful: the program and the steps agreeing outweigh
+    # it; samples of one model agreeing do not.
     price = "Two friends share 7 dollars equally: 2 parts. How much does each friend get?"
-    assert judge(result_of(Mode.POT, *[pot("answer = 7 / 2", 3.5)] * 3, problem=price)).level == Level.CHECKED
+    agreeing = result_of(
+        Mode.BOTH, pot("answer = 7 / 2", 3.5), cot("7 / 2 = 3.5. The answer is 3.5.", 3.5), problem=price
+    )
+    assert judge(agreeing).level == Level.CHECKED
+    samples = judge(result_of(Mode.POT, *[pot("answer = 7 / 2", 3.5)] * 3, problem=price))
+    assert samples.level == Level.NOT_SURE and notes(samples) == [Note.NOT_WHOLE]
     assert notes(judge(result_of(Mode.POT, pot("answer = 7 / 2", 3.5), problem=price))) == [
-        Note.ONE_SOLUTION, Note.NOT_WHOLE,
-    ]  # fmt: skip
+        Note.ONE_SOLUTION,
+        Note.NOT_WHOLE,
+    ]
     invented = judge(result_of(Mode.POT, pot("answer = 17 * 3 + 17 - 12 + 100", 156.0)))
     assert notes(invented) == [Note.ONE_SOLUTION, Note.UNGROUNDED]
     assert "The program uses 100, a number the problem does not give." in invented.explanation()
+    # Five samples inventing the same number are one model's habit, not a check.
+    five = judge(result_of(Mode.POT, *[pot("answer = 17 * 3 + 17 - 12 + 100", 156.0)] * 5))
+    assert five.level == Level.NOT_SURE and notes(five) == [Note.UNGROUNDED]
 
 
 def test_an_answer_read_from_the_last_assignment_is_named():

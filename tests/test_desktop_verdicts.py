@@ -1,0 +1,213 @@
+"""The tutor window says how sure it is (issue 25): real widgets offscreen, the real solver and
+sandbox, a scripted model where a verdict needs a fixed outcome."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from kpdd.format import Stage  # noqa: E402
+from tests.desktop_fixtures import (  # noqa: E402
+    PROBLEM,
+    SCRIPT,
+    ScriptedBackend,
+    close_window,
+    make_window,
+    wait_signal,
+)
+
+FARMER = (
+    "A farmer has 17 sheep and 3 times as many goats. He sells 12 goats. How many animals does he have now?"
+)
+FARMER_SCRIPT = {
+    Stage.CORE_QUESTION: "How many animals does the farmer have now?",
+    Stage.KEY_INFORMATION: "- 17 sheep\n- 3 times as many goats\n- 12 goats sold",
+    Stage.PROGRAM: "sheep = 17\ngoats = sheep * 3\ndays = 7\nanswer = goats + 12 + 12",  # 75: the issue's
+    Stage.STEPS: "17 sheep * 3 goats = 49 goats. 49 - 12 = 37. 17 + 37 = 54. The answer is 54.",
+}
+
+
+@pytest.fixture
+def farmer(kpdd_home):
+    window, backend = make_window(ScriptedBackend(FARMER_SCRIPT, delay_s=0.001))
+    window.show()
+    window.problem_edit.setPlainText(FARMER)
+    window.samples_spin.setValue(1)
+    yield window
+    close_window(window)
+
+
+def solve(window):
+    assert window.solve() is not None
+    (result,) = wait_signal(window.solve_finished, 20)
+    return result
+
+
+def test_the_issues_wrong_answer_is_not_sure_and_the_right_one_is_not_called_wrong(farmer):
+    result = solve(farmer)
+    assert result.answer == 75.0
+    # Not the confident style: plain type, an amber "Not sure", the reason in words, the hint path.
+    assert farmer.answer_label.text() == "75" and not farmer.answer_label.font().bold()
+    assert farmer.verdict_badge.text() == "Not sure" and farmer.verdict_badge.isVisibleTo(farmer)
+    assert farmer.verdict_label.text().startswith("Only one solution was written, so nothing checked it.")
+    assert farmer.hint_path_button.isVisibleTo(farmer)
+    # The program shows as worked steps a student reads; the unused `days = 7` is left out.
+    text = farmer.worked_view.toPlainText()
+    assert "Goats = sheep × 3" in text and "= 17 × 3 = 51" in text and "Days" not in text
+    assert "1 line(s) of the program are not needed" in text
+    # Typing the right 56: the tutor does not claim the student is wrong.
+    farmer.check_edit.setText("56")
+    farmer.check_button.click()
+    assert farmer.check_label.property("correct") is False
+    assert "differs from the tutor's answer, 75, but the tutor is not sure" in farmer.check_label.text()
+    assert "Not quite" not in farmer.check_label.text()
+    # History marks it too.
+    assert "check this one" in farmer.history_panel.list.item(0).text()
+
+
+def test_the_hint_path_from_a_doubtful_answer(farmer):
+    solve(farmer)
+    farmer.hint_path_button.click()
+    assert farmer.hint is not None and farmer.answer_label.text() == "?"
+    assert farmer.core_panel.edit.toPlainText() == FARMER_SCRIPT[Stage.CORE_QUESTION]
+    assert farmer.key_panel.edit.toPlainText() == "" and farmer.worked_view.toPlainText() == ""
+    assert farmer.hint_button.text() == "Next &hint (2 of 6)"  # core, facts, three steps, answer
+    assert not farmer.hint_path_button.isVisibleTo(farmer)
+
+
+def test_false_arithmetic_in_the_steps_is_marked_in_place(farmer):
+    farmer.mode_combo.setCurrentIndex(1)  # Steps
+    result = solve(farmer)
+    assert result.answer == 54.0
+    html = farmer.steps_edit.toHtml()
+    assert "line-through" in html and ">49<" in html and ">51<" in html
+    assert "A step gets its arithmetic wrong: 17 × 3 is 51, not 49." in farmer.verdict_label.text()
+    assert farmer.verdict_badge.text() == "Not sure"
+
+
+def test_both_mode_agreeing_is_checked_and_history_says_so(kpdd_home):
+    window, _ = make_window(ScriptedBackend(delay_s=0.001))
+    window.show()
+    try:
+        window.problem_edit.setPlainText(PROBLEM)
+        window.mode_combo.setCurrentIndex(2)
+        solve(window)
+        assert window.verdict_badge.text() == "Checked" and window.answer_label.font().bold()
+        assert "#1e7d3a" in window.answer_card.styleSheet()  # the confident edge, only when checked
+        item = window.history_panel.list.item(0).text()
+        assert "= 64  ·  checked  ·  both" in item
+    finally:
+        close_window(window)
+
+
+def test_both_mode_never_shows_an_impossible_answer(kpdd_home):
+    muffins = "A bakery baked 160 muffins and sold 12 of them. How many muffins are left?"
+    script = {
+        **SCRIPT,
+        Stage.PROGRAM: "left = 10 - 12\nanswer = left",
+        Stage.STEPS: "160 - 12 = 148. The answer is 148.",
+    }
+    window, _ = make_window(ScriptedBackend(script, delay_s=0.001))
+    window.show()
+    try:
+        window.problem_edit.setPlainText(muffins)
+        window.mode_combo.setCurrentIndex(2)
+        result = solve(window)
+        assert result.answer == 148.0 and window.answer_label.text() == "148"
+        assert "The program and the worked steps give different answers." in window.verdict_label.text()
+    finally:
+        close_window(window)
+
+
+def test_stop_says_stopped_not_no_answer(kpdd_home):
+    window, _ = make_window(ScriptedBackend(delay_s=0.05))
+    window.show()
+    try:
+        window.problem_edit.setPlainText(PROBLEM)
+        window.solve()
+        assert window.verdict_badge.text() == "Solving..."
+        wait_signal(window.first_token, 10)
+        window.stop_button.click()
+        (result,) = wait_signal(window.solve_finished, 5)
+        assert result.cancelled
+        assert window.answer_label.text() == "Stopped" and not window.answer_label.font().bold()
+        assert window.verdict_label.text().startswith("Solving was stopped before it found an answer.")
+        assert not window.verdict_badge.isVisibleTo(window) and not window.hint_path_button.isVisibleTo(
+            window
+        )
+        assert window.core_panel.edit.toPlainText()  # what streamed before Stop stays
+    finally:
+        close_window(window)
+
+
+def test_no_answer_is_said_plainly(kpdd_home):
+    window, _ = make_window(ScriptedBackend({**SCRIPT, Stage.PROGRAM: "answer = 6 * 14 / 0"}, delay_s=0.001))
+    window.show()
+    try:
+        window.problem_edit.setPlainText(PROBLEM)
+        window.samples_spin.setValue(1)
+        solve(window)
+        assert window.answer_label.text() == "No answer" and window.verdict_badge.text() == "No answer"
+        assert window.verdict_label.text() == "The model did not produce a usable answer."
+        assert "no answer" in window.history_panel.list.item(0).text()
+    finally:
+        close_window(window)
+
+
+def test_your_answer_is_cleared_for_another_problem(farmer):
+    solve(farmer)
+    farmer.check_edit.setText("56")
+    farmer.check_button.click()
+    assert farmer.check_label.text()
+    farmer.problem_edit.setPlainText(FARMER + " ")  # the same problem: the answer stays
+    assert farmer.check_edit.text() == "56"
+    farmer._sample_chosen(2)  # a sample problem
+    assert farmer.check_edit.text() == "" and farmer.check_label.text() == ""
+    assert farmer.answer_label.text() == "" and not farmer.verdict_badge.isVisibleTo(farmer)
+
+
+def test_the_theme_recolours_the_cards_and_the_verdict(farmer):
+    from desktop import style
+    from desktop.settings import DesktopSettings, apply_settings
+
+    solve(farmer)
+    assert style.LIGHT.window in farmer.styleSheet()
+    try:
+        apply_settings(DesktopSettings(theme="dark", language="en"))
+        assert style.DARK.window in farmer.styleSheet() and style.LIGHT.window not in farmer.styleSheet()
+        assert style.DARK.unsure_soft in farmer.verdict_badge.styleSheet()
+        assert farmer.verdict_badge.text() == "Not sure"  # the result is shown again, not lost
+    finally:
+        apply_settings(DesktopSettings(theme="light", language="en"))
+    assert style.LIGHT.unsure_soft in farmer.verdict_badge.styleSheet()
+
+
+def test_batch_dialog_reads_a_list_per_line_and_reports_the_verdicts(kpdd_home, tmp_path):
+    from desktop.batch_view import BatchDialog
+
+    window, _ = make_window(ScriptedBackend(delay_s=0.001))
+    try:
+        problems = tmp_path / "week-3.txt"
+        problems.write_text("\n".join(f"A farmer packs {n} baskets with 14 apples each. How many apples?"
+                                      for n in range(1, 9)))  # fmt: skip
+        dialog = BatchDialog(window.solver_thread, window)
+        dialog.show()
+        assert dialog.load(problems)
+        assert dialog.file_label.text().startswith("Read 8 problems from week-3.txt")
+        assert dialog.table.rowCount() == 8 and dialog.table.item(7, 1).text().startswith(
+            "A farmer packs 8 baskets"
+        )
+        dialog.start_button.click()
+        (outcome,) = wait_signal(dialog.batch_done, 60)
+        assert outcome.complete
+        assert [dialog.table.item(r, 3).text() for r in range(8)] == ["check this one"] * 8
+        assert dialog.summary_label.text().startswith("0 of 8 answers checked. 8 to check by hand")
+        dialog.view_combo.setCurrentIndex(1)  # the program itself on the sheet
+        sheet = dialog.export_to(tmp_path / "sheet.md").read_text()
+        assert "```python" in sheet and "(check this one)" in sheet
+        dialog.detach()
+    finally:
+        close_window(window)
