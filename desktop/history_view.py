@@ -69,6 +69,7 @@ class HistoryPanel(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+            self.refresh()  # the entries' verdicts and modes, in the new language
         super().changeEvent(event)
 
     def refresh(self) -> None:
@@ -80,8 +81,9 @@ class HistoryPanel(QWidget):
             answer = format_answer(entry.answer) if entry.answer is not None else "?"
             problem = entry.problem if len(entry.problem) <= 90 else entry.problem[:87] + "..."
             verdict = presenters.level_label(level)
+            mode = self.mode_names().get(entry.mode, entry.mode)
             item = QListWidgetItem(
-                f"{problem}\n= {answer}  \u00b7  {verdict}  \u00b7  {entry.mode}  \u00b7  {when}"
+                f"{problem}\n= {answer}  \u00b7  {verdict}  \u00b7  {mode}  \u00b7  {when}"
             )
             item.setData(Qt.ItemDataRole.UserRole, entry.id)
             item.setData(Qt.ItemDataRole.UserRole + 1, level.value)
@@ -90,6 +92,9 @@ class HistoryPanel(QWidget):
                 item.setForeground(QBrush(QColor(style.verdict_colors(level, dark)[0])))
             self.list.addItem(item)
         self._update_buttons()
+
+    def mode_names(self) -> dict[str, str]:
+        return {"pot": self.tr("Program"), "cot": self.tr("Steps"), "both": self.tr("Both")}
 
     def _update_buttons(self) -> None:
         selected = self.list.currentItem() is not None

@@ -230,6 +230,7 @@ class MainWindow(QMainWindow):
         self.truncated_text = ""  # the problem as cut on paste, while its note stands
         self.truncated_from = 0  # how long the pasted text was
         self.check_problem = ""  # the normalized problem the student's typed answer belongs to
+        self.shown_problem = ""  # the normalized problem the stage cards belong to ("" when empty)
         self._first_token_seen = False
         self._request_started = False
         self._styling = False
@@ -516,7 +517,7 @@ class MainWindow(QMainWindow):
         self.solution_panel.program_button.setText(self.tr("Program"))
         self.solution_panel.program_button.setAccessibleName(self.tr("Show the program itself"))
         self.worked_view.setAccessibleName(self.tr("Worked steps"))
-        self.worked_view.setPlaceholderText(self.tr("The worked steps appear here."))
+        self.worked_view.setPlaceholderText(self.tr("The solution appears here, step by step."))
         self.program_edit.setAccessibleName(self.tr("Program"))
         self.program_edit.setPlaceholderText(self.tr("The program or the steps appear here."))
         self.steps_title.setText(self.tr("Reasoning steps"))
@@ -721,6 +722,7 @@ class MainWindow(QMainWindow):
         if purpose != "show":
             self._mask_panels(self.tr("The tutor is working on the problem..."))
         self._show_solving()
+        self.shown_problem = normalize_problem(problem)
         self.notice_label.setText(self.tr("Solving..."))
         self.solver_thread.solve(self.request)
         self._update_state()
@@ -842,6 +844,8 @@ class MainWindow(QMainWindow):
         if result.cancelled:
             # What streamed stays on screen; the answer card says Stopped, not "no answer".
             self._show_stopped()
+            if not any(s.execution is not None for s in result.solutions):
+                self.sandbox_label.clear()  # "Writing the program..." is over: it was never run
             self._update_solution_view()
         else:
             self.result = result
@@ -878,6 +882,7 @@ class MainWindow(QMainWindow):
     def render_result(self, result: SolveResult) -> None:
         """Show a whole result (after a solve, or reopened from history)."""
         self.hint = None
+        self.shown_problem = normalize_problem(result.problem)
         self.core_panel.edit.setPlainText(result.core_question)
         self.key_panel.edit.setPlainText(format_key_information(result.key_information))
         self._render_solution(result)
@@ -913,12 +918,15 @@ class MainWindow(QMainWindow):
         verdict = presenters.verdict_of(result)
         self.answer_state = "shown"
         if verdict is None or verdict.level == Level.NO_ANSWER:
-            self._set_answer(self.tr("No answer"), Level.NO_ANSWER, verdict_text=" ".join(
-                presenters.verdict_sentences(verdict)) if verdict else "")  # fmt: skip
+            sentences = presenters.verdict_sentences(verdict) if verdict else []
+            sentences.append(self.tr("Try Steps or Both, or edit the key information and solve again."))
+            self._set_answer(
+                self.tr("No answer"), Level.NO_ANSWER, presenters.join_sentences(sentences), badge=""
+            )
             self.agreement_label.clear()
             return
         sentences = presenters.verdict_sentences(verdict)
-        self._set_answer(presenters.answer_text(result), verdict.level, " ".join(sentences))
+        self._set_answer(presenters.answer_text(result), verdict.level, presenters.join_sentences(sentences))
         self.agreement_label.setText(presenters.agreement_text(result))
 
     def _set_answer(
@@ -982,6 +990,8 @@ class MainWindow(QMainWindow):
         self.core_panel.edit.setPlaceholderText(
             self.tr("Hidden so you can work on it yourself: ask for a hint or show the whole solution.")
         )
+        if self.check_label.property("correct") is not None and self.check_edit.text().strip():
+            self._show_verdict()  # said again without naming the tutor's answer, now hidden
 
     def reveal_all(self) -> None:
         if self.result is not None and not self.busy:
@@ -998,14 +1008,15 @@ class MainWindow(QMainWindow):
         show_steps = force_steps or mode in ("cot", "both") or has_steps
         show_program = mode in ("pot", "both") or bool(self.program_edit.toPlainText())
         worked = bool(self.worked.steps) and not streaming
-        as_worked = worked and self.solution_panel.worked_button.isChecked()
+        nothing = not streaming and not self.program_edit.toPlainText() and not has_steps
+        as_worked = nothing or (worked and self.solution_panel.worked_button.isChecked())
         self.solution_panel.worked_button.setVisible(worked and show_program)
         self.solution_panel.program_button.setVisible(worked and show_program)
         self.worked_view.setVisible(show_program and as_worked)
         self.program_edit.setVisible(show_program and not as_worked)
-        self.sandbox_label.setVisible(show_program)
-        self.steps_title.setVisible(show_steps and show_program)
-        self.steps_edit.setVisible(show_steps)
+        self.sandbox_label.setVisible(show_program and not nothing)
+        self.steps_title.setVisible(show_steps and show_program and not nothing)
+        self.steps_edit.setVisible(show_steps and not nothing)
 
     # -- tutoring -----------------------------------------------------------------------------
 
@@ -1136,12 +1147,12 @@ class MainWindow(QMainWindow):
         if self.truncated_text and self.problem_text() != self.truncated_text:
             self.truncated_text = ""
             self._show_problem_note()
-        if (
-            not self.busy
-            and self.result is not None
-            and not self._has_result_for_problem()
-            and self.answer_state != "empty"
-        ):
+        if not self.busy and self.shown_problem and current != self.shown_problem:
+            # Another problem: what is on screen belongs to the last one.
+            self.shown_problem = ""
+            self.hint = None
+            self._clear_panels()
+            self.notice_label.clear()
             self._show_empty_answer()
         self._update_state()
 

@@ -25,7 +25,6 @@ from kpdd.solver import vote
 from kpdd.verdict import (
     LEVEL_LABELS,
     LEVEL_TITLES,
-    NOT_SURE_ADVICE,
     NOTE_TEXTS,
     TRANSLATION_CONTEXT,
     Finding,
@@ -105,17 +104,14 @@ def agreement_text(result: Any) -> str:
                 "then went a step further, so the steps' answer is shown: double-check this one.",
             )
         )
-    elif result.agree is False:
-        parts.append(
-            QCoreApplication.translate("Tutor", "The program and the steps disagree: double-check this one.")
-        )
     if result.rechecked:
         parts.append(
             QCoreApplication.translate(
                 "Tutor", "The first answer looked wrong, so {0} solutions were written to vote on."
             ).format(len(result.solutions))
         )
-    if len(result.solutions) > 1:
+    # Program and steps of one sample are the verdict's "agree" or "differ": no share to add.
+    if len(result.solutions) > 1 and not (result.mode == Mode.BOTH and len(result.solutions) == 2):
         parts.append(
             QCoreApplication.translate("Tutor", "Confidence: {0}% of {1} solutions give this answer.").format(
                 round(100 * result.confidence), len(result.solutions)
@@ -129,7 +125,7 @@ def agreement_text(result: Any) -> str:
                     "not whole, or from a program using numbers the problem does not give), so they counted less.",
                 )
             )
-    return " ".join(parts)
+    return join_sentences(parts)
 
 
 # -- verdicts ---------------------------------------------------------------------------------
@@ -153,13 +149,23 @@ def level_label(level: Level) -> str:
     return QCoreApplication.translate(TRANSLATION_CONTEXT, LEVEL_LABELS[level])
 
 
+def join_sentences(sentences: list[str]) -> str:
+    """Sentences as one text: a space after a Western full stop, none after a Chinese one."""
+    text = ""
+    for sentence in sentences:
+        if text and not text.endswith(("\u3002", "\uff1a", "\uff01", "\uff1f")):
+            text += " "
+        text += sentence
+    return text
+
+
 def verdict_sentences(verdict: Verdict) -> list[str]:
     """What checked the answer, or why the tutor is not sure (and what to do), in sentences."""
     findings = verdict.support if verdict.level == Level.CHECKED else verdict.doubts
     # The program's run is said beside the program; the verdict says what checked its answer.
     sentences = [finding_text(f) for f in findings if f.note != Note.PROGRAM_RAN]
-    if verdict.level == Level.NOT_SURE:
-        sentences.append(QCoreApplication.translate(TRANSLATION_CONTEXT, NOT_SURE_ADVICE))
+    if verdict.advice:
+        sentences.append(QCoreApplication.translate(TRANSLATION_CONTEXT, verdict.advice))
     return sentences
 
 
@@ -183,6 +189,7 @@ def worked_html(worked: WorkedSolution, problem: str, dark: bool, count: int | N
     value. `count`: only the first steps (hint mode). No colour says "right": that is the verdict's."""
     p = palette(dark)
     given_numbers = numbers_in_text(problem)
+    from_problem = QCoreApplication.translate("Tutor", "(from the problem)")
     rows = []
     steps = worked.steps if count is None else worked.steps[:count]
     for number, step in enumerate(steps, 1):
@@ -193,7 +200,7 @@ def worked_html(worked: WorkedSolution, problem: str, dark: bool, count: int | N
         elif step.given:
             note = ""
             if step.value and _given_in_problem(step.value, given_numbers):
-                note = f' <span style="color:{p.muted}">{_esc(QCoreApplication.translate("Tutor", "(from the problem)"))}</span>'
+                note = f' <span style="color:{p.muted}">{_esc(from_problem)}</span>'
             body = f"<b>{_esc(step.label)}</b> = <b>{_esc(step.value)}</b>{note}"
         elif step.numbers == step.formula:  # nothing but numbers: one line, "Apples = 6 × 14 = 84"
             value = f" = <b>{_esc(step.value)}</b>" if step.value and step.value != step.formula else ""
@@ -201,6 +208,8 @@ def worked_html(worked: WorkedSolution, problem: str, dark: bool, count: int | N
         else:  # the formula in words, then with its values: "Goats = sheep × 3" / "= 17 × 3 = 51"
             body = f'<b>{_esc(step.label)}</b> = <span style="color:{p.muted}">{_esc(step.formula)}</span>'
             tail = [part for part in (step.numbers, step.value) if part and part != step.formula]
+            if len(tail) == 2 and tail[0] == tail[1]:  # "answer = weeks = 7", not "= 7 = 7"
+                tail = tail[1:]
             if tail:
                 shown = " = ".join(_esc(t) for t in tail[:-1])
                 body += "<br>= " + (shown + " = " if shown else "") + f"<b>{_esc(tail[-1])}</b>"

@@ -1,11 +1,19 @@
-"""Screenshots of the tutor's main states, taken from a real window under Xvfb.
+"""Screenshots of every state of the tutor, taken from a real window under Xvfb.
 
-    python -m desktop.screenshots OUT_DIR [--model PATH] [--threads N] [--timeout 600]
+    python -m desktop.screenshots OUT_DIR --scripted          # every state, a scripted demo model
+    python -m desktop.screenshots OUT_DIR [--model PATH]      # the main states with a real model
 
-With no display it re-runs itself under `xvfb-run` (Debian: apt-get install -y xvfb). It drives the
-real app with the real model: empty window, solving (streaming), solved with a program, the batch
-dialog at work, the settings dialog, and the solved window in the dark theme in Simplified Chinese.
-History and settings go to a temporary KPDD home, never the user's.
+With no display it re-runs itself under `xvfb-run` (Debian: apt-get install -y xvfb). History and
+settings go to a temporary KPDD home, never the user's.
+
+`--scripted` drives the real window, solver, sandbox, verdicts and sheets with a demo model that
+answers a few sample problems from fixed texts (`DEMO`), chosen to show each state: a wrong lone
+program ("not sure"), program and steps agreeing ("checked"), false arithmetic marked, an impossible
+answer outvoted, a failing program, Stop, hints, checking an answer, the batch dialog, in the light
+and the dark theme and in Simplified Chinese. It runs in seconds and needs no model file; the status
+bar names the model "scripted demo". Without it, a real model solves the sample problem (minutes of
+CPU on a small machine): empty, solving, solved, batch, settings, and the solved window in the
+dark theme in Chinese.
 """
 
 from __future__ import annotations
@@ -19,11 +27,118 @@ import tempfile
 import time
 from pathlib import Path
 
+# The demo model's answers: problem -> stage texts. The answers are chosen to show each verdict.
+FARMER = (
+    "A farmer has 17 sheep and 3 times as many goats. He sells 12 goats. How many animals does he have now?"
+)
+APPLES = "A farmer packs 6 baskets with 14 apples each. He gives away 20 apples. How many apples does he have left?"
+BIKE = ("Mia wants a bike that costs 150 dollars. She has saved 45 dollars and saves 15 dollars every week. "
+        "How many more weeks does she need to save?")  # fmt: skip
+TICKETS = ("A train ticket costs 12 dollars for an adult and half as much for a child. "
+           "How much do 2 adults and 3 children pay in total?")  # fmt: skip
+BOOK = "A book has 240 pages. Leo reads 30 pages a day for 5 days. How many pages does he still have to read?"
+MUFFINS = ("A bakery baked 160 muffins. It sold 12 in the morning and 30 in the afternoon. "
+           "How many muffins are left?")  # fmt: skip
+TEAMS = "A class of 24 students is split into teams of 4. How many teams are there?"
+PENS = "Sam buys 3 packs of 8 pens and gives 5 pens away. How many pens does he have?"
+DEMO: dict[str, dict[str, str]] = {
+    FARMER: {
+        "core": "How many animals does the farmer have now?",
+        "key": "- He has 17 sheep.\n- He has 3 times as many goats as sheep.\n- He sells 12 goats.",
+        "program": "sheep = 17\ngoats = sheep * 3\ndays = 7\nanimals = goats + 12 + 12\nanswer = animals",
+        "steps": "He has 17 sheep * 3 goats = 49 goats. After selling, 49 - 12 = 37 goats are left. "
+        "17 + 37 = 54 animals. The answer is 54.",
+    },
+    APPLES: {
+        "core": "How many apples does the farmer have left?",
+        "key": "- 6 baskets hold 14 apples each.\n- He gives away 20 apples.",
+        "program": "apples = 6 * 14\ngiven_away = 20\nanswer = apples - given_away",
+        "steps": "He packs 6 * 14 = 84 apples. He gives away 20, so 84 - 20 = 64 are left. The answer is 64.",
+    },
+    BIKE: {
+        "core": "How many more weeks does Mia need to save?",
+        "key": "- The bike costs 150 dollars.\n- She has saved 45 dollars.\n- She saves 15 dollars a week.",
+        "program": "cost = 150\nsaved = 45\nweekly = 15\nweeks = (cost - saved) / weekly\nanswer = weeks",
+        "steps": "She still needs 150 - 45 = 105 dollars. 105 / 15 = 7 weeks. The answer is 7.",
+    },
+    TICKETS: {
+        "core": "How much do 2 adults and 3 children pay?",
+        "key": "- An adult ticket costs 12 dollars.\n- A child pays half as much.\n- 2 adults and 3 children.",
+        "program": "adult = 12\nchild = adult / 2\ntotal = 2 * adult + 3 * child\nanswer = total",
+        "steps": "A child pays 12 / 2 = 6 dollars. 2 * 12 = 24 and 3 * 6 = 18. 24 + 18 = 42. The answer is 42.",
+    },
+    BOOK: {
+        "core": "How many pages does Leo still have to read?",
+        "key": "- The book has 240 pages.\n- He reads 30 pages a day for 5 days.",
+        "program": "pages_read = 30 * 5\npages_left = 240 - pages_read\nanswer = pages_left",
+        "steps": "He reads 30 * 5 = 150 pages. 240 - 150 = 90 pages are left. The answer is 90.",
+    },
+    MUFFINS: {
+        "core": "How many muffins are left?",
+        "key": "- 160 muffins were baked.\n- 12 were sold in the morning.\n- 30 were sold in the afternoon.",
+        "program": "sold = 12 + 30\nleft = sold - 160\nanswer = left",
+        "steps": "12 + 30 = 42 muffins were sold. 160 - 42 = 118 are left. The answer is 118.",
+    },
+    TEAMS: {
+        "core": "How many teams are there?",
+        "key": "- 24 students.\n- Teams of 4.",
+        "program": "students = 24\nteam_size = 4\nanswer = students / (team_size - 4)",
+        "steps": "24 / 4 = 6 teams. The answer is 6.",
+    },
+    PENS: {
+        "core": "How many pens does Sam have?",
+        "key": "- 3 packs of 8 pens.\n- He gives 5 pens away.",
+        "program": "pens = 3 * 8\nleft = pens - 5\nanswer = left",
+        "steps": "3 * 8 = 24 pens. 24 - 5 = 19 pens. The answer is 19.",
+    },
+}
+DEMO_MODEL_NAME = "scripted demo"
+
+
+class DemoBackend:
+    """The demo model: each stage of a DEMO problem from its fixed text, streamed like llama.cpp."""
+
+    def __init__(self, delay_s: float = 0.0) -> None:
+        from kpdd.backend import ModelInfo
+
+        self.info = ModelInfo(name=DEMO_MODEL_NAME, format_version="kpdd-1")
+        self.delay_s = delay_s
+
+    def generate(self, prompt, *, stop, max_tokens, temperature=0.0, seed=None, on_text=None, cancel=None):  # noqa: ANN001
+        from kpdd.backend import Generation
+        from kpdd.format import MARKERS, Stage
+
+        stage = next(s for s in (Stage.STEPS, Stage.PROGRAM, Stage.KEY_INFORMATION, Stage.CORE_QUESTION)
+                     if prompt.rstrip("\n").endswith(MARKERS[s]))  # fmt: skip
+        script = next((texts for problem, texts in DEMO.items() if problem in prompt), DEMO[APPLES])
+        key = {Stage.CORE_QUESTION: "core", Stage.KEY_INFORMATION: "key", Stage.PROGRAM: "program",
+               Stage.STEPS: "steps"}[stage]  # fmt: skip
+        text, out, started = script[key], "", time.perf_counter()
+        for i in range(0, len(text), 4):
+            if cancel is not None and cancel.cancelled:
+                return Generation(
+                    out, "cancelled", len(prompt), len(prompt), len(out) // 4, time.perf_counter() - started
+                )
+            out += text[i : i + 4]
+            if on_text is not None:
+                on_text(text[i : i + 4])
+            if self.delay_s:
+                time.sleep(self.delay_s)
+        return Generation(
+            out, "stop", len(prompt), len(prompt), len(out) // 4, time.perf_counter() - started, 0.0
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+    def close(self) -> None:
+        pass
+
 
 def _grab(widget, path: Path) -> None:
     from PySide6.QtGui import QGuiApplication
 
-    QGuiApplication.processEvents()
+    _wait(lambda: False, 0.15)  # let layouts and repaints settle
     screen = widget.screen() or QGuiApplication.primaryScreen()
     pixmap = None
     if QGuiApplication.platformName() == "xcb":
@@ -65,8 +180,125 @@ def use_model(model: str | None, real_models: Path | None, active_name: str | No
         paths.update_config(active_model=entry.key)
 
 
+def _solve(window, problem: str, mode: str, samples: int = 1, timeout_s: float = 600) -> None:
+    window.problem_edit.setPlainText(problem)
+    window.mode_combo.setCurrentIndex(("pot", "cot", "both").index(mode))
+    window.samples_spin.setValue(samples)
+    window.solve()
+    _wait(lambda: not window.busy, timeout_s)
+
+
+def take_scripted(out: Path) -> int:
+    """Every state of the window, solved by the demo model."""
+    from desktop.app import create_app, create_window
+    from desktop.settings import DesktopSettings, apply_settings
+    from desktop.workers import SolverThread, SolverWorker
+
+    out.mkdir(parents=True, exist_ok=True)
+    app = create_app()
+    backend = DemoBackend()
+    worker = SolverWorker(
+        backend_factory=lambda entry, threads: backend, entry_provider=lambda: DEMO_MODEL_NAME
+    )
+    window = create_window(DesktopSettings(theme="light", language="en"), SolverThread(worker))
+    window.resize(1280, 820)
+    window.show()
+    window.solver_thread.preload()
+    _wait(lambda: window.model_state == "ready", 10)
+    _grab(window, out / "01-empty.png")
+
+    backend.delay_s = 0.03
+    window.problem_edit.setPlainText(FARMER)
+    window.samples_spin.setValue(1)
+    window.solve()
+    _wait(lambda: window.program_edit.toPlainText().count("\n") >= 2 or not window.busy, 60)
+    _grab(window, out / "02-solving.png")
+    _wait(lambda: not window.busy, 60)
+    backend.delay_s = 0.0
+    _grab(window, out / "03-not-sure.png")  # the issue's farmer: a lone wrong program, not sure
+
+    window.check_edit.setText("56")
+    window.check_answer()
+    _grab(window, out / "04-check-my-answer.png")  # the right answer is not called wrong
+
+    window.solution_panel.program_button.click()
+    _grab(window, out / "05-program-view.png")
+    window.solution_panel.worked_button.click()
+
+    window.start_hints()
+    for _ in range(3):
+        window.next_hint()
+    _grab(window, out / "06-hints.png")
+
+    _solve(window, BIKE, "both")
+    _grab(window, out / "07-checked-both.png")
+
+    _solve(window, FARMER, "cot")
+    _grab(window, out / "08-steps-arithmetic-marked.png")
+
+    _solve(window, MUFFINS, "both")
+    _grab(window, out / "09-impossible-answer-outvoted.png")
+
+    _solve(window, TEAMS, "pot")
+    _grab(window, out / "10-no-answer.png")
+
+    backend.delay_s = 0.05
+    window.problem_edit.setPlainText(BOOK)
+    window.mode_combo.setCurrentIndex(0)
+    window.solve()
+    _wait(lambda: len(window.program_edit.toPlainText()) > 12 or not window.busy, 60)
+    window.stop()
+    _wait(lambda: not window.busy, 10)
+    backend.delay_s = 0.0
+    _grab(window, out / "11-stopped.png")
+
+    window.problem_edit.setPlainText(PENS + " " + "(This sheet was copied from a long page of notes.) " * 60)
+    _grab(window, out / "12-long-problem-cut.png")
+
+    with tempfile.TemporaryDirectory() as folder:
+        problems = Path(folder) / "week-3.txt"
+        problems.write_text(
+            "\n".join((APPLES, FARMER, BIKE, TICKETS, BOOK, MUFFINS, TEAMS, PENS)), encoding="utf-8"
+        )
+        window.open_batch()
+        dialog = window.batch_dialog
+        dialog.resize(1100, 560)
+        dialog.load(problems)
+        dialog.mode_combo.setCurrentIndex(2)
+        _grab(dialog, out / "13-batch-read.png")
+        dialog.start()
+        _wait(lambda: not dialog.running, 120)
+        _grab(dialog, out / "14-batch-verdicts.png")
+        dialog.hide()
+
+    window.open_settings()
+    settings_dialog = window.settings_dialog
+    _wait(lambda: settings_dialog.isVisible(), 5)
+    _grab(settings_dialog, out / "15-settings.png")
+    settings_dialog.reject()
+
+    apply_settings(DesktopSettings(theme="dark", language="en"))
+    _solve(window, TICKETS, "both")
+    _grab(window, out / "16-dark-checked.png")
+    _solve(window, FARMER, "pot")
+    _grab(window, out / "17-dark-not-sure.png")
+
+    apply_settings(DesktopSettings(theme="light", language="zh_CN"))
+    _wait(lambda: False, 0.3)
+    _grab(window, out / "18-zh-not-sure.png")
+    apply_settings(DesktopSettings(theme="dark", language="zh_CN"))
+    _solve(window, BIKE, "both")
+    _grab(window, out / "19-zh-dark-checked.png")
+
+    window.close()
+    app.processEvents()
+    app.quit()
+    return 0
+
+
 def take(out: Path, model: str | None, timeout_s: float, threads: int = 0, real_models: Path | None = None,
          active_name: str | None = None) -> int:  # fmt: skip
+    """The main states with a real model (the sample problem; minutes on a small CPU)."""
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import create_app, create_window
@@ -78,7 +310,7 @@ def take(out: Path, model: str | None, timeout_s: float, threads: int = 0, real_
     app = create_app()
     settings = DesktopSettings(theme="light", language="en", threads=threads)
     window = create_window(settings)
-    window.resize(1280, 800)
+    window.resize(1280, 820)
     window.show()
     window.solver_thread.preload()
     _wait(lambda: window.model_state in ("ready", "missing", "corrupt"), timeout_s)
@@ -123,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("out", type=Path)
+    parser.add_argument("--scripted", action="store_true",
+                        help="every state, solved by a scripted demo model (seconds, no model file)")  # fmt: skip
     parser.add_argument(
         "--model",
         help="a GGUF file (default: the active model of the real KPDD home, "
@@ -143,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
                    *(argv if argv is not None else sys.argv[1:])]  # fmt: skip
         return subprocess.call(command, env={**os.environ, "KPDD_SHOTS_CHILD": "1", "QT_QPA_PLATFORM": "xcb"})
     real_models, active_name = None, None
-    if args.model is None:
+    if args.model is None and not args.scripted:
         from kpdd import paths
         from kpdd.models import active_model
 
@@ -151,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         real_models, active_name = paths.models_dir(), active_model().name
     with tempfile.TemporaryDirectory(prefix="kpdd-shots-") as home:
         os.environ["KPDD_HOME"] = home
+        if args.scripted:
+            return take_scripted(args.out)
         return take(args.out, args.model, args.timeout, args.threads, real_models, active_name)
 
 

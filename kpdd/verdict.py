@@ -30,7 +30,8 @@ from typing import Any
 from kpdd.answers import answers_match, format_answer, numbers_in_text
 from kpdd.arithmetic import ArithmeticCheck, check_arithmetic
 from kpdd.format import Mode
-from kpdd.solver import Solution, SolveResult, counts_whole_things, program_numbers
+from kpdd.solver import Solution, SolveResult, counts_whole_things
+from kpdd.worked import used_numbers
 
 # An answer is "checked" when at least this many solutions give it (one is never enough: a lone
 # program that runs is far from 90% right for every student measured so far; docs/VERDICTS.md)...
@@ -67,6 +68,8 @@ class Note(str, Enum):
     ONE_SOLUTION = "one_solution"
     SPLIT_VOTE = "split_vote"
     DISAGREE = "disagree"
+    PROGRAM_FAILED = "program_failed"
+    STEPS_FAILED = "steps_failed"
     SECOND_OPINION_DIFFERS = "second_opinion_differs"
     NEGATIVE = "negative"
     PART_OF_A_COUNT = "part_of_a_count"
@@ -91,9 +94,12 @@ LEVEL_LABELS = {
     Level.NOT_SURE: QT_TRANSLATE_NOOP("Verdict", "check this one"),
     Level.NO_ANSWER: QT_TRANSLATE_NOOP("Verdict", "no answer"),
 }
-# What a student can do about a doubtful answer.
+# What a student can do about a doubtful answer (in Both mode the other check has been made).
 NOT_SURE_ADVICE = QT_TRANSLATE_NOOP(
     "Verdict", "Work through it with the hints, or solve it in Both mode to have it checked."
+)
+NOT_SURE_ADVICE_BOTH = QT_TRANSLATE_NOOP(
+    "Verdict", "Work through it with the hints and check each step yourself."
 )
 NOTE_TEXTS = {
     Note.SAMPLES_AGREE: QT_TRANSLATE_NOOP("Verdict", "{0} of {1} solutions give this answer."),
@@ -104,6 +110,10 @@ NOTE_TEXTS = {
     Note.ONE_SOLUTION: QT_TRANSLATE_NOOP("Verdict", "Only one solution was written, so nothing checked it."),
     Note.SPLIT_VOTE: QT_TRANSLATE_NOOP("Verdict", "Only {0} of {1} solutions give this answer."),
     Note.DISAGREE: QT_TRANSLATE_NOOP("Verdict", "The program and the worked steps give different answers."),
+    Note.PROGRAM_FAILED: QT_TRANSLATE_NOOP(
+        "Verdict", "The program did not run to an answer, so nothing checked the worked steps."
+    ),
+    Note.STEPS_FAILED: QT_TRANSLATE_NOOP("Verdict", "The worked steps reach no answer, so nothing checked the program."),
     Note.SECOND_OPINION_DIFFERS: QT_TRANSLATE_NOOP("Verdict", "A second model, {0}, gives a different answer."),
     Note.NEGATIVE: QT_TRANSLATE_NOOP("Verdict", "The answer is negative, which a word problem's answer almost never is."),
     Note.PART_OF_A_COUNT: QT_TRANSLATE_NOOP(
@@ -142,6 +152,8 @@ class Verdict:
     support: tuple[Finding, ...] = ()
     # The calculations of the steps behind the answer that are wrong (shown marked in place).
     slips: tuple[ArithmeticCheck, ...] = field(default=(), compare=False)
+    # What the student can do about a not-sure answer ("" otherwise).
+    advice: str = ""
 
     @property
     def checked(self) -> bool:
@@ -159,8 +171,8 @@ class Verdict:
         """The verdict in English sentences: what checked it, or why it is not sure (and what to do)."""
         findings = self.support if self.level == Level.CHECKED else self.doubts
         sentences = [finding.text() for finding in findings]
-        if self.level == Level.NOT_SURE:
-            sentences.append(NOT_SURE_ADVICE)
+        if self.advice:
+            sentences.append(self.advice)
         return " ".join(sentences)
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,10 +207,11 @@ def _program_ran(solution: Solution) -> bool:
 
 
 def foreign_numbers(solution: Solution, problem: str) -> list[float]:
-    """Numbers a program writes that the problem does not give (the plausibility mark)."""
+    """Numbers a program uses for its answer that the problem does not give (the plausibility mark,
+    without the lines the answer never reads: an unused `days = 7` is not a number it used)."""
     if solution.kind != Mode.POT:
         return []
-    numbers = program_numbers(solution.text) or []
+    numbers = used_numbers(solution.text) or []
     given = numbers_in_text(problem)
     return [number for number in numbers if number not in given]
 
@@ -221,7 +234,12 @@ def judge(result: SolveResult, policy: VerdictPolicy = DEFAULT_POLICY) -> Verdic
     total, agreeing = len(solutions), len(backers)
     specific = False  # a disagreement named more exactly than a split vote
     if result.mode == Mode.BOTH and result.agree is False:
-        doubts.append(Finding(Note.DISAGREE))
+        if not any(s.answer is not None for s in solutions if s.kind == Mode.POT):
+            doubts.append(Finding(Note.PROGRAM_FAILED))
+        elif not any(s.answer is not None for s in solutions if s.kind == Mode.COT):
+            doubts.append(Finding(Note.STEPS_FAILED))
+        else:
+            doubts.append(Finding(Note.DISAGREE))
         specific = True
     elif result.mode == Mode.BOTH and result.agree:
         support.append(Finding(Note.BOTH_AGREE))
@@ -288,8 +306,10 @@ def judge(result: SolveResult, policy: VerdictPolicy = DEFAULT_POLICY) -> Verdic
     elif calculations:
         support.append(Finding(Note.ARITHMETIC_RIGHT))
 
-    level = Level.NOT_SURE if doubts else Level.CHECKED
-    return Verdict(level, tuple(doubts), tuple(support), tuple(slips))
+    if not doubts:
+        return Verdict(Level.CHECKED, (), tuple(support), tuple(slips))
+    advice = NOT_SURE_ADVICE_BOTH if result.mode == Mode.BOTH else NOT_SURE_ADVICE
+    return Verdict(Level.NOT_SURE, tuple(doubts), tuple(support), tuple(slips), advice)
 
 
 def result_from_record(record: dict[str, Any], mode: Mode | str) -> SolveResult:

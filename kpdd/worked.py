@@ -322,6 +322,25 @@ def _lines(node: ast.stmt) -> range:
     return range(start, (getattr(node, "end_lineno", None) or start) + 1)
 
 
+def used_numbers(program: str) -> list[float] | None:
+    """The number literals in the lines a program's answer depends on (no run: the AST alone), or
+    None when it does not parse. An unused `days = 7` does not count as a number the program uses."""
+    try:
+        tree = _inline_solution(ast.parse(program))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    answer = "answer" if any(_assigns(node, "answer") for node in tree.body) else last_assignment_name(tree)
+    keep = _needed(tree.body, answer)[1] if answer else set(range(len(tree.body)))
+    return [
+        round(float(node.value), 6)
+        for index in sorted(keep)
+        for node in ast.walk(tree.body[index])
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    ]
+
+
 @functools.lru_cache(maxsize=256)
 def worked_steps(program: str, timeout_s: float = 2.0) -> WorkedSolution:
     """The program as worked steps (see the module docstring). A program that does not parse, or has

@@ -18,3 +18,23 @@ def test_screenshots_keep_a_stock_model_the_user_chose(kpdd_home, smollm2_gguf):
     use_model(None, smollm2_gguf.parent, models.SMOLLM2.name)
     shown = models.active_model()
     assert shown.name == models.SMOLLM2.name and shown.lora_path is None
+
+
+def test_the_scripted_screenshots_show_the_states_they_are_named_for():
+    """`python -m desktop.screenshots OUT --scripted` solves with the demo model: each problem gives
+    the verdict its screenshot is meant to show (through the real solver, sandbox and verdicts)."""
+    from desktop.screenshots import APPLES, BIKE, BOOK, FARMER, MUFFINS, PENS, TEAMS, TICKETS, DemoBackend
+    from kpdd.solver import Solver
+    from kpdd.verdict import Level, Note, judge
+
+    solver = Solver(DemoBackend())
+    lone = solver.solve(FARMER, "pot")
+    assert (lone.answer, judge(lone).level) == (75.0, Level.NOT_SURE)  # the issue's farmer
+    steps = judge(solver.solve(FARMER, "cot"))
+    assert Note.ARITHMETIC_WRONG in [f.note for f in steps.doubts]
+    for problem, answer in ((APPLES, 64), (BIKE, 7), (TICKETS, 42), (BOOK, 90), (PENS, 19)):
+        both = solver.solve(problem, "both")
+        assert (both.answer, judge(both).level) == (answer, Level.CHECKED), problem
+    muffins = solver.solve(MUFFINS, "both")
+    assert (muffins.answer, judge(muffins).level) == (118.0, Level.NOT_SURE)  # -118 never wins
+    assert judge(solver.solve(TEAMS, "pot")).level == Level.NO_ANSWER

@@ -76,6 +76,19 @@ def test_agreeing_steps_with_false_arithmetic_are_not_sure_and_name_the_slip():
 def test_disagreement_and_a_split_vote_are_not_sure():
     both = judge(result_of(Mode.BOTH, pot("answer = 17 * 3 + 17 - 12", 56.0), cot("The answer is 60.", 60.0)))
     assert both.level == Level.NOT_SURE and notes(both) == [Note.DISAGREE]
+    failed = judge(
+        result_of(
+            Mode.BOTH, pot("answer = 17 / 0", None, error_kind="runtime"), cot("The answer is 56.", 56.0)
+        )
+    )
+    assert notes(failed) == [Note.PROGRAM_FAILED]
+    assert failed.explanation().startswith(
+        "The program did not run to an answer, so nothing checked the worked steps."
+    )
+    no_steps = judge(
+        result_of(Mode.BOTH, pot("answer = 17 * 3 + 17 - 12", 56.0), cot("I do not know.", None))
+    )
+    assert notes(no_steps) == [Note.STEPS_FAILED]
     split = result_of(Mode.POT, *[pot("answer = 17 + 17 * 3 - 12", 56.0)] * 2,
                       *[pot(f"answer = 17 {op} 3", 17.0 + n) for op, n in (("+", 3), ("-", -3), ("*", 34))])  # fmt: skip
     verdict = judge(split)
