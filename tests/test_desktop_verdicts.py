@@ -151,7 +151,9 @@ def test_no_answer_is_said_plainly(kpdd_home):
         window.samples_spin.setValue(1)
         solve(window)
         assert window.answer_label.text() == "No answer" and not window.verdict_badge.isVisibleTo(window)
-        assert window.verdict_label.text().startswith("The model did not produce a usable answer. Try Steps or Both")
+        assert window.verdict_label.text().startswith(
+            "The model did not produce a usable answer. Try Steps or Both"
+        )
         assert "no answer" in window.history_panel.list.item(0).text()
     finally:
         close_window(window)
