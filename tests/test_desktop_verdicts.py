@@ -70,7 +70,11 @@ def test_the_issues_wrong_answer_is_not_sure_and_the_right_one_is_not_called_wro
 
 def test_the_hint_path_from_a_doubtful_answer(farmer):
     solve(farmer)
+    farmer.check_edit.setText("56")
+    farmer.check_button.click()
+    assert "75" in farmer.check_label.text()  # the solution is on screen: its answer is named
     farmer.hint_path_button.click()
+    assert "75" not in farmer.check_label.text()  # hidden again for the hints: not given away
     assert farmer.hint is not None and farmer.answer_label.text() == "?"
     assert farmer.core_panel.edit.toPlainText() == FARMER_SCRIPT[Stage.CORE_QUESTION]
     assert farmer.key_panel.edit.toPlainText() == "" and farmer.worked_view.toPlainText() == ""
@@ -169,6 +173,8 @@ def test_your_answer_is_cleared_for_another_problem(farmer):
     farmer._sample_chosen(2)  # a sample problem
     assert farmer.check_edit.text() == "" and farmer.check_label.text() == ""
     assert farmer.answer_label.text() == "" and not farmer.verdict_badge.isVisibleTo(farmer)
+    # The cards held the last problem's stages: they are cleared for the new one.
+    assert farmer.core_panel.edit.toPlainText() == "" and farmer.program_edit.toPlainText() == ""
 
 
 def test_the_theme_recolours_the_cards_and_the_verdict(farmer):
