@@ -219,3 +219,33 @@ def test_batch_dialog_reads_a_list_per_line_and_reports_the_verdicts(kpdd_home, 
         dialog.detach()
     finally:
         close_window(window)
+
+
+def test_a_damaged_model_file_is_reported_with_the_setup_command(kpdd_home, monkeypatch):
+    """Issue 25, point 7: a pinned model whose bytes changed is refused at load, in the app too."""
+    import hashlib
+
+    from desktop.app import create_window
+    from desktop.settings import DesktopSettings
+    from kpdd import models, paths
+    from tests.desktop_fixtures import qapp
+
+    data = b"GGUF" + bytes(range(256)) * 1024
+    paths.models_dir().mkdir(parents=True)
+    path = paths.models_dir() / "tiny.gguf"
+    path.write_bytes(data[:1000] + b"\xff" * 64 + data[1064:])  # damaged in the middle, same size
+    source = models.ModelSource(name="Tiny", file_name="tiny.gguf", sha256=hashlib.sha256(data).hexdigest(),
+                                size=len(data), license="Apache-2.0", parts=())  # fmt: skip
+    monkeypatch.setitem(models.BASE_MODELS, "tiny.gguf", source)
+    qapp()
+    window = create_window(DesktopSettings(language="en"))
+    window.solver_thread.worker.entry_provider = lambda: models.ModelEntry(name="Tiny", path=path)
+    window.show()
+    try:
+        window.problem_edit.setPlainText(PROBLEM)
+        window.solve()
+        title, text = wait_signal(window.message_shown, 30)
+        assert title == "The model could not be loaded"
+        assert "tiny.gguf is damaged" in text and "Run `kpdd setup` again" in text
+    finally:
+        close_window(window)
