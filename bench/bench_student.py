@@ -1,4 +1,4 @@
-"""The default student against the stock model, the ablation and the KPDD paper (docs/RESULTS.md).
+"""The default student against the stock model, the ablation and the KPDD paper (bench/records/smollm2-history.md).
 
 Runs `kpdd eval` (llama.cpp backend, the shipped files) for each configuration on the first
 `--limit` problems of GSM8K test, SVAMP, ASDiv (numeric items) and MultiArith, then prints the

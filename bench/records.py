@@ -2,7 +2,7 @@
 
 `kpdd eval --out` writes every finished problem to `<report>.partial.jsonl`, and a run resumes from
 there; but `runs/` is not committed, and a session that lands on a fresh machine has lost hours of
-finished work (docs/RESULTS.md, "What is not measured yet"). `pack` copies those records into
+finished work (bench/records/smollm2-history.md, "What is not measured yet"). `pack` copies those records into
 `bench/records/<config>/<set>.jsonl.gz` without the problem text (that is the data sets', under
 their own licenses; the id says which problem it was). `unpack` puts them back as partial files
 with the problem text read from the data set again, so `kpdd eval` with the same `--out` resumes

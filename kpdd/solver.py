@@ -10,13 +10,13 @@ Programs run in `kpdd.sandbox`; the answer of a program is its `answer` variable
 samples (self-consistency), the first solution is the greedy one and the others are sampled at a
 temperature. The answers vote (a tie goes to a program's answer, then to the greedy one); the share of
 the winning answer is the confidence. A small student's samples at 0.7 are worse than its greedy
-solution: all-sampled votes scored below greedy decoding (docs/RESULTS.md).
+solution: all-sampled votes scored below greedy decoding (bench/records/smollm2-history.md).
 
 In modes `pot` and `cot` a vote is weighed by plausibility: an answer that is negative or not a whole
 number, or a program that uses a number the problem does not give, counts for less (`plausibility`).
 A grade-school word problem's answer is almost never negative, and the student's samples with those
 marks were almost never right; the weights were picked on SVAMP and MultiArith and then checked on
-GSM8K and ASDiv (docs/RESULTS.md, "Self-consistency of the shipped student"). In every mode, Both
+GSM8K and ASDiv (bench/records/smollm2-history.md, "Self-consistency"). In every mode, Both
 included, an impossible answer (a negative quantity, part of a thing the question counts whole)
 never beats a possible one, however many votes it has (`impossible`).
 
@@ -27,8 +27,7 @@ of five samples for a fraction of their time, since most first answers pass the 
 In mode `both` the program's answer wins a disagreement, except when the program had computed the
 steps' answer on the way and then kept going: a small student trained on multi-step programs often
 takes one step too many (`total = 10 + 8` then `answer = total / 2`), and then the steps are the
-better answer. With the shipped student that rule makes Both 14.0% right against 11.9% for the
-program alone on 1200 test problems (ASDiv 10.3 to 16.7%; docs/RESULTS.md, "Both mode").
+better answer (measured with the first student: bench/records/smollm2-history.md, "Both mode").
 """
 
 from __future__ import annotations
