@@ -16,6 +16,8 @@ Configurations (`--configs`):
     qwen05-fewshot-pot   Qwen2.5-Coder-0.5B-Instruct Q4_K_M, few-shot in the KPDD format (the student's base)
     student05-pot        the KPDD Qwen2.5-Coder-0.5B student (the default), Program mode
     student05-cot        the same student, Steps mode
+    student05-auto       the same student, Program mode with Auto samples (the app's default)
+    student05-both       the same student, Both mode (program and steps checking each other)
     qwen15-fewshot-pot   Qwen2.5-Coder-1.5B-Instruct Q4_K_M, few-shot: the teacher's reference row
     smollm2-student-pot  the first student (KPDD SmolLM2-135M, gold data)
 """
@@ -50,6 +52,7 @@ PAIRS = (
     ("student05-pot", "smollm2-student-pot"),
     ("student05-pot", "qwen15-fewshot-pot"),
     ("student05-pot", "student05-cot"),
+    ("student05-auto", "student05-pot"),
 )
 
 
@@ -66,6 +69,8 @@ def configs() -> dict[str, dict[str, Any]]:
     if student is not None:
         out["student05-pot"] = {"model": student.name, "mode": "pot"}
         out["student05-cot"] = {"model": student.name, "mode": "cot"}
+        out["student05-auto"] = {"model": student.name, "mode": "pot", "samples": "auto"}
+        out["student05-both"] = {"model": student.name, "mode": "both"}
     if old is not None:
         out["smollm2-student-pot"] = {"model": old.name, "mode": "pot"}
     return out
@@ -79,7 +84,7 @@ def run_eval(name: str, config: dict[str, Any], data: str, limit: int, out: Path
     command = [sys.executable, "-m", "kpdd.cli", "eval", "--data", data, "--mode", config["mode"],
                "--model", config["model"], "--limit", str(limit), "--shuffle", "0",
                "--batch-size", str(batch_size), "--threads", str(threads), "--out", str(report),
-               "--data-dir", str(data_dir)]  # fmt: skip
+               "--data-dir", str(data_dir), "--samples", str(config.get("samples", 1))]  # fmt: skip
     print(f"== {name} on {data} ({limit} problems, batch {batch_size})", file=sys.stderr, flush=True)
     with report.with_suffix(".log").open("a", encoding="utf-8") as log:
         subprocess.run(command, check=True, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
@@ -133,7 +138,7 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
     models = data.get("models", {})
     for name in names:
         config = table[name]
-        if config["mode"] != "pot":
+        if config["mode"] != "pot" or config.get("samples", 1) != 1:
             continue
         reports = [load_report(out, name, d) for d in SETS]
         if any(r is None for r in reports):
