@@ -23,6 +23,7 @@ def _default_gguf() -> Path:
 
 
 SMOLLM2_PATH = _default_gguf()
+QWEN05_PATH = SMOLLM2_PATH.parent / "Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf"
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +48,14 @@ def kpdd_home(tmp_path, monkeypatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("KPDD_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def qwen05_gguf() -> Path:
+    """The Qwen2.5-Coder-0.5B-Instruct GGUF that setup installs: the default student's base."""
+    from kpdd import models
+
+    assert models.QWEN_CODER_05B.file_name == QWEN05_PATH.name
+    if not QWEN05_PATH.exists():
+        pytest.fail(f"{QWEN05_PATH} is missing: run `kpdd setup` (the README's first command does).")
+    return QWEN05_PATH

@@ -267,7 +267,8 @@ def test_an_adapter_given_with_a_listed_base_file_is_applied(kpdd_home, tmp_path
 @pytest.mark.slow
 def test_a_loaded_student_is_named_as_the_model_list_names_it(smollm2_gguf):
     """The status bar, history and sheets show "KPDD SmolLM2-135M", not the base file's GGUF name."""
-    student = next(e for e in models.list_models() if e.kind == "bundled")
+    student = next(e for e in models.list_models() if e.name == "KPDD SmolLM2-135M")  # the small one
+    assert student.kind == "bundled"
     backend = models.load_backend(student, threads=1)
     try:
         assert backend.info.name == student.name == "KPDD SmolLM2-135M"
@@ -275,6 +276,24 @@ def test_a_loaded_student_is_named_as_the_model_list_names_it(smollm2_gguf):
     finally:
         backend.close()
 
+
+
+@pytest.mark.slow
+def test_the_default_is_the_qwen_student_over_its_pinned_base(kpdd_home, qwen05_gguf, smollm2_gguf):
+    """After setup (both bases in the models folder) the default is the 0.5B KPDD student: our
+    adapter over the pinned Qwen base, prompted bare, named as the list names it."""
+    paths.models_dir().mkdir(parents=True)
+    for base in (qwen05_gguf, smollm2_gguf):
+        (paths.models_dir() / base.name).symlink_to(base)
+    default = models.default_model()
+    assert default.kind == "bundled" and default.name == "KPDD Qwen2.5-Coder-0.5B"
+    assert default.path.name == models.QWEN_CODER_05B.file_name and default.lora_path is not None
+    assert models.resolve_model(None).name == default.name  # what `kpdd solve` uses with no --model
+    backend = models.load_backend(default, threads=1)
+    try:
+        assert backend.info.name == default.name and backend.info.format_version == "kpdd-1"
+    finally:
+        backend.close()
 
 def tiny_pinned_model(monkeypatch) -> tuple:
     """A small file in the models folder with a pin of its own (as setup places the real ones)."""
