@@ -227,10 +227,6 @@ def clean_program(text: str) -> str:
     return text.strip("\n").rstrip()
 
 
-def stage_marker(stage: Stage) -> str:
-    return MARKERS[stage]
-
-
 def transcript_prefix(
     problem: str,
     key_points: KeyPoints | None = None,

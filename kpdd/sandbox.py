@@ -1,6 +1,6 @@
 """Run a model-written Python program safely and return its `answer`.
 
-Contract (DESIGN.md): ``run_program(source, timeout_s=2.0, memory_mb=256) -> ProgramResult`` with
+Contract: ``run_program(source, timeout_s=2.0, memory_mb=256) -> ProgramResult`` with
 ``ok``, ``answer``, ``stdout``, ``error``, ``error_kind`` (``syntax``, ``forbidden``, ``timeout``,
 ``memory``, ``runtime``, ``no_answer``; None when ok), ``duration_s`` and ``answer_source``. It never
 raises on a bad program. A program stopped through ``cancel`` gives ``ok=False, error_kind="runtime",

@@ -39,7 +39,7 @@ PIP=(.venv/bin/python -m pip install --disable-pip-version-check -q)
 
 # llama.cpp, built once into a wheel of our own and reused from the user cache:
 # - GGML_NATIVE=OFF: a portable build. The native one enables AMX here and segfaults, and would
-#   crash on users' older CPUs (docs: FACTS.md).
+#   crash on users' older CPUs (illegal instruction where the build machine's extensions are missing).
 # - GGML_OPENMP=OFF: ggml's own thread pool instead of the system libgomp. torch ships its own
 #   OpenMP runtime, and two runtimes in one process (eval, export check, tests) can hang in
 #   llama_decode; the installer needs no libgomp either.
