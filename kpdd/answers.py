@@ -22,6 +22,7 @@ __all__ = [
     "extract_answer",
     "format_answer",
     "gsm8k_solution_text",
+    "numbers_given",
     "numbers_in_text",
     "parse_asdiv_answer",
     "parse_gsm8k_answer",
@@ -235,6 +236,33 @@ def numbers_in_text(text: str) -> set[float]:
     "hundred"), rounded to 6 decimals so that a program's literals can be looked up in it."""
     values = {round(value, 6) for value in _iter_numbers(text or "")}
     values.update(round(_word_number(match), 6) for match in _WORD_NUMBER_RE.finditer(text or ""))
+    return values
+
+
+# Numbers a problem gives in words that are not numerals: "half as many" gives 2 (and 0.5), "a dozen"
+# 12, "per week" 7, "20%" 100. A program that divides by 2 for "half" uses a number the problem gave.
+IMPLIED_NUMBERS: dict[str, tuple[float, ...]] = {
+    "half": (2, 0.5), "halves": (2, 0.5), "halved": (2, 0.5), "halve": (2, 0.5),
+    "twice": (2,), "double": (2,), "doubled": (2,), "doubles": (2,), "pair": (2,), "pairs": (2,),
+    "twins": (2,), "both": (2,), "triple": (3,), "tripled": (3,), "thrice": (3,), "third": (3,),
+    "thirds": (3,), "quarter": (4, 0.25), "quarters": (4, 0.25), "fourth": (4,), "fourths": (4,),
+    "fifth": (5,), "fifths": (5,), "sixth": (6,), "tenth": (10,), "tenths": (10,),
+    "dozen": (12,), "dozens": (12,), "percent": (100,), "%": (100,), "cents": (100,), "cent": (100,),
+    "week": (7,), "weeks": (7,), "weekly": (7,), "fortnight": (14,), "day": (24,), "days": (24,),
+    "hour": (60,), "hours": (60,), "minute": (60,), "minutes": (60,), "year": (12, 52, 365),
+    "years": (12, 52, 365), "month": (4, 30), "months": (4, 30), "feet": (12,), "foot": (12,),
+    "yard": (3, 36), "yards": (3, 36), "pound": (16,), "pounds": (16,), "gallon": (4, 128),
+    "gallons": (4, 128),
+}  # fmt: skip
+_IMPLIED_RE = re.compile(r"%|\b(?:" + "|".join(w for w in IMPLIED_NUMBERS if w != "%") + r")\b", re.IGNORECASE)
+
+
+def numbers_given(problem: str) -> set[float]:
+    """The numbers a problem gives a program to use: its numerals and number words
+    (`numbers_in_text`) and the numbers its words imply (IMPLIED_NUMBERS)."""
+    values = numbers_in_text(problem)
+    for match in _IMPLIED_RE.finditer(problem or ""):
+        values.update(float(v) for v in IMPLIED_NUMBERS[match.group(0).lower()])
     return values
 
 

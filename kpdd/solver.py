@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kpdd.answers import answer_from_value, answers_match, extract_answer, numbers_in_text
+from kpdd.answers import answer_from_value, answers_match, extract_answer, numbers_given
 from kpdd.backend import Backend, Cancelled, CancelToken, Generation
 from kpdd.format import (
     MAX_TOKENS,
@@ -361,7 +361,7 @@ def plausibility(solution: Solution, problem: str) -> float:
         weight *= FRACTIONAL_ANSWER_WEIGHT
     if solution.kind == Mode.POT:
         numbers = program_numbers(solution.text)
-        given = numbers_in_text(problem)
+        given = numbers_given(problem)
         if numbers and any(number not in given for number in numbers):
             weight *= UNGROUNDED_PROGRAM_WEIGHT
     return weight

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from kpdd.answers import answers_match, format_answer, numbers_in_text
+from kpdd.answers import answers_match, format_answer, numbers_given
 from kpdd.arithmetic import ArithmeticCheck, check_arithmetic
 from kpdd.format import Mode
 from kpdd.solver import Solution, SolveResult, counts_whole_things
@@ -212,7 +212,7 @@ def foreign_numbers(solution: Solution, problem: str) -> list[float]:
     if solution.kind != Mode.POT:
         return []
     numbers = used_numbers(solution.text) or []
-    given = numbers_in_text(problem)
+    given = numbers_given(problem)
     return [number for number in numbers if number not in given]
 
 

@@ -14,6 +14,7 @@ from kpdd.answers import (
     extract_answer,
     format_answer,
     gsm8k_solution_text,
+    numbers_given,
     numbers_in_text,
     parse_asdiv_answer,
     parse_gsm8k_answer,
@@ -333,3 +334,11 @@ def test_numbers_in_text_reads_digits_and_words():
     )
     assert numbers_in_text(text) == {25.0, 1200.0, 0.75, 100.0, 0.25}
     assert numbers_in_text("") == set() and numbers_in_text("someone") == set()  # "one" only as a word
+
+
+def test_numbers_given_adds_what_the_words_imply():
+    natalia = "She sold 48 clips in April, and then half as many clips in May."
+    assert numbers_given(natalia) == {48.0, 2.0, 0.5}
+    assert {12.0, 7.0, 100.0} <= numbers_given("A dozen eggs a week, 20% of them brown.")
+    assert numbers_given("Halfway there, by the hourglass") == set()  # whole words only
+    assert numbers_given("He is thirsty") == set()

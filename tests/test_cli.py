@@ -89,13 +89,14 @@ def test_no_model_says_which_command_fetches_it(tmp_path):
     assert "kpdd setup" in listed.stdout
 
 
-def test_models_lists_the_default(smollm2_gguf):
+def test_models_lists_the_default(qwen05_gguf):
     done = kpdd("models", "--json")
     entries = json.loads(done.stdout)
     default = [e for e in entries if e["is_default"]]
     assert len(default) == 1
-    assert default[0]["architecture"] == "llama"
-    assert default[0]["quantization"] == "Q4_1"
+    assert default[0]["name"] == "KPDD Qwen2.5-Coder-0.5B" and default[0]["kind"] == "bundled"
+    assert (default[0]["architecture"], default[0]["quantization"]) == ("qwen2", "Q4_K_M")
+    assert Path(default[0]["lora_path"]).name.startswith("kpdd-qwen05b")
 
 
 def test_models_add_and_use(tmp_path, smollm2_gguf):

@@ -132,6 +132,10 @@ def test_marks_on_the_answer():
     # Five samples inventing the same number are one model's habit, not a check.
     five = judge(result_of(Mode.POT, *[pot("answer = 17 * 3 + 17 - 12 + 100", 156.0)] * 5))
     assert five.level == Level.NOT_SURE and notes(five) == [Note.UNGROUNDED]
+    # "Half as many" gives the 2 a program divides by: five agreeing programs are checked.
+    natalia = "Natalia sold 48 clips in April and half as many in May. How many clips did she sell in all?"
+    halves = judge(result_of(Mode.POT, *[pot("may = 48 / 2\nanswer = 48 + may", 72.0)] * 5, problem=natalia))
+    assert halves.level == Level.CHECKED and Note.UNGROUNDED not in notes(halves)
 
 
 def test_an_answer_read_from_the_last_assignment_is_named():
