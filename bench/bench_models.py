@@ -168,7 +168,9 @@ def main() -> int:
     )
     parser.add_argument("--configs", default="", help="comma-separated names (default: all available)")
     parser.add_argument("--sets", default=",".join(SETS))
-    parser.add_argument("--limit", type=int, default=300, help="problems per set in the seeded sample")
+    parser.add_argument(
+        "--limit", type=int, default=300, help="problems per set in the seeded sample (0: only time them)"
+    )
     parser.add_argument(
         "--latency", type=int, default=10, help="problems per set timed one at a time (0: none)"
     )
@@ -197,7 +199,7 @@ def main() -> int:
     data_dir = Path(args.data_dir).resolve()
     if not args.render_only:
         for name in names:
-            for data in sets:
+            for data in sets if args.limit else []:  # --limit 0: time only, the reports stay as they are
                 run_eval(name, table[name], data, args.limit, out, args.batch_size, args.threads, data_dir)
         if args.latency:
             for name in names:
@@ -216,7 +218,7 @@ def main() -> int:
         ),
     ]
     text = "\n\n".join(sections) + "\n"
-    if not args.render_only:
+    if not args.render_only and args.limit:
         (out / "results.md").write_text(text, encoding="utf-8")
     if args.write_measured:
         print(
