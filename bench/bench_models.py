@@ -18,6 +18,8 @@ Configurations (`--configs`):
     student05-cot        the same student, Steps mode
     student05-auto       the same student, Program mode with Auto samples (the app's default)
     student05-both       the same student, Both mode (program and steps checking each other)
+    cascade05-15         the student first; the 1.5B's solution joins the vote when the student's answer looks
+                         wrong (`--second-opinion`)
     qwen15-fewshot-pot   Qwen2.5-Coder-1.5B-Instruct Q4_K_M, few-shot: the teacher's reference row
     smollm2-student-pot  the first student (KPDD SmolLM2-135M, gold data)
 """
@@ -53,6 +55,7 @@ PAIRS = (
     ("student05-pot", "qwen15-fewshot-pot"),
     ("student05-pot", "student05-cot"),
     ("student05-auto", "student05-pot"),
+    ("cascade05-15", "student05-pot"),
 )
 
 
@@ -71,6 +74,11 @@ def configs() -> dict[str, dict[str, Any]]:
         out["student05-cot"] = {"model": student.name, "mode": "cot"}
         out["student05-auto"] = {"model": student.name, "mode": "pot", "samples": "auto"}
         out["student05-both"] = {"model": student.name, "mode": "both"}
+        out["cascade05-15"] = {
+            "model": student.name,
+            "mode": "pot",
+            "second_opinion": models.QWEN_CODER_15B.name,
+        }
     if old is not None:
         out["smollm2-student-pot"] = {"model": old.name, "mode": "pot"}
     return out
@@ -85,6 +93,8 @@ def run_eval(name: str, config: dict[str, Any], data: str, limit: int, out: Path
                "--model", config["model"], "--limit", str(limit), "--shuffle", "0",
                "--batch-size", str(batch_size), "--threads", str(threads), "--out", str(report),
                "--data-dir", str(data_dir), "--samples", str(config.get("samples", 1))]  # fmt: skip
+    if config.get("second_opinion"):
+        command += ["--second-opinion", config["second_opinion"]]
     print(f"== {name} on {data} ({limit} problems, batch {batch_size})", file=sys.stderr, flush=True)
     with report.with_suffix(".log").open("a", encoding="utf-8") as log:
         subprocess.run(command, check=True, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
@@ -138,7 +148,7 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
     models = data.get("models", {})
     for name in names:
         config = table[name]
-        if config["mode"] != "pot" or config.get("samples", 1) != 1:
+        if config["mode"] != "pot" or config.get("samples", 1) != 1 or config.get("second_opinion"):
             continue
         reports = [load_report(out, name, d) for d in SETS]
         if any(r is None for r in reports):

@@ -254,7 +254,9 @@ IMPLIED_NUMBERS: dict[str, tuple[float, ...]] = {
     "yard": (3, 36), "yards": (3, 36), "pound": (16,), "pounds": (16,), "gallon": (4, 128),
     "gallons": (4, 128),
 }  # fmt: skip
-_IMPLIED_RE = re.compile(r"%|\b(?:" + "|".join(w for w in IMPLIED_NUMBERS if w != "%") + r")\b", re.IGNORECASE)
+_IMPLIED_RE = re.compile(
+    r"%|\b(?:" + "|".join(w for w in IMPLIED_NUMBERS if w != "%") + r")\b", re.IGNORECASE
+)
 
 
 def numbers_given(problem: str) -> set[float]:

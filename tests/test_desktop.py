@@ -351,7 +351,10 @@ def test_no_model_shows_setup_dialog(kpdd_home):
         win.solve()
         title, text = wait_signal(win.message_shown, 20)
         assert title == "No model yet"
-        assert "kpdd setup" in text and "Qwen2.5-Coder-0.5B-Instruct and SmolLM2-135M-Instruct, about 589 MB" in text
+        assert (
+            "kpdd setup" in text
+            and "Qwen2.5-Coder-0.5B-Instruct and SmolLM2-135M-Instruct, about 589 MB" in text
+        )
         assert wait_until(lambda: not win.busy)
         assert "kpdd setup" in win.model_status.text()
     finally:

@@ -277,7 +277,6 @@ def test_a_loaded_student_is_named_as_the_model_list_names_it(smollm2_gguf):
         backend.close()
 
 
-
 @pytest.mark.slow
 def test_the_default_is_the_qwen_student_over_its_pinned_base(kpdd_home, qwen05_gguf, smollm2_gguf):
     """After setup (both bases in the models folder) the default is the 0.5B KPDD student: our
@@ -294,6 +293,7 @@ def test_the_default_is_the_qwen_student_over_its_pinned_base(kpdd_home, qwen05_
         assert backend.info.name == default.name and backend.info.format_version == "kpdd-1"
     finally:
         backend.close()
+
 
 def tiny_pinned_model(monkeypatch) -> tuple:
     """A small file in the models folder with a pin of its own (as setup places the real ones)."""

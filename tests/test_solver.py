@@ -351,7 +351,9 @@ def test_an_impossible_answer_never_wins_a_vote_however_many_votes_it_has():
 
     assert counts_whole_things(MUFFINS) and not counts_whole_things("How many hours did she work?")
     assert impossible(-2.0, MUFFINS) and impossible(2.5, MUFFINS) and not impossible(148.0, MUFFINS)
-    assert not impossible(2.5, "How many hours did she work?") and not impossible(2.5, "How much does it cost?")
+    assert not impossible(2.5, "How many hours did she work?") and not impossible(
+        2.5, "How much does it cost?"
+    )
     negative = programs(*[("answer = 12 - 160", -148.0)] * 9) + programs(("answer = 160 - 12", 148.0))
     assert vote(negative, MUFFINS) == (148.0, pytest.approx(0.1))
     parts = programs(*[("answer = 160 / 64", 2.5)] * 6) + programs(("answer = 160 - 12", 148.0))
