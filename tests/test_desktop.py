@@ -475,8 +475,11 @@ def test_model_manager_lists_and_adds(kpdd_home, smollm2_gguf, tmp_path):
 
     qapp()
     dialog = ModelManagerDialog(DesktopSettings())
-    # Only the shipped KPDD student is listed, unusable until setup installs its base model.
-    assert dialog.table.rowCount() == 1
+    # Only the shipped KPDD students are listed, unusable until setup installs their base models.
+    assert [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())] == [
+        "KPDD Qwen2.5-Coder-0.5B",
+        "KPDD SmolLM2-135M",
+    ]
     assert "kpdd setup" in dialog.message.text()
     bad = tmp_path / "notes.gguf"
     bad.write_text("not a model")

@@ -27,23 +27,26 @@ def open_about(window):
     return dialog
 
 
-def test_about_shows_version_model_and_licenses(window, kpdd_home, smollm2_gguf):
+def test_about_shows_version_model_and_licenses(window, kpdd_home, smollm2_gguf, qwen05_gguf):
     from kpdd import models
 
     (kpdd_home / "models").mkdir(exist_ok=True)
-    (kpdd_home / "models" / smollm2_gguf.name).symlink_to(smollm2_gguf)
+    for base in (smollm2_gguf, qwen05_gguf):  # what setup places
+        (kpdd_home / "models" / base.name).symlink_to(base)
     assert window.help_menu.actions() == [window.about_action]
     dialog = open_about(window)
     assert dialog.title_label.text() == f"KPDD Tutor {metadata.version('kpdd-tutor')}"
     body = dialog.body.toPlainText()
     assert "Key-Point-Driven Distillation" in body and "2407.10167" in body
     # The default is the shipped KPDD student: its adapter over the base, and where it came from.
-    student = next(e for e in models.list_models() if e.kind == "bundled")
-    assert student.name in body and f"{smollm2_gguf.name} + {student.lora_path.name}" in body
-    assert "Q4_1" in body and "llama" in body
+    student = models.default_model()
+    assert student.kind == "bundled" and student.name == "KPDD Qwen2.5-Coder-0.5B"
+    assert student.name in body and f"{qwen05_gguf.name} + {student.lora_path.name}" in body
+    assert "Q4_K_M" in body and "qwen2" in body
     assert "trained on the KPDD format (kpdd-1)" in body
     teachers = student.provenance["teachers"]
     assert f"gold {teachers['gold']}" in body and "teacher note" in body and "{'" not in body  # not a repr
+    assert "Qwen2.5-Coder-1.5B-Instruct" in body  # the LLM teacher is named
     # Each training sitting is one readable line, first sitting first.
     places = []
     for number, sitting in enumerate(student.provenance["sittings"], 1):
@@ -52,7 +55,7 @@ def test_about_shows_version_model_and_licenses(window, kpdd_home, smollm2_gguf)
         assert text in body
         places.append(body.index(f"training sitting {number}"))
     assert places == sorted(places) and len(places) >= 1
-    assert models.SMOLLM2.packages in body and models.SMOLLM2.sha256 in body
+    assert models.QWEN_CODER_05B.packages in body and models.QWEN_CODER_05B.sha256 in body
     for name in ("Apache-2.0", "LGPL-3.0", "MIT", "BSD-3-Clause", "PSF-2.0", "PySide6", "llama.cpp"):
         assert name in body, name
     assert dialog.licenses_button.accessibleName() and dialog.body.accessibleName()
