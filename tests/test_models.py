@@ -256,7 +256,7 @@ def test_an_adapter_given_with_a_listed_base_file_is_applied(kpdd_home, tmp_path
     by_name = models.resolve_model(models.SMOLLM2.name, adapter)  # a listed model's name works too
     assert by_name.path == base and by_name.lora_path == adapter
     assert models.resolve_model(str(base)).lora_path is None  # the bare file alone
-    shipped = next(e for e in models.list_models() if e.kind == "bundled")
+    shipped = next(e for e in models.list_models() if e.kind == "bundled" and e.path == base)  # SmolLM2's
     again = models.resolve_model(str(base), shipped.lora_path)  # the shipped student, as listed
     assert again.kind == "bundled" and again.lora_path == shipped.lora_path
     relative = os.path.relpath(shipped.lora_path)  # `--lora resources/models/...` from the checkout
