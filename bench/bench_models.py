@@ -134,7 +134,7 @@ def answer_source_table(out: Path, names: list[str]) -> str:
 
 
 def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]], names: list[str],
-                   limit: int, threads: int) -> Path:  # fmt: skip
+                   threads: int) -> Path:  # fmt: skip
     """resources/models/measured.json: each model's Program-mode figures, shown by `kpdd models` and
     the app's model manager. Only configurations measured on all four sets are written."""
     from kpdd.models import MEASURED_FILE, resources_dir
@@ -163,9 +163,10 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
             "threads": threads,
         }
     data = {
-        "sample": f"{limit} random problems of each of GSM8K test, SVAMP, ASDiv and MultiArith (seed 0), greedy; "
-        "accuracy is the four-set average",
-        "command": "python bench/bench_models.py --limit 300 --latency 10",
+        "sample": "the first problems of a seeded random order (seed 0) of GSM8K test, SVAMP, ASDiv and "
+        "MultiArith, the same for every model (`problems` counts them), greedy; accuracy is the four-set "
+        "average; time to answer on the first 10 of each set, one at a time",
+        "command": "python bench/bench_models.py --render-only --write-measured (docs/RESULTS.md lists the runs)",
         "models": models,
     }
     atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
@@ -232,7 +233,7 @@ def main() -> int:
         (out / "results.md").write_text(text, encoding="utf-8")
     if args.write_measured:
         print(
-            f"wrote {write_measured(out, latency_out, table, names, args.limit, args.threads)}",
+            f"wrote {write_measured(out, latency_out, table, names, args.threads)}",
             file=sys.stderr,
         )
     print(text)
