@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -37,6 +36,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_student import wilson_interval  # noqa: E402
 
 from kpdd.answers import answers_match  # noqa: E402
 from kpdd.format import Mode  # noqa: E402
@@ -71,16 +73,6 @@ class Judged:
 
     correct: bool
     verdicts: dict[VerdictPolicy, Verdict] = field(default_factory=dict)
-
-
-def wilson(right: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion, in %: honest for small counts and rates near 100%."""
-    if n == 0:
-        return 0.0, 100.0
-    p = right / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
 
 
 def find_reports(paths: list[Path], configs: list[str]) -> dict[str, list[Path]]:
@@ -137,7 +129,7 @@ def cell(items: list[Judged], policy: VerdictPolicy, level: Level) -> tuple[int,
 def right_text(n: int, right: int) -> str:
     if n == 0:
         return "-"
-    low, high = wilson(right, n)
+    low, high = wilson_interval(right, n)
     return f"{100 * right / n:.1f}% [{low:.1f}, {high:.1f}]"
 
 
