@@ -17,6 +17,8 @@ import time
 
 _T0 = time.perf_counter()
 
+from desktop.qt_app import create_app  # noqa: E402  (after _T0: the startup time counts imports)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -31,30 +33,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--solve-when-loaded", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-preload", action="store_true", help="load the model only at the first solve")
     return parser
-
-
-def offscreen_without_display() -> None:
-    """On Linux with no X or Wayland display, render offscreen (a console run, a CI machine)."""
-    if (
-        sys.platform.startswith("linux")
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-    ):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-
-def create_app(argv: list[str] | None = None):  # -> QApplication
-    """The process's one application object. Widgets need a QApplication, and Qt allows one per
-    process, so everything that needs Qt (the window, sheet PDFs) gets it from here."""
-    from PySide6.QtCore import QCoreApplication
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    if app is None:
-        QCoreApplication.setOrganizationName("kpdd")
-        QCoreApplication.setApplicationName("KPDD Tutor")
-        app = QApplication(argv if argv is not None else [sys.argv[0]])
-    return app
 
 
 def create_window(settings=None, solver_thread=None, history=None):

@@ -45,9 +45,8 @@ from kpdd.batch import (
     read_problems,
     text_questions,
 )
-from kpdd.history import solve_result_from_dict
 from kpdd.sheets import SolutionView
-from kpdd.solver import AUTO_SAMPLES
+from kpdd.solver import AUTO_SAMPLES, SolveResult
 from kpdd.verdict import Level, judge
 
 # Auto, as a new user's main window: the answer a problem gets there, it gets in a sheet.
@@ -256,7 +255,7 @@ class BatchDialog(QDialog):
                     if result.get("answer") is not None
                     else self.tr("none")
                 )
-                level = judge(solve_result_from_dict(result)).level
+                level = judge(SolveResult.from_dict(result)).level
                 levels.append(level)
                 verdict = presenters.level_label(level)
             start = problem.question if len(problem.question) <= 160 else problem.question[:157] + "..."

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 
 from desktop import presenters, style
 from kpdd.answers import format_answer
-from kpdd.history import HistoryEntry, HistoryStore, solve_result_from_dict
+from kpdd.history import HistoryEntry, HistoryStore
+from kpdd.solver import SolveResult
 from kpdd.verdict import Level, judge
 
 
@@ -133,6 +134,6 @@ class HistoryPanel(QWidget):
 def entry_level(entry: HistoryEntry) -> Level:
     """The verdict on a saved answer, worked out again from what the entry keeps."""
     try:
-        return judge(solve_result_from_dict(entry.result)).level
+        return judge(SolveResult.from_dict(entry.result)).level
     except (ValueError, KeyError, TypeError):  # an entry written by a much older version
         return Level.NO_ANSWER if entry.answer is None else Level.NOT_SURE

@@ -50,7 +50,7 @@ from desktop.settings import MAX_SAMPLES, SOLVE_MODES, DesktopSettings, effectiv
 from desktop.workers import SolveRequest, SolverThread
 from kpdd.arithmetic import arithmetic_slips
 from kpdd.format import Mode, Stage, format_key_information, normalize_problem
-from kpdd.history import HistoryStore, solve_result_from_dict
+from kpdd.history import HistoryStore
 from kpdd.models import SETUP_COMMAND, resources_dir, setup_models_text
 from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS, SolveResult, StageEvent
 from kpdd.verdict import Level
@@ -1215,7 +1215,7 @@ class MainWindow(QMainWindow):
     def reopen(self, entry: Any) -> None:  # a kpdd.history.HistoryEntry
         if self.busy:
             return
-        result = solve_result_from_dict(entry.result)
+        result = SolveResult.from_dict(entry.result)
         self.problem_edit.setPlainText(result.problem)
         self.mode_combo.setCurrentIndex(SOLVE_MODES.index(result.mode.value))
         self.result, self.result_problem = result, normalize_problem(result.problem)

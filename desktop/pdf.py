@@ -24,7 +24,7 @@ PROBLEM_HEADING_LEVEL = 2  # kpdd.sheets starts every problem with an <h2>
 
 def ensure_gui_app():  # -> QApplication
     """Text layout needs a Qt application; a command-line run gets an offscreen one."""
-    from desktop.app import create_app, offscreen_without_display
+    from desktop.qt_app import create_app, offscreen_without_display
 
     offscreen_without_display()
     return create_app()

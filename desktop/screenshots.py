@@ -190,7 +190,8 @@ def _solve(window, problem: str, mode: str, samples: int = 1, timeout_s: float =
 
 def take_scripted(out: Path) -> int:
     """Every state of the window, solved by the demo model."""
-    from desktop.app import create_app, create_window
+    from desktop.app import create_window
+    from desktop.qt_app import create_app
     from desktop.settings import DesktopSettings, apply_settings
     from desktop.workers import SolverThread, SolverWorker
 
@@ -301,7 +302,8 @@ def take(out: Path, model: str | None, timeout_s: float, threads: int = 0, real_
     """The main states with a real model (the sample problem; minutes on a small CPU)."""
     from PySide6.QtWidgets import QApplication
 
-    from desktop.app import create_app, create_window
+    from desktop.app import create_window
+    from desktop.qt_app import create_app
     from desktop.settings import DesktopSettings, apply_settings
     from kpdd.models import resources_dir
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import time
+from importlib.metadata import EntryPoint, distributions
 from pathlib import Path
 
 from kpdd.format import Mode, Stage
@@ -18,16 +18,24 @@ STAGE_TITLES = {
     Stage.STEPS: "Solution",
 }
 
-# Commands implemented outside kpdd/ (their packages may be absent from an installer build).
-# Each module has `register(subparsers)`.
-EXTENSION_COMMANDS = {
-    "teach": "distill.cli",
-    "filter": "distill.cli",
-    "train": "distill.cli",
-    "analyze": "distill.cli",
-    "export": "export.cli",
-    "sheet": "desktop.sheet_cli",
-}
+# Commands and eval backends that live in the packages beside kpdd/ (distill, export, desktop) are
+# found through these entry-point groups (pyproject.toml), so the core imports none of them and an
+# installer build that leaves a package out lists its commands as not installed.
+COMMANDS_GROUP = "kpdd.commands"  # name = "module:register", register(subparsers) adds the command
+EVAL_BACKENDS_GROUP = "kpdd.eval_backends"  # name = "module:Class", Class(model, threads=, seed=)
+
+
+def extension_points(group: str) -> dict[str, EntryPoint]:
+    """The entry points of `group` declared by the installed distributions, by name.
+
+    Every distribution is asked, not only the first of each name: a stale `kpdd_tutor.egg-info` left
+    in a checkout by a build comes first on sys.path there and would hide the installed declarations.
+    """
+    points: dict[str, EntryPoint] = {}
+    for distribution in distributions():
+        for point in distribution.entry_points.select(group=group):
+            points.setdefault(point.name, point)
+    return points
 
 
 SAMPLES_HELP = (
@@ -217,13 +225,14 @@ def open_eval_backend(args: argparse.Namespace):
         raise SystemExit(
             f"error: --backend {args.backend} needs --model DIR (a model or training-run folder)"
         )
-    if args.backend == "hf":
-        from distill.hf_backend import HFBackend
-
-        return HFBackend(args.model, seed=args.seed), args.model
-    from export.onnx_backend import OnnxBackend
-
-    return OnnxBackend(args.model, threads=args.threads, seed=args.seed), args.model
+    try:
+        backend_class = extension_points(EVAL_BACKENDS_GROUP)[args.backend].load()
+    except ImportError as exc:
+        raise SystemExit(
+            f"error: --backend {args.backend} is not part of this installation ({exc}). "
+            "Install the matching extra, e.g. pip install -e '.[distill,export]'."
+        ) from exc
+    return backend_class(args.model, threads=args.threads, seed=args.seed), args.model
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -405,7 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="solve in a seeded random order: with --limit N, a random sample of N that a larger "
         "--limit with the same SEED extends (records are kept per problem, so runs resume either way)",
     )  # fmt: skip
-    ev.add_argument("--backend", choices=["llama", "hf", "onnx"], default="llama")
+    ev.add_argument(
+        "--backend", choices=["llama", *sorted(extension_points(EVAL_BACKENDS_GROUP))], default="llama"
+    )
     ev.add_argument("--mode", choices=["pot", "cot", "both"], default="pot")
     ev.add_argument(
         "--samples", type=samples_argument, default=1, help=SAMPLES_HELP + " (default: 1, greedy)"
@@ -439,17 +450,17 @@ def build_parser() -> argparse.ArgumentParser:
     co.set_defaults(func=cmd_config)
 
     registered: set[str] = set()
-    for command, module_name in EXTENSION_COMMANDS.items():
-        if module_name in registered:
+    for command, point in extension_points(COMMANDS_GROUP).items():
+        if point.value in registered:  # one register() adds all of its package's commands
             continue
         try:
-            module = importlib.import_module(module_name)
+            register = point.load()
         except ImportError as exc:
             stub = sub.add_parser(command, help="(not installed)")
             stub.set_defaults(func=cmd_unavailable, missing=str(exc))
             continue
-        module.register(sub)
-        registered.add(module_name)
+        register(sub)
+        registered.add(point.value)
     return parser
 
 

@@ -48,7 +48,7 @@ def history_path() -> Path:
 
 @dataclass
 class HistoryEntry:
-    """One saved solve. `result` is `SolveResult.to_dict()`; see `solve_result_from_dict`."""
+    """One saved solve. `result` is `SolveResult.to_dict()`; see `SolveResult.from_dict`."""
 
     id: int
     created_at: float
@@ -66,9 +66,10 @@ class HistoryEntry:
 
     def verdict(self) -> str:
         """The verdict on the saved answer (a kpdd.verdict.Level value), worked out from the result."""
+        from kpdd.solver import SolveResult
         from kpdd.verdict import judge
 
-        return judge(solve_result_from_dict(self.result)).level.value
+        return judge(SolveResult.from_dict(self.result)).level.value
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -239,74 +240,4 @@ def _entry(row: sqlite3.Row) -> HistoryEntry:
         cancelled=bool(row["cancelled"]),
         seconds=float(row["seconds"]),
         result=result,
-    )
-
-
-def solve_result_from_dict(data: dict[str, Any]):  # -> kpdd.solver.SolveResult
-    """Rebuild a `SolveResult` from its `to_dict()` (a history entry or a batch line)."""
-    from kpdd.format import Mode, Stage
-    from kpdd.sandbox import ProgramResult
-    from kpdd.solver import Solution, SolveResult, StageRecord
-
-    def program_result(value: Any) -> Any:
-        if not isinstance(value, dict):
-            return None
-        try:
-            return ProgramResult(**value)
-        except TypeError:  # an older or newer field set: keep what the display needs
-            fields = ("ok", "answer", "stdout", "error", "error_kind", "duration_s", "answer_source")
-            known = {k: value.get(k) for k in fields}
-            return ProgramResult(**known)
-
-    solutions = [
-        Solution(
-            kind=Mode(s.get("kind", "pot")),
-            text=s.get("text", ""),
-            answer=s.get("answer"),
-            execution=program_result(s.get("execution")),
-            error=s.get("error"),
-            error_kind=s.get("error_kind"),
-            sample_index=int(s.get("sample_index", 0)),
-            model=s.get("model", "") or "",
-            answer_source=s.get("answer_source"),
-        )
-        for s in data.get("solutions", [])
-    ]
-    stages = []
-    for s in data.get("stages", []):
-        try:
-            stages.append(
-                StageRecord(
-                    stage=Stage(s["stage"]),
-                    text=s.get("text", ""),
-                    solution_index=int(s.get("solution_index", 0)),
-                    prompt_tokens=int(s.get("prompt_tokens", 0)),
-                    prompt_tokens_evaluated=int(s.get("prompt_tokens_evaluated", 0)),
-                    completion_tokens=int(s.get("completion_tokens", 0)),
-                    seconds=float(s.get("seconds", 0.0)),
-                    first_token_seconds=s.get("first_token_seconds"),
-                    finish_reason=s.get("finish_reason", "given"),
-                )
-            )
-        except (KeyError, ValueError):
-            continue
-    return SolveResult(
-        problem=data.get("problem", ""),
-        mode=Mode(data.get("mode", "pot")),
-        model=data.get("model", ""),
-        core_question=data.get("core_question", ""),
-        key_information=list(data.get("key_information") or []),
-        solutions=solutions,
-        answer=data.get("answer"),
-        confidence=float(data.get("confidence") or 0.0),
-        agree=data.get("agree"),
-        stepped_past=bool(data.get("stepped_past")),
-        rechecked=bool(data.get("rechecked")),
-        second_opinion=data.get("second_opinion", "") or "",
-        stages=stages,
-        seconds=float(data.get("seconds") or 0.0),
-        first_token_seconds=data.get("first_token_seconds"),
-        cancelled=bool(data.get("cancelled")),
-        problem_truncated=bool(data.get("problem_truncated")),
-        error=data.get("error"),
     )

@@ -82,10 +82,10 @@ class SheetItem:
     def from_result(cls, result: Any) -> SheetItem:
         """From a `SolveResult` or its `to_dict()` (history entries and batch lines are dicts)."""
         from kpdd.format import Mode
-        from kpdd.history import solve_result_from_dict
+        from kpdd.solver import SolveResult
 
         data = result.to_dict() if hasattr(result, "to_dict") else dict(result or {})
-        solved = result if hasattr(result, "shown_solution") else solve_result_from_dict(data)
+        solved = result if hasattr(result, "shown_solution") else SolveResult.from_dict(data)
         verdict = judge(solved)
         program = steps = output = ""
         worked: list[str] = []

@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             print("usage: --self-test [--json PATH]", file=sys.stderr)
             return 2
         json_path = Path(argv[index + 1])
-    from desktop.app import offscreen_without_display
+    from desktop.qt_app import offscreen_without_display
 
     offscreen_without_display()
     started = time.perf_counter()

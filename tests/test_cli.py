@@ -59,11 +59,10 @@ def test_solve_json_and_edited_stages():
 @pytest.mark.slow
 def test_solve_with_auto_samples_rechecks_only_an_answer_that_looks_wrong():
     from kpdd.format import Mode
-    from kpdd.history import solve_result_from_dict
-    from kpdd.solver import RECHECK_SAMPLES, looks_wrong
+    from kpdd.solver import RECHECK_SAMPLES, SolveResult, looks_wrong
 
     done = kpdd("solve", "--json", "--samples", "auto", "--threads", "2", NATALIA)
-    result = solve_result_from_dict(json.loads(done.stdout))
+    result = SolveResult.from_dict(json.loads(done.stdout))
     assert result.mode == Mode.POT and result.solutions
     first_looks_wrong = looks_wrong(result.solutions[0], result.problem)
     assert result.rechecked == first_looks_wrong
@@ -211,3 +210,33 @@ def test_eval_progress_estimates_time_left_from_problems_solved_now(capsys):
     line = capsys.readouterr().err.strip()
     assert line.startswith("[95/100] accuracy so far ")
     assert line.endswith("s left") and 9 <= int(line.rsplit("~", 1)[1].split("s")[0]) <= 12
+
+
+def test_commands_and_backends_of_the_other_packages_come_from_their_entry_points():
+    from kpdd.cli import COMMANDS_GROUP, EVAL_BACKENDS_GROUP, extension_points
+
+    commands = {name: point.value for name, point in extension_points(COMMANDS_GROUP).items()}
+    assert commands == {
+        "teach": "distill.cli:register", "filter": "distill.cli:register", "train": "distill.cli:register",
+        "analyze": "distill.cli:register", "export": "export.cli:register", "sheet": "desktop.sheet_cli:register",
+    }  # fmt: skip
+    assert sorted(extension_points(EVAL_BACKENDS_GROUP)) == ["hf", "onnx"]
+    done = kpdd("--help")
+    assert "teach,filter,train,analyze,export,sheet" in done.stdout
+
+
+def test_a_command_whose_package_is_missing_says_so(monkeypatch, capsys):
+    """An installer build leaves distill/ out: its commands stay listed and explain what to install."""
+    from importlib.metadata import EntryPoint, EntryPoints
+
+    from kpdd import cli
+
+    class GhostDistribution:
+        entry_points = EntryPoints(
+            [EntryPoint(name="ghost", value="no_such_package.cli:register", group=cli.COMMANDS_GROUP)]
+        )
+
+    monkeypatch.setattr(cli, "distributions", lambda: [GhostDistribution()])
+    assert cli.main(["ghost"]) == 2
+    message = capsys.readouterr().err
+    assert "`kpdd ghost` is not part of this installation" in message and "no_such_package" in message

@@ -10,7 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from kpdd.format import MARKERS, Stage  # noqa: E402
-from kpdd.history import solve_result_from_dict  # noqa: E402
+from kpdd.solver import SolveResult  # noqa: E402
 from tests.desktop_fixtures import (  # noqa: E402
     PROBLEM,
     SCRIPT,
@@ -169,7 +169,7 @@ def test_both_mode_shows_the_steps_answer_when_the_program_went_a_step_too_far(k
         assert win.answer_label.text() == "64"
         assert "went a step further, so the steps' answer is shown" in win.agreement_label.text()
         # The history keeps whose answer was shown.
-        saved = solve_result_from_dict(win.history.search()[0].result)
+        saved = SolveResult.from_dict(win.history.search()[0].result)
         assert (saved.answer, saved.stepped_past, saved.agree) == (64.0, True, False)
     finally:
         close_window(win)
@@ -694,7 +694,7 @@ def test_confidence_says_when_a_lone_sensible_answer_beat_more_votes(window):
         Solution(Mode.POT, "answer = 3 + 4", answer=7.0)
     ]
     finalize(result)
-    text = agreement_text(solve_result_from_dict(result.to_dict()))  # as reopened from the history
+    text = agreement_text(SolveResult.from_dict(result.to_dict()))  # as reopened from the history
     assert result.answer == 7.0
     assert "Confidence: 33% of 3 solutions give this answer." in text
     assert "Another answer had more votes" in text and "counted less" in text

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kpdd.format import Mode
-from kpdd.history import HistoryStore, history_path, solve_result_from_dict
+from kpdd.history import HistoryStore, history_path
 from kpdd.sandbox import ProgramResult
 from kpdd.solver import Solution, SolveResult
 
@@ -52,7 +52,7 @@ def test_add_search_get_delete_roundtrip(kpdd_home):
         assert len(store.search("scripted")) == 2  # model name
         entry = store.get(first)
         assert entry.answer == 64 and entry.key_information == ["6 baskets of 14", "20 given away"]
-        result = solve_result_from_dict(entry.result)
+        result = SolveResult.from_dict(entry.result)
         assert result.program == "answer = 6 * 14 - 20"
         assert result.execution.ok and result.execution.answer == 64
         assert result.answer == 64 and result.mode == Mode.POT

@@ -1,0 +1,31 @@
+"""The process's one QApplication. Kept apart from `desktop.app` so that what needs Qt without the
+window (sheet PDFs, the installer's self-test) does not import the window."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def offscreen_without_display() -> None:
+    """On Linux with no X or Wayland display, render offscreen (a console run, a CI machine)."""
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def create_app(argv: list[str] | None = None):  # -> QApplication
+    """The process's one application object. Widgets need a QApplication, and Qt allows one per
+    process, so everything that needs Qt (the window, sheet PDFs) gets it from here."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QCoreApplication.setOrganizationName("kpdd")
+        QCoreApplication.setApplicationName("KPDD Tutor")
+        app = QApplication(argv if argv is not None else [sys.argv[0]])
+    return app
