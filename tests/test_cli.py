@@ -178,12 +178,17 @@ def test_eval_reports_accuracy_and_resumes(tmp_path, data_dir):
     assert [r["id"] for r in data["records"]] == expected and data["config"]["shuffle"] == 7
 
 
-def test_eval_on_a_jsonl_file_without_a_data_dir(tmp_path, smollm2_gguf):
+def test_eval_on_a_jsonl_file_without_a_data_dir(tmp_path, qwen05_gguf):
+    """A teacher's own problems: scored against the file's answers (the second one is given wrong)."""
     problems = tmp_path / "mine.jsonl"
-    problems.write_text(json.dumps({"question": "What is 2 + 3?", "answer": 5}) + "\n")
-    done = kpdd("eval", "--data", str(problems), "--mode", "cot", "--threads", "2")
+    rows = [{"question": "What is 2 + 3?", "answer": 5}, {"question": "What is 10 - 4?", "answer": 7}]
+    problems.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = tmp_path / "report.json"
+    done = kpdd("eval", "--data", str(problems), "--threads", "2", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] in ("accuracy: 0.00%", "accuracy: 100.00%")
+    assert done.stdout.strip().splitlines()[-1] == "accuracy: 50.00%"
+    records = json.loads(out.read_text())["records"]
+    assert [(r["prediction"], r["correct"]) for r in records] == [(5.0, True), (6.0, False)]
 
 
 def test_eval_without_data_dir_explains_how_to_set_it(tmp_path):

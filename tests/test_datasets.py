@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kpdd import paths
-from kpdd.answers import answers_match
+from kpdd.answers import answers_match, extract_answer, format_answer
 from kpdd.datasets import (
     DataFormatError,
     DataNotFoundError,
@@ -126,12 +126,20 @@ def test_multiarith_spot_check() -> None:
     assert problems[0].meta["equations"] == ["X=((32.0+42.0)-35.0)"]
 
 
-def test_every_gold_matches_itself_and_problems_hash() -> None:
-    for name in ("svamp", "asdiv", "multiarith"):
-        for problem in load_dataset(name, DATA_DIR).problems:
-            assert answers_match(problem.answer, problem.answer)
-    problem = load_dataset("multiarith", DATA_DIR, limit=1).problems[0]
-    assert problem in {problem}  # frozen and hashable although it carries a meta dict
+@pytest.mark.parametrize(
+    ("name", "size", "first_answers"),
+    [("gsm8k", 1319, [18, 3, 70000]), ("svamp", 1000, [51, 1, 17]), ("asdiv", 2093, [9, 15, 16]),
+     ("multiarith", 600, [39, 8, 2])],
+)  # fmt: skip
+def test_every_gold_printed_as_the_tutor_prints_it_is_scored_right(name, size, first_answers) -> None:
+    """A model that writes the gold answer the way the tutor shows answers must be scored right."""
+    problems = load_dataset(name, DATA_DIR).problems
+    assert len(problems) == size and [p.answer for p in problems[:3]] == first_answers
+    for problem in problems:
+        written = f"So the answer is {format_answer(problem.answer)}."
+        assert answers_match(extract_answer(written), problem.answer), (problem.id, written)
+    # Problems are frozen and hashable although they carry a meta dict: loading twice gives equal ones.
+    assert set(load_dataset(name, DATA_DIR, limit=5).problems) == set(problems[:5])
 
 
 def test_limit() -> None:

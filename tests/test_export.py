@@ -269,32 +269,49 @@ def test_not_enough_space_is_detected_up_front(tiny_hf, tmp_path, monkeypatch):
     assert listing(tmp_path / "out") == []
 
 
+SMALL_DISK_BYTES = 6 * 1024 * 1024
+
+
 @pytest.fixture
 def small_fs(tmp_path):
-    """A real 6 MiB filesystem (tmpfs), where mounting is allowed (root on Linux)."""
+    """A real 6 MiB filesystem (tmpfs) where mounting is allowed (root on Linux); elsewhere a folder
+    where no file may grow past 6 MiB (RLIMIT_FSIZE, inherited by the converter), so a write still
+    fails for real instead of the test being skipped. Yields (folder, "tmpfs" or "file size limit")."""
     mount_point = tmp_path / "small"
     mount_point.mkdir()
-    if sys.platform != "linux" or os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root on Linux")
-    proc = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)], capture_output=True
-    )
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.decode().strip()}")
+    if sys.platform == "linux" and os.geteuid() == 0:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK_BYTES}", "tmpfs", str(mount_point)],
+            capture_output=True,
+        )
+        if mounted.returncode == 0:
+            try:
+                yield mount_point, "tmpfs"
+            finally:
+                subprocess.run(["umount", str(mount_point)], check=False)
+            return
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (SMALL_DISK_BYTES, hard))
     try:
-        yield mount_point
+        yield mount_point, "file size limit"
     finally:
-        subprocess.run(["umount", str(mount_point)], check=False)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
 
 
 def test_full_disk_real_filesystem(tiny_hf, small_fs):
     """On a real small disk: the pre-check refuses; without it the write fails cleanly, nothing left."""
-    with pytest.raises(ExportError, match="Not enough free disk space"):
-        export_gguf(tiny_hf, small_fs, types=["f16"])
-    assert listing(small_fs) == []
-    with pytest.raises(ExportError, match="space|failed"):
-        export_gguf(tiny_hf, small_fs, types=["f16", "q8_0"], check_space=False, verify=False)
-    assert listing(small_fs) == []  # the work folder with its partial files is gone
+    folder, kind = small_fs
+    if kind == "tmpfs":  # free space is only small on the small disk itself
+        with pytest.raises(ExportError, match="Not enough free disk space"):
+            export_gguf(tiny_hf, folder, types=["f16"])
+        assert listing(folder) == []
+    with pytest.raises(ExportError, match="space|failed|too large"):
+        export_gguf(tiny_hf, folder, types=["f16", "q8_0"], check_space=False, verify=False)
+    assert listing(folder) == []  # the work folder with its partial files is gone
 
 
 def test_killed_converter_leaves_no_file(tiny_hf, tmp_path, monkeypatch):

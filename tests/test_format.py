@@ -85,8 +85,21 @@ def test_training_examples_put_loss_on_each_stage_target():
     assert whole.prompt + whole.target == transcript(PROBLEM, KP, PROGRAM, STEPS)
 
 
-def test_few_shot_preamble_is_stable():
-    assert few_shot_preamble() == few_shot_preamble()
+def test_every_few_shot_prompt_starts_with_one_preamble_holding_each_demonstration():
+    """llama.cpp reuses the evaluated preamble across stages and problems only if it is the same text."""
+    preamble = few_shot_preamble()
+    for problem in (PROBLEM, "A train goes 60 km an hour for 2 hours. How far does it go?"):
+        for stage in (Stage.CORE_QUESTION, Stage.KEY_INFORMATION, Stage.PROGRAM, Stage.STEPS):
+            prompt = inference_prompt(problem, stage, KP, few_shot=True)
+            assert prompt.startswith(preamble)
+            assert prompt[len(preamble) :] == inference_prompt(problem, stage, KP)  # then the bare format
+    positions = []
+    for demo in DEMONSTRATIONS:
+        shown = transcript(demo.problem, KeyPoints(demo.core_question, list(demo.key_information)),
+                           demo.program, demo.steps)  # fmt: skip
+        assert preamble.count(shown) == 1
+        positions.append(preamble.index(shown))
+    assert positions == sorted(positions) and len(DEMONSTRATIONS) >= 2
 
 
 @pytest.mark.parametrize(

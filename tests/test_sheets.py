@@ -16,7 +16,10 @@ import pytest  # noqa: E402
 from kpdd.batch import parse_problems, run_batch  # noqa: E402
 from kpdd.format import Stage  # noqa: E402
 from kpdd.sheets import SheetItem, SheetOptions, SolutionView, render_html, render_markdown  # noqa: E402
-from kpdd.solver import Solver  # noqa: E402
+from kpdd.solver import (
+    AUTO_SAMPLES,  # noqa: E402
+    Solver,  # noqa: E402
+)
 from tests.desktop_fixtures import SCRIPT, ScriptedBackend  # noqa: E402
 
 QUESTIONS = [
@@ -256,15 +259,20 @@ def test_write_sheet_rejects_unknown_format(tmp_path):
 def test_kpdd_sheet_cli_resumes_and_writes_pdf(kpdd_home, smollm2_gguf, tmp_path):
     """`kpdd sheet` with the real model: finished results are reused, not solved again."""
     from kpdd.cli import main
-    from kpdd.llama_backend import model_info_from_metadata, read_gguf_metadata
+    from kpdd.models import load_backend, resolve_model
 
     problems_file = tmp_path / "week-3.txt"
     problems_file.write_text("\n\n".join(QUESTIONS), encoding="utf-8")
     results = tmp_path / "results.jsonl"
-    name = model_info_from_metadata(smollm2_gguf, read_gguf_metadata(smollm2_gguf)).name
-    # Solved earlier (here by a scripted model under the real model's name): nothing left to solve.
+    # The name the sheet's solver reports: a base GGUF with a shipped adapter resolves to that student.
+    backend = load_backend(resolve_model(str(smollm2_gguf), None), threads=1)
+    name = backend.info.name
+    backend.close()
+    # Solved earlier (here by a scripted model under the real model's name, with the sheet's default
+    # samples, so the results match what `kpdd sheet` would solve): nothing left to solve.
     run_batch(Solver(ScriptedBackend(delay_s=0, name=name)), parse_problems(problems_file.read_text(), ".txt"),
-              results)  # fmt: skip
+              results, samples=AUTO_SAMPLES)  # fmt: skip
+    solved_before = results.read_bytes()
     out = tmp_path / "week-3.pdf"
     code = main(["sheet", str(problems_file), "-o", str(out), "--answer-key", "--model", str(smollm2_gguf),
                  "--results", str(results), "--threads", "1"])  # fmt: skip
@@ -276,3 +284,9 @@ def test_kpdd_sheet_cli_resumes_and_writes_pdf(kpdd_home, smollm2_gguf, tmp_path
     assert main(["sheet", str(problems_file), "-o", str(md), "--student-copy", "--model", str(smollm2_gguf),
                  "--results", str(results), "--threads", "1"]) == 0  # fmt: skip
     assert "Your work" in md.read_text() and "```python" not in md.read_text()
+    assert results.read_bytes() == solved_before  # nothing was solved again, nothing appended
+    key = main(["sheet", str(problems_file), "-o", str(tmp_path / "key.md"), "--answer-key", "--model",
+                str(smollm2_gguf), "--results", str(results), "--threads", "1"])  # fmt: skip
+    assert key == 0
+    # The scripted model's answer (64), not the real model's, is the one on every problem.
+    assert (tmp_path / "key.md").read_text().count("64") >= len(QUESTIONS)

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from kpdd.backend import CancelToken
-from kpdd.format import Mode, Stage
+from kpdd.format import MARKERS, Mode, Stage
 from kpdd.llama_backend import LlamaBackend
 from kpdd.solver import (
     AUTO_SAMPLES,
@@ -192,45 +192,47 @@ def test_pot_solve_streams_every_stage_in_order(solver):
     assert result.completion_tokens > 0 and result.seconds > 0
 
 
-@pytest.mark.slow
-def test_both_mode_reports_agreement(solver):
-    result = solver.solve("Tom has 3 apples and buys 4 more. How many apples does he have?", Mode.BOTH)
+def scripted(steps: str | None = None, greedy_program: str | None = None, sampled_programs=()):
+    """The farmer problem's scripted model; sampled (temperature > 0) programs come from a list."""
+    from tests.desktop_fixtures import SCRIPT, ScriptedBackend
+
+    class Scripted(ScriptedBackend):
+        def generate(self, prompt, *, temperature=0.0, **kwargs):
+            if temperature and prompt.rstrip("\n").endswith(MARKERS[Stage.PROGRAM]):
+                self.script[Stage.PROGRAM] = self.sampled.pop(0)
+            return super().generate(prompt, temperature=temperature, **kwargs)
+
+    greedy = {Stage.PROGRAM: greedy_program} if greedy_program else None
+    backend = Scripted({**SCRIPT, Stage.STEPS: steps or SCRIPT[Stage.STEPS]}, delay_s=0, greedy=greedy)
+    backend.sampled = list(sampled_programs)
+    return backend
+
+
+@pytest.mark.parametrize(
+    ("steps", "agree", "answer"),
+    [(None, True, 64.0), ("84 - 24 = 60 are left. The answer is 60.", False, 64.0)],
+)
+def test_both_mode_agrees_only_when_program_and_steps_give_the_same_answer(steps, agree, answer):
+    from tests.desktop_fixtures import PROBLEM
+
+    result = Solver(scripted(steps)).solve(PROBLEM, Mode.BOTH)
     assert [s.kind for s in result.solutions] == [Mode.POT, Mode.COT]
-    assert result.agree is not None
-    if result.solutions[0].answer is not None and result.solutions[1].answer is not None:
-        same = abs(result.solutions[0].answer - result.solutions[1].answer) < 1e-6
-        assert result.agree == same
+    assert [s.answer for s in result.solutions] == [64.0, 64.0 if agree else 60.0]
+    assert result.agree is agree
+    assert result.answer == answer  # the program's answer is the one shown
 
 
-@pytest.mark.slow
-def test_resume_from_edited_key_points(solver):
-    """A user's own core question and facts are used verbatim; only the solution is generated."""
-    events = []
-    result = solver.solve(
-        NATALIA, "pot",
-        core_question="How many clips in April and May together?",
-        key_information=["48 clips were sold in April.", "May sales were half of April's."],
-        on_event=events.append,
-    )  # fmt: skip
-    assert result.core_question == "How many clips in April and May together?"
-    assert result.key_information == ["48 clips were sold in April.", "May sales were half of April's."]
-    assert [s.finish_reason for s in result.stages[:2]] == ["given", "given"]
-    assert result.stages[2].stage == Stage.PROGRAM and result.stages[2].completion_tokens > 0
+def test_self_consistency_votes_and_reports_the_winners_share():
+    from tests.desktop_fixtures import PROBLEM
 
-
-@pytest.mark.slow
-def test_self_consistency_samples_vote(solver):
-    result = solver.solve("Tom has 3 apples and buys 4 more. How many apples does he have?", "pot", samples=3)
-    assert len(result.solutions) == 3
-    answered = [s for s in result.solutions if s.answer is not None]
-    if answered:
-        winners = sum(1 for s in answered if abs(s.answer - result.answer) < 1e-6)
-        assert result.confidence == pytest.approx(winners / 3)
-    else:
-        assert result.answer is None and result.confidence == 0
-    # The first vote is the greedy solution, the one a single-sample solve gives.
-    greedy = solver.solve("Tom has 3 apples and buys 4 more. How many apples does he have?", "pot")
-    assert result.solutions[0].text == greedy.solutions[0].text
+    greedy = "answer = 6 * 14 - 20"
+    backend = scripted(greedy_program=greedy, sampled_programs=["answer = 6 * 14 - 24", "answer = 84 - 20"])
+    result = Solver(backend).solve(PROBLEM, "pot", samples=3)
+    assert [s.text for s in result.solutions] == [greedy, "answer = 6 * 14 - 24", "answer = 84 - 20"]
+    assert [s.answer for s in result.solutions] == [64.0, 60.0, 64.0]
+    assert result.answer == 64.0 and result.confidence == pytest.approx(2 / 3)
+    # Core question, key information and the first vote are greedy; the other two votes are sampled.
+    assert [t > 0 for t in backend.temperatures] == [False, False, False, True, True]
 
 
 @pytest.mark.slow
