@@ -128,76 +128,92 @@ def run_teach(
         "stopped_early": False,
         "repaired_bytes": store.repaired_bytes,
     }
-    jobs = []
-    for problem in problems:
-        for sample in range(samples):
-            jobs.append((problem, sample))
+    jobs = [(problem, sample) for problem in problems for sample in range(samples)]
     stats["jobs"] = len(jobs)
-    lock = threading.Lock()
-    consecutive = [0]
-    stop = threading.Event()
-
-    def job(problem: Any, sample: int) -> None:
-        if stop.is_set():
-            return
-        prov = provenance(teacher, sampling, data_name, reference_only)
-        key = record_key({"problem_id": problem.id, "sample": sample, "provenance": prov})
-        if key in store:
-            with lock:
-                stats["already_done"] += 1
-            return
-        try:
-            stages = teacher.teach(problem, mode, sample)
-        except TeacherError as exc:
-            with lock:
-                stats["failed"] += 1
-                stats["failed_by_kind"][exc.kind] += 1
-                consecutive[0] += 1
-                if consecutive[0] >= max_consecutive_failures:
-                    stop.set()
-            return
-        record = make_record(problem, sample, mode, stages, prov)
-        written = store.append(record)
-        with lock:
-            consecutive[0] = 0
-            if written:
-                stats["written"] += 1
-                if stages.get("failure"):
-                    stats["gold_failures"][stages["failure"]] += 1
-        if progress is not None:
-            progress(stats)
-
     started = time.perf_counter()
-    if hasattr(teacher, "teach_many"):  # a batched teacher: one call, records written as they finish
-        _teach_batched(teacher, jobs, mode, store, stats, sampling, data_name, reference_only, progress)
-        jobs = []
     try:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            pending: set[Future] = set()
-            iterator = iter(jobs)
-            # Keep at most 2x concurrency jobs queued so an early stop does not wait for thousands.
-            for problem, sample in iterator:
-                pending.add(pool.submit(job, problem, sample))
-                if len(pending) >= 2 * max(1, concurrency):
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        future.result()
-                if stop.is_set():
-                    break
-            for future in pending:
-                future.result()
-    except KeyboardInterrupt:
-        stop.set()
-        stats["interrupted"] = True
+        if hasattr(teacher, "teach_many"):  # a batched teacher: one call, records written as they finish
+            _teach_batched(teacher, jobs, mode, store, stats, sampling, data_name, reference_only, progress)
+        else:
+            threaded = _ThreadedJobs(teacher, mode, store, stats, sampling, data_name, reference_only,
+                                     max_consecutive_failures, progress)  # fmt: skip
+            threaded.run_all(jobs, concurrency)
+            stats["stopped_early"] = threaded.stop.is_set() and not stats.get("interrupted")
     finally:
         store.close()
-    stats["stopped_early"] = stop.is_set() and not stats.get("interrupted")
     stats["seconds"] = round(time.perf_counter() - started, 3)
     stats["records_per_second"] = round(stats["written"] / stats["seconds"], 4) if stats["seconds"] else 0.0
     stats["failed_by_kind"] = dict(stats["failed_by_kind"])
     stats["gold_failures"] = dict(stats["gold_failures"])
     stats["remaining"] = stats["jobs"] - stats["already_done"] - stats["written"]
     return stats
+
+
+class _ThreadedJobs:
+    """Teacher calls on a thread pool (an HTTP endpoint serves several at once), one record each.
+
+    A job whose call fails after its retries is not written (a rerun does it again); after
+    `max_consecutive_failures` failures in a row the rest are not started.
+    """
+
+    def __init__(self, teacher, mode, store, stats, sampling, data_name, reference_only,
+                 max_consecutive_failures, progress) -> None:  # fmt: skip
+        self.teacher, self.mode, self.store, self.stats = teacher, mode, store, stats
+        self.provenance_of = (sampling, data_name, reference_only)
+        self.max_consecutive_failures = max_consecutive_failures
+        self.progress = progress
+        self.lock = threading.Lock()
+        self.consecutive_failures = 0
+        self.stop = threading.Event()
+
+    def run_all(self, jobs: list[tuple[Any, int]], concurrency: int) -> None:
+        workers = max(1, concurrency)
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                pending: set[Future] = set()
+                for problem, sample in jobs:
+                    pending.add(pool.submit(self.run_one, problem, sample))
+                    # At most 2x workers queued, so an early stop does not wait for thousands.
+                    if len(pending) >= 2 * workers:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            future.result()
+                    if self.stop.is_set():
+                        break
+                for future in pending:
+                    future.result()
+        except KeyboardInterrupt:
+            self.stop.set()
+            self.stats["interrupted"] = True
+
+    def run_one(self, problem: Any, sample: int) -> None:
+        if self.stop.is_set():
+            return
+        stats = self.stats
+        prov = provenance(self.teacher, *self.provenance_of)  # stamped with the time the job starts
+        if record_key({"problem_id": problem.id, "sample": sample, "provenance": prov}) in self.store:
+            with self.lock:
+                stats["already_done"] += 1
+            return
+        try:
+            stages = self.teacher.teach(problem, self.mode, sample)
+        except TeacherError as exc:
+            with self.lock:
+                stats["failed"] += 1
+                stats["failed_by_kind"][exc.kind] += 1
+                self.consecutive_failures += 1
+                if self.consecutive_failures >= self.max_consecutive_failures:
+                    self.stop.set()
+            return
+        written = self.store.append(make_record(problem, sample, self.mode, stages, prov))
+        with self.lock:
+            self.consecutive_failures = 0
+            if written:
+                stats["written"] += 1
+                if stages.get("failure"):
+                    stats["gold_failures"][stages["failure"]] += 1
+        if self.progress is not None:
+            self.progress(stats)
 
 
 def _teach_batched(
@@ -278,8 +294,6 @@ def filter_records(
     a program whose sandbox answer matches gold, or steps whose extracted answer matches. Wrong
     solutions are dropped from the record; duplicate solutions of the same problem are dropped.
     """
-    from kpdd.sandbox import run_program
-
     kept: list[dict[str, Any]] = []
     seen_programs: set[tuple[str, str]] = set()
     seen_steps: set[tuple[str, str]] = set()
@@ -291,66 +305,33 @@ def filter_records(
         stats["records"] += 1
         problem_id = str(record.get("problem_id"))
         problems_in.add(problem_id)
-        if not allow_reference_only and record_training_problem(record):
-            failures["refused:evaluation_data"] += 1
+        failure = _unusable_record(record, allow_reference_only)
+        if failure:
+            failures[failure] += 1
             continue
         gold = answer_from_value(record.get("gold"))
-        if record.get("failure") and not record.get("program") and not record.get("steps"):
-            failures[f"teacher:{record['failure']}"] += 1
-            continue
-        if not (record.get("core_question") or "").strip():
-            failures["core_question:empty"] += 1
-            continue
-        if not record.get("key_information"):
-            failures["key_information:empty"] += 1
-            continue
-        program = record.get("program")
-        steps = record.get("steps")
-        if program is None and steps is None:
-            failures["solution:missing"] += 1
-            continue
         verdict: dict[str, Any] = {}
+        program, steps = record.get("program"), record.get("steps")
         if program is not None:
-            if not program.strip():
-                failures["program:empty"] += 1
+            program, failure, found = _verified_program(program, gold, sandbox_timeout_s)
+            if failure:
+                failures[failure] += 1
+            elif (problem_id, _normalize_code(program)) in seen_programs:
+                stats["duplicates"] += 1
                 program = None
             else:
-                result = run_program(program, timeout_s=sandbox_timeout_s)
-                value = answer_from_value(result.answer) if result.ok else None
-                if not result.ok:
-                    failures[f"program:{result.error_kind}"] += 1
-                    program = None
-                elif not answers_match(value, gold):
-                    failures["program:wrong_answer"] += 1
-                    program = None
-                else:
-                    if result.answer_source == "last_assignment":
-                        # Right, but it never said which value it meant: the student learns to say it.
-                        program = with_answer_line(program)
-                        verdict["answer_line_added"] = True
-                    key = (problem_id, _normalize_code(program))
-                    if key in seen_programs:
-                        stats["duplicates"] += 1
-                        program = None
-                    else:
-                        seen_programs.add(key)
-                        verdict["program_answer"] = value
+                seen_programs.add((problem_id, _normalize_code(program)))
+                verdict.update(found)
         if steps is not None:
-            value = extract_answer(steps) if steps.strip() else None
-            if value is None:
-                failures["steps:no_answer"] += 1
-                steps = None
-            elif not answers_match(value, gold):
-                failures["steps:wrong_answer"] += 1
+            steps, failure, found = _verified_steps(steps, gold)
+            if failure:
+                failures[failure] += 1
+            elif (problem_id, _normalize_steps(steps)) in seen_steps:
+                stats["duplicates"] += 1
                 steps = None
             else:
-                key = (problem_id, _normalize_steps(steps))
-                if key in seen_steps:
-                    stats["duplicates"] += 1
-                    steps = None
-                else:
-                    seen_steps.add(key)
-                    verdict["steps_answer"] = value
+                seen_steps.add((problem_id, _normalize_steps(steps)))
+                verdict.update(found)
         if program is None and steps is None:
             continue
         stats["programs_kept"] += program is not None
@@ -377,11 +358,54 @@ def filter_records(
     stats["problems_kept"] = len(problems_kept)
     stats["problem_coverage"] = round(len(problems_kept) / len(problems_in), 4) if problems_in else 0.0
     stats["failures"] = dict(failures.most_common())
-    by_stage: Counter = Counter()
-    for name, count in failures.items():
-        by_stage[name.split(":", 1)[0]] += count
-    stats["failures_by_stage"] = dict(by_stage)
+    stats["failures_by_stage"] = dict(Counter(name.split(":", 1)[0] for name in failures.elements()))
     return kept, stats
+
+
+def _unusable_record(record: dict[str, Any], allow_reference_only: bool) -> str | None:
+    """Why a record cannot be trained on at all (a failure name), or None."""
+    if not allow_reference_only and record_training_problem(record):
+        return "refused:evaluation_data"
+    program, steps = record.get("program"), record.get("steps")
+    if record.get("failure") and not program and not steps:
+        return f"teacher:{record['failure']}"
+    if not (record.get("core_question") or "").strip():
+        return "core_question:empty"
+    if not record.get("key_information"):
+        return "key_information:empty"
+    if program is None and steps is None:
+        return "solution:missing"
+    return None
+
+
+def _verified_program(
+    program: str, gold: float | None, timeout_s: float
+) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(the program to train on or None, why not, what the filter found) after running it."""
+    from kpdd.sandbox import run_program
+
+    if not program.strip():
+        return None, "program:empty", {}
+    result = run_program(program, timeout_s=timeout_s)
+    if not result.ok:
+        return None, f"program:{result.error_kind}", {}
+    value = answer_from_value(result.answer)
+    if not answers_match(value, gold):
+        return None, "program:wrong_answer", {}
+    if result.answer_source == "last_assignment":
+        # Right, but it never said which value it meant: the student learns to say it.
+        return with_answer_line(program), None, {"program_answer": value, "answer_line_added": True}
+    return program, None, {"program_answer": value}
+
+
+def _verified_steps(steps: str, gold: float | None) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(the steps to train on or None, why not, what the filter found) from their stated answer."""
+    value = extract_answer(steps) if steps.strip() else None
+    if value is None:
+        return None, "steps:no_answer", {}
+    if not answers_match(value, gold):
+        return None, "steps:wrong_answer", {}
+    return steps, None, {"steps_answer": value}
 
 
 def fill_from_fallback(

@@ -106,76 +106,57 @@ def open_solver(args: argparse.Namespace):
 # -- solve ------------------------------------------------------------------------------------
 
 
-def cmd_solve(args: argparse.Namespace) -> int:
-    from kpdd.answers import format_answer
-    from kpdd.solver import MAX_PROBLEM_CHARS, StageEvent, prepare_problem
-    from kpdd.verdict import Level, judge
-    from kpdd.worked import worked_steps
+class SolvePrinter:
+    """Streams a solve to the terminal as its events arrive: stage headings, text, sandbox results."""
 
-    if args.file:
-        problem = Path(args.file).read_text(encoding="utf-8")
-    else:
-        problem = " ".join(args.problem)
-    if not problem.strip():
-        print("error: the problem is empty. Give it as an argument or with -f FILE.", file=sys.stderr)
-        return 2
-    out = sys.stdout
-    stream = not args.json
-    if stream and prepare_problem(problem)[1]:  # said first: what is solved is not all that was given
-        out.write(f"(The problem is long: only its first {MAX_PROBLEM_CHARS} characters are used.)\n")
-    solver = open_solver(args)
+    def __init__(self, out, samples: int, mode: str) -> None:
+        self.out = out
+        self.samples = samples
+        self.mode = mode
+        self.rechecking = False  # samples "auto", after the first answer looked wrong
 
-    rechecking = False  # samples "auto", after the first answer looked wrong
-
-    def on_event(event: StageEvent) -> None:
-        nonlocal rechecking
-        if not stream:
-            return
+    def on_event(self, event) -> None:  # a kpdd.solver.StageEvent
         if event.kind == "recheck":
-            rechecking = True
-            out.write(
+            self.rechecking = True
+            self.out.write(
                 f"\n-- The first answer looks wrong: writing {event.data - 1} more solutions to vote on.\n"
             )
         elif event.kind == "stage_start":
             title = STAGE_TITLES[event.stage]
-            if (args.samples > 1 or rechecking) and event.stage in (Stage.PROGRAM, Stage.STEPS):
-                title += f" (sample {event.solution_index // (2 if args.mode == 'both' else 1) + 1})"
-            out.write(f"\n== {title} ==\n")
+            if (self.samples > 1 or self.rechecking) and event.stage in (Stage.PROGRAM, Stage.STEPS):
+                title += f" (sample {event.solution_index // (2 if self.mode == 'both' else 1) + 1})"
+            self.out.write(f"\n== {title} ==\n")
         elif event.kind == "text":
-            out.write(event.text)
+            self.out.write(event.text)
         elif event.kind == "program_result":
-            solution = event.data
-            execution = solution.execution
-            out.write("\n-- Sandbox: ")
-            if execution is not None and execution.ok:
-                if execution.stdout.strip():
-                    out.write(f"printed {execution.stdout.strip()[:200]!r}; ")
-                shown = (
-                    format_answer(solution.answer) if solution.answer is not None else repr(execution.answer)
-                )
-                out.write(f"answer = {shown} ({execution.duration_s * 1000:.0f} ms)\n")
-                if solution.answer_note:
-                    out.write(f"   {solution.answer_note}\n")
-            else:
-                out.write(f"{solution.error} [{solution.error_kind}]\n")
+            self.sandbox_line(event.data)
         elif event.kind == "stage_end" and event.stage == Stage.STEPS:
-            out.write("\n")
-        out.flush()
+            self.out.write("\n")
+        self.out.flush()
 
-    result = solver.solve(
-        problem,
-        args.mode,
-        samples=args.samples,
-        core_question=args.core_question,
-        key_information=args.key_information,
-        on_event=on_event,
-    )
-    solver.backend.close()
-    verdict = judge(result)
-    if args.json:
-        json.dump({**result.to_dict(), "verdict": verdict.to_dict()}, out, indent=2)
-        out.write("\n")
-        return 0 if result.answer is not None else 1
+    def sandbox_line(self, solution) -> None:  # a kpdd.solver.Solution with a program run
+        from kpdd.answers import format_answer
+
+        execution = solution.execution
+        self.out.write("\n-- Sandbox: ")
+        if execution is None or not execution.ok:
+            self.out.write(f"{solution.error} [{solution.error_kind}]\n")
+            return
+        if execution.stdout.strip():
+            self.out.write(f"printed {execution.stdout.strip()[:200]!r}; ")
+        shown = format_answer(solution.answer) if solution.answer is not None else repr(execution.answer)
+        self.out.write(f"answer = {shown} ({execution.duration_s * 1000:.0f} ms)\n")
+        if solution.answer_note:
+            self.out.write(f"   {solution.answer_note}\n")
+
+
+def print_answer(out, result, verdict) -> int:
+    """The end of a streamed solve: worked steps, the answer with its confidence and verdict, figures.
+    Returns the exit status (1: no answer)."""
+    from kpdd.answers import format_answer
+    from kpdd.verdict import Level
+    from kpdd.worked import worked_steps
+
     if result.error:
         out.write(f"\nerror: {result.error}\n")
     program = result.shown_solution(Mode.POT)
@@ -208,6 +189,36 @@ def cmd_solve(args: argparse.Namespace) -> int:
         f"{result.prompt_tokens_evaluated} prompt tokens read, first token {first}, {result.seconds:.2f}s]\n"
     )
     return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from kpdd.solver import MAX_PROBLEM_CHARS, prepare_problem
+    from kpdd.verdict import judge
+
+    problem = Path(args.file).read_text(encoding="utf-8") if args.file else " ".join(args.problem)
+    if not problem.strip():
+        print("error: the problem is empty. Give it as an argument or with -f FILE.", file=sys.stderr)
+        return 2
+    out = sys.stdout
+    printer = None if args.json else SolvePrinter(out, args.samples, args.mode)
+    if printer and prepare_problem(problem)[1]:  # said first: what is solved is not all that was given
+        out.write(f"(The problem is long: only its first {MAX_PROBLEM_CHARS} characters are used.)\n")
+    solver = open_solver(args)
+    result = solver.solve(
+        problem,
+        args.mode,
+        samples=args.samples,
+        core_question=args.core_question,
+        key_information=args.key_information,
+        on_event=printer.on_event if printer else None,
+    )
+    solver.backend.close()
+    verdict = judge(result)
+    if args.json:
+        json.dump({**result.to_dict(), "verdict": verdict.to_dict()}, out, indent=2)
+        out.write("\n")
+        return 0 if result.answer is not None else 1
+    return print_answer(out, result, verdict)
 
 
 # -- eval -------------------------------------------------------------------------------------
