@@ -52,7 +52,7 @@ from kpdd.arithmetic import arithmetic_slips
 from kpdd.format import Mode, Stage, format_key_information, normalize_problem
 from kpdd.history import HistoryStore
 from kpdd.models import SETUP_COMMAND, resources_dir, setup_models_text
-from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS, SolveResult, StageEvent
+from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS, SolveResult, StageEvent, cut_problem
 from kpdd.verdict import Level
 from kpdd.worked import WorkedSolution
 
@@ -104,11 +104,9 @@ class ProblemEdit(QPlainTextEdit):
 
     def _limit(self) -> None:
         text = self.toPlainText()
-        if len(text) <= MAX_PROBLEM_CHARS:
+        cut = cut_problem(text)
+        if cut == text:
             return
-        cut = text[:MAX_PROBLEM_CHARS]
-        if " " in cut[-200:]:
-            cut = cut[: cut.rfind(" ")]
         self.blockSignals(True)
         self.setPlainText(cut)
         self.moveCursor(QTextCursor.MoveOperation.End)

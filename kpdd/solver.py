@@ -389,17 +389,23 @@ class _StageToken:
         return self.complete or self.user.cancelled
 
 
+def cut_problem(text: str) -> str:
+    """The first MAX_PROBLEM_CHARS characters, ending at a word boundary when one is near the end.
+    The one cut rule: the solver and the app's problem box both cut here."""
+    if len(text) <= MAX_PROBLEM_CHARS:
+        return text
+    cut = text[:MAX_PROBLEM_CHARS]
+    space = cut.rfind(" ", MAX_PROBLEM_CHARS - 200)
+    return cut[:space] if space > 0 else cut
+
+
 def prepare_problem(problem: str) -> tuple[str, bool]:
-    """Normalise a problem; cut it at MAX_PROBLEM_CHARS (on a word boundary). Raises on empty."""
+    """Normalise a problem; cut it at MAX_PROBLEM_CHARS (`cut_problem`). Raises on empty."""
     text = normalize_problem(problem or "")
     if not text:
         raise ValueError("The problem is empty: type or paste a word problem first.")
-    if len(text) <= MAX_PROBLEM_CHARS:
-        return text, False
-    cut = text[:MAX_PROBLEM_CHARS]
-    if " " in cut:
-        cut = cut[: cut.rfind(" ")]
-    return cut, True
+    cut = cut_problem(text)
+    return cut, cut != text
 
 
 def program_numbers(program: str) -> list[float] | None:

@@ -309,10 +309,11 @@ def test_edit_core_question_and_resolve_from_there(window):
 
 
 def test_long_paste_is_truncated_with_a_note_shown_before_solving(window):
-    from kpdd.solver import MAX_PROBLEM_CHARS
+    from kpdd.solver import MAX_PROBLEM_CHARS, prepare_problem
 
     window.problem_edit.setPlainText(PROBLEM + " word" * 1000)
-    assert len(window.problem_edit.toPlainText()) <= MAX_PROBLEM_CHARS
+    # The box keeps exactly what the solver will read (one cut rule).
+    assert window.problem_edit.toPlainText() == prepare_problem(PROBLEM + " word" * 1000)[0]
     # Said under the problem at once, before any solve, and still there after it.
     assert window.problem_note.isVisibleTo(window) and "5" in window.problem_note.text()
     assert f"only the first {MAX_PROBLEM_CHARS} are kept" in window.problem_note.text()

@@ -17,6 +17,7 @@ from kpdd.solver import (
     Solution,
     Solver,
     SolveResult,
+    cut_problem,
     finalize,
     first_completion,
     prepare_problem,
@@ -165,6 +166,16 @@ def test_problem_preparation():
     assert (text, cut) == ("two lines", False)
     long, cut = prepare_problem("word " * 1000)
     assert cut and len(long) <= MAX_PROBLEM_CHARS and not long.endswith(" ")
+
+
+def test_one_cut_rule_at_a_word_boundary_near_the_limit():
+    words = "word " * 1000
+    assert cut_problem(words) == words[: MAX_PROBLEM_CHARS - MAX_PROBLEM_CHARS % 5 - 1]
+    # No space near the end: a hard cut, not back to a space thousands of characters earlier.
+    one_long_word = "Ann has " + "9" * 5000
+    assert cut_problem(one_long_word) == one_long_word[:MAX_PROBLEM_CHARS]
+    assert cut_problem("short problem") == "short problem"
+    assert prepare_problem(words)[0] == cut_problem(words.strip())
 
 
 # -- with the real model -------------------------------------------------------------------------
