@@ -224,13 +224,39 @@ def judge(result: SolveResult, policy: VerdictPolicy = DEFAULT_POLICY) -> Verdic
         if result.error:
             return Verdict(Level.NO_ANSWER, (Finding(Note.MODEL_ERROR, (result.error,)),))
         return Verdict(Level.NO_ANSWER, (Finding(Note.NOTHING_USABLE),))
-    answer = result.answer
+    backers = [s for s in result.solutions if _backs(s, result.answer)]
+    doubts, support, independent = _corroboration(result, backers, policy)
+    doubts += _marks_on_the_answer(result, independent)
+    program_doubts, program_support = _marks_on_the_programs(result, backers, independent)
+    doubts += program_doubts
+    support += program_support
+    # Wrong arithmetic in the steps always counts: a student would copy it.
+    slips: list[ArithmeticCheck] = []
+    calculations = 0
+    for steps in (s for s in backers if s.kind == Mode.COT):
+        checks = check_arithmetic(steps.text)
+        calculations += len(checks)
+        slips += [c for c in checks if not c.ok]
+    if slips:
+        first_slip = slips[0]
+        doubts.append(Finding(Note.ARITHMETIC_WRONG,
+                              (first_slip.expression, first_slip.correct_text, first_slip.written)))  # fmt: skip
+    elif calculations:
+        support.append(Finding(Note.ARITHMETIC_RIGHT))
+    if not doubts:
+        return Verdict(Level.CHECKED, (), tuple(support), tuple(slips))
+    advice = NOT_SURE_ADVICE_BOTH if result.mode == Mode.BOTH else NOT_SURE_ADVICE
+    return Verdict(Level.NOT_SURE, tuple(doubts), tuple(support), tuple(slips), advice)
+
+
+def _corroboration(
+    result: SolveResult, backers: list[Solution], policy: VerdictPolicy
+) -> tuple[list[Finding], list[Finding], bool]:
+    """Does anything besides one solution give this answer? (doubts, support, and whether another
+    kind of solution or another model agrees: `independent`)."""
     solutions = result.solutions
-    backers = [s for s in solutions if _backs(s, answer)]
     doubts: list[Finding] = []
     support: list[Finding] = []
-
-    # Corroboration: does anything besides one solution give this answer?
     total, agreeing = len(solutions), len(backers)
     specific = False  # a disagreement named more exactly than a split vote
     if result.mode == Mode.BOTH and result.agree is False:
@@ -246,7 +272,7 @@ def judge(result: SolveResult, policy: VerdictPolicy = DEFAULT_POLICY) -> Verdic
     if result.second_opinion:
         first = [s for s in solutions if not s.model]
         second = [s for s in solutions if s.model]
-        if any(_backs(s, answer) for s in first) and any(_backs(s, answer) for s in second):
+        if any(_backs(s, result.answer) for s in first) and any(_backs(s, result.answer) for s in second):
             support.append(Finding(Note.SECOND_OPINION_AGREES, (result.second_opinion,)))
         else:
             doubts.append(Finding(Note.SECOND_OPINION_DIFFERS, (result.second_opinion,)))
@@ -268,48 +294,39 @@ def judge(result: SolveResult, policy: VerdictPolicy = DEFAULT_POLICY) -> Verdic
             or any(f.note == Note.SECOND_OPINION_AGREES for f in support)
         )
     )
+    return doubts, support, independent
 
-    # Marks on the answer itself: a negative quantity or part of a counted thing is almost never
-    # right, however many solutions give it; another fraction is only doubtful, like the marks of
-    # how a program got it, and independent agreement outweighs those.
+
+def _marks_on_the_answer(result: SolveResult, independent: bool) -> list[Finding]:
+    """A negative quantity or part of a counted thing is almost never right, however many solutions
+    give it; another fraction is only doubtful, and independent agreement outweighs that."""
+    answer = result.answer
     if answer < 0:
-        doubts.append(Finding(Note.NEGATIVE))
-    elif abs(answer - round(answer)) > 1e-9:
+        return [Finding(Note.NEGATIVE)]
+    if abs(answer - round(answer)) > 1e-9:
         if counts_whole_things(result.problem):
-            doubts.append(Finding(Note.PART_OF_A_COUNT))
-        elif not independent:
-            doubts.append(Finding(Note.NOT_WHOLE))
+            return [Finding(Note.PART_OF_A_COUNT)]
+        if not independent:
+            return [Finding(Note.NOT_WHOLE)]
+    return []
 
-    # How the answer was computed: programs behind it, and the steps' arithmetic.
-    programs = [s for s in backers if s.kind == Mode.POT]
-    ran = [s for s in programs if _program_ran(s)]
-    if ran:
-        if not independent and not any(not foreign_numbers(s, result.problem) for s in ran):
-            number = format_answer(foreign_numbers(ran[0], result.problem)[0])
-            doubts.append(Finding(Note.UNGROUNDED, (number,)))
-        if all(s.answer_source == "last_assignment" for s in ran):
-            if not independent:
-                doubts.append(Finding(Note.LAST_ASSIGNMENT, (ran[0].answer_variable or "?",)))
-        else:
-            support.append(Finding(Note.PROGRAM_RAN))
-    # Wrong arithmetic in the steps always counts: a student would copy it.
-    slips: list[ArithmeticCheck] = []
-    calculations = 0
-    for steps in (s for s in backers if s.kind == Mode.COT):
-        checks = check_arithmetic(steps.text)
-        calculations += len(checks)
-        slips += [c for c in checks if not c.ok]
-    if slips:
-        first_slip = slips[0]
-        doubts.append(Finding(Note.ARITHMETIC_WRONG,
-                              (first_slip.expression, first_slip.correct_text, first_slip.written)))  # fmt: skip
-    elif calculations:
-        support.append(Finding(Note.ARITHMETIC_RIGHT))
 
-    if not doubts:
-        return Verdict(Level.CHECKED, (), tuple(support), tuple(slips))
-    advice = NOT_SURE_ADVICE_BOTH if result.mode == Mode.BOTH else NOT_SURE_ADVICE
-    return Verdict(Level.NOT_SURE, tuple(doubts), tuple(support), tuple(slips), advice)
+def _marks_on_the_programs(
+    result: SolveResult, backers: list[Solution], independent: bool
+) -> tuple[list[Finding], list[Finding]]:
+    """How the programs behind the answer computed it: (doubts, support)."""
+    ran = [s for s in backers if s.kind == Mode.POT and _program_ran(s)]
+    if not ran:
+        return [], []
+    doubts: list[Finding] = []
+    if not independent and not any(not foreign_numbers(s, result.problem) for s in ran):
+        number = format_answer(foreign_numbers(ran[0], result.problem)[0])
+        doubts.append(Finding(Note.UNGROUNDED, (number,)))
+    if all(s.answer_source == "last_assignment" for s in ran):
+        if not independent:
+            doubts.append(Finding(Note.LAST_ASSIGNMENT, (ran[0].answer_variable or "?",)))
+        return doubts, []
+    return doubts, [Finding(Note.PROGRAM_RAN)]
 
 
 def result_from_record(record: dict[str, Any], mode: Mode | str) -> SolveResult:
