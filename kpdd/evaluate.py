@@ -165,6 +165,24 @@ def load_partial(report: Path, config: EvalConfig) -> dict[str, dict[str, Any]]:
     return done
 
 
+def _open_partial(
+    report: Path, config: EvalConfig, resume: bool, log: Callable[[str], None] | None
+) -> tuple[Any, Path | None]:
+    """The partial file, open for appending records: (handle, where another run's file was moved)."""
+    report.parent.mkdir(parents=True, exist_ok=True)
+    part = partial_path(report)
+    set_aside = None
+    if not resume and _has_records(part):
+        set_aside = _set_aside(part)  # another configuration's finished work: keep it, never truncate
+        if log is not None:
+            log(f"{part.name} holds a run with another configuration: kept as {set_aside.name}")
+    handle = part.open("a" if resume else "w", encoding="utf-8")
+    if not resume:
+        handle.write(json.dumps({"config": config.key()}) + "\n")
+        handle.flush()
+    return handle, set_aside
+
+
 def run_eval(
     solver: Solver,
     problems: Sequence[Problem],
@@ -185,20 +203,7 @@ def run_eval(
     """
     done = load_partial(report, config) if report else {}
     resumed = len(done)
-    handle = None
-    set_aside = None
-    if report is not None:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        part = partial_path(report)
-        fresh = not done
-        if fresh and _has_records(part):
-            set_aside = _set_aside(part)  # another configuration's finished work: keep it, never truncate
-            if log is not None:
-                log(f"{part.name} holds a run with another configuration: kept as {set_aside.name}")
-        handle = part.open("w" if fresh else "a", encoding="utf-8")
-        if fresh:
-            handle.write(json.dumps({"config": config.key()}) + "\n")
-            handle.flush()
+    handle, set_aside = _open_partial(report, config, resume=bool(done), log=log) if report else (None, None)
     records: list[dict[str, Any]] = []
     started = time.perf_counter()
     interrupted = False
