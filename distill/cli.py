@@ -208,6 +208,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
+    """Add `teach`, `filter`, `train` and `analyze` to the kpdd CLI (entry points in pyproject.toml)."""
+    register_teach(subparsers)
+    register_filter(subparsers)
+    register_train(subparsers)
+    register_analyze(subparsers)
+
+
+def register_teach(subparsers) -> None:
     teach = subparsers.add_parser(
         "teach", help="teacher rationales (gold, OpenAI-compatible, local GGUF) to JSONL"
     )
@@ -256,6 +264,8 @@ def register(subparsers) -> None:
     teach.add_argument("--out", "-o", required=True, help="append-only JSONL (resumed when it exists)")
     teach.set_defaults(func=cmd_teach)
 
+
+def register_filter(subparsers) -> None:
     filt = subparsers.add_parser("filter", help="keep rationales whose answers match gold; dedupe; stats")
     filt.add_argument("inputs", nargs="+", help="teacher JSONL files")
     filt.add_argument("--out", "-o", required=True)
@@ -270,6 +280,8 @@ def register(subparsers) -> None:
     )
     filt.set_defaults(func=cmd_filter)
 
+
+def register_train(subparsers) -> None:
     train = subparsers.add_parser("train", help="fine-tune a student on filtered rationales (LoRA or full)")
     train.add_argument("--recipe", help="recipe file (.json or .toml); flags and --set override it")
     train.add_argument("--data", nargs="+", help="filtered JSONL files")
@@ -286,6 +298,8 @@ def register(subparsers) -> None:
     train.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
     train.set_defaults(func=cmd_train)
 
+
+def register_analyze(subparsers) -> None:
     analyze = subparsers.add_parser(
         "analyze", help="classify an eval report's errors against reference key points"
     )
