@@ -457,7 +457,16 @@ class MainWindow(QMainWindow):
         self.help_menu.addAction(self.about_action)
 
     def retranslate(self) -> None:
+        """Every text of the window in the current language (at start and on a language switch)."""
         self.setWindowTitle(self.tr("KPDD Tutor"))
+        self._retranslate_problem_bar()
+        self._retranslate_panels()
+        self._retranslate_answer_and_menus()
+        self._update_model_status()
+        self._show_problem_note()
+        self._refresh_result_texts()
+
+    def _retranslate_problem_bar(self) -> None:
         self.problem_label.setText(self.tr("&Word problem:"))
         self.problem_edit.setPlaceholderText(
             self.tr("Type or paste a math word problem here, pick a sample, or open a text file.")
@@ -502,6 +511,8 @@ class MainWindow(QMainWindow):
         self.reveal_button.setText(self.tr("Show &whole solution"))
         self.reveal_button.setAccessibleName(self.tr("Show the whole solution"))
         self._update_hint_button()
+
+    def _retranslate_panels(self) -> None:
         self.core_panel.setTitle(self.tr("1. Core question"))
         self.core_panel.edit.setAccessibleName(self.tr("Core question (you can edit it)"))
         self.core_placeholder = self.tr("What the problem really asks, in one sentence.")
@@ -525,6 +536,8 @@ class MainWindow(QMainWindow):
         self.resolve_core_button.setAccessibleName(self.tr("Solve again from the edited core question"))
         self.resolve_key_button.setText(self.tr("Solve again from these facts"))
         self.resolve_key_button.setAccessibleName(self.tr("Solve again from the edited key information"))
+
+    def _retranslate_answer_and_menus(self) -> None:
         self.answer_title.setText(self.tr("Answer"))
         self.answer_label.setAccessibleName(self.tr("Answer"))
         self.verdict_badge.setAccessibleName(self.tr("How sure the tutor is"))
@@ -548,9 +561,6 @@ class MainWindow(QMainWindow):
         self.history_action.setText(self.tr("&History"))
         self.help_menu.setTitle(self.tr("&Help"))
         self.about_action.setText(self.tr("&About KPDD Tutor"))
-        self._update_model_status()
-        self._show_problem_note()
-        self._refresh_result_texts()
 
     def _refresh_result_texts(self) -> None:
         """After a language or theme switch, show the result again in the new words and colours."""
