@@ -192,7 +192,7 @@ def take_scripted(out: Path) -> int:
     """Every state of the window, solved by the demo model."""
     from desktop.app import create_window
     from desktop.qt_app import create_app
-    from desktop.settings import DesktopSettings, apply_settings
+    from desktop.settings import DesktopSettings
     from desktop.workers import SolverThread, SolverWorker
 
     out.mkdir(parents=True, exist_ok=True)
@@ -206,8 +206,19 @@ def take_scripted(out: Path) -> int:
     window.show()
     window.solver_thread.preload()
     _wait(lambda: window.model_state == "ready", 10)
-    _grab(window, out / "01-empty.png")
+    _shoot_one_solve(window, backend, out)
+    _shoot_other_outcomes(window, backend, out)
+    _shoot_batch_and_settings(window, out)
+    _shoot_themes_and_languages(window, out)
+    window.close()
+    app.processEvents()
+    app.quit()
+    return 0
 
+
+def _shoot_one_solve(window, backend, out: Path) -> None:
+    """01-06: empty, streaming, the verdict, checking an answer, the program, hints."""
+    _grab(window, out / "01-empty.png")
     backend.delay_s = 0.03
     window.problem_edit.setPlainText(FARMER)
     window.samples_spin.setValue(1)
@@ -231,6 +242,9 @@ def take_scripted(out: Path) -> int:
         window.next_hint()
     _grab(window, out / "06-hints.png")
 
+
+def _shoot_other_outcomes(window, backend, out: Path) -> None:
+    """07-12: checked, arithmetic marked, outvoted, no answer, stopped, a long problem cut."""
     _solve(window, BIKE, "both")
     _grab(window, out / "07-checked-both.png")
 
@@ -256,6 +270,9 @@ def take_scripted(out: Path) -> int:
     window.problem_edit.setPlainText(PENS + " " + "(This sheet was copied from a long page of notes.) " * 60)
     _grab(window, out / "12-long-problem-cut.png")
 
+
+def _shoot_batch_and_settings(window, out: Path) -> None:
+    """13-15: a batch read and solved with verdicts, the settings dialog."""
     with tempfile.TemporaryDirectory() as folder:
         problems = Path(folder) / "week-3.txt"
         problems.write_text(
@@ -278,6 +295,11 @@ def take_scripted(out: Path) -> int:
     _grab(settings_dialog, out / "15-settings.png")
     settings_dialog.reject()
 
+
+def _shoot_themes_and_languages(window, out: Path) -> None:
+    """16-19: dark theme, Chinese, both."""
+    from desktop.settings import DesktopSettings, apply_settings
+
     apply_settings(DesktopSettings(theme="dark", language="en"))
     _solve(window, TICKETS, "both")
     _grab(window, out / "16-dark-checked.png")
@@ -290,11 +312,6 @@ def take_scripted(out: Path) -> int:
     apply_settings(DesktopSettings(theme="dark", language="zh_CN"))
     _solve(window, BIKE, "both")
     _grab(window, out / "19-zh-dark-checked.png")
-
-    window.close()
-    app.processEvents()
-    app.quit()
-    return 0
 
 
 def take(out: Path, model: str | None, timeout_s: float, threads: int = 0, real_models: Path | None = None,
