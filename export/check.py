@@ -252,83 +252,32 @@ def run_check(
     log: Log = print,
 ) -> dict[str, Any]:
     """Run every variant on the same problems; return (and save to `out`) the report."""
-    from export.onnx_backend import OnnxBackend
-    from kpdd.answers import answers_match
     from kpdd.datasets import load_dataset
-    from kpdd.format import Stage, inference_prompt
-    from kpdd.llama_backend import LlamaBackend
-    from kpdd.solver import Solver
 
     threads = threads or min(4, os.cpu_count() or 1)
     try:
         problems = load_dataset(data, data_dir=data_dir, limit=limit).problems
     except (OSError, ValueError) as exc:
         raise ExportError(f"Cannot load the problems: {exc}") from exc
-    variants: list[tuple[str, str, Path]] = [("HF float", "hf", Path(hf).expanduser())]
-    for g in ggufs:
-        p = Path(g).expanduser()
-        label = "GGUF " + p.stem.rsplit("-", 1)[-1] if "-" in p.stem else "GGUF " + p.stem
-        variants.append((label, "gguf", p))
-    for o in onnx:
-        p = Path(o).expanduser()
-        variants.append((f"ONNX {p.name}", "onnx", p))
-    for _label, _kind, p in variants:
-        if not p.exists():
-            raise ExportError(f"Not found: {p}")
-
-    reference: list[list[int]] = []
-    prompt_ids: list[list[int]] = []
+    reference: list[list[int]] = []  # the HF float model's greedy tokens, problem by problem
+    prompt_ids: list[list[int]] = []  # one tokenization for all variants (same vocabulary)
     reports: list[VariantReport] = []
-    for label, kind, path in variants:
+    for label, kind, path in _variants(hf, ggufs, onnx):
         report = VariantReport(label, kind, str(path), model_size(path))
         reports.append(report)
         log(f"{label}: loading {path}")
         start = time.perf_counter()
         try:
-            if kind == "hf":
-                backend: Any = HfBackend(path, threads=threads)
-            elif kind == "gguf":
-                backend = LlamaBackend(path, threads=threads)
-            else:
-                backend = OnnxBackend(path, threads=threads)
+            backend = _open_variant(kind, path, threads)
         except (BackendError, OSError, ValueError) as exc:
             report.error = str(exc)
             log(f"{label}: {exc}")
             continue
         try:
-            solver_backend = CountingBackend(backend)
-            few_shot = not backend.info.trained_on_format
             if kind == "hf":
-                # The reference tokenization is shared by all variants (same vocabulary).
-                for problem in problems:
-                    prompt = inference_prompt(problem.question, Stage.CORE_QUESTION, few_shot=few_shot)
-                    prompt_ids.append(backend.tokenize(prompt))
-            shares, prefixes = [], []
-            decode_tokens, decode_seconds = 0, 0.0
-            for i, ids in enumerate(prompt_ids):
-                greedy = _llama_greedy if kind == "gguf" else _forward_greedy
-                tokens, seconds = greedy(backend, ids, k)
-                decode_tokens += len(tokens) - 1
-                decode_seconds += seconds
-                if kind == "hf":
-                    reference.append(tokens)
-                share, prefix = compare(reference[i], tokens, k)
-                shares.append(share)
-                prefixes.append(prefix)
-            report.agreement = sum(shares) / len(shares) if shares else None
-            if decode_seconds > 0:
-                report.decode_tokens_per_second = decode_tokens / decode_seconds
-            report.identical_prefix = sum(prefixes) / len(prefixes) if prefixes else None
-            solver = Solver(solver_backend, max_tokens={Stage.PROGRAM: max_tokens, Stage.STEPS: max_tokens})
-            for problem in problems:
-                result = solver.solve(problem.question, mode=mode)
-                ok = answers_match(result.answer, problem.answer)
-                report.correct += int(ok)
-                report.problems += 1
-                report.answers.append(result.answer)
-            report.accuracy = report.correct / report.problems if report.problems else None
-            if solver_backend.seconds > 0:
-                report.tokens_per_second = solver_backend.completion_tokens / solver_backend.seconds
+                prompt_ids += _first_stage_prompts(backend, problems)
+            _measure_agreement(report, backend, prompt_ids, reference, k)
+            _measure_solving(report, backend, problems, mode, max_tokens)
             log(
                 f"{label}: agreement {report.agreement:.3f}, accuracy {report.correct}/{report.problems}, "
                 f"decode {report.decode_tokens_per_second or 0:.1f} tok/s, solve {report.tokens_per_second or 0:.1f} tok/s"
@@ -349,6 +298,87 @@ def run_check(
 
         atomic_write_text(Path(out), json.dumps(result, indent=2))
     return result
+
+
+def _variants(hf: str, ggufs: Sequence[str], onnx: Sequence[str]) -> list[tuple[str, str, Path]]:
+    """(label, kind, path) of every model to compare, the HF float reference first."""
+    variants: list[tuple[str, str, Path]] = [("HF float", "hf", Path(hf).expanduser())]
+    for g in ggufs:
+        p = Path(g).expanduser()
+        label = "GGUF " + p.stem.rsplit("-", 1)[-1] if "-" in p.stem else "GGUF " + p.stem
+        variants.append((label, "gguf", p))
+    for o in onnx:
+        p = Path(o).expanduser()
+        variants.append((f"ONNX {p.name}", "onnx", p))
+    for _label, _kind, p in variants:
+        if not p.exists():
+            raise ExportError(f"Not found: {p}")
+    return variants
+
+
+def _open_variant(kind: str, path: Path, threads: int) -> Any:
+    if kind == "hf":
+        return HfBackend(path, threads=threads)
+    if kind == "gguf":
+        from kpdd.llama_backend import LlamaBackend
+
+        return LlamaBackend(path, threads=threads)
+    from export.onnx_backend import OnnxBackend
+
+    return OnnxBackend(path, threads=threads)
+
+
+def _first_stage_prompts(backend: Any, problems: Sequence[Any]) -> list[list[int]]:
+    """The token ids of each problem's first prompt (core question), as the reference model reads it."""
+    from kpdd.format import Stage, inference_prompt
+
+    few_shot = not backend.info.trained_on_format
+    return [
+        backend.tokenize(inference_prompt(p.question, Stage.CORE_QUESTION, few_shot=few_shot))
+        for p in problems
+    ]
+
+
+def _measure_agreement(
+    report: VariantReport, backend: Any, prompt_ids: list[list[int]], reference: list[list[int]], k: int
+) -> None:
+    """Greedy tokens on each prompt against the reference's (the reference records its own)."""
+    shares, prefixes = [], []
+    decode_tokens, decode_seconds = 0, 0.0
+    for i, ids in enumerate(prompt_ids):
+        greedy = _llama_greedy if report.kind == "gguf" else _forward_greedy
+        tokens, seconds = greedy(backend, ids, k)
+        decode_tokens += len(tokens) - 1
+        decode_seconds += seconds
+        if report.kind == "hf":
+            reference.append(tokens)
+        share, prefix = compare(reference[i], tokens, k)
+        shares.append(share)
+        prefixes.append(prefix)
+    report.agreement = sum(shares) / len(shares) if shares else None
+    if decode_seconds > 0:
+        report.decode_tokens_per_second = decode_tokens / decode_seconds
+    report.identical_prefix = sum(prefixes) / len(prefixes) if prefixes else None
+
+
+def _measure_solving(
+    report: VariantReport, backend: Any, problems: Sequence[Any], mode: str, max_tokens: int
+) -> None:
+    """Solve every problem with the staged solver: accuracy and generation speed."""
+    from kpdd.answers import answers_match
+    from kpdd.format import Stage
+    from kpdd.solver import Solver
+
+    counting = CountingBackend(backend)
+    solver = Solver(counting, max_tokens={Stage.PROGRAM: max_tokens, Stage.STEPS: max_tokens})
+    for problem in problems:
+        result = solver.solve(problem.question, mode=mode)
+        report.correct += int(answers_match(result.answer, problem.answer))
+        report.problems += 1
+        report.answers.append(result.answer)
+    report.accuracy = report.correct / report.problems if report.problems else None
+    if counting.seconds > 0:
+        report.tokens_per_second = counting.completion_tokens / counting.seconds
 
 
 def format_table(report: dict[str, Any]) -> str:
