@@ -302,6 +302,13 @@ def annotate_bare_equations(solution: str) -> str:
     return "\n".join(lines)
 
 
+# One annotated calculation: (name, [expression], value, annotated result text, literal).
+RawStep = tuple[str, list[str], float, str, bool]
+# An expression cut into (text, kind) pieces: kind None for plain text, "ref" for an earlier step's
+# name, "num" for a number literal.
+Pieces = list[tuple[str, str | None]]
+
+
 def build_program(problem: str, solution: str, gold: float) -> GoldRationale:
     """Derive the gold rationale of one GSM8K problem (not yet run in the sandbox)."""
     key_points = extract_key_points(problem)
@@ -309,15 +316,39 @@ def build_program(problem: str, solution: str, gold: float) -> GoldRationale:
     steps_text = f"{steps_text}\nThe answer is {format_answer(gold)}."
     rationale = GoldRationale(key_points, steps_text, None)
 
-    solution = annotate_bare_equations(solution)
-    annotations = list(_ANNOTATION_RE.finditer(solution))
-    if not annotations:
-        rationale.failure = "no_annotations"
-        return rationale
-
     taken: set[str] = set()
+    raw_steps = _annotated_steps(annotate_bare_equations(solution), rationale, taken)
+    if raw_steps is None:
+        return rationale
+    # Which step gives the answer: the last one whose value matches gold (later steps are asides).
+    final = max((i for i, s in enumerate(raw_steps) if answers_match(s[2], gold)), default=None)
+    if final is None:
+        rationale.failure = "answer_mismatch"
+        return rationale
+    raw_steps = raw_steps[: final + 1]
+    taken.discard(raw_steps[-1][0])  # the last step is named `answer`; its own name is free again
+
+    rewritten, given_uses = _with_references(raw_steps, problem)
+    given_names = _given_names(given_uses, problem, taken)
+    lines = [f"{name} = {literal_text}" for literal_text, name in given_names.items()]
     steps: list[GoldStep] = []
-    raw_steps: list[tuple[str, list[str], float, str, bool]] = []  # name, tokens, value, annotated, literal
+    for i, (name, parts) in enumerate(rewritten):
+        text = _spaced(
+            "".join(given_names.get(piece, piece) if kind == "num" else piece for piece, kind in parts)
+        )
+        target = "answer" if i == len(rewritten) - 1 else name
+        lines.append(f"{target} = {text}")
+        steps.append(GoldStep(target, text, raw_steps[i][2], raw_steps[i][3]))
+    rationale.program = "\n".join(lines)
+    rationale.steps = steps
+    return rationale
+
+
+def _annotated_steps(solution: str, rationale: GoldRationale, taken: set[str]) -> list[RawStep] | None:
+    """The solution's calculator annotations as named steps; None (with `rationale.failure` set) when
+    there are none or one cannot be read."""
+    annotations = list(_ANNOTATION_RE.finditer(solution))
+    raw_steps: list[RawStep] = []
     for index, match in enumerate(annotations):
         body = match.group(1)
         if "=" not in body:
@@ -331,7 +362,7 @@ def build_program(problem: str, solution: str, gold: float) -> GoldRationale:
         except ValueError:
             if annotated_value is None:
                 rationale.failure = "bad_expression"
-                return rationale
+                return None
             expression, value, literal = format_answer(annotated_value), annotated_value, True
             rationale.literal_steps += 1
         end = annotations[index + 1].start() if index + 1 < len(annotations) else len(solution)
@@ -343,25 +374,22 @@ def build_program(problem: str, solution: str, gold: float) -> GoldRationale:
             words = _words_before(solution[line_start : match.start()])[:1] + words
         name = make_identifier(words, taken, f"step_{len(raw_steps) + 1}")
         raw_steps.append((name, [expression], value, annotated.strip(), literal))
-
     if not raw_steps:
         rationale.failure = "no_annotations"
-        return rationale
+        return None
+    return raw_steps
 
-    # Which step gives the answer: the last one whose value matches gold (later steps are asides).
-    final = max((i for i, s in enumerate(raw_steps) if answers_match(s[2], gold)), default=None)
-    if final is None:
-        rationale.failure = "answer_mismatch"
-        return rationale
-    raw_steps = raw_steps[: final + 1]
-    taken.discard(raw_steps[-1][0])  # the last step is named `answer`; its own name is free again
 
-    # References: a literal equal to an earlier step's result (annotated or computed) becomes its name.
+def _with_references(
+    raw_steps: list[RawStep], problem: str
+) -> tuple[list[tuple[str, Pieces]], dict[str, int]]:
+    """Each step's expression with a literal equal to an earlier step's result (annotated or computed)
+    replaced by that step's name; and how often each number from the problem is used."""
     problem_values = _problem_numbers(problem)
     given_uses: dict[str, int] = {}
-    rewritten: list[tuple[str, list[tuple[str, str | None]], float, bool]] = []
-    for i, (name, (expression,), value, _annotated, literal) in enumerate(raw_steps):
-        parts: list[tuple[str, str | None]] = []  # (text, kind) kind: None text, "ref:NAME", "num"
+    rewritten: list[tuple[str, Pieces]] = []
+    for i, (name, (expression,), _value, _annotated, literal) in enumerate(raw_steps):
+        parts: Pieces = []
         position = 0
         for m in _NUMBER_LITERAL_RE.finditer(expression):
             parts.append((expression[position : m.start()], None))
@@ -383,32 +411,20 @@ def build_program(problem: str, solution: str, gold: float) -> GoldRationale:
                     given_uses[m.group()] = given_uses.get(m.group(), 0) + 1
             position = m.end()
         parts.append((expression[position:], None))
-        rewritten.append((name, parts, value, literal))
+        rewritten.append((name, parts))
+    return rewritten, given_uses
 
-    # Inputs from the problem used by two or more steps get a name of their own, unless the number is
-    # ambiguous: written twice in the problem, or a small factor that often stands for "twice"/"half".
+
+def _given_names(given_uses: dict[str, int], problem: str, taken: set[str]) -> dict[str, str]:
+    """Inputs from the problem used by two or more steps get a name of their own, unless the number is
+    ambiguous: written twice in the problem, or a small factor that often stands for "twice"/"half"."""
     given_names: dict[str, str] = {}
     for literal_text, uses in given_uses.items():
         ambiguous = float(literal_text) in _AMBIGUOUS_GIVENS or _count_in_problem(problem, literal_text) != 1
         if uses >= 2 and not ambiguous:
             words = _words_for_given(problem, literal_text)
             given_names[literal_text] = make_identifier(words, taken, f"given_{len(given_names) + 1}")
-
-    lines = [f"{name} = {literal_text}" for literal_text, name in given_names.items()]
-    for i, (name, parts, value, _literal) in enumerate(rewritten):
-        text = ""
-        for piece, kind in parts:
-            if kind == "num" and piece in given_names:
-                text += given_names[piece]
-            else:
-                text += piece
-        text = _spaced(text)
-        target = "answer" if i == len(rewritten) - 1 else name
-        lines.append(f"{target} = {text}")
-        steps.append(GoldStep(target, text, value, raw_steps[i][3]))
-    rationale.program = "\n".join(lines)
-    rationale.steps = steps
-    return rationale
+    return given_names
 
 
 def _spaced(expression: str) -> str:
