@@ -177,17 +177,23 @@ def _check_format_literal(text: str) -> None:
 
 
 def _check_tree(tree: ast.AST) -> None:
-    allowed_type_calls: set[int] = set()
-    allowed_dunder_defs: set[int] = set()
-    super_init_attrs: set[int] = set()
+    allowed = _allowed_nodes(tree)
+    for node in ast.walk(tree):
+        _check_node(node, allowed)
+
+
+def _allowed_nodes(tree: ast.AST) -> set[int]:
+    """ids of the nodes the name rules let through: the `type` of a one-argument `type(x)` call, a
+    class's allowed dunder methods (`__init__`...), and the `.__init__` of `super().__init__`."""
+    allowed: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type":
             if len(node.args) == 1 and not node.keywords:
-                allowed_type_calls.add(id(node.func))
+                allowed.add(id(node.func))
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name in ALLOWED_DUNDER_METHODS:
-                    allowed_dunder_defs.add(id(item))
+                    allowed.add(id(item))
         elif (
             isinstance(node, ast.Attribute)
             and node.attr == "__init__"
@@ -195,78 +201,89 @@ def _check_tree(tree: ast.AST) -> None:
             and isinstance(node.value.func, ast.Name)
             and node.value.func.id == "super"
         ):
-            super_init_attrs.add(id(node))
+            allowed.add(id(node))
+    return allowed
 
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
-            raise _Forbidden("async code")
-        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
-            text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
-            if DUNDER_TEXT.search(text):
-                raise _Forbidden("a special name written inside a string (a double underscore and a letter)")
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name not in ALLOWED_MODULES:
-                    raise _Forbidden(f"importing the module '{alias.name}'")
-                if alias.asname and _is_dunder_or_private(alias.asname):
-                    raise _Forbidden(f"the name '{alias.asname}'")
-        elif isinstance(node, ast.ImportFrom):
-            if node.level or node.module not in ALLOWED_MODULES:
-                raise _Forbidden(f"importing from the module '{'.' * node.level}{node.module or ''}'")
-            for alias in node.names:
-                if alias.name.startswith("_") or (alias.asname and _is_dunder_or_private(alias.asname)):
-                    raise _Forbidden(f"importing the hidden name '{alias.name}'")
-        elif isinstance(node, ast.Name):
-            if _is_dunder_or_private(node.id):
-                raise _Forbidden(f"the special name '{node.id}'")
-            if node.id in FORBIDDEN_NAMES:
-                raise _Forbidden(f"the built-in '{node.id}'")
-            if node.id == "type" and id(node) not in allowed_type_calls:
-                raise _Forbidden("'type' other than type(x) with one argument")
-        elif isinstance(node, ast.Attribute):
-            if _is_dunder_or_private(node.attr) and id(node) not in super_init_attrs:
-                raise _Forbidden(f"the special attribute '.{node.attr}'")
-            if node.attr in FORBIDDEN_ATTRIBUTES:
-                raise _Forbidden(f"the attribute '.{node.attr}'")
-            if node.attr == "format":
-                receiver = node.value
-                if not (isinstance(receiver, ast.Constant) and isinstance(receiver.value, str)):
-                    raise _Forbidden("'.format' on anything but a string written in the program")
-                _check_format_literal(receiver.value)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            if _is_dunder_or_private(node.name) and id(node) not in allowed_dunder_defs:
-                raise _Forbidden(f"defining the special name '{node.name}'")
-            if node.name in FORBIDDEN_NAMES:
-                raise _Forbidden(f"redefining the built-in '{node.name}'")
-        elif isinstance(node, ast.arg):
-            if _is_dunder_or_private(node.arg):
-                raise _Forbidden(f"the special name '{node.arg}'")
-        elif isinstance(node, ast.keyword):
-            if node.arg and _is_dunder_or_private(node.arg):
-                raise _Forbidden(f"the special keyword '{node.arg}'")
-            if node.arg == "metaclass":
-                raise _Forbidden("metaclasses")
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            for name in node.names:
-                if _is_dunder_or_private(name):
-                    raise _Forbidden(f"the special name '{name}'")
-        elif isinstance(node, ast.ExceptHandler):
-            if node.name and _is_dunder_or_private(node.name):
-                raise _Forbidden(f"the special name '{node.name}'")
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)):
-            if node.name and _is_dunder_or_private(node.name):
-                raise _Forbidden(f"the special name '{node.name}'")
-        elif isinstance(node, ast.MatchMapping):
-            if node.rest and _is_dunder_or_private(node.rest):
-                raise _Forbidden(f"the special name '{node.rest}'")
-        elif isinstance(node, ast.MatchClass):
-            if node.patterns and not (
-                isinstance(node.cls, ast.Name) and node.cls.id in SELF_MATCHING_CLASSES
-            ):
-                raise _Forbidden("a positional 'case C(x)' pattern on a class that is not a built-in type")
-            for attr in node.kwd_attrs:
-                if _is_dunder_or_private(attr) or attr in FORBIDDEN_ATTRIBUTES:
-                    raise _Forbidden(f"the attribute '{attr}' in a match pattern")
+
+def _check_node(node: ast.AST, allowed: set[int]) -> None:
+    if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
+        raise _Forbidden("async code")
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+        text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+        if DUNDER_TEXT.search(text):
+            raise _Forbidden("a special name written inside a string (a double underscore and a letter)")
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        _check_import(node)
+    elif isinstance(node, ast.Name):
+        if _is_dunder_or_private(node.id):
+            raise _Forbidden(f"the special name '{node.id}'")
+        if node.id in FORBIDDEN_NAMES:
+            raise _Forbidden(f"the built-in '{node.id}'")
+        if node.id == "type" and id(node) not in allowed:
+            raise _Forbidden("'type' other than type(x) with one argument")
+    elif isinstance(node, ast.Attribute):
+        _check_attribute(node, allowed)
+    elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        if _is_dunder_or_private(node.name) and id(node) not in allowed:
+            raise _Forbidden(f"defining the special name '{node.name}'")
+        if node.name in FORBIDDEN_NAMES:
+            raise _Forbidden(f"redefining the built-in '{node.name}'")
+    elif isinstance(node, ast.keyword):
+        if node.arg and _is_dunder_or_private(node.arg):
+            raise _Forbidden(f"the special keyword '{node.arg}'")
+        if node.arg == "metaclass":
+            raise _Forbidden("metaclasses")
+    elif isinstance(node, ast.MatchClass):
+        if node.patterns and not (isinstance(node.cls, ast.Name) and node.cls.id in SELF_MATCHING_CLASSES):
+            raise _Forbidden("a positional 'case C(x)' pattern on a class that is not a built-in type")
+        for attr in node.kwd_attrs:
+            if _is_dunder_or_private(attr) or attr in FORBIDDEN_ATTRIBUTES:
+                raise _Forbidden(f"the attribute '{attr}' in a match pattern")
+    else:
+        for name in _bound_names(node):
+            if _is_dunder_or_private(name):
+                raise _Forbidden(f"the special name '{name}'")
+
+
+def _check_import(node: ast.Import | ast.ImportFrom) -> None:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.name not in ALLOWED_MODULES:
+                raise _Forbidden(f"importing the module '{alias.name}'")
+            if alias.asname and _is_dunder_or_private(alias.asname):
+                raise _Forbidden(f"the name '{alias.asname}'")
+        return
+    if node.level or node.module not in ALLOWED_MODULES:
+        raise _Forbidden(f"importing from the module '{'.' * node.level}{node.module or ''}'")
+    for alias in node.names:
+        if alias.name.startswith("_") or (alias.asname and _is_dunder_or_private(alias.asname)):
+            raise _Forbidden(f"importing the hidden name '{alias.name}'")
+
+
+def _check_attribute(node: ast.Attribute, allowed: set[int]) -> None:
+    if _is_dunder_or_private(node.attr) and id(node) not in allowed:
+        raise _Forbidden(f"the special attribute '.{node.attr}'")
+    if node.attr in FORBIDDEN_ATTRIBUTES:
+        raise _Forbidden(f"the attribute '.{node.attr}'")
+    if node.attr == "format":
+        receiver = node.value
+        if not (isinstance(receiver, ast.Constant) and isinstance(receiver.value, str)):
+            raise _Forbidden("'.format' on anything but a string written in the program")
+        _check_format_literal(receiver.value)
+
+
+def _bound_names(node: ast.AST) -> list[str]:
+    """Names a node binds besides assignments (which are ast.Name): arguments, global and nonlocal
+    declarations, exception and match-pattern captures."""
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names)
+    if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+        return [node.name] if node.name else []
+    if isinstance(node, ast.MatchMapping):
+        return [node.rest] if node.rest else []
+    return []
 
 
 def check_source(source: str) -> ProgramResult | None:
