@@ -295,6 +295,47 @@ def _describe(exc: BaseException) -> str:
     return str(text[:MESSAGE_MAX])
 
 
+def _describe_outcome(
+    reply: dict, outcome: str, violations: list, answer, answer_source: str, memory_mb: int,
+    line: int | None, message: str,
+) -> None:  # fmt: skip
+    """Fill `reply` in with what happened, in words a student reads."""
+    where = f" on line {line}" if line else ""
+    if violations:
+        reply.update(
+            error_kind="forbidden",
+            error=f"The program tried to {violations[0]}, which the sandbox does not allow.",
+        )
+    elif outcome == "flood":
+        reply.update(
+            error_kind="runtime",
+            error=f"The program printed more than {STDOUT_HARD // MIB} MB of output and was stopped.",
+        )
+    elif outcome == "ok":
+        reply.update(ok=True, answer=answer, answer_source=answer_source)
+    elif outcome == "no_answer":
+        reply.update(
+            error_kind="no_answer",
+            error="The program ran but did not set a variable named `answer` (or return one from solution()), "
+            "and assigned no value at its top level to read instead.",
+        )
+    elif outcome == "memory":
+        reply.update(
+            error_kind="memory",
+            error=f"The program needed more than {memory_mb} MB of memory and was stopped.",
+        )
+    elif outcome == "recursion":
+        reply.update(
+            error_kind="runtime",
+            error=(
+                f"The program went too deep{where}: a function called itself too many times "
+                "or data was nested too deeply (recursion limit)."
+            ),
+        )
+    else:
+        reply.update(error_kind="runtime", error=f"The program stopped with an error{where}: {message}")
+
+
 def run_here(request: dict, helpers: dict, python_layers: bool = True) -> dict:
     """Run one program in this process and describe what happened (``python_layers`` False: real
     builtins and no audit hook, tests only). Called once per process: what the program leaves behind
@@ -358,41 +399,7 @@ def run_here(request: dict, helpers: dict, python_layers: bool = True) -> dict:
     on[0] = False
     line = _program_line(error.__traceback__) if error is not None else None
     reply["stdout"] = stdout
-    where = f" on line {line}" if line else ""
-    violations = helpers["violations"]
-    if violations:
-        reply.update(
-            error_kind="forbidden",
-            error=f"The program tried to {violations[0]}, which the sandbox does not allow.",
-        )
-    elif outcome == "flood":
-        reply.update(
-            error_kind="runtime",
-            error=f"The program printed more than {STDOUT_HARD // MIB} MB of output and was stopped.",
-        )
-    elif outcome == "ok":
-        reply.update(ok=True, answer=answer, answer_source=answer_source)
-    elif outcome == "no_answer":
-        reply.update(
-            error_kind="no_answer",
-            error="The program ran but did not set a variable named `answer` (or return one from solution()), "
-            "and assigned no value at its top level to read instead.",
-        )
-    elif outcome == "memory":
-        reply.update(
-            error_kind="memory",
-            error=f"The program needed more than {memory_mb} MB of memory and was stopped.",
-        )
-    elif outcome == "recursion":
-        reply.update(
-            error_kind="runtime",
-            error=(
-                f"The program went too deep{where}: a function called itself too many times "
-                "or data was nested too deeply (recursion limit)."
-            ),
-        )
-    else:
-        reply.update(error_kind="runtime", error=f"The program stopped with an error{where}: {message}")
+    _describe_outcome(reply, outcome, helpers["violations"], answer, answer_source, memory_mb, line, message)
     return reply
 
 
