@@ -22,8 +22,9 @@ sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
+    from distill.hf_models import load_base, save_plain
     from export.check import format_table, run_check
-    from export.gguf_export import export_gguf, load_hf_model, save_hf_model
+    from export.gguf_export import export_gguf
     from export.onnx_export import export_onnx
     from kpdd import models, paths
 
@@ -46,8 +47,8 @@ def main() -> int:
     hf_dir = work / "smollm2-hf"
     if not (hf_dir / "config.json").is_file():
         print(f"dequantizing {args.gguf} -> {hf_dir}", file=sys.stderr)
-        model, tokenizer = load_hf_model(Path(args.gguf))
-        save_hf_model(model, tokenizer, hf_dir)
+        model, tokenizer = load_base(Path(args.gguf))
+        save_plain(model, hf_dir, tokenizer)
         del model
     gguf_dir = work / "gguf"
     types = ["f16", "q8_0", "q4_k_m"]

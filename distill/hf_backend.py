@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from distill.train import RUN_FILE, load_base
+from distill.hf_models import load_base
+from distill.train import RUN_FILE
 from kpdd.backend import (
     BackendError,
     CancelToken,

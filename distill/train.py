@@ -29,6 +29,7 @@ from typing import Any
 
 import tomllib
 
+from distill.hf_models import load_base, save_plain
 from distill.store import read_jsonl
 from distill.teach import record_training_problem
 from distill.teachers import now_iso
@@ -255,45 +256,6 @@ def collate(rows: list[dict[str, list[int]]], pad_id: int) -> dict[str, Any]:
 # -- models --------------------------------------------------------------------------------------
 
 
-def load_base(path: str, dtype: Any = None) -> tuple[Any, Any]:
-    """(model, tokenizer) from a Hugging Face folder or a GGUF file (dequantized by transformers)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    dtype = dtype or torch.float32
-    source = Path(path).expanduser()
-    if source.suffix == ".gguf":
-        if not source.is_file():
-            raise FileNotFoundError(f"GGUF base model {source} does not exist.")
-        tokenizer = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
-        model = AutoModelForCausalLM.from_pretrained(str(source.parent), gguf_file=source.name, dtype=dtype)
-    else:
-        if not source.is_dir():
-            raise FileNotFoundError(f"Base model folder {source} does not exist.")
-        tokenizer = AutoTokenizer.from_pretrained(str(source))
-        model = AutoModelForCausalLM.from_pretrained(str(source), dtype=dtype)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return model, tokenizer
-
-
-def save_full_model(model: Any, directory: Path) -> None:
-    """save_pretrained, also for a model loaded from GGUF (which transformers refuses to serialize:
-    its weights are copied into a fresh model of the same config first)."""
-    try:
-        model.save_pretrained(str(directory))
-    except Exception:  # "quantized with gguf and is not serializable"
-        from transformers import AutoModelForCausalLM
-
-        config = model.config
-        for attribute in ("quantization_config", "gguf_file"):
-            if hasattr(config, attribute):
-                delattr(config, attribute)
-        fresh = AutoModelForCausalLM.from_config(config)
-        fresh.load_state_dict(model.state_dict())
-        fresh.save_pretrained(str(directory))
-
-
 def _lora(model: Any, recipe: Recipe) -> Any:
     from peft import LoraConfig, get_peft_model
 
@@ -423,6 +385,8 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
 
     records, data_info = load_training_records(recipe.data)
     model, tokenizer = load_base(recipe.base_model)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
     examples = build_examples(records, recipe.include_transcript, recipe.examples)
     train_items, eval_items = [], []
     for problem_id, example in examples:
@@ -630,7 +594,7 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
         if recipe.lora:
             unwrapped.save_pretrained(str(run_dir))
         else:
-            save_full_model(unwrapped, run_dir)
+            save_plain(unwrapped, run_dir)
         tokenizer.save_pretrained(str(run_dir))
         write_run_file(run_dir, recipe, records, data_info, summary, init_run)
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)

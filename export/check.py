@@ -41,7 +41,7 @@ class HfBackend:
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
         import torch
 
-        from export.gguf_export import load_hf_model
+        from distill.hf_models import load_base
 
         if threads:
             torch.set_num_threads(threads)
@@ -49,7 +49,7 @@ class HfBackend:
         path = Path(path).expanduser()
         if not path.exists():
             raise BackendError(f"Model not found: {path}")
-        self.model, self.tokenizer = load_hf_model(path)
+        self.model, self.tokenizer = load_base(path)
         self.model.eval()
         self.path = path
         eos = self.model.config.eos_token_id

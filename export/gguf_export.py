@@ -162,49 +162,19 @@ def verify_gguf(
         llm.close()
 
 
-def load_hf_model(path: Path):  # -> (model, tokenizer)
-    """A torch model + tokenizer from a HF folder or (dequantized) from a GGUF file."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    if path.is_file():
-        kwargs = {"gguf_file": path.name}
-        folder = str(path.parent)
-    else:
-        kwargs = {}
-        folder = str(path)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
-    return model, tokenizer
-
-
-def save_hf_model(model, tokenizer, dest: Path) -> None:  # noqa: ANN001 - torch types are imported lazily
-    """Save a model as a plain HF folder (a GGUF-loaded model refuses save_pretrained: copy it)."""
-    import copy
-
-    from transformers import AutoModelForCausalLM
-
-    config = copy.deepcopy(model.config)
-    # A GGUF-loaded model's config says it is GGUF-quantized; the saved weights are plain floats.
-    if getattr(config, "quantization_config", None) is not None:
-        del config.quantization_config
-    clean = AutoModelForCausalLM.from_config(config)
-    clean.load_state_dict(model.state_dict())
-    clean.save_pretrained(str(dest))
-    tokenizer.save_pretrained(str(dest))
-
-
 def merge_adapter(src: ExportSource, dest: Path) -> None:
     """Merge a PEFT LoRA adapter into its base and save the result as a HF folder."""
     from peft import PeftModel
     from transformers import AutoTokenizer
 
     assert src.base is not None
-    base, tokenizer = load_hf_model(src.base)
+    from distill.hf_models import load_base, save_plain
+
+    base, tokenizer = load_base(src.base)
     model = PeftModel.from_pretrained(base, str(src.path)).merge_and_unload()
     if (src.path / "tokenizer.json").is_file() or (src.path / "tokenizer_config.json").is_file():
         tokenizer = AutoTokenizer.from_pretrained(str(src.path))
-    save_hf_model(model, tokenizer, dest)
+    save_plain(model, dest, tokenizer)
 
 
 def base_config_folder(base: Path, work: Path) -> Path:

@@ -623,11 +623,11 @@ def test_check_table_on_tiny_model(tiny_run, tiny_ggufs, tiny_onnx, tmp_path, da
 @pytest.mark.slow
 def test_smollm2_hf_to_gguf_f16_greedy_tokens_equal_hf(smollm2_gguf, tmp_path):
     """SmolLM2-135M (dequantized from its GGUF to a HF folder) -> GGUF f16: llama.cpp's greedy tokens equal HF's."""
-    from export.gguf_export import load_hf_model, save_hf_model
+    from distill.hf_models import load_base, save_plain
 
     hf_dir = tmp_path / "smollm2-hf"
-    model, tokenizer = load_hf_model(smollm2_gguf)
-    save_hf_model(model, tokenizer, hf_dir)
+    model, tokenizer = load_base(smollm2_gguf)
+    save_plain(model, hf_dir, tokenizer)
     del model
     assert "quantization_config" not in json.loads((hf_dir / "config.json").read_text())
     result = export_gguf(hf_dir, tmp_path / "out", types=["f16"], log=lambda _m: None)

@@ -1,0 +1,54 @@
+"""Loading and saving the transformers models that training and export work on.
+
+One place for the GGUF round trip: a base model given as a GGUF file is dequantized by transformers
+into a float model, and such a model refuses `save_pretrained` (its config says it is GGUF-quantized),
+so saving copies its weights into a fresh model of the same config first. Training (`distill.train`),
+the transformers backend (`distill.hf_backend`) and export (`export.gguf_export`, `export.check`) all
+load and save through here. Imports only torch and transformers, both in the `distill` and `export`
+extras.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+
+def load_base(path: str | Path, dtype: Any = None) -> tuple[Any, Any]:
+    """(model, tokenizer) from a Hugging Face folder or a GGUF file (dequantized), float32 unless
+    `dtype` says otherwise."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    dtype = dtype or torch.float32
+    source = Path(path).expanduser()
+    if source.suffix == ".gguf":
+        if not source.is_file():
+            raise FileNotFoundError(f"GGUF base model {source} does not exist.")
+        tokenizer = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
+        model = AutoModelForCausalLM.from_pretrained(str(source.parent), gguf_file=source.name, dtype=dtype)
+        return model, tokenizer
+    if not source.is_dir():
+        raise FileNotFoundError(f"Base model folder {source} does not exist.")
+    return AutoModelForCausalLM.from_pretrained(str(source), dtype=dtype), AutoTokenizer.from_pretrained(
+        str(source)
+    )
+
+
+def save_plain(model: Any, directory: str | Path, tokenizer: Any = None) -> None:
+    """Save a model (and its tokenizer) as a plain Hugging Face folder, also one loaded from GGUF."""
+    config = model.config
+    if getattr(config, "quantization_config", None) is not None or getattr(config, "gguf_file", None):
+        from transformers import AutoModelForCausalLM
+
+        config = copy.deepcopy(config)
+        for attribute in ("quantization_config", "gguf_file"):
+            if hasattr(config, attribute):
+                delattr(config, attribute)
+        fresh = AutoModelForCausalLM.from_config(config)
+        fresh.load_state_dict(model.state_dict())
+        model = fresh
+    model.save_pretrained(str(directory))
+    if tokenizer is not None:
+        tokenizer.save_pretrained(str(directory))
