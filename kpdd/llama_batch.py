@@ -219,7 +219,6 @@ class BatchedLlama:
         "too_long". A cancel returns what finished, and "cancelled" generations for the rest.
         """
         token_lists = [p if isinstance(p, list) else self.tokenize(p, add_bos) for p in prompts]
-        results: list[Generation | None] = [None] * len(token_lists)
         if not token_lists:
             return []
         for i, tokens in enumerate(token_lists):
@@ -232,133 +231,11 @@ class BatchedLlama:
                 f"The prompts' common beginning ({shared} tokens) is too long for the batched context."
             )
         self._cache_prefix(token_lists[0][:shared])
-        slots = [_Slot(seq_id=s) for s in range(1, self.parallel + 1)]
-        for slot in slots:
-            self.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
-        # Every slot may use an equal share of the cells left after the shared prefix.
-        slot_cells = (self.n_ctx - shared) // len(slots)
-        queue = list(range(len(token_lists)))
-
-        def begin(slot: _Slot, tokens: list[int], limit: int) -> bool:
-            """Point `slot` at a new prompt, keeping the cached tokens it shares; False if too long."""
-            keep = min(_common_prefix([slot.kv_tokens, tokens]), len(tokens) - 1)
-            if len(tokens) + limit > shared + slot_cells:
-                return False
-            self.ctx.kv_cache_seq_rm(slot.seq_id, keep, -1)
-            slot.kv_tokens = slot.kv_tokens[:keep]
-            slot.pending = list(tokens[keep:])
-            slot.prompt_tokens, slot.evaluated, slot.max_tokens = len(tokens), len(tokens) - keep, limit
-            slot.generated, slot.text_bytes, slot.next_token = [], bytearray(), None
-            slot.started, slot.first_token_seconds = time.perf_counter(), None
-            return True
-
-        def start(slot: _Slot) -> None:
-            while queue:
-                index = queue.pop(0)
-                slot.index = index
-                prompt_seed = seeds[index] if seeds is not None else seed + index
-                slot.rng = np.random.default_rng(prompt_seed) if temperature > 0 else None
-                self.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
-                slot.kv_tokens = list(token_lists[index][:shared])
-                if shared:
-                    self.ctx.kv_cache_seq_cp(0, slot.seq_id, 0, shared)
-                if begin(slot, token_lists[index], max_tokens):
-                    return
-                report(slot, Generation("", "too_long", len(token_lists[index]), 0, 0, 0.0))
-            slot.index = -1
-
-        def report(slot: _Slot, generation: Generation) -> tuple[str, int] | None:
-            results[slot.index] = generation
-            if on_done is not None:
-                on_done(slot.index, generation)
-            if follow_up is None or generation.finish_reason in ("cancelled", "too_long"):
-                return None
-            return follow_up(slot.index, generation)
-
-        def finish(slot: _Slot, reason: str) -> None:
-            text = slot.text_bytes.decode("utf-8", errors="replace")
-            cut = earliest_stop(text, stop)
-            if cut != -1:
-                text, reason = text[:cut], "stop"
-            generation = Generation(
-                text=text,
-                finish_reason=reason,
-                prompt_tokens=slot.prompt_tokens,
-                prompt_tokens_evaluated=slot.evaluated,
-                completion_tokens=len(slot.generated),
-                seconds=time.perf_counter() - slot.started,
-                first_token_seconds=slot.first_token_seconds,
-            )
-            following = report(slot, generation)
-            while following is not None:
-                prompt, limit = following
-                if begin(slot, self.tokenize(prompt, add_bos), limit):
-                    return
-                following = report(slot, Generation("", "too_long", 0, 0, 0, 0.0))
-            self.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
-            slot.kv_tokens = []
-            start(slot)
-
-        for slot in slots:
-            start(slot)
-        longest_stop = max((len(s) for s in stop), default=0)
-        while any(slot.index >= 0 for slot in slots):
-            if cancel is not None and cancel.cancelled:
-                break
-            self._follow_cpu_share()
-            self.batch.reset()
-            sampled_at: list[tuple[_Slot, int]] = []  # (slot, batch row whose logits it samples)
-            for slot in slots:
-                if slot.index >= 0 and slot.next_token is not None:
-                    sampled_at.append((slot, self.batch.n_tokens()))
-                    self._add(slot.next_token, len(slot.kv_tokens), slot.seq_id, logits=True)
-                    slot.kv_tokens.append(slot.next_token)
-                    slot.next_token = None
-            for slot in slots:
-                room = N_BATCH - self.batch.n_tokens()
-                if slot.index < 0 or not slot.pending or room <= 0:
-                    continue
-                chunk, slot.pending = slot.pending[:room], slot.pending[room:]
-                for offset, token in enumerate(chunk):
-                    last = not slot.pending and offset == len(chunk) - 1
-                    if last:
-                        sampled_at.append((slot, self.batch.n_tokens()))
-                    self._add(token, len(slot.kv_tokens), slot.seq_id, logits=last)
-                    slot.kv_tokens.append(token)
-            self._decode()
-            for slot, row in sampled_at:
-                token = self._sample(row, temperature, slot.rng)
-                if slot.first_token_seconds is None:
-                    slot.first_token_seconds = time.perf_counter() - slot.started
-                if self._llama_cpp.llama_vocab_is_eog(self.vocab, token):
-                    finish(slot, "eos")
-                    continue
-                slot.generated.append(token)
-                piece = self._piece(token)
-                slot.text_bytes += piece
-                # A stop string can only end in the newest piece: look at the tail only.
-                tail = bytes(slot.text_bytes[-(longest_stop * 4 + 64) :]).decode("utf-8", errors="replace")
-                if stop and earliest_stop(tail, stop) != -1:
-                    finish(slot, "stop")
-                elif (
-                    is_complete is not None
-                    and b"\n" in piece
-                    and is_complete(slot.index, slot.text_bytes.decode("utf-8", errors="replace"))
-                ):
-                    finish(slot, "complete")
-                elif len(slot.generated) >= slot.max_tokens:
-                    finish(slot, "length")
-                else:
-                    slot.next_token = token
-        for slot in slots:
-            if slot.index >= 0:
-                results[slot.index] = Generation("", "cancelled", slot.prompt_tokens, 0, 0, 0.0)
-                slot.index = -1
-            self.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
-        return [
-            r if r is not None else Generation("", "cancelled", len(token_lists[i]), 0, 0, 0.0)
-            for i, r in enumerate(results)
-        ]
+        run = _BatchRun(self, token_lists, shared, stop=stop, max_tokens=max_tokens, temperature=temperature,
+                        seeds=seeds if seeds is not None else [seed + i for i in range(len(token_lists))],
+                        add_bos=add_bos, on_done=on_done, follow_up=follow_up,
+                        is_complete=is_complete)  # fmt: skip
+        return run.run(cancel)
 
     # -- llama.cpp calls -------------------------------------------------------------------------
 
@@ -415,3 +292,166 @@ def _common_prefix(token_lists: Sequence[list[int]]) -> int:
         if any(t[i] != token for t in token_lists):
             return i
     return n
+
+
+class _BatchRun:
+    """One `BatchedLlama.generate` call: the slots in flight, the prompts waiting, the results.
+
+    Each step adds one token per running slot (its last sampled token) and chunks of the prompts
+    of slots that just started, decodes them together, then samples every slot whose logits came.
+    """
+
+    def __init__(self, engine: BatchedLlama, token_lists: list[list[int]], shared: int, *, stop: Sequence[str],
+                 max_tokens: int, temperature: float, seeds: Sequence[int], add_bos: bool,
+                 on_done: Callable[[int, Generation], None] | None, follow_up: FollowUp | None,
+                 is_complete: Callable[[int, str], bool] | None) -> None:  # fmt: skip
+        self.engine, self.token_lists, self.shared = engine, token_lists, shared
+        self.stop, self.max_tokens, self.temperature, self.seeds = stop, max_tokens, temperature, seeds
+        self.add_bos, self.on_done, self.follow_up, self.is_complete = (
+            add_bos,
+            on_done,
+            follow_up,
+            is_complete,
+        )
+        self.results: list[Generation | None] = [None] * len(token_lists)
+        self.slots = [_Slot(seq_id=s) for s in range(1, engine.parallel + 1)]
+        for slot in self.slots:
+            engine.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
+        # Every slot may use an equal share of the cells left after the shared prefix.
+        self.slot_cells = (engine.n_ctx - shared) // len(self.slots)
+        self.queue = list(range(len(token_lists)))
+        self.longest_stop = max((len(s) for s in stop), default=0)
+
+    def run(self, cancel: CancelToken | None) -> list[Generation]:
+        engine = self.engine
+        for slot in self.slots:
+            self.start(slot)
+        while any(slot.index >= 0 for slot in self.slots):
+            if cancel is not None and cancel.cancelled:
+                break
+            engine._follow_cpu_share()
+            sampled_at = self.fill_batch()
+            engine._decode()
+            for slot, row in sampled_at:
+                self.take_token(slot, engine._sample(row, self.temperature, slot.rng))
+        for slot in self.slots:
+            if slot.index >= 0:
+                self.results[slot.index] = Generation("", "cancelled", slot.prompt_tokens, 0, 0, 0.0)
+                slot.index = -1
+            engine.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
+        return [
+            r if r is not None else Generation("", "cancelled", len(self.token_lists[i]), 0, 0, 0.0)
+            for i, r in enumerate(self.results)
+        ]
+
+    def fill_batch(self) -> list[tuple[_Slot, int]]:
+        """Put this step's tokens in the batch; returns (slot, batch row whose logits it samples)."""
+        engine = self.engine
+        engine.batch.reset()
+        sampled_at: list[tuple[_Slot, int]] = []
+        for slot in self.slots:
+            if slot.index >= 0 and slot.next_token is not None:
+                sampled_at.append((slot, engine.batch.n_tokens()))
+                engine._add(slot.next_token, len(slot.kv_tokens), slot.seq_id, logits=True)
+                slot.kv_tokens.append(slot.next_token)
+                slot.next_token = None
+        for slot in self.slots:
+            room = N_BATCH - engine.batch.n_tokens()
+            if slot.index < 0 or not slot.pending or room <= 0:
+                continue
+            chunk, slot.pending = slot.pending[:room], slot.pending[room:]
+            for offset, token in enumerate(chunk):
+                last = not slot.pending and offset == len(chunk) - 1
+                if last:
+                    sampled_at.append((slot, engine.batch.n_tokens()))
+                engine._add(token, len(slot.kv_tokens), slot.seq_id, logits=last)
+                slot.kv_tokens.append(token)
+        return sampled_at
+
+    def take_token(self, slot: _Slot, token: int) -> None:
+        """A sampled token: the end of the slot's text, or its next token."""
+        engine = self.engine
+        if slot.first_token_seconds is None:
+            slot.first_token_seconds = time.perf_counter() - slot.started
+        if engine._llama_cpp.llama_vocab_is_eog(engine.vocab, token):
+            self.finish(slot, "eos")
+            return
+        slot.generated.append(token)
+        piece = engine._piece(token)
+        slot.text_bytes += piece
+        # A stop string can only end in the newest piece: look at the tail only.
+        tail = bytes(slot.text_bytes[-(self.longest_stop * 4 + 64) :]).decode("utf-8", errors="replace")
+        if self.stop and earliest_stop(tail, self.stop) != -1:
+            self.finish(slot, "stop")
+        elif (
+            self.is_complete is not None
+            and b"\n" in piece
+            and self.is_complete(slot.index, slot.text_bytes.decode("utf-8", errors="replace"))
+        ):
+            self.finish(slot, "complete")
+        elif len(slot.generated) >= slot.max_tokens:
+            self.finish(slot, "length")
+        else:
+            slot.next_token = token
+
+    def begin(self, slot: _Slot, tokens: list[int], limit: int) -> bool:
+        """Point `slot` at a new prompt, keeping the cached tokens it shares; False if too long."""
+        keep = min(_common_prefix([slot.kv_tokens, tokens]), len(tokens) - 1)
+        if len(tokens) + limit > self.shared + self.slot_cells:
+            return False
+        self.engine.ctx.kv_cache_seq_rm(slot.seq_id, keep, -1)
+        slot.kv_tokens = slot.kv_tokens[:keep]
+        slot.pending = list(tokens[keep:])
+        slot.prompt_tokens, slot.evaluated, slot.max_tokens = len(tokens), len(tokens) - keep, limit
+        slot.generated, slot.text_bytes, slot.next_token = [], bytearray(), None
+        slot.started, slot.first_token_seconds = time.perf_counter(), None
+        return True
+
+    def start(self, slot: _Slot) -> None:
+        """Give `slot` the next waiting prompt that fits (or nothing: index -1)."""
+        ctx = self.engine.ctx
+        while self.queue:
+            index = self.queue.pop(0)
+            slot.index = index
+            slot.rng = np.random.default_rng(self.seeds[index]) if self.temperature > 0 else None
+            ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
+            slot.kv_tokens = list(self.token_lists[index][: self.shared])
+            if self.shared:
+                ctx.kv_cache_seq_cp(0, slot.seq_id, 0, self.shared)
+            if self.begin(slot, self.token_lists[index], self.max_tokens):
+                return
+            self.report(slot, Generation("", "too_long", len(self.token_lists[index]), 0, 0, 0.0))
+        slot.index = -1
+
+    def report(self, slot: _Slot, generation: Generation) -> tuple[str, int] | None:
+        """Record a finished generation; returns the follow-up prompt for the same sequence, if any."""
+        self.results[slot.index] = generation
+        if self.on_done is not None:
+            self.on_done(slot.index, generation)
+        if self.follow_up is None or generation.finish_reason in ("cancelled", "too_long"):
+            return None
+        return self.follow_up(slot.index, generation)
+
+    def finish(self, slot: _Slot, reason: str) -> None:
+        text = slot.text_bytes.decode("utf-8", errors="replace")
+        cut = earliest_stop(text, self.stop)
+        if cut != -1:
+            text, reason = text[:cut], "stop"
+        generation = Generation(
+            text=text,
+            finish_reason=reason,
+            prompt_tokens=slot.prompt_tokens,
+            prompt_tokens_evaluated=slot.evaluated,
+            completion_tokens=len(slot.generated),
+            seconds=time.perf_counter() - slot.started,
+            first_token_seconds=slot.first_token_seconds,
+        )
+        following = self.report(slot, generation)
+        while following is not None:
+            prompt, limit = following
+            if self.begin(slot, self.engine.tokenize(prompt, self.add_bos), limit):
+                return
+            following = self.report(slot, Generation("", "too_long", 0, 0, 0, 0.0))
+        self.engine.ctx.kv_cache_seq_rm(slot.seq_id, -1, -1)
+        slot.kv_tokens = []
+        self.start(slot)
