@@ -101,6 +101,31 @@ class HFBackend:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text).input_ids)
 
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of `text` alone (no special tokens): the ids export's check feeds every variant."""
+        return list(self.tokenizer(text, add_special_tokens=False).input_ids)
+
+    def greedy_tokens(self, prompt_ids: Sequence[int], n: int) -> tuple[list[int], float]:
+        """The first `n` greedy tokens after `prompt_ids` (fewer at an end-of-sequence token), and the
+        seconds spent after the first one (decode only): the float reference of `kpdd export check`."""
+        import torch
+        from transformers import DynamicCache
+
+        eos = self.model.config.eos_token_id
+        ends = set(eos if isinstance(eos, list) else [eos]) | {self.tokenizer.eos_token_id}
+        cache, pending, out, first = DynamicCache(), list(prompt_ids), [], time.perf_counter()
+        with torch.no_grad():
+            while True:
+                inputs = torch.tensor([pending], device=self.device)
+                step = self.model(input_ids=inputs, past_key_values=cache, use_cache=True)
+                cache, token = step.past_key_values, int(step.logits[0, -1].argmax())
+                out.append(token)
+                if len(out) == 1:
+                    first = time.perf_counter()
+                if len(out) >= n or token in ends:
+                    return out, time.perf_counter() - first
+                pending = [token]
+
     def close(self) -> None:
         self._cache = None
         self._cache_ids = []

@@ -1,12 +1,13 @@
-"""`kpdd train`: supervised fine-tuning of a KPDD student with transformers, PEFT and accelerate.
+"""`kpdd train`: supervised fine-tuning of a KPDD student on transformers' Trainer (with PEFT for LoRA).
 
-Each filtered record gives one training example per KPDD stage (`kpdd.format.training_examples`),
-optionally the whole transcript too; the loss covers the target tokens only (prompt and padding are
-labelled -100). Examples are packed greedily into sequences of `seq_len` tokens (each example whole,
-an EOS after each target), batched, and trained with gradient accumulation, AdamW, warmup then cosine
-decay, bf16 autocast (CPU and GPU; weights stay fp32), a held-out slice for eval loss, checkpoints
-(`accelerate` state: model, optimizer, scheduler, RNG) and resume, a CSV loss log and a progress bar.
-Run it with `accelerate launch -m kpdd.cli train ...` to use several GPUs; the same code runs on CPU.
+Each filtered record gives training examples in the recipe's style (`kpdd.format.training_examples`
+or `solution_examples`); the loss covers the target tokens only (prompt and padding are labelled
+-100). Examples are packed whole into rows of `seq_len` tokens (an EOS after each target). The recipe
+(a TOML file, `Recipe`) maps onto `TrainingArguments` in `training_arguments`: AdamW, warmup then
+cosine decay to a floor, gradient accumulation, bf16 where the hardware computes in it, a held-out
+slice for the eval loss, checkpoints and resume. What the Trainer does not do is here: loading the
+base from a GGUF (`distill.hf_models`), continuing a finished adapter (`init_adapter`), `loss.csv`
+with one row per step across resumes, and the run file.
 
 The result is a run directory: the model (full weights) or the LoRA adapter, the tokenizer,
 `recipe.json`, `loss.csv` and `kpdd_run.json` ({"format_version", "modes", "base_model",
@@ -18,7 +19,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import math
 import random
 import shutil
 import time
@@ -311,23 +311,49 @@ def _continue_lora(model: Any, recipe: Recipe) -> tuple[Any, dict[str, Any]]:
 
 # -- the run ---------------------------------------------------------------------------------------
 
+CHECKPOINT_PREFIX = "checkpoint-"  # transformers.Trainer's folder names under run_dir/checkpoints
+LOSS_COLUMNS = ["step", "epoch", "loss", "lr", "tokens", "tokens_per_second", "eval_loss", "seconds"]
+
+
+@dataclass
+class PackedData:
+    """Training and held-out rows, packed, with what went into them."""
+
+    train_rows: list[dict[str, list[int]]]
+    eval_rows: list[dict[str, list[int]]]
+    train_examples: int
+    eval_examples: int
+    dropped_too_long: int
+
+
+def pack_examples(recipe: Recipe, records: list[dict[str, Any]], tokenizer: Any) -> PackedData:
+    """The recipe's examples of `records`, tokenized, split by problem (a held-out slice for the
+    eval loss), shuffled and packed into rows of `seq_len` tokens."""
+    train_items, eval_items = [], []
+    for problem_id, example in build_examples(records, recipe.include_transcript, recipe.examples):
+        item = tokenize_example(tokenizer, example.prompt, example.target)
+        held_out = _is_eval_problem(problem_id, recipe.eval_fraction, recipe.seed)
+        (eval_items if held_out else train_items).append(item)
+    if not train_items:
+        train_items, eval_items = eval_items, []
+    random.Random(recipe.seed).shuffle(train_items)  # mix stages and problems before packing
+    pad_id = tokenizer.pad_token_id
+    train_rows, dropped = pack(train_items, recipe.seq_len, recipe.packing, pad_id)
+    eval_rows, eval_dropped = pack(eval_items, recipe.seq_len, recipe.packing, pad_id)
+    if not train_rows:
+        raise ValueError(f"No training example fits in seq_len={recipe.seq_len} tokens.")
+    # The eval loss costs a forward pass a batch: a few batches, not the whole held-out slice.
+    eval_rows = eval_rows[: max(1, recipe.eval_batches) * recipe.batch_size]
+    return PackedData(train_rows, eval_rows, len(train_items), len(eval_items), dropped + eval_dropped)
+
 
 def _checkpoints(run_dir: Path) -> list[Path]:
+    """Finished checkpoints, oldest first (the Trainer writes trainer_state.json last)."""
     folder = run_dir / "checkpoints"
     if not folder.is_dir():
         return []
-    done = [p for p in folder.glob("step-*") if (p / "trainer_state.json").is_file()]
-    return sorted(done, key=lambda p: int(p.name.split("-")[1]))
-
-
-def _truncate_loss_log(path: Path, last_step: int) -> None:
-    """Keep the header and the rows of steps up to `last_step` (a resumed run logs the rest again)."""
-    from kpdd.paths import atomic_write_text
-
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    kept = lines[:1] + [line for line in lines[1:] if line.split(",", 1)[0].isdigit()
-                        and int(line.split(",", 1)[0]) <= last_step]  # fmt: skip
-    atomic_write_text(path, "".join(kept))
+    done = [p for p in folder.glob(CHECKPOINT_PREFIX + "*") if (p / "trainer_state.json").is_file()]
+    return sorted(done, key=lambda p: int(p.name.removeprefix(CHECKPOINT_PREFIX)))
 
 
 def cpu_has_native_bf16() -> bool:
@@ -354,19 +380,146 @@ def use_bf16_autocast(precision: str, device_type: str) -> bool:
     return device_type == "cpu" and cpu_has_native_bf16()
 
 
-def _autocast(device_type: str, enabled: bool) -> Any:
-    import torch
+def training_arguments(recipe: Recipe, run_dir: Path, use_bf16: bool, evaluates: bool) -> Any:
+    """The recipe as transformers' TrainingArguments: the one place the two meet."""
+    from transformers import TrainingArguments
 
-    return torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=enabled)
+    return TrainingArguments(
+        output_dir=str(run_dir / "checkpoints"),
+        per_device_train_batch_size=recipe.batch_size,
+        per_device_eval_batch_size=recipe.batch_size,
+        gradient_accumulation_steps=recipe.grad_accum,
+        learning_rate=recipe.learning_rate,
+        weight_decay=recipe.weight_decay,
+        warmup_steps=recipe.warmup_ratio,  # a float below 1 is a share of all steps
+        # Cosine decay to min_lr_ratio of the peak (not to zero): late steps still learn.
+        lr_scheduler_type="cosine_with_min_lr",
+        lr_scheduler_kwargs={"min_lr_rate": recipe.min_lr_ratio},
+        max_grad_norm=max(0.0, recipe.max_grad_norm),
+        num_train_epochs=recipe.epochs,
+        max_steps=recipe.max_steps if recipe.max_steps > 0 else -1,
+        eval_strategy="steps" if evaluates and recipe.eval_every else "no",
+        eval_steps=recipe.eval_every or None,
+        save_strategy="steps" if recipe.save_every else "no",
+        save_steps=recipe.save_every or 500,
+        save_total_limit=max(1, recipe.keep_checkpoints),
+        logging_steps=max(1, recipe.log_every),
+        include_num_input_tokens_seen="non_padding",
+        seed=recipe.seed,
+        bf16=use_bf16,
+        report_to="none",
+        remove_unused_columns=False,  # rows are plain dicts the collator reads
+        dataloader_pin_memory=False,
+    )
+
+
+class LossLog:
+    """`loss.csv`: one row per logged step, the eval loss in its step's row. A resumed run first
+    drops the rows logged after its checkpoint, so every step appears once, in order."""
+
+    def __init__(self, path: Path, resume_step: int | None) -> None:
+        from kpdd.paths import atomic_write_text
+
+        self.path = path
+        self.seconds_before = 0.0  # training time of earlier sittings of this run
+        kept = [",".join(LOSS_COLUMNS) + "\n"]
+        if resume_step is not None and path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines(keepends=True)[1:]:
+                cells = line.rstrip("\n").split(",")
+                if cells[0].isdigit() and int(cells[0]) <= resume_step:
+                    kept.append(line)
+                    self.seconds_before = float(cells[-1] or 0.0)
+        atomic_write_text(path, "".join(kept))
+        self.pending: dict[str, Any] | None = None
+        self.started = time.perf_counter()
+        self.window = (self.started, 0)  # (time, tokens seen) at the last row: tokens/s since
+        self.first_loss: float | None = None
+        self.last_loss: float | None = None
+        self.eval_loss: float | None = None
+        self.evaluated_at = -1
+
+    def seconds(self) -> float:
+        return self.seconds_before + time.perf_counter() - self.started
+
+    def on_log(self, step: int, epoch: float, tokens: int, logs: dict[str, float]) -> None:
+        if "eval_loss" in logs:
+            self.eval_loss, self.evaluated_at = logs["eval_loss"], step
+            if self.pending is None or self.pending["step"] != step:
+                self.flush()
+                self.pending = self._row(step, epoch, tokens)
+            self.pending["eval_loss"] = f"{logs['eval_loss']:.5f}"
+        elif "loss" in logs:
+            self.flush()
+            now, (then, tokens_then) = time.perf_counter(), self.window
+            self.window = (now, tokens)
+            self.first_loss = logs["loss"] if self.first_loss is None else self.first_loss
+            self.last_loss = logs["loss"]
+            self.pending = self._row(step, epoch, tokens) | {
+                "loss": f"{logs['loss']:.5f}",
+                "lr": f"{logs.get('learning_rate', 0.0):.3e}",
+                "tokens_per_second": f"{(tokens - tokens_then) / max(now - then, 1e-9):.1f}",
+            }
+
+    def _row(self, step: int, epoch: float, tokens: int) -> dict[str, Any]:
+        return dict.fromkeys(LOSS_COLUMNS, "") | {
+            "step": step, "epoch": f"{epoch:.3f}", "tokens": tokens, "seconds": f"{self.seconds():.1f}",
+        }  # fmt: skip
+
+    def flush(self) -> None:
+        if self.pending is None:
+            return
+        with self.path.open("a", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerow([self.pending[c] for c in LOSS_COLUMNS])
+        self.pending = None
+
+
+def _loss_log_callback(loss_log: LossLog) -> Any:
+    """A TrainerCallback feeding `loss_log`; a step's row is written before its checkpoint."""
+    from transformers import TrainerCallback
+
+    class LossLogCallback(TrainerCallback):
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            loss_log.window = (time.perf_counter(), state.num_input_tokens_seen)
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+            if state.is_world_process_zero:
+                loss_log.on_log(
+                    state.global_step, state.epoch or 0.0, state.num_input_tokens_seen, logs or {}
+                )
+
+        def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            loss_log.flush()
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            loss_log.flush()
+
+    return LossLogCallback()
+
+
+def _trainable_model(recipe: Recipe) -> tuple[Any, Any, dict[str, Any] | None]:
+    """The base (a GGUF file or a Hugging Face folder) made trainable: a new LoRA adapter, a
+    finished run's adapter continued, or all weights. Returns the model, tokenizer and the run
+    continued (if any)."""
+    model, tokenizer = load_base(recipe.base_model)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    init_run = None
+    if recipe.init_adapter:
+        model, init_run = _continue_lora(model, recipe)
+    elif recipe.lora:
+        model = _lora(model, recipe)
+    model.config.use_cache = False
+    return model, tokenizer, init_run
 
 
 def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict[str, Any]:
-    """Train; returns a summary (steps, tokens/s, losses, run directory)."""
+    """Train with transformers' Trainer; returns a summary (steps, tokens/s, losses, run directory).
+
+    Run it with `accelerate launch -m kpdd.cli train ...` to use several GPUs; the same code runs
+    on CPU. Checkpoints (model, optimizer, scheduler, RNG, data position) go to run_dir/checkpoints
+    every `save_every` steps; `resume` continues from the last one."""
     import torch
-    from accelerate import Accelerator
-    from torch.utils.data import DataLoader
-    from tqdm.auto import tqdm
-    from transformers import get_cosine_schedule_with_warmup
+    from transformers import Trainer, set_seed
 
     if recipe.threads:
         torch.set_num_threads(recipe.threads)
@@ -376,221 +529,56 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
     if run_dir.exists() and not resume and _checkpoints(run_dir):
         raise ValueError(f"{run_dir} holds checkpoints of an unfinished run: pass --resume or another --out.")
     run_dir.mkdir(parents=True, exist_ok=True)
-
-    accelerator = Accelerator(gradient_accumulation_steps=recipe.grad_accum)
-    device_type = accelerator.device.type
-    use_bf16 = use_bf16_autocast(recipe.precision, device_type)
-    random.seed(recipe.seed)
-    torch.manual_seed(recipe.seed)
+    set_seed(recipe.seed)  # the new adapter's first weights
 
     records, data_info = load_training_records(recipe.data)
-    model, tokenizer = load_base(recipe.base_model)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    examples = build_examples(records, recipe.include_transcript, recipe.examples)
-    train_items, eval_items = [], []
-    for problem_id, example in examples:
-        item = tokenize_example(tokenizer, example.prompt, example.target)
-        (
-            eval_items if _is_eval_problem(problem_id, recipe.eval_fraction, recipe.seed) else train_items
-        ).append(item)
-    if not train_items:
-        train_items, eval_items = eval_items, []
-    pad_id = tokenizer.pad_token_id
-    rng = random.Random(recipe.seed)
-    rng.shuffle(train_items)  # mix stages and problems before packing
-    train_rows, dropped = pack(train_items, recipe.seq_len, recipe.packing, pad_id)
-    eval_rows, eval_dropped = pack(eval_items, recipe.seq_len, recipe.packing, pad_id)
-    if not train_rows:
-        raise ValueError(f"No training example fits in seq_len={recipe.seq_len} tokens.")
-
-    init_run = None
-    if recipe.init_adapter:
-        model, init_run = _continue_lora(model, recipe)
-    elif recipe.lora:
-        model = _lora(model, recipe)
-    model.config.use_cache = False
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total_params = sum(p.numel() for p in model.parameters())
-    generator = torch.Generator().manual_seed(recipe.seed)
-    train_loader = DataLoader(
-        train_rows, batch_size=recipe.batch_size, shuffle=True, generator=generator,
-        collate_fn=lambda rows: collate(rows, pad_id),
-    )  # fmt: skip
-    eval_loader = DataLoader(
-        eval_rows, batch_size=recipe.batch_size, collate_fn=lambda rows: collate(rows, pad_id)
-    )
-    steps_per_epoch = max(1, math.ceil(len(train_loader) / recipe.grad_accum))
-    total_steps = (
-        recipe.max_steps if recipe.max_steps > 0 else max(1, math.ceil(recipe.epochs * steps_per_epoch))
-    )
-    optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad],
-        lr=recipe.learning_rate,
-        weight_decay=recipe.weight_decay,
-    )
-    warmup = int(recipe.warmup_ratio * total_steps)
-
-    def lr_lambda_factory() -> Any:
-        cosine = get_cosine_schedule_with_warmup(optimizer, warmup, total_steps)
-        return cosine
-
-    scheduler = lr_lambda_factory()
-    if recipe.min_lr_ratio > 0:  # floor the cosine at min_lr_ratio * lr
-        base = scheduler.lr_lambdas[0]
-        scheduler.lr_lambdas[0] = lambda step: (
-            max(base(step), recipe.min_lr_ratio) if step >= warmup else base(step)
-        )
-    model, optimizer, train_loader, eval_loader, scheduler = accelerator.prepare(
-        model, optimizer, train_loader, eval_loader, scheduler
-    )
-
-    state = {"step": 0, "epoch": 0, "batches_in_epoch": 0, "tokens": 0, "seconds": 0.0}
+    model, tokenizer, init_run = _trainable_model(recipe)
+    data = pack_examples(recipe, records, tokenizer)
+    use_bf16 = use_bf16_autocast(recipe.precision, "cuda" if torch.cuda.is_available() else "cpu")
     checkpoints = _checkpoints(run_dir) if resume else []
+    resume_step = None
     if checkpoints:
-        accelerator.load_state(str(checkpoints[-1]))
-        state.update(json.loads((checkpoints[-1] / "trainer_state.json").read_text()))
-        log(f"Resuming from {checkpoints[-1].name} (step {state['step']}/{total_steps})")
-    if accelerator.is_main_process:
-        (run_dir / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=1))
-    loss_path = run_dir / "loss.csv"
-    new_log = not loss_path.exists() or not checkpoints
-    if not new_log:
-        _truncate_loss_log(loss_path, state["step"])  # rows logged after the checkpoint are redone
-    loss_file = loss_path.open("w" if new_log else "a", newline="", encoding="utf-8")
-    writer = csv.writer(loss_file)
-    if new_log:
-        writer.writerow(
-            ["step", "epoch", "loss", "lr", "tokens", "tokens_per_second", "eval_loss", "seconds"]
-        )
-
-    def evaluate() -> float | None:
-        if not eval_rows:
-            return None
-        model.eval()
-        losses = []
-        with torch.no_grad():
-            for i, batch in enumerate(eval_loader):
-                if i >= recipe.eval_batches:
-                    break
-                with _autocast(device_type, use_bf16):
-                    losses.append(
-                        accelerator.gather(model(**batch).loss.detach().float().reshape(1)).mean().item()
-                    )
-        model.train()
-        return sum(losses) / len(losses) if losses else None
-
-    def save_checkpoint() -> None:
-        target = run_dir / "checkpoints" / f"step-{state['step']}"
-        tmp = target.with_name(target.name + ".tmp")
-        accelerator.wait_for_everyone()
-        if accelerator.is_main_process and tmp.exists():
-            shutil.rmtree(tmp)
-        accelerator.save_state(str(tmp))
-        if accelerator.is_main_process:
-            (tmp / "trainer_state.json").write_text(json.dumps(state))
-            if target.exists():
-                shutil.rmtree(target)
-            tmp.rename(target)
-            for old in _checkpoints(run_dir)[: -recipe.keep_checkpoints]:
-                shutil.rmtree(old, ignore_errors=True)
-
-    model.train()
-    bar = tqdm(
-        total=total_steps, initial=state["step"], disable=not accelerator.is_main_process, desc="train"
+        resume_step = json.loads((checkpoints[-1] / "trainer_state.json").read_text())["global_step"]
+        log(f"Resuming from {checkpoints[-1].name} (step {resume_step})")
+    loss_log = LossLog(run_dir / "loss.csv", resume_step)
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(recipe, run_dir, use_bf16, evaluates=bool(data.eval_rows)),
+        train_dataset=data.train_rows,
+        eval_dataset=data.eval_rows or None,
+        data_collator=lambda rows: collate(rows, tokenizer.pad_token_id),
+        callbacks=[_loss_log_callback(loss_log)],
     )
-    started = time.perf_counter() - state["seconds"]
-    window_tokens, window_started, window_losses = 0, time.perf_counter(), []
-    last_eval: float | None = None
-    evaluated_at = -1  # the step whose row carries the latest eval loss
-    first_loss: float | None = None
-    last_loss: float | None = None
-    while state["step"] < total_steps:
-        loader = train_loader
-        if state["batches_in_epoch"]:
-            loader = accelerator.skip_first_batches(train_loader, state["batches_in_epoch"])
-        if hasattr(train_loader, "set_epoch"):
-            train_loader.set_epoch(state["epoch"])
-        for batch in loader:
-            with accelerator.accumulate(model):
-                with _autocast(device_type, use_bf16):
-                    loss = model(**batch).loss
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and recipe.max_grad_norm > 0:
-                    accelerator.clip_grad_norm_(model.parameters(), recipe.max_grad_norm)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad()
-            tokens = int(batch["attention_mask"].sum().item()) * accelerator.num_processes
-            state["tokens"] += tokens
-            window_tokens += tokens
-            state["batches_in_epoch"] += 1
-            window_losses.append(loss.detach().float().item())
-            if not accelerator.sync_gradients:
-                continue
-            state["step"] += 1
-            bar.update(1)
-            step_loss = sum(window_losses[-recipe.grad_accum :]) / len(window_losses[-recipe.grad_accum :])
-            first_loss = step_loss if first_loss is None else first_loss
-            last_loss = step_loss
-            eval_loss = None
-            if (recipe.eval_every and state["step"] % recipe.eval_every == 0) or state["step"] == total_steps:
-                eval_loss = last_eval = evaluate()
-                evaluated_at = state["step"]
-            if (
-                state["step"] % max(1, recipe.log_every) == 0
-                or state["step"] == total_steps
-                or eval_loss is not None
-            ):
-                elapsed = time.perf_counter() - window_started
-                rate = window_tokens / elapsed if elapsed > 0 else 0.0
-                mean_loss = sum(window_losses) / len(window_losses)
-                if accelerator.is_main_process:
-                    writer.writerow([
-                        state["step"], state["epoch"], f"{mean_loss:.5f}", f"{scheduler.get_last_lr()[0]:.3e}",
-                        state["tokens"], f"{rate:.1f}", "" if eval_loss is None else f"{eval_loss:.5f}",
-                        f"{time.perf_counter() - started:.1f}",
-                    ])  # fmt: skip
-                    loss_file.flush()
-                bar.set_postfix(loss=f"{mean_loss:.3f}", tok_s=f"{rate:.0f}")
-                window_tokens, window_started, window_losses = 0, time.perf_counter(), []
-            state["seconds"] = time.perf_counter() - started
-            if recipe.save_every and state["step"] % recipe.save_every == 0 and state["step"] < total_steps:
-                save_checkpoint()
-            if state["step"] >= total_steps:
-                break
-        else:
-            state["epoch"] += 1
-            state["batches_in_epoch"] = 0
-    bar.close()
-    state["seconds"] = time.perf_counter() - started
-    if evaluated_at != state["step"]:  # resumed at the end: the last step's row is already written
-        last_eval = evaluate()
-    loss_file.close()
-
-    accelerator.wait_for_everyone()
+    if trainer.is_world_process_zero():
+        (run_dir / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=1))
+    trainer.train(resume_from_checkpoint=str(checkpoints[-1]) if checkpoints else None)
+    steps, tokens = trainer.state.global_step, trainer.state.num_input_tokens_seen
+    if data.eval_rows and loss_log.evaluated_at != steps:
+        loss_log.eval_loss = trainer.evaluate()["eval_loss"]  # the finished model's held-out loss
+    loss_log.flush()
+    seconds = loss_log.seconds()
     summary = {
         "run_dir": str(run_dir),
-        "steps": state["step"],
-        "tokens": state["tokens"],
-        "seconds": round(state["seconds"], 2),
-        "tokens_per_second": round(state["tokens"] / state["seconds"], 1) if state["seconds"] else 0.0,
-        "first_loss": first_loss,
-        "last_loss": last_loss,
-        "eval_loss": last_eval,
-        "train_rows": len(train_rows),
-        "eval_rows": len(eval_rows),
-        "train_examples": len(train_items),
-        "eval_examples": len(eval_items),
-        "dropped_too_long": dropped + eval_dropped,
-        "trainable_parameters": trainable,
-        "parameters": total_params,
+        "steps": steps,
+        "tokens": tokens,
+        "seconds": round(seconds, 2),
+        "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0,
+        "first_loss": loss_log.first_loss,
+        "last_loss": loss_log.last_loss,
+        "eval_loss": loss_log.eval_loss,
+        "train_rows": len(data.train_rows),
+        "eval_rows": len(data.eval_rows),
+        "train_examples": data.train_examples,
+        "eval_examples": data.eval_examples,
+        "dropped_too_long": data.dropped_too_long,
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "parameters": sum(p.numel() for p in model.parameters()),
         "bf16_autocast": use_bf16,
-        "device": str(accelerator.device),
-        "processes": accelerator.num_processes,
+        "device": str(trainer.args.device),
+        "processes": trainer.args.world_size,
     }
-    if accelerator.is_main_process:
-        unwrapped = accelerator.unwrap_model(model)
+    if trainer.is_world_process_zero():
+        unwrapped = trainer.accelerator.unwrap_model(trainer.model)
         if recipe.lora:
             unwrapped.save_pretrained(str(run_dir))
         else:

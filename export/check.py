@@ -21,129 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from export.errors import ExportError
-from export.source import read_run_info
 from kpdd.backend import (
     BackendError,
-    CancelToken,
     Generation,
-    ModelInfo,
-    OnText,
-    StopTextStream,
-    common_prefix_length,
 )
 
 Log = Callable[[str], None]
-
-
-class HfBackend:
-    """A minimal transformers backend (float32, CPU) for the float reference; reuses its KV cache."""
-
-    def __init__(self, path: str | Path, threads: int | None = None) -> None:
-        import torch
-
-        from distill.hf_models import load_base
-
-        if threads:
-            torch.set_num_threads(threads)
-        self._torch = torch
-        path = Path(path).expanduser()
-        if not path.exists():
-            raise BackendError(f"Model not found: {path}")
-        self.model, self.tokenizer = load_base(path)
-        self.model.eval()
-        self.path = path
-        eos = self.model.config.eos_token_id
-        self._eos = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
-        self.info = ModelInfo(name=path.name, path=str(path), architecture=self.model.config.model_type)
-        run = read_run_info(path) if path.is_dir() else None
-        if run is not None:  # a KPDD run folder: prompted like its exported files (bare transcript)
-            self.info.format_version = run.format_version
-            self.info.modes = run.modes
-        self._tokens: list[int] = []
-        self._cache: Any = None
-
-    def tokenize(self, text: str) -> list[int]:
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenize(text))
-
-    def _forward(self, ids: Sequence[int]) -> Any:
-        torch = self._torch
-        with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([list(ids)]), past_key_values=self._cache, use_cache=True)
-        self._cache = out.past_key_values
-        self._tokens.extend(int(t) for t in ids)
-        return out.logits[0, -1]
-
-    def _rewind(self, keep: int) -> None:
-        if keep >= len(self._tokens):
-            return
-        if keep == 0 or self._cache is None:
-            self._cache = None
-            self._tokens = []
-            return
-        # transformers 5.x: a negative crop() removes that many tokens from the end.
-        self._cache.crop(keep - len(self._tokens))
-        self._tokens = self._tokens[:keep]
-
-    def greedy_tokens(self, prompt_ids: Sequence[int], n: int) -> list[int]:
-        self._rewind(0)
-        logits = self._forward(prompt_ids)
-        out: list[int] = []
-        for _ in range(n):
-            token = int(logits.argmax())
-            out.append(token)
-            if token in self._eos:
-                break
-            logits = self._forward([token])
-        return out
-
-    def generate(
-        self,
-        prompt: str,
-        *,
-        stop: Sequence[str],
-        max_tokens: int,
-        temperature: float = 0.0,
-        seed: int | None = None,
-        on_text: OnText | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Generation:
-        start = time.perf_counter()
-        ids = self.tokenize(prompt)
-        common = min(common_prefix_length(self._tokens, ids), len(ids) - 1)
-        self._rewind(common)
-        logits = self._forward(ids[common:])
-        out: list[int] = []
-        stream = StopTextStream(stop, on_text)
-        finish = "length"
-        first: float | None = None
-        while len(out) < max_tokens:
-            if cancel is not None and cancel.cancelled:
-                finish = "cancelled"
-                break
-            token = int(logits.argmax())  # the check is greedy only
-            first = first if first is not None else time.perf_counter() - start
-            if token in self._eos:
-                finish = "eos"
-                break
-            out.append(token)
-            if stream.update(self.tokenizer.decode(out)):
-                finish = "stop"
-                break
-            if len(out) < max_tokens:
-                logits = self._forward([token])
-        if finish != "cancelled":
-            stream.close()
-        text = stream.text
-        return Generation(
-            text, finish, len(ids), len(ids) - common, len(out), time.perf_counter() - start, first
-        )
-
-    def close(self) -> None:
-        self._cache = None
-        self.model = None
 
 
 class CountingBackend:
@@ -160,6 +43,13 @@ class CountingBackend:
         self.completion_tokens += gen.completion_tokens
         self.seconds += gen.seconds
         return gen
+
+    def generate_batch(self, prompts: Sequence[str], **kwargs: Any) -> list[Generation]:
+        """Many prompts at once (the transformers reference): its tokens over the batch's time."""
+        gens = self.inner.generate_batch(prompts, **kwargs)
+        self.completion_tokens += sum(g.completion_tokens for g in gens)
+        self.seconds += max((g.seconds for g in gens), default=0.0)  # each carries the batch's time
+        return gens
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
@@ -180,7 +70,8 @@ class VariantReport:
     correct: int = 0
     problems: int = 0
     decode_tokens_per_second: float | None = None  # greedy decoding after the first-stage prompt
-    tokens_per_second: float | None = None  # the solver's completion tokens over its generation time
+    # The solver's completion tokens over its generation time (the HF reference solves in one batch).
+    tokens_per_second: float | None = None
     seconds: float = 0.0
     error: str | None = None
     answers: list[Any] = field(default_factory=list)
@@ -210,7 +101,7 @@ def _llama_greedy(backend: Any, ids: Sequence[int], n: int) -> tuple[list[int], 
 
 
 def _forward_greedy(backend: Any, ids: Sequence[int], n: int) -> tuple[list[int], float]:
-    """The same for the HF and ONNX backends (they share `_rewind`/`_forward`)."""
+    """The same for the ONNX backend (through its `_rewind`/`_forward`)."""
     backend._rewind(0)
     logits = backend._forward(list(ids))
     out: list[int] = []
@@ -317,8 +208,10 @@ def _variants(hf: str, ggufs: Sequence[str], onnx: Sequence[str]) -> list[tuple[
 
 
 def _open_variant(kind: str, path: Path, threads: int) -> Any:
-    if kind == "hf":
-        return HfBackend(path, threads=threads)
+    if kind == "hf":  # the float reference: float32 on the CPU, as the weights were trained
+        from distill.hf_backend import HFBackend
+
+        return HFBackend(path, threads=threads, device="cpu", dtype="float32")
     if kind == "gguf":
         from kpdd.llama_backend import LlamaBackend
 
@@ -346,8 +239,11 @@ def _measure_agreement(
     shares, prefixes = [], []
     decode_tokens, decode_seconds = 0, 0.0
     for i, ids in enumerate(prompt_ids):
-        greedy = _llama_greedy if report.kind == "gguf" else _forward_greedy
-        tokens, seconds = greedy(backend, ids, k)
+        if report.kind == "hf":
+            tokens, seconds = backend.greedy_tokens(ids, k)
+        else:
+            greedy = _llama_greedy if report.kind == "gguf" else _forward_greedy
+            tokens, seconds = greedy(backend, ids, k)
         decode_tokens += len(tokens) - 1
         decode_seconds += seconds
         if report.kind == "hf":
@@ -371,8 +267,12 @@ def _measure_solving(
 
     counting = CountingBackend(backend)
     solver = Solver(counting, max_tokens={Stage.PROGRAM: max_tokens, Stage.STEPS: max_tokens})
-    for problem in problems:
-        result = solver.solve(problem.question, mode=mode)
+    questions = [problem.question for problem in problems]
+    if report.kind == "hf":  # transformers decodes a batch for little more than one sequence
+        results = solver.solve_batch(questions, mode=mode)
+    else:  # the exported files are timed one problem at a time, as the app solves
+        results = [solver.solve(question, mode=mode) for question in questions]
+    for problem, result in zip(problems, results, strict=True):
         report.correct += int(answers_match(result.answer, problem.answer))
         report.problems += 1
         report.answers.append(result.answer)

@@ -92,7 +92,7 @@ def test_training_resumes_from_its_last_checkpoint_after_a_kill(tiny_run: dict) 
         command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 240
-    while not (run / "checkpoints" / "step-4" / "trainer_state.json").exists():
+    while not (run / "checkpoints" / "checkpoint-4" / "trainer_state.json").exists():
         assert process.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
         time.sleep(0.2)
     process.kill()
@@ -100,7 +100,7 @@ def test_training_resumes_from_its_last_checkpoint_after_a_kill(tiny_run: dict) 
     result = subprocess.run(_train_command(run, tiny_run["data"], tiny_run["tiny"], 7, "--resume"), env=env,
                             cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "Resuming from step-" in result.stdout
+    assert "Resuming from checkpoint-" in result.stdout
     steps = [int(row.split(",")[0]) for row in (run / "loss.csv").read_text().splitlines()[1:]]
     assert steps == list(range(1, 8))  # every step logged once, in order: none repeated after the resume
     info = json.loads((run / "kpdd_run.json").read_text())
