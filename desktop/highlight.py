@@ -1,4 +1,5 @@
-"""Python syntax highlighting for the program panel (keywords, numbers, strings, comments)."""
+"""Python syntax highlighting for the program panel (keywords, numbers, strings, comments), in the
+colours of the theme in use (desktop.style.Palette's syntax_* colours)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import keyword
 import re
 
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+
+from desktop import style
 
 
 def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -17,15 +20,17 @@ def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFo
     return fmt
 
 
-# Colours readable on both the light and the dark theme.
-STYLES = {
-    "keyword": _format("#c678dd", bold=True),
-    "builtin": _format("#2b9bd8"),
-    "number": _format("#d19a66"),
-    "string": _format("#4caf50"),
-    "comment": _format("#8a8f98", italic=True),
-    "answer": _format("#e06c75", bold=True),
-}
+def syntax_formats(dark: bool) -> dict[str, QTextCharFormat]:
+    """One character format per kind of token, in the theme's colours."""
+    p = style.palette(dark)
+    return {
+        "keyword": _format(p.syntax_keyword, bold=True),
+        "builtin": _format(p.syntax_builtin),
+        "number": _format(p.syntax_number),
+        "string": _format(p.syntax_string),
+        "comment": _format(p.syntax_comment, italic=True),
+        "answer": _format(p.syntax_answer, bold=True),
+    }
 
 
 class PythonHighlighter(QSyntaxHighlighter):
@@ -38,10 +43,16 @@ class PythonHighlighter(QSyntaxHighlighter):
         (re.compile(r"#[^\n]*"), "comment"),
     ]
 
-    def __init__(self, document: QTextDocument) -> None:
+    def __init__(self, document: QTextDocument, dark: bool = False) -> None:
         super().__init__(document)
+        self.formats = syntax_formats(dark)
+
+    def set_dark(self, dark: bool) -> None:
+        """Recolour for the theme now shown."""
+        self.formats = syntax_formats(dark)
+        self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:  # noqa: N802 (Qt override)
-        for pattern, style in self.RULES:
+        for pattern, kind in self.RULES:
             for match in pattern.finditer(text):
-                self.setFormat(match.start(), match.end() - match.start(), STYLES[style])
+                self.setFormat(match.start(), match.end() - match.start(), self.formats[kind])

@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
             panel.steps_title,
             panel.steps_edit,
         )
-        self.highlighter = PythonHighlighter(self.program_edit.document())
+        self.highlighter = PythonHighlighter(self.program_edit.document(), style.is_dark())
         left = QSplitter(Qt.Orientation.Vertical)
         left.setChildrenCollapsible(False)
         left.addWidget(self.core_panel)
@@ -609,6 +609,7 @@ class MainWindow(QMainWindow):
             base = QApplication.font().pointSizeF()
             base = base if base > 0 else 10.0
             self.setStyleSheet(style.stylesheet(self.dark, base))
+            self.highlighter.set_dark(self.dark)
             big = QFont(self.font())
             big.setPointSizeF(base * style.ANSWER_SCALE)
             self.answer_label.setFont(big)

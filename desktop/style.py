@@ -30,17 +30,28 @@ class Palette:
     none: str
     none_soft: str
     slip: str  # a wrong calculation's right value
+    # The program's syntax colours (desktop.highlight), each readable on `code`.
+    syntax_keyword: str
+    syntax_builtin: str
+    syntax_number: str
+    syntax_string: str
+    syntax_comment: str
+    syntax_answer: str
 
 
 LIGHT = Palette(
     window="#eef1f5", card="#ffffff", border="#d8dde5", title="#4a5868", text="#1c232b", muted="#5f6b78",
     code="#f5f7fa", accent="#2f6fd6", accent_text="#ffffff", checked="#1e7d3a", checked_soft="#dcf2e2",
     unsure="#9a5700", unsure_soft="#fdebd0", none="#5f6b78", none_soft="#e6e9ee", slip="#c0182f",
+    syntax_keyword="#8430a8", syntax_builtin="#0b6fa4", syntax_number="#a35200", syntax_string="#2b7a2f",
+    syntax_comment="#6a737d", syntax_answer="#c0182f",
 )  # fmt: skip
 DARK = Palette(
     window="#18191c", card="#25272b", border="#3a3d43", title="#aab4c0", text="#e8eaed", muted="#9aa3ad",
     code="#1e2024", accent="#4c8df6", accent_text="#ffffff", checked="#6fd38b", checked_soft="#1f3d2a",
     unsure="#f3b35c", unsure_soft="#463216", none="#a4acb6", none_soft="#33363b", slip="#ff7a8a",
+    syntax_keyword="#d49cf0", syntax_builtin="#6cc4f5", syntax_number="#f0b07a", syntax_string="#8fd694",
+    syntax_comment="#9aa3ad", syntax_answer="#ff8f9c",
 )  # fmt: skip
 
 

@@ -177,20 +177,35 @@ def test_your_answer_is_cleared_for_another_problem(farmer):
     assert farmer.core_panel.edit.toPlainText() == "" and farmer.program_edit.toPlainText() == ""
 
 
+def _answer_colour(window) -> str:
+    """The colour the program panel's highlighter gives the word `answer`."""
+    block = window.program_edit.document().firstBlock()
+    while block.isValid():
+        start = block.text().find("answer")
+        for fmt in block.layout().formats() if start >= 0 else []:
+            if fmt.start == start:
+                return fmt.format.foreground().color().name()
+        block = block.next()
+    raise AssertionError("no highlighted `answer` in the program")
+
+
 def test_the_theme_recolours_the_cards_and_the_verdict(farmer):
     from desktop import style
     from desktop.settings import DesktopSettings, apply_settings
 
     solve(farmer)
     assert style.LIGHT.window in farmer.styleSheet()
+    assert _answer_colour(farmer) == style.LIGHT.syntax_answer
     try:
         apply_settings(DesktopSettings(theme="dark", language="en"))
         assert style.DARK.window in farmer.styleSheet() and style.LIGHT.window not in farmer.styleSheet()
         assert style.DARK.unsure_soft in farmer.verdict_badge.styleSheet()
         assert farmer.verdict_badge.text() == "Not sure"  # the result is shown again, not lost
+        assert _answer_colour(farmer) == style.DARK.syntax_answer  # the program too
     finally:
         apply_settings(DesktopSettings(theme="light", language="en"))
     assert style.LIGHT.unsure_soft in farmer.verdict_badge.styleSheet()
+    assert _answer_colour(farmer) == style.LIGHT.syntax_answer
 
 
 def test_batch_dialog_reads_a_list_per_line_and_reports_the_verdicts(kpdd_home, tmp_path):
