@@ -8,7 +8,7 @@ the two loss curves are apart step by step. Each run is its own process with the
 sys.path, so each imports its own `distill` and `kpdd`.
 
     git worktree add --detach /tmp/old-train <commit>
-    .venv/bin/python bench/bench_train_loop.py --against /tmp/old-train --steps 200 [--smollm2]
+    .venv/bin/python bench/bench_train_loop.py --against /tmp/old-train --steps 200 [--models tiny,smollm2]
 """
 
 from __future__ import annotations
@@ -51,12 +51,14 @@ def train_with(checkout: Path, recipe: dict) -> dict:
     return {"summary": summary, "curve": curve}
 
 
-def compare(label: str, base: Path, data: Path, tmp: Path, steps: int, checkouts: dict[str, Path]) -> dict:
+def compare(
+    label: str, base: Path, data: Path, tmp: Path, steps: int, batch: int, checkouts: dict[str, Path]
+) -> dict:
     runs = {}
     for name, checkout in checkouts.items():
         recipe = {
             "base_model": str(base), "data": [str(data)], "out": str(tmp / f"{label}-{name}"), "lora": True,
-            "lora_dropout": 0.0, "max_steps": steps, "seq_len": 256, "batch_size": 2, "grad_accum": 2,
+            "lora_dropout": 0.0, "max_steps": steps, "seq_len": 256, "batch_size": batch, "grad_accum": 2,
             "learning_rate": 3e-4, "warmup_ratio": 0.05, "eval_fraction": 0.05, "eval_every": 0,
             "eval_batches": 8, "save_every": 0, "log_every": 10, "threads": 2, "precision": "fp32",
         }  # fmt: skip
@@ -90,7 +92,10 @@ def main() -> int:
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
     parser.add_argument("--problems", type=int, default=400, help="GSM8K train problems (gold, both modes)")
     parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--smollm2", action="store_true", help="also SmolLM2-135M (a few minutes a run)")
+    parser.add_argument("--batch", type=int, default=2, help="rows of 256 tokens a micro-batch (2 a step)")
+    parser.add_argument(
+        "--models", default="tiny", help="tiny, smollm2 or tiny,smollm2 (SmolLM2: minutes a run)"
+    )
     args = parser.parse_args()
 
     from conftest import SMOLLM2_PATH
@@ -109,12 +114,15 @@ def main() -> int:
         run_teach(GoldTeacher(), problems, tmp / "gold.jsonl", mode=Mode.BOTH)
         kept, _ = filter_records(json.loads(x) for x in (tmp / "gold.jsonl").read_text().splitlines())
         (tmp / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
-        tiny = make_tiny_model(tmp / "tiny", SMOLLM2_PATH, hidden=256, layers=4)
-        rows.append(compare("tiny-llama-256x4", tiny, tmp / "train.jsonl", tmp, args.steps, checkouts))
-        if args.smollm2:
-            rows.append(
-                compare("smollm2-135m", SMOLLM2_PATH, tmp / "train.jsonl", tmp, args.steps, checkouts)
-            )
+        for name in args.models.split(","):
+            if name == "tiny":
+                label, base = (
+                    "tiny-llama-256x4",
+                    make_tiny_model(tmp / "tiny", SMOLLM2_PATH, hidden=256, layers=4),
+                )
+            else:
+                label, base = "smollm2-135m", SMOLLM2_PATH
+            rows.append(compare(label, base, tmp / "train.jsonl", tmp, args.steps, args.batch, checkouts))
     print(json.dumps(rows, indent=1))
     return 0
 
