@@ -109,6 +109,31 @@ def test_training_resumes_from_its_last_checkpoint_after_a_kill(tiny_run: dict) 
 
 
 @pytest.mark.slow
+def test_loss_log_follows_the_recipes_schedule_and_eval_steps(tiny_run: dict) -> None:
+    import csv
+
+    run = tiny_run["root"] / "run-schedule"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = _train_command(run, tiny_run["data"], tiny_run["tiny"], 10, "--set", "eval_every=5",
+                             "--set", "eval_fraction=0.2", "--set", "warmup_ratio=0.2",
+                             "--set", "learning_rate=1e-3", "--set", "min_lr_ratio=0.1")  # fmt: skip
+    result = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((run / "loss.csv").open()))
+    assert [int(r["step"]) for r in rows] == list(range(1, 11))
+    assert [int(r["step"]) for r in rows if r["eval_loss"]] == [5, 10]  # the eval loss joins its step's row
+    lrs = [float(r["lr"]) for r in rows]
+    assert lrs[0] < lrs[1] < lrs[2] == pytest.approx(1e-3)  # two warmup steps (20%), then the peak
+    assert all(a > b for a, b in zip(lrs[2:], lrs[3:], strict=False))  # then down, never up
+    assert 1e-4 <= lrs[-1] < 2e-4  # towards the floor, min_lr_ratio of the peak, not zero
+    tokens = [int(r["tokens"]) for r in rows]
+    assert tokens == sorted(tokens) and tokens[0] > 0
+    summary = json.loads((run / "kpdd_run.json").read_text())["provenance"]["training"]
+    assert summary["steps"] == 10 and summary["tokens"] == tokens[-1]
+    assert summary["eval_loss"] == pytest.approx(float(rows[-1]["eval_loss"]), abs=1e-4)
+
+
+@pytest.mark.slow
 def test_a_run_continues_from_a_finished_adapter(tiny_run: dict) -> None:
     from safetensors.torch import load_file
 
