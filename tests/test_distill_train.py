@@ -25,6 +25,22 @@ def test_recipe_from_toml_with_overrides(tmp_path: Path) -> None:
         load_recipe(recipe_file, {"bogus": "1"})
 
 
+@pytest.mark.parametrize(
+    "recipe_file", sorted((REPO / "distill" / "recipes").glob("*.toml")), ids=lambda p: p.stem
+)
+def test_every_shipped_recipe_maps_onto_the_trainer(recipe_file: Path, tmp_path: Path) -> None:
+    from distill.train import training_arguments
+
+    recipe = load_recipe(recipe_file, {"base_model": "m.gguf", "data": ["a.jsonl"]})
+    args = training_arguments(recipe, tmp_path, use_bf16=False, evaluates=True)
+    assert (args.learning_rate, args.gradient_accumulation_steps) == (recipe.learning_rate, recipe.grad_accum)
+    assert args.per_device_train_batch_size == recipe.batch_size
+    assert args.lr_scheduler_kwargs == {"min_lr_rate": recipe.min_lr_ratio}
+    assert args.save_steps == recipe.save_every and args.save_total_limit == recipe.keep_checkpoints
+    assert str(args.eval_strategy.value) == ("steps" if recipe.eval_every else "no")
+    assert args.output_dir == str(tmp_path / "checkpoints")
+
+
 def test_packing_keeps_examples_whole_and_masks_padding() -> None:
     items = [
         ([1, 2, 3], [-100, 2, 3]),
