@@ -150,6 +150,25 @@ def test_loss_log_follows_the_recipes_schedule_and_eval_steps(tiny_run: dict) ->
 
 
 @pytest.mark.slow
+def test_training_over_a_gguf_base(tiny_run: dict, smollm2_gguf: Path) -> None:
+    """The product trains over the dequantized GGUF the app runs (transformers marks such a model
+    GGUF-quantized, and the Trainer refuses those unless the mark is removed)."""
+    from safetensors.torch import load_file
+
+    run = tiny_run["root"] / "run-gguf"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = _train_command(
+        run, tiny_run["data"], smollm2_gguf, 1, "--seq-len", "192", "--set", "warmup_ratio=0"
+    )
+    result = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    info = json.loads((run / "kpdd_run.json").read_text())
+    assert info["adapter"] is True and info["base_model_path"] == str(smollm2_gguf.resolve())
+    adapter = load_file(str(run / "adapter_model.safetensors"))
+    assert any(float(t.abs().sum()) > 0 for k, t in adapter.items() if "lora_B" in k)  # one step learned
+
+
+@pytest.mark.slow
 def test_a_run_continues_from_a_finished_adapter(tiny_run: dict) -> None:
     from safetensors.torch import load_file
 
