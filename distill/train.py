@@ -414,67 +414,58 @@ def training_arguments(recipe: Recipe, run_dir: Path, use_bf16: bool, evaluates:
 
 
 class LossLog:
-    """`loss.csv`: one row per logged step, the eval loss in its step's row. A resumed run first
-    drops the rows logged after its checkpoint, so every step appears once, in order."""
+    """`loss.csv`: one row per logged step, the eval loss in its step's row, the whole file rewritten
+    (atomically) at each log. A resumed run first drops the rows logged after its checkpoint, so
+    every step appears once, in order."""
 
     def __init__(self, path: Path, resume_step: int | None) -> None:
-        from kpdd.paths import atomic_write_text
-
         self.path = path
-        self.seconds_before = 0.0  # training time of earlier sittings of this run
-        kept = [",".join(LOSS_COLUMNS) + "\n"]
+        self.rows: list[dict[str, Any]] = []
         if resume_step is not None and path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines(keepends=True)[1:]:
-                cells = line.rstrip("\n").split(",")
-                if cells[0].isdigit() and int(cells[0]) <= resume_step:
-                    kept.append(line)
-                    self.seconds_before = float(cells[-1] or 0.0)
-        atomic_write_text(path, "".join(kept))
-        self.pending: dict[str, Any] | None = None
+            with path.open(encoding="utf-8", newline="") as handle:
+                self.rows = [
+                    r for r in csv.DictReader(handle) if r["step"].isdigit() and int(r["step"]) <= resume_step
+                ]
+        self.seconds_before = float(self.rows[-1]["seconds"] or 0.0) if self.rows else 0.0
         self.started = time.perf_counter()
-        self.window = (self.started, 0)  # (time, tokens seen) at the last row: tokens/s since
+        self.window = (self.started, 0)  # (time, tokens seen) at the last training row: tokens/s since
         self.first_loss: float | None = None
         self.last_loss: float | None = None
         self.eval_loss: float | None = None
         self.evaluated_at = -1
+        self._write()
 
     def seconds(self) -> float:
         return self.seconds_before + time.perf_counter() - self.started
 
     def on_log(self, step: int, epoch: float, tokens: int, logs: dict[str, float]) -> None:
+        if "loss" not in logs and "eval_loss" not in logs:
+            return
+        if not self.rows or int(self.rows[-1]["step"]) != step:
+            self.rows.append(dict.fromkeys(LOSS_COLUMNS, "") | {"step": str(step), "epoch": f"{epoch:.3f}"})
+        row = self.rows[-1]
+        row.update(tokens=str(tokens), seconds=f"{self.seconds():.1f}")
         if "eval_loss" in logs:
             self.eval_loss, self.evaluated_at = logs["eval_loss"], step
-            if self.pending is None or self.pending["step"] != step:
-                self.flush()
-                self.pending = self._row(step, epoch, tokens)
-            self.pending["eval_loss"] = f"{logs['eval_loss']:.5f}"
-        elif "loss" in logs:
-            self.flush()
+            row["eval_loss"] = f"{logs['eval_loss']:.5f}"
+        if "loss" in logs:
             now, (then, tokens_then) = time.perf_counter(), self.window
             self.window = (now, tokens)
             self.first_loss = logs["loss"] if self.first_loss is None else self.first_loss
             self.last_loss = logs["loss"]
-            self.pending = self._row(step, epoch, tokens) | {
-                "loss": f"{logs['loss']:.5f}",
-                "lr": f"{logs.get('learning_rate', 0.0):.3e}",
-                "tokens_per_second": f"{(tokens - tokens_then) / max(now - then, 1e-9):.1f}",
-            }
+            row.update(loss=f"{logs['loss']:.5f}", lr=f"{logs.get('learning_rate', 0.0):.3e}",
+                       tokens_per_second=f"{(tokens - tokens_then) / max(now - then, 1e-9):.1f}")  # fmt: skip
+        self._write()
 
-    def _row(self, step: int, epoch: float, tokens: int) -> dict[str, Any]:
-        return dict.fromkeys(LOSS_COLUMNS, "") | {
-            "step": step, "epoch": f"{epoch:.3f}", "tokens": tokens, "seconds": f"{self.seconds():.1f}",
-        }  # fmt: skip
+    def _write(self) -> None:
+        from kpdd.paths import atomic_write_text
 
-    def flush(self) -> None:
-        if self.pending is None:
-            return
-        with self.path.open("a", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerow([self.pending[c] for c in LOSS_COLUMNS])
-        self.pending = None
+        lines = [",".join(LOSS_COLUMNS)] + [",".join(str(r[c]) for c in LOSS_COLUMNS) for r in self.rows]
+        atomic_write_text(self.path, "\n".join(lines) + "\n")
 
 
 def _loss_log_callback(loss_log: LossLog) -> Any:
-    """A TrainerCallback feeding `loss_log`; a step's row is written before its checkpoint."""
+    """A TrainerCallback feeding `loss_log` (on the main process)."""
     from transformers import TrainerCallback
 
     class LossLogCallback(TrainerCallback):
@@ -486,12 +477,6 @@ def _loss_log_callback(loss_log: LossLog) -> Any:
                 loss_log.on_log(
                     state.global_step, state.epoch or 0.0, state.num_input_tokens_seen, logs or {}
                 )
-
-        def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            loss_log.flush()
-
-        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            loss_log.flush()
 
     return LossLogCallback()
 
@@ -554,8 +539,7 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
     trainer.train(resume_from_checkpoint=str(checkpoints[-1]) if checkpoints else None)
     steps, tokens = trainer.state.global_step, trainer.state.num_input_tokens_seen
     if data.eval_rows and loss_log.evaluated_at != steps:
-        loss_log.eval_loss = trainer.evaluate()["eval_loss"]  # the finished model's held-out loss
-    loss_log.flush()
+        trainer.evaluate()  # the finished model's held-out loss (logged into the last step's row)
     seconds = loss_log.seconds()
     summary = {
         "run_dir": str(run_dir),

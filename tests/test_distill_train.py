@@ -130,14 +130,15 @@ def test_loss_log_follows_the_recipes_schedule_and_eval_steps(tiny_run: dict) ->
 
     run = tiny_run["root"] / "run-schedule"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = _train_command(run, tiny_run["data"], tiny_run["tiny"], 10, "--set", "eval_every=5",
+    command = _train_command(run, tiny_run["data"], tiny_run["tiny"], 10, "--set", "eval_every=4",
                              "--set", "eval_fraction=0.2", "--set", "warmup_ratio=0.2",
                              "--set", "learning_rate=1e-3", "--set", "min_lr_ratio=0.1")  # fmt: skip
     result = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader((run / "loss.csv").open()))
     assert [int(r["step"]) for r in rows] == list(range(1, 11))
-    assert [int(r["step"]) for r in rows if r["eval_loss"]] == [5, 10]  # the eval loss joins its step's row
+    # The eval loss joins its step's row, the finished model's too (step 10 is no eval step).
+    assert [int(r["step"]) for r in rows if r["eval_loss"]] == [4, 8, 10]
     lrs = [float(r["lr"]) for r in rows]
     assert lrs[0] < lrs[1] < lrs[2] == pytest.approx(1e-3)  # two warmup steps (20%), then the peak
     assert all(a > b for a, b in zip(lrs[2:], lrs[3:], strict=False))  # then down, never up
