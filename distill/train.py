@@ -513,6 +513,11 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
         raise ValueError(f"{run_dir} already holds a finished run; choose another --out.")
     if run_dir.exists() and not resume and _checkpoints(run_dir):
         raise ValueError(f"{run_dir} holds checkpoints of an unfinished run: pass --resume or another --out.")
+    if resume and not _checkpoints(run_dir) and any((run_dir / "checkpoints").glob("step-*")):
+        raise ValueError(
+            f"{run_dir} was checkpointed by an older kpdd (step-N folders, before training moved to "
+            "transformers' Trainer), which this version cannot resume: train again with another --out."
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     set_seed(recipe.seed)  # the new adapter's first weights
 

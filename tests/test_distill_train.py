@@ -169,6 +169,22 @@ def test_training_over_a_gguf_base(tiny_run: dict, smollm2_gguf: Path) -> None:
     assert any(float(t.abs().sum()) > 0 for k, t in adapter.items() if "lora_B" in k)  # one step learned
 
 
+def test_a_run_checkpointed_by_the_old_loop_is_refused_clearly(tmp_path: Path) -> None:
+    from distill.train import run_training
+
+    run = tmp_path / "run"
+    (run / "checkpoints" / "step-30").mkdir(parents=True)
+    (run / "checkpoints" / "step-30" / "trainer_state.json").write_text("{}")
+    data = tmp_path / "train.jsonl"
+    data.write_text(json.dumps({"problem_id": "gsm8k-train-1", "source": "gsm8k-train", "question": "q",
+                                "core_question": "c", "key_information": ["k"], "program": "answer = 1"}) + "\n")  # fmt: skip
+    recipe = load_recipe(
+        None, {"base_model": str(tmp_path / "missing.gguf"), "data": [str(data)], "out": str(run)}
+    )
+    with pytest.raises(ValueError, match="older kpdd"):
+        run_training(recipe, resume=True)
+
+
 @pytest.mark.slow
 def test_a_run_continues_from_a_finished_adapter(tiny_run: dict) -> None:
     from safetensors.torch import load_file
