@@ -382,6 +382,7 @@ def use_bf16_autocast(precision: str, device_type: str) -> bool:
 
 def training_arguments(recipe: Recipe, run_dir: Path, use_bf16: bool, evaluates: bool) -> Any:
     """The recipe as transformers' TrainingArguments: the one place the two meet."""
+    import torch
     from transformers import TrainingArguments
 
     return TrainingArguments(
@@ -407,6 +408,7 @@ def training_arguments(recipe: Recipe, run_dir: Path, use_bf16: bool, evaluates:
         include_num_input_tokens_seen="non_padding",
         seed=recipe.seed,
         bf16=use_bf16,
+        use_cpu=not torch.cuda.is_available(),  # without it, bf16 on a CPU is refused
         report_to="none",
         remove_unused_columns=False,  # rows are plain dicts the collator reads
         dataloader_pin_memory=False,

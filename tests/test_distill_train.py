@@ -39,6 +39,8 @@ def test_every_shipped_recipe_maps_onto_the_trainer(recipe_file: Path, tmp_path:
     assert args.save_steps == recipe.save_every and args.save_total_limit == recipe.keep_checkpoints
     assert str(args.eval_strategy.value) == ("steps" if recipe.eval_every else "no")
     assert args.output_dir == str(tmp_path / "checkpoints")
+    # bf16 (a recipe's precision = "bf16", or "auto" on a CPU with AVX512-BF16 or AMX) is accepted here too.
+    assert training_arguments(recipe, tmp_path, use_bf16=True, evaluates=False).bf16
 
 
 def test_packing_keeps_examples_whole_and_masks_padding() -> None:
@@ -159,12 +161,14 @@ def test_training_over_a_gguf_base(tiny_run: dict, smollm2_gguf: Path) -> None:
     run = tiny_run["root"] / "run-gguf"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = _train_command(
-        run, tiny_run["data"], smollm2_gguf, 1, "--seq-len", "192", "--set", "warmup_ratio=0"
-    )
+        run, tiny_run["data"], smollm2_gguf, 1, "--seq-len", "192", "--set", "warmup_ratio=0",
+        "--set", "precision=bf16",
+    )  # fmt: skip
     result = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     info = json.loads((run / "kpdd_run.json").read_text())
     assert info["adapter"] is True and info["base_model_path"] == str(smollm2_gguf.resolve())
+    assert info["provenance"]["training"]["bf16_autocast"] is True  # bf16 autocast on the CPU works too
     adapter = load_file(str(run / "adapter_model.safetensors"))
     assert any(float(t.abs().sum()) > 0 for k, t in adapter.items() if "lora_B" in k)  # one step learned
 
