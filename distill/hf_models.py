@@ -4,8 +4,8 @@ One place for the GGUF round trip: a base model given as a GGUF file is dequanti
 into a float model that it still marks GGUF-quantized (so the Trainer would refuse to train it and
 `save_pretrained` to save it); `load_base` removes that mark, and the model is a plain one.
 Training (`distill.train`), the transformers backend (`distill.hf_backend`) and export
-(`export.gguf_export`, `export.check`) all load and save through here. Imports only torch and transformers, both in the `distill` and `export`
-extras.
+(`export.gguf_export`, `export.check`) all load and save through here. Imports only torch and
+transformers, both in the `distill` and `export` extras.
 """
 
 from __future__ import annotations

@@ -420,8 +420,9 @@ class LossLog:
     (atomically) at each log. A resumed run first drops the rows logged after its checkpoint, so
     every step appears once, in order."""
 
-    def __init__(self, path: Path, resume_step: int | None) -> None:
+    def __init__(self, path: Path, resume_step: int | None, write: bool = True) -> None:
         self.path = path
+        self.write = write  # the main process writes; the others (several GPUs) only keep count
         self.rows: list[dict[str, Any]] = []
         if resume_step is not None and path.exists():
             with path.open(encoding="utf-8", newline="") as handle:
@@ -462,12 +463,15 @@ class LossLog:
     def _write(self) -> None:
         from kpdd.paths import atomic_write_text
 
+        if not self.write:
+            return
+
         lines = [",".join(LOSS_COLUMNS)] + [",".join(str(r[c]) for c in LOSS_COLUMNS) for r in self.rows]
         atomic_write_text(self.path, "\n".join(lines) + "\n")
 
 
 def _loss_log_callback(loss_log: LossLog) -> Any:
-    """A TrainerCallback feeding `loss_log` (on the main process)."""
+    """A TrainerCallback feeding `loss_log`."""
     from transformers import TrainerCallback
 
     class LossLogCallback(TrainerCallback):
@@ -475,10 +479,7 @@ def _loss_log_callback(loss_log: LossLog) -> Any:
             loss_log.window = (time.perf_counter(), state.num_input_tokens_seen)
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
-            if state.is_world_process_zero:
-                loss_log.on_log(
-                    state.global_step, state.epoch or 0.0, state.num_input_tokens_seen, logs or {}
-                )
+            loss_log.on_log(state.global_step, state.epoch or 0.0, state.num_input_tokens_seen, logs or {})
 
     return LossLogCallback()
 
@@ -532,15 +533,15 @@ def run_training(recipe: Recipe, resume: bool = False, log: Any = print) -> dict
     if checkpoints:
         resume_step = json.loads((checkpoints[-1] / "trainer_state.json").read_text())["global_step"]
         log(f"Resuming from {checkpoints[-1].name} (step {resume_step})")
-    loss_log = LossLog(run_dir / "loss.csv", resume_step)
     trainer = Trainer(
         model=model,
         args=training_arguments(recipe, run_dir, use_bf16, evaluates=bool(data.eval_rows)),
         train_dataset=data.train_rows,
         eval_dataset=data.eval_rows or None,
         data_collator=lambda rows: collate(rows, tokenizer.pad_token_id),
-        callbacks=[_loss_log_callback(loss_log)],
     )
+    loss_log = LossLog(run_dir / "loss.csv", resume_step, write=trainer.is_world_process_zero())
+    trainer.add_callback(_loss_log_callback(loss_log))
     if trainer.is_world_process_zero():
         (run_dir / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=1))
     trainer.train(resume_from_checkpoint=str(checkpoints[-1]) if checkpoints else None)

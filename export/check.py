@@ -117,6 +117,14 @@ def _forward_greedy(backend: Any, ids: Sequence[int], n: int) -> tuple[list[int]
     return out, time.perf_counter() - first
 
 
+# Greedy tokens and decode seconds after a prompt, per kind of variant.
+GREEDY: dict[str, Callable[[Any, Sequence[int], int], tuple[list[int], float]]] = {
+    "hf": lambda backend, ids, n: backend.greedy_tokens(ids, n),
+    "gguf": _llama_greedy,
+    "onnx": _forward_greedy,
+}
+
+
 def compare(ref: list[int], other: list[int], k: int) -> tuple[float, int]:
     """(share of the first k positions with identical tokens, identical prefix length)."""
     same = sum(1 for i in range(min(k, len(ref), len(other))) if ref[i] == other[i])
@@ -239,11 +247,7 @@ def _measure_agreement(
     shares, prefixes = [], []
     decode_tokens, decode_seconds = 0, 0.0
     for i, ids in enumerate(prompt_ids):
-        if report.kind == "hf":
-            tokens, seconds = backend.greedy_tokens(ids, k)
-        else:
-            greedy = _llama_greedy if report.kind == "gguf" else _forward_greedy
-            tokens, seconds = greedy(backend, ids, k)
+        tokens, seconds = GREEDY[report.kind](backend, ids, k)
         decode_tokens += len(tokens) - 1
         decode_seconds += seconds
         if report.kind == "hf":
