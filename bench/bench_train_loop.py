@@ -63,10 +63,12 @@ def compare(
             "eval_batches": 8, "save_every": 0, "log_every": 10, "threads": 2, "precision": "fp32",
         }  # fmt: skip
         runs[name] = train_with(checkout, recipe)
-        s = runs[name]["summary"]
+        s, curve = runs[name]["summary"], runs[name]["curve"]
+        # From loss.csv, where both loops log the mean over each window of log_every steps (their
+        # summaries' first_loss differ: the old loop's is step 1 alone).
         print(json.dumps({"model": label, "loop": name, "steps": s["steps"], "tokens": s["tokens"],
                           "seconds": s["seconds"], "tokens_per_s": s["tokens_per_second"],
-                          "first_loss": round(s["first_loss"], 4), "last_loss": round(s["last_loss"], 4),
+                          "loss_first_window": curve[min(curve)], "loss_last_window": curve[max(curve)],
                           "eval_loss": round(s["eval_loss"], 4)}), flush=True)  # fmt: skip
     this, other = runs["this"], runs["against"]
     shared = sorted(set(this["curve"]) & set(other["curve"]))
