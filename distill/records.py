@@ -9,7 +9,8 @@ problem text (that is the data set's, under its own license; `problem_id` says w
     .venv/bin/python -m distill.records pack runs/teach/qwen15b-pot-s0.jsonl
     .venv/bin/python -m distill.records unpack qwen15b-pot-s0 -o runs/teach/qwen15b-pot-s0.jsonl
 
-Neither direction overwrites a file that holds more records than it would write.
+Neither direction overwrites a file that holds more records than it would write. `select` cuts a
+continuing run's slice out of `kpdd filter` output (distill/recipes/kpdd-qwen05b-continue.toml).
 """
 
 from __future__ import annotations
@@ -80,6 +81,31 @@ def unpack(name: str, out: Path, data_dir: str | None = None, folder: Path = REC
     return len(records)
 
 
+def problem_index(problem_id: str) -> int:
+    """The problem's position in its data set: `gsm8k-train-364` is 364."""
+    return int(str(problem_id).rsplit("-", 1)[1])
+
+
+def select(
+    records: list[dict[str, Any]], first: int = 0, teacher_only: bool = False, steps_every: int = 1
+) -> list[dict[str, Any]]:
+    """The filtered records a continuing run trains on: problems from index `first` on; with
+    `teacher_only`, only those whose program the teacher wrote and the sandbox verified (no gold
+    fallbacks); worked steps kept on every `steps_every`-th problem by index (the rest train
+    their program alone), so Steps mode keeps being trained at a fraction of the cost."""
+    if steps_every < 1:
+        raise ValueError("steps_every must be at least 1")
+    chosen = []
+    for record in records:
+        index = problem_index(record["problem_id"])
+        teacher = str((record.get("provenance") or {}).get("teacher", ""))
+        if index < first or (teacher_only and (teacher == "gold" or not record.get("program"))):
+            continue
+        keep_steps = index % steps_every == 0
+        chosen.append(record if keep_steps else {**record, "steps": None})
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -92,9 +118,20 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("name")
     u.add_argument("-o", "--out", type=Path, required=True)
     u.add_argument("--data-dir", help="folder holding the data sets (else KPDD_DATA_DIR or the config)")
+    s = sub.add_parser("select", help="a slice of `kpdd filter` output for a continuing run")
+    s.add_argument("source", type=Path, help="a `kpdd filter` JSONL")
+    s.add_argument("-o", "--out", type=Path, required=True)
+    s.add_argument("--first", type=int, default=0, help="the first problem index to keep")
+    s.add_argument("--teacher-only", action="store_true", help="drop the gold fallbacks")
+    s.add_argument("--steps-every", type=int, default=1, help="keep worked steps on every Nth problem")
     args = parser.parse_args(argv)
     if args.command == "pack":
         print(f"packed {_count(args.source)} records into {pack(args.source, args.name)}")
+    elif args.command == "select":
+        chosen = select(list(read_jsonl(args.source)), args.first, args.teacher_only, args.steps_every)
+        _write(args.out, chosen, compress=False)
+        with_steps = sum(1 for r in chosen if r.get("steps"))
+        print(f"selected {len(chosen)} records ({with_steps} with steps) into {args.out}")
     else:
         print(f"unpacked {unpack(args.name, args.out, args.data_dir)} records into {args.out}")
     return 0
