@@ -344,15 +344,19 @@ def test_select_cuts_a_continuing_runs_slice_of_filtered_records(tmp_path: Path)
     from distill.records import main as records_main
 
     def record(index: int, teacher: str) -> dict:
-        return {"problem_id": f"gsm8k-train-{index}", "question": "q", "program": "answer = 1",
-                "steps": ["1 + 0 = 1"], "provenance": {"teacher": teacher}}
+        return {
+            "problem_id": f"gsm8k-train-{index}",
+            "question": "q",
+            "program": "answer = 1",
+            "steps": ["1 + 0 = 1"],
+            "provenance": {"teacher": teacher},
+        }
 
     rows = [record(i, "gguf:t" if i % 3 else "gold") for i in range(2, 12)]
     source, out = tmp_path / "filtered.jsonl", tmp_path / "slice.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert records_main([
-        "select", str(source), "-o", str(out), "--first", "4", "--teacher-only", "--steps-every", "4",
-    ]) == 0
+    args = f"select {source} -o {out} --first 4 --teacher-only --steps-every 4".split()
+    assert records_main(args) == 0
     chosen = [json.loads(line) for line in out.read_text().splitlines()]
     # 4..11 without the gold fallbacks (6 and 9); steps only on the multiples of 4
     assert [r["problem_id"] for r in chosen] == [f"gsm8k-train-{i}" for i in (4, 5, 7, 8, 10, 11)]
