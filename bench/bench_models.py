@@ -11,6 +11,8 @@ it stopped, and a rerun only prints.
     .venv/bin/python bench/bench_models.py --configs student05-pot,qwen05-fewshot-pot
     .venv/bin/python bench/bench_models.py --limit 300 --latency 10          # the model card's run
     .venv/bin/python bench/bench_models.py --render-only                     # print what is measured
+    .venv/bin/python bench/bench_models.py --render-only --configs student05-pot --against runs/bench-models-s1
+                                    # a new default against the old one's reports, kept in another folder
 
 Configurations (`--configs`):
     qwen05-fewshot-pot   Qwen2.5-Coder-0.5B-Instruct Q4_K_M, few-shot in the KPDD format (the student's base)
@@ -191,6 +193,11 @@ def main() -> int:
     parser.add_argument(
         "--data-dir", default=str(REPO.parent / "shared" / "data"), help="folder holding the four test sets"
     )
+    parser.add_argument(
+        "--against",
+        default="",
+        help="another results folder (a previous default): each configuration paired with its namesake there",
+    )
     parser.add_argument("--render-only", action="store_true")
     parser.add_argument(
         "--write-measured",
@@ -226,6 +233,11 @@ def main() -> int:
             f"## {a} against {b}, problem by problem\n" + paired_table(out, a, b)
             for a, b in PAIRS
             if a in names and b in names
+        ),
+        *(
+            f"## {name} against {name} in {args.against}, problem by problem\n"
+            + paired_table(out, name, name, REPO / args.against, (name, f"{args.against}"))
+            for name in (names if args.against else [])
         ),
     ]
     text = "\n\n".join(sections) + "\n"
