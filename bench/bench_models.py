@@ -236,7 +236,7 @@ def main() -> int:
         ),
         *(
             f"## {name} against {name} in {args.against}, problem by problem\n"
-            + paired_table(out, name, name, REPO / args.against, (name, f"{args.against}"))
+            + paired_table(out, name, name, REPO / args.against, (name, args.against))
             for name in (names if args.against else [])
         ),
     ]

@@ -90,16 +90,22 @@ def select(
     records: list[dict[str, Any]], first: int = 0, teacher_only: bool = False, steps_every: int = 1
 ) -> list[dict[str, Any]]:
     """The filtered records a continuing run trains on: problems from index `first` on; with
-    `teacher_only`, only those whose program the teacher wrote and the sandbox verified (no gold
-    fallbacks); worked steps kept on every `steps_every`-th problem by index (the rest train
-    their program alone), so Steps mode keeps being trained at a fraction of the cost."""
+    `teacher_only`, only those whose program an LLM teacher wrote and the sandbox verified (not a
+    gold record, and no program `kpdd filter` filled in from a gold fallback); worked steps kept on
+    every `steps_every`-th problem by index (the rest train their program alone), so Steps mode
+    keeps being trained at a fraction of the cost."""
     if steps_every < 1:
         raise ValueError("steps_every must be at least 1")
     chosen = []
     for record in records:
         index = problem_index(record["problem_id"])
-        teacher = str((record.get("provenance") or {}).get("teacher", ""))
-        if index < first or (teacher_only and (teacher == "gold" or not record.get("program"))):
+        provenance = record.get("provenance") or {}
+        from_teacher = (
+            record.get("program")
+            and provenance.get("teacher_kind") != "gold"
+            and "program" not in (provenance.get("fallback") or {})
+        )
+        if index < first or (teacher_only and not from_teacher):
             continue
         keep_steps = index % steps_every == 0
         chosen.append(record if keep_steps else {**record, "steps": None})

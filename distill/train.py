@@ -465,7 +465,6 @@ class LossLog:
 
         if not self.write:
             return
-
         lines = [",".join(LOSS_COLUMNS)] + [",".join(str(r[c]) for c in LOSS_COLUMNS) for r in self.rows]
         atomic_write_text(self.path, "\n".join(lines) + "\n")
 

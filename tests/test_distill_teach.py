@@ -343,22 +343,30 @@ def test_teacher_records_are_packed_without_problem_text_and_unpacked_whole(
 def test_select_cuts_a_continuing_runs_slice_of_filtered_records(tmp_path: Path) -> None:
     from distill.records import main as records_main
 
-    def record(index: int, teacher: str) -> dict:
+    def record(index: int, kind: str, fallback: dict | None = None) -> dict:
+        provenance = {"teacher": f"{kind}:t" if kind != "gold" else "gold", "teacher_kind": kind}
         return {
             "problem_id": f"gsm8k-train-{index}",
             "question": "q",
             "program": "answer = 1",
             "steps": ["1 + 0 = 1"],
-            "provenance": {"teacher": teacher},
+            "provenance": {**provenance, **({"fallback": fallback} if fallback else {})},
         }
 
-    rows = [record(i, "gguf:t" if i % 3 else "gold") for i in range(2, 12)]
+    # as `kpdd filter --fallback` writes them: the teacher's records (their steps filled from gold),
+    # gold records for the problems the teacher got wrong (6, 9), and one teacher record whose
+    # program came from gold (10)
+    rows = [record(i, "gold") if i % 3 == 0 else record(i, "gguf", {"steps": "gold"}) for i in range(2, 12)]
+    rows[8] = record(10, "gguf", {"program": "gold"})
     source, out = tmp_path / "filtered.jsonl", tmp_path / "slice.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     args = f"select {source} -o {out} --first 4 --teacher-only --steps-every 4".split()
     assert records_main(args) == 0
     chosen = [json.loads(line) for line in out.read_text().splitlines()]
-    # 4..11 without the gold fallbacks (6 and 9); steps only on the multiples of 4
-    assert [r["problem_id"] for r in chosen] == [f"gsm8k-train-{i}" for i in (4, 5, 7, 8, 10, 11)]
-    assert [i for i, r in zip((4, 5, 7, 8, 10, 11), chosen) if r["steps"]] == [4, 8]
+    kept = (4, 5, 7, 8, 11)
+    assert [r["problem_id"] for r in chosen] == [f"gsm8k-train-{i}" for i in kept]
+    assert [i for i, r in zip(kept, chosen) if r["steps"]] == [4, 8]  # steps on the multiples of 4
     assert all(r["program"] == "answer = 1" for r in chosen)
+    assert records_main(f"select {source} -o {out} --first 4".split()) == 0  # without --teacher-only
+    assert len(out.read_text().splitlines()) == 8  # problems 4-11, all with steps
+    assert all(json.loads(line)["steps"] for line in out.read_text().splitlines())
