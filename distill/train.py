@@ -58,8 +58,9 @@ class Recipe:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     lora_targets: str = "all-linear"  # or a comma-separated list of module names
-    # A finished LoRA run (its directory) whose adapter this run starts from: continued training
-    # on more data in a later sitting. Its target modules are kept; rank, alpha and base must match.
+    # A finished LoRA run (its directory, or the adapter GGUF it shipped as) whose adapter this run
+    # starts from: continued training on more data in a later sitting. Its target modules are kept;
+    # rank, alpha and base must match.
     init_adapter: str = ""
     include_transcript: bool = False
     # "stages": one example per stage (prompt = transcript so far); "transcripts": one example per
@@ -279,6 +280,10 @@ def _continue_lora(model: Any, recipe: Recipe) -> tuple[Any, dict[str, Any]]:
     if not recipe.lora:
         raise ValueError("init_adapter continues a LoRA run: set lora = true.")
     source = Path(recipe.init_adapter).expanduser()
+    if source.suffix == ".gguf":  # a shipped adapter (resources/models/): back into PEFT weights first
+        from distill.gguf_adapter import import_lora_gguf
+
+        source = import_lora_gguf(source, recipe.base_model, Path(recipe.out) / "init-adapter")
     if not (source / "adapter_config.json").is_file():
         raise ValueError(f"init_adapter {source} is not a finished LoRA run (no adapter_config.json).")
     run_file = source / RUN_FILE

@@ -640,3 +640,87 @@ def test_smollm2_hf_to_gguf_f16_greedy_tokens_equal_hf(smollm2_gguf, tmp_path):
         agree += common_prefix(ll_tokens, hf_tokens)
         total += 16
     assert agree / total >= 0.75
+
+
+def _tiny_qwen2_lora_run(qwen05_gguf: Path, dest: Path) -> tuple[Path, Path]:
+    """A tiny Qwen2 base (the architecture of the shipped student, with its tokenizer, which
+    llama.cpp's converter recognizes) and a PEFT LoRA run over it."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(str(qwen05_gguf.parent), gguf_file=qwen05_gguf.name)
+    config = Qwen2Config(
+        vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, tie_word_embeddings=True,
+    )  # fmt: skip
+    torch.manual_seed(2)
+    base = dest / "tiny-qwen2"
+    Qwen2ForCausalLM(config).save_pretrained(base)
+    tok.save_pretrained(base)
+    model = Qwen2ForCausalLM.from_pretrained(str(base), dtype=torch.float32)
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, init_lora_weights=False,
+                                                  target_modules="all-linear"))  # fmt: skip
+    run = dest / "qwen2-lora"
+    peft_model.save_pretrained(run)
+    (run / "kpdd_run.json").write_text(json.dumps(dict(RUN_INFO, adapter=True, base_model_path=str(base))))
+    return base, run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("architecture", ["llama", "qwen2"])
+def test_shipped_adapter_gguf_continues_as_the_trained_adapter(architecture, tiny_lora_run, tiny_hf,
+                                                               request, tmp_path):  # fmt: skip
+    """A later sitting starts from the committed adapter GGUF (`init_adapter = "...gguf"`): imported
+    back, every LoRA weight equals the run's own to f16 precision (llama's permuted q/k rows put back)
+    and the continued model computes what the trained one did."""
+    import torch
+    from peft import PeftModel
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    from distill.train import Recipe, _continue_lora
+
+    if architecture == "llama":
+        base, run = tiny_hf, tiny_lora_run
+    else:
+        base, run = _tiny_qwen2_lora_run(request.getfixturevalue("qwen05_gguf"), tmp_path)
+    result = export_gguf(run, tmp_path / "out", types=["f16"], route="adapter", log=lambda _m: None)
+    adapter = next(Path(o.path) for o in result.outputs if o.role == "adapter")
+
+    trained = load_file(str(run / "adapter_model.safetensors"))
+    recipe = Recipe(base_model=str(base), init_adapter=str(adapter), lora_r=4, lora_alpha=8,
+                    out=str(tmp_path / "continued"))  # fmt: skip
+    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
+    continued, previous = _continue_lora(model, recipe)
+    imported = load_file(str(tmp_path / "continued" / "init-adapter" / "adapter_model.safetensors"))
+    assert sorted(imported) == sorted(trained)
+    for key, weight in trained.items():
+        torch.testing.assert_close(imported[key], weight.half().float(), rtol=0, atol=0)
+    assert previous["modes"] == RUN_INFO["modes"]
+
+    ids = torch.tensor([[1, 5, 9, 200, 31, 7, 64]])
+    original = PeftModel.from_pretrained(
+        AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32), run
+    )
+    plain = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
+    with torch.no_grad():
+        want, got, without = (m(ids).logits for m in (original, continued, plain))
+    effect = (want - without).abs().max()
+    assert effect > 0.1  # the adapter matters, and comes back as trained (up to f16 rounding):
+    assert (got - want).abs().max() < 0.05 * effect
+    assert any(p.requires_grad for p in continued.parameters())
+
+
+def test_a_model_gguf_is_not_taken_for_an_adapter(smollm2_gguf, tmp_path):
+    from distill.gguf_adapter import AdapterImportError, import_lora_gguf
+
+    with pytest.raises(AdapterImportError, match="not a LoRA adapter"):
+        import_lora_gguf(smollm2_gguf, smollm2_gguf, tmp_path / "out")
+    truncated = tmp_path / "cut.gguf"
+    with open(smollm2_gguf, "rb") as whole:
+        truncated.write_bytes(whole.read(1000))
+    with pytest.raises(AdapterImportError, match="not a readable GGUF"):
+        import_lora_gguf(truncated, smollm2_gguf, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
