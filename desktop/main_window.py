@@ -816,6 +816,10 @@ class MainWindow(QMainWindow):
             self.solution_panel.append(event.text)
         elif event.kind == "text" and stage == Stage.STEPS:
             _append(self.steps_edit, event.text)
+        elif event.kind == "second_opinion":
+            self.notice_label.setText(
+                self.tr("The answer looks doubtful: asking {0} for a second opinion...").format(event.data)
+            )
         elif event.kind == "recheck":
             self.notice_label.setText(
                 self.tr("The first answer looked wrong: writing {0} more solutions to vote on...").format(
@@ -1248,12 +1252,18 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self)
 
         def accepted() -> None:
+            from kpdd import models
+
             new = dialog.result_settings()
-            threads_changed = new.threads != self.settings.threads
+            reload = new.threads != self.settings.threads
+            second = dialog.second_opinion_choice()
+            if second is not None and second != models.second_opinion_enabled():
+                models.set_second_opinion_enabled(second)
+                reload = True
             self.settings = new
             new.save()
             apply_settings(new)
-            if threads_changed:
+            if reload:
                 self.solver_thread.reload(effective_threads(new))
 
         dialog.accepted.connect(accepted)

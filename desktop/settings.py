@@ -1,5 +1,6 @@
-"""Settings: theme (light, dark, follow the system), font size, language, threads, and the solution
-mode and sample count of the last solve (so the tutor opens the way the student left it).
+"""Settings: theme (light, dark, follow the system), font size, language, threads, the second
+opinion, and the solution mode and sample count of the last solve (so the tutor opens the way the
+student left it).
 
 Stored in the KPDD configuration file (`kpdd.paths`, key "desktop"), so tests that point KPDD_HOME
 at a temporary folder never read or change a user's real settings. The language switch goes
@@ -9,6 +10,7 @@ re-read their texts on the LanguageChange event.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QLocale, Qt, QTranslator
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -205,7 +208,9 @@ class ThreadsBox(QSpinBox):
 
 
 class SettingsDialog(QDialog):
-    """Theme, font size, language and threads; changes apply when the user presses OK."""
+    """Theme, font size, language, threads and the second opinion; changes apply when the user
+    presses OK. The second opinion is the core's setting (`kpdd.models.second_opinion_enabled`), so
+    `kpdd solve` and the app follow the same choice."""
 
     def __init__(self, settings: DesktopSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -222,6 +227,19 @@ class SettingsDialog(QDialog):
         for label, field in zip(self.labels, (self.theme, self.font_size, self.language, self.threads)):
             label.setBuddy(field)
             self.form.addRow(label, field)
+        from kpdd import models
+
+        self.second_opinion = QCheckBox()
+        self.second_opinion_note = QLabel()
+        self.second_opinion_note.setWordWrap(True)
+        self.second_opinion_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.second_installed = any(
+            e.path.name == models.SECOND_OPINION.file_name and e.available for e in models.list_models()
+        )
+        self.second_opinion.setChecked(self.second_installed and models.second_opinion_enabled())
+        self.second_opinion.setEnabled(self.second_installed)
+        self.form.addRow(self.second_opinion)
+        self.form.addRow(self.second_opinion_note)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -247,6 +265,22 @@ class SettingsDialog(QDialog):
         texts = [self.tr("&Theme:"), self.tr("&Font size:"), self.tr("&Language:"), self.tr("CPU &threads:")]
         for label, text in zip(self.labels, texts):
             label.setText(text)
+        from kpdd import models
+
+        name = models.SECOND_OPINION.name
+        self.second_opinion.setText(self.tr("Ask {0} for a second &opinion on doubtful answers").format(name))
+        if self.second_installed:
+            self.second_opinion_note.setText(
+                self.tr("About 10 points more answers right; a doubtful answer takes longer.")
+            )
+        elif getattr(sys, "frozen", False):  # an installer carries the student only; it has no pip
+            self.second_opinion_note.setText(self.tr("Not part of this installation."))
+        else:
+            self.second_opinion_note.setText(
+                self.tr("Not installed. `{0} --all` adds it ({1} MB).").format(
+                    models.SETUP_COMMAND, models.SECOND_OPINION.size // 1_000_000
+                )
+            )
         names = [self.tr("Theme"), self.tr("Font size"), self.tr("Language")]
         for field, name in zip((self.theme, self.font_size, self.language), names):
             field.setAccessibleName(name)
@@ -264,3 +298,7 @@ class SettingsDialog(QDialog):
             language=self.language.currentData(),
             threads=self.threads.value(),
         )
+
+    def second_opinion_choice(self) -> bool | None:
+        """The second opinion as the user left it; None when it cannot be chosen (not installed)."""
+        return self.second_opinion.isChecked() if self.second_installed else None

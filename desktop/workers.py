@@ -54,6 +54,16 @@ def default_entry_provider() -> Any:
     return active_model()
 
 
+def default_second_opinion_provider(entry: Any) -> Any:
+    """The model asked when an answer of `entry` looks doubtful (the setting is on and it is
+    installed), or None."""
+    from kpdd import models
+
+    if not isinstance(entry, models.ModelEntry) or not models.second_opinion_enabled():
+        return None
+    return models.second_opinion_model(entry)
+
+
 class SolverWorker(QObject):
     """Lives on the worker thread; slots run there, signals are delivered queued to the UI."""
 
@@ -72,12 +82,14 @@ class SolverWorker(QObject):
         self,
         backend_factory: Callable[[Any, int | None], Any] = default_backend_factory,
         entry_provider: Callable[[], Any] = default_entry_provider,
+        second_opinion_provider: Callable[[Any], Any] = default_second_opinion_provider,
     ) -> None:
         super().__init__()
         self.backend_factory = backend_factory
         self.entry_provider = entry_provider
+        self.second_opinion_provider = second_opinion_provider
         self.solver: Any = None
-        self.loaded_key: tuple[str, int | None] | None = None
+        self.loaded_key: tuple[str, int | None, str] | None = None
         self.threads: int | None = None
         # Set by the UI thread when a solve is requested: the warm-up gives way at once.
         self.warm_cancel = CancelToken()
@@ -94,7 +106,8 @@ class SolverWorker(QObject):
         except ModelNotFoundError as exc:
             self.model_failed.emit("missing", str(exc))
             return None
-        key = (str(getattr(entry, "key", entry)), self.threads)
+        second_entry = self.second_opinion_provider(entry)
+        key = (str(getattr(entry, "key", entry)), self.threads, str(getattr(second_entry, "key", "")))
         if self.solver is not None and self.loaded_key == key:
             return self.solver
         self.unload()
@@ -107,9 +120,18 @@ class SolverWorker(QObject):
         except BackendError as exc:
             self.model_failed.emit("corrupt", str(exc))
             return None
-        self.solver = Solver(backend)
+        second = None
+        if second_entry is not None:
+            try:
+                second = Solver(self.backend_factory(second_entry, self.threads))
+            except BackendError:  # ModelNotFoundError included: the first model still answers alone
+                traceback.print_exc()
+        self.solver = Solver(backend, second_opinion=second)
         self.loaded_key = key
-        self.model_ready.emit(backend.info.name)
+        name = backend.info.name
+        if second is not None:
+            name = f"{name} + {second.backend.info.name}"  # the status bar: "Model: student + second opinion"
+        self.model_ready.emit(name)
         return self.solver
 
     @Slot()
@@ -149,19 +171,24 @@ class SolverWorker(QObject):
     def _adapt_threads(self, solver: Any) -> None:
         """With "Automatic" threads, run this solve on the cores idle right now: a thread that
         shares its core with a busy program stalls the others (desktop.settings.automatic_threads)."""
-        set_threads = getattr(solver.backend, "set_threads", None)
-        if self.threads is None and set_threads is not None:
-            from desktop.settings import automatic_threads
+        if self.threads is not None:
+            return
+        from desktop.settings import automatic_threads
 
-            set_threads(automatic_threads())
+        for backend in (solver.backend, getattr(solver.second_opinion, "backend", None)):
+            set_threads = getattr(backend, "set_threads", None)
+            if set_threads is not None:
+                set_threads(automatic_threads())
 
     @Slot()
     def unload(self) -> None:
         if self.solver is not None:
-            try:
-                self.solver.backend.close()
-            except Exception:  # closing a broken model must not take the app down
-                pass
+            for solver in (self.solver, self.solver.second_opinion):
+                try:
+                    if solver is not None:
+                        solver.backend.close()
+                except Exception:  # closing a broken model must not take the app down
+                    pass
         self.solver = None
         self.loaded_key = None
 

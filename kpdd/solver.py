@@ -22,7 +22,10 @@ never beats a possible one, however many votes it has (`impossible`).
 
 `samples=AUTO_SAMPLES` ("Auto" in the app) writes one solution and, only when it looks wrong (no
 answer, or a plausibility below 1), draws more up to RECHECK_SAMPLES and votes: most of the accuracy
-of five samples for a fraction of their time, since most first answers pass the checks.
+of five samples for a fraction of their time, since most first answers pass the checks. A solver
+with a `second_opinion` (another, larger model) asks that model instead of drawing more samples:
+with the 0.5B student and the 1.5B that measured about 10 points better than the student alone
+(docs/RESULTS.md).
 
 In mode `both` the program's answer wins a disagreement, except when the program had computed the
 steps' answer on the way and then kept going: a small student trained on multi-step programs often
@@ -558,7 +561,7 @@ class Solver:
 
         `samples`: solutions to write and vote on (the first greedy, the others sampled), or
         AUTO_SAMPLES: one, and RECHECK_SAMPLES when it looks wrong (in mode `both`, which has its
-        own check, Auto is one sample).
+        own check, Auto is one sample; with a second opinion, that model is asked instead).
 
         Never raises for model trouble during a solve: a cancelled solve returns what it had with
         `cancelled=True`; a backend error is reported in `error`. An empty problem raises ValueError.
@@ -619,7 +622,7 @@ class Solver:
             self._solve_batch_chained(results, mode)
         else:
             self._solve_batch_by_stage(results, mode)
-        if samples == AUTO_SAMPLES and mode != Mode.BOTH:
+        if samples == AUTO_SAMPLES and mode != Mode.BOTH and self.second_opinion is None:
             self._recheck_batch(
                 [r for r in results if r.solutions and looks_wrong(r.solutions[0], r.problem)]
             )
@@ -803,7 +806,8 @@ class Solver:
                                 solution.text, index, solution))  # fmt: skip
                 index += 1
             sample += 1
-            auto = samples == AUTO_SAMPLES and result.mode != Mode.BOTH
+            # With a second opinion configured, that model is Auto's recheck instead of more samples.
+            auto = samples == AUTO_SAMPLES and result.mode != Mode.BOTH and self.second_opinion is None
             if auto and sample == 1 and looks_wrong(result.solutions[0], problem):
                 wanted, result.rechecked = RECHECK_SAMPLES, True
                 emit(StageEvent("recheck", None, "", index, RECHECK_SAMPLES))

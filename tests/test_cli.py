@@ -61,7 +61,8 @@ def test_solve_with_auto_samples_rechecks_only_an_answer_that_looks_wrong():
     from kpdd.format import Mode
     from kpdd.solver import RECHECK_SAMPLES, SolveResult, looks_wrong
 
-    done = kpdd("solve", "--json", "--samples", "auto", "--threads", "2", NATALIA)
+    # The student alone (a machine with the 1.5B installed would ask it instead of sampling).
+    done = kpdd("solve", "--json", "--samples", "auto", "--threads", "2", "--second-opinion", "none", NATALIA)
     result = SolveResult.from_dict(json.loads(done.stdout))
     assert result.mode == Mode.POT and result.solutions
     first_looks_wrong = looks_wrong(result.solutions[0], result.problem)

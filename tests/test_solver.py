@@ -349,6 +349,11 @@ def test_a_doubtful_answer_gets_a_second_opinion_that_outweighs_it():
     teacher.prompts.clear()
     result = Solver(ScriptedBackend(delay_s=0), second_opinion=Solver(teacher)).solve(PROBLEM_TEXT, "pot")
     assert result.answer == 64.0 and result.second_opinion == "" and teacher.prompts == []
+    # Auto with a second opinion: the other model is the recheck, not more samples of the first.
+    doubtful.prompts.clear()
+    result = solver.solve(PROBLEM_TEXT, "pot", samples=AUTO_SAMPLES, on_event=lambda e: events.append(e.kind))
+    assert not result.rechecked and result.answer == 64.0 and result.second_opinion == "teacher"
+    assert [s.model for s in result.solutions] == ["", "teacher"]
 
 
 PROBLEM_TEXT = "A farmer packs 6 baskets with 14 apples each. He gives away 20 apples. How many apples does he have left?"

@@ -295,220 +295,220 @@
 <context>
     <name>BatchDialog</name>
     <message>
-        <location filename="../../desktop/batch_view.py" line="133"/>
+        <location filename="../../desktop/batch_view.py" line="132"/>
         <source>Batch and solution sheets</source>
         <translation>批量解题与答案讲义</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="134"/>
+        <location filename="../../desktop/batch_view.py" line="133"/>
         <source>&amp;Open problem list...</source>
         <translation>打开题目列表(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="135"/>
-        <location filename="../../desktop/batch_view.py" line="183"/>
+        <location filename="../../desktop/batch_view.py" line="134"/>
+        <location filename="../../desktop/batch_view.py" line="182"/>
         <source>Open a list of problems</source>
         <translation>打开题目列表</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="139"/>
+        <location filename="../../desktop/batch_view.py" line="138"/>
         <source>A .txt file (one problem per paragraph, or one per line when each line is a question), a .csv or a .jsonl list.</source>
         <translation>一个 .txt 文件(每段一道题;如果每行都是一个问题,则每行一道题)、.csv 或 .jsonl 列表。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="148"/>
-        <location filename="../../desktop/batch_view.py" line="165"/>
+        <location filename="../../desktop/batch_view.py" line="147"/>
+        <location filename="../../desktop/batch_view.py" line="164"/>
         <source>Program</source>
         <translation>程序</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="148"/>
+        <location filename="../../desktop/batch_view.py" line="147"/>
         <source>Steps</source>
         <translation>步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="148"/>
-        <location filename="../../desktop/batch_view.py" line="165"/>
+        <location filename="../../desktop/batch_view.py" line="147"/>
+        <location filename="../../desktop/batch_view.py" line="164"/>
         <source>Both</source>
         <translation>两者</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="151"/>
+        <location filename="../../desktop/batch_view.py" line="150"/>
         <source>Solution mode</source>
         <translation>解题方式</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="152"/>
+        <location filename="../../desktop/batch_view.py" line="151"/>
         <source>&amp;Cancel</source>
         <translation>取消(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="153"/>
+        <location filename="../../desktop/batch_view.py" line="152"/>
         <source>Cancel the batch</source>
         <translation>取消批量解题</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="154"/>
+        <location filename="../../desktop/batch_view.py" line="153"/>
         <source>Batch progress</source>
         <translation>批量进度</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="156"/>
+        <location filename="../../desktop/batch_view.py" line="155"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="156"/>
+        <location filename="../../desktop/batch_view.py" line="155"/>
         <source>Problem</source>
         <translation>题目</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="156"/>
+        <location filename="../../desktop/batch_view.py" line="155"/>
         <source>Answer</source>
         <translation>答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="156"/>
+        <location filename="../../desktop/batch_view.py" line="155"/>
         <source>Verdict</source>
         <translation>判断</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="158"/>
+        <location filename="../../desktop/batch_view.py" line="157"/>
         <source>Sheet &amp;title:</source>
         <translation>讲义标题(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="159"/>
+        <location filename="../../desktop/batch_view.py" line="158"/>
         <source>Sheet title</source>
         <translation>讲义标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="160"/>
+        <location filename="../../desktop/batch_view.py" line="159"/>
         <source>&amp;Student copy</source>
         <translation>学生版(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="161"/>
+        <location filename="../../desktop/batch_view.py" line="160"/>
         <source>&amp;Answer key on the last page</source>
         <translation>最后一页附答案(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="162"/>
+        <location filename="../../desktop/batch_view.py" line="161"/>
         <source>S&amp;how:</source>
         <translation>显示(&amp;H):</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="165"/>
+        <location filename="../../desktop/batch_view.py" line="164"/>
         <source>Worked steps</source>
         <translation>解题步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="167"/>
+        <location filename="../../desktop/batch_view.py" line="166"/>
         <source>How a program&apos;s solution is shown on the sheet</source>
         <translation>讲义上如何显示程序的解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="168"/>
+        <location filename="../../desktop/batch_view.py" line="167"/>
         <source>&amp;Export sheet...</source>
         <translation>导出讲义(&amp;E)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="183"/>
+        <location filename="../../desktop/batch_view.py" line="182"/>
         <source>Problem lists (*.txt *.csv *.jsonl)</source>
         <translation>题目列表 (*.txt *.csv *.jsonl)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="192"/>
+        <location filename="../../desktop/batch_view.py" line="191"/>
         <source>Cannot use this file: {0}</source>
         <translation>无法使用此文件:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="204"/>
+        <location filename="../../desktop/batch_view.py" line="203"/>
         <source>Read {0} problems from {1}; the start of each is listed below.</source>
         <translation>从 {1} 读到 {0} 道题;下面列出了每道题的开头。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="210"/>
+        <location filename="../../desktop/batch_view.py" line="209"/>
         <source>Problem {0} asks several questions: if it holds several problems, put each on a line of its own or leave a blank line between them.</source>
         <translation>第 {0} 题问了好几个问题:如果其中包含好几道题,请把每道题单独放一行,或在题目之间空一行。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="241"/>
+        <location filename="../../desktop/batch_view.py" line="240"/>
         <source>{0} of {1} already solved</source>
         <translation>已解 {0}/{1} 道</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="257"/>
+        <location filename="../../desktop/batch_view.py" line="256"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="281"/>
+        <location filename="../../desktop/batch_view.py" line="280"/>
         <source>{0} of {1} answers checked.</source>
         <translation>{1} 个答案中有 {0} 个已核对。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="284"/>
+        <location filename="../../desktop/batch_view.py" line="283"/>
         <source>{0} to check by hand: they are marked “check this one” on the sheet.</source>
         <translation>{0} 个需要人工核对:讲义上标有 “check this one”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="300"/>
+        <location filename="../../desktop/batch_view.py" line="299"/>
         <source>Starting...</source>
         <translation>正在开始...</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="313"/>
+        <location filename="../../desktop/batch_view.py" line="312"/>
         <source>Cancelling...</source>
         <translation>正在取消...</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="325"/>
+        <location filename="../../desktop/batch_view.py" line="324"/>
         <source>done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="326"/>
+        <location filename="../../desktop/batch_view.py" line="325"/>
         <source>{0} of {1} solved, {2}</source>
         <translation>已解 {0}/{1} 道,{2}</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="339"/>
+        <location filename="../../desktop/batch_view.py" line="338"/>
         <source>Cancelled: {0} of {1} solved. Start again to resume.</source>
         <translation>已取消:已解 {0}/{1} 道。再次开始即可继续。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="345"/>
+        <location filename="../../desktop/batch_view.py" line="344"/>
         <source>All {0} problems solved ({1} from an earlier run).</source>
         <translation>全部 {0} 道题已解完(其中 {1} 道来自上次运行)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="356"/>
+        <location filename="../../desktop/batch_view.py" line="355"/>
         <source>The batch stopped: {0}</source>
         <translation>批量解题停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="363"/>
+        <location filename="../../desktop/batch_view.py" line="362"/>
         <source>&amp;Resume</source>
         <translation>继续(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="363"/>
+        <location filename="../../desktop/batch_view.py" line="362"/>
         <source>&amp;Start</source>
         <translation>开始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="386"/>
+        <location filename="../../desktop/batch_view.py" line="385"/>
         <source>Wrote {0}</source>
         <translation>已写入 {0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="392"/>
+        <location filename="../../desktop/batch_view.py" line="391"/>
         <source>Export solution sheet</source>
         <translation>导出答案讲义</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="394"/>
+        <location filename="../../desktop/batch_view.py" line="393"/>
         <source>PDF (*.pdf);;HTML (*.html);;Markdown (*.md)</source>
         <translation>PDF (*.pdf);;HTML (*.html);;Markdown (*.md)</translation>
     </message>
@@ -516,68 +516,68 @@
 <context>
     <name>HistoryPanel</name>
     <message>
-        <location filename="../../desktop/history_view.py" line="59"/>
         <location filename="../../desktop/history_view.py" line="60"/>
+        <location filename="../../desktop/history_view.py" line="61"/>
         <source>Search history</source>
         <translation>搜索历史</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="61"/>
+        <location filename="../../desktop/history_view.py" line="62"/>
         <source>Solved problems</source>
         <translation>已解题目</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="62"/>
+        <location filename="../../desktop/history_view.py" line="63"/>
         <source>&amp;Reopen</source>
         <translation>重新打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="63"/>
+        <location filename="../../desktop/history_view.py" line="64"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="64"/>
+        <location filename="../../desktop/history_view.py" line="65"/>
         <source>Export...</source>
         <translation>导出...</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="65"/>
+        <location filename="../../desktop/history_view.py" line="66"/>
         <source>Reopen the selected problem</source>
         <translation>重新打开所选题目</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="66"/>
+        <location filename="../../desktop/history_view.py" line="67"/>
         <source>Delete the selected problem from history</source>
         <translation>从历史中删除所选题目</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="67"/>
+        <location filename="../../desktop/history_view.py" line="68"/>
         <source>Export history to a file</source>
         <translation>把历史导出到文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="97"/>
+        <location filename="../../desktop/history_view.py" line="98"/>
         <source>Program</source>
         <translation>程序</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="97"/>
+        <location filename="../../desktop/history_view.py" line="98"/>
         <source>Steps</source>
         <translation>步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="97"/>
+        <location filename="../../desktop/history_view.py" line="98"/>
         <source>Both</source>
         <translation>两者</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="126"/>
+        <location filename="../../desktop/history_view.py" line="127"/>
         <source>Export history</source>
         <translation>导出历史</translation>
     </message>
     <message>
-        <location filename="../../desktop/history_view.py" line="127"/>
+        <location filename="../../desktop/history_view.py" line="128"/>
         <source>JSON (*.json);;JSON lines (*.jsonl);;Markdown (*.md);;HTML (*.html)</source>
         <translation>JSON (*.json);;JSON lines (*.jsonl);;Markdown (*.md);;HTML (*.html)</translation>
     </message>
@@ -598,367 +598,367 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="462"/>
+        <location filename="../../desktop/main_window.py" line="461"/>
         <source>KPDD Tutor</source>
         <translation>KPDD 数学辅导</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="463"/>
+        <location filename="../../desktop/main_window.py" line="470"/>
         <source>&amp;Word problem:</source>
         <translation>应用题(&amp;W):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="465"/>
+        <location filename="../../desktop/main_window.py" line="472"/>
         <source>Type or paste a math word problem here, pick a sample, or open a text file.</source>
         <translation>在这里输入或粘贴一道数学应用题,或选择示例题,或打开文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="467"/>
+        <location filename="../../desktop/main_window.py" line="474"/>
         <source>Word problem</source>
         <translation>应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="470"/>
+        <location filename="../../desktop/main_window.py" line="477"/>
         <source>Sample problems...</source>
         <translation>示例题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="474"/>
+        <location filename="../../desktop/main_window.py" line="481"/>
         <source>Sample problems</source>
         <translation>示例题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="475"/>
+        <location filename="../../desktop/main_window.py" line="482"/>
         <source>&amp;Open file...</source>
         <translation>打开文件(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="476"/>
+        <location filename="../../desktop/main_window.py" line="483"/>
         <source>Open a problem from a text file</source>
         <translation>从文本文件打开题目</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="477"/>
+        <location filename="../../desktop/main_window.py" line="484"/>
         <source>&amp;Mode:</source>
         <translation>方式(&amp;M):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="480"/>
-        <location filename="../../desktop/main_window.py" line="517"/>
-        <location filename="../../desktop/main_window.py" line="521"/>
+        <location filename="../../desktop/main_window.py" line="487"/>
+        <location filename="../../desktop/main_window.py" line="526"/>
+        <location filename="../../desktop/main_window.py" line="530"/>
         <source>Program</source>
         <translation>程序</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="480"/>
+        <location filename="../../desktop/main_window.py" line="487"/>
         <source>Steps</source>
         <translation>步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="480"/>
+        <location filename="../../desktop/main_window.py" line="487"/>
         <source>Both</source>
         <translation>两者</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="482"/>
+        <location filename="../../desktop/main_window.py" line="489"/>
         <source>Solution mode</source>
         <translation>解题方式</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="485"/>
+        <location filename="../../desktop/main_window.py" line="492"/>
         <source>Program: a Python program computes the answer. Steps: worked reasoning. Both: both, and whether they agree.</source>
         <translation>程序:由 Python 程序计算答案。步骤:逐步推理。两者:都做,并看是否一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="489"/>
+        <location filename="../../desktop/main_window.py" line="496"/>
         <source>S&amp;amples:</source>
         <translation>采样数(&amp;A):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="491"/>
+        <location filename="../../desktop/main_window.py" line="498"/>
         <source>Number of solutions to sample and vote on</source>
         <translation>采样并投票的解答数量</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="498"/>
+        <location filename="../../desktop/main_window.py" line="505"/>
         <source>&amp;Solve</source>
         <translation>解题(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="499"/>
+        <location filename="../../desktop/main_window.py" line="506"/>
         <source>Solve the problem (Ctrl+Enter)</source>
         <translation>解题 (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="500"/>
+        <location filename="../../desktop/main_window.py" line="507"/>
         <source>Solve</source>
         <translation>解题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="501"/>
+        <location filename="../../desktop/main_window.py" line="508"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="502"/>
+        <location filename="../../desktop/main_window.py" line="509"/>
         <source>Stop solving (Esc)</source>
         <translation>停止解题 (Esc)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="503"/>
+        <location filename="../../desktop/main_window.py" line="510"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="504"/>
+        <location filename="../../desktop/main_window.py" line="511"/>
         <source>Show &amp;whole solution</source>
         <translation>显示完整解答(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="505"/>
+        <location filename="../../desktop/main_window.py" line="512"/>
         <source>Show the whole solution</source>
         <translation>显示完整解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="507"/>
+        <location filename="../../desktop/main_window.py" line="516"/>
         <source>1. Core question</source>
         <translation>1. 核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="508"/>
+        <location filename="../../desktop/main_window.py" line="517"/>
         <source>Core question (you can edit it)</source>
         <translation>核心问题(可编辑)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="509"/>
+        <location filename="../../desktop/main_window.py" line="518"/>
         <source>What the problem really asks, in one sentence.</source>
         <translation>题目真正要问的是什么,用一句话说。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="511"/>
+        <location filename="../../desktop/main_window.py" line="520"/>
         <source>The facts needed to answer it, one per line.</source>
         <translation>解题所需的已知条件,每行一条。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="512"/>
+        <location filename="../../desktop/main_window.py" line="521"/>
         <source>2. Key information</source>
         <translation>2. 关键信息</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="513"/>
+        <location filename="../../desktop/main_window.py" line="522"/>
         <source>Key information, one fact per line (you can edit it)</source>
         <translation>关键信息,每行一条(可编辑)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="514"/>
+        <location filename="../../desktop/main_window.py" line="523"/>
         <source>3. Solution</source>
         <translation>3. 解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="516"/>
+        <location filename="../../desktop/main_window.py" line="525"/>
         <source>Show the program as worked steps</source>
         <translation>把程序显示为解题步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="518"/>
+        <location filename="../../desktop/main_window.py" line="527"/>
         <source>Show the program itself</source>
         <translation>显示程序本身</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="520"/>
+        <location filename="../../desktop/main_window.py" line="529"/>
         <source>The solution appears here, step by step.</source>
         <translation>解答会一步一步显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="522"/>
+        <location filename="../../desktop/main_window.py" line="531"/>
         <source>The program or the steps appear here.</source>
         <translation>程序或解题步骤会显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="922"/>
+        <location filename="../../desktop/main_window.py" line="935"/>
         <source>Try Steps or Both, or edit the key information and solve again.</source>
         <translation>试试“步骤”或“两者”模式,或者修改关键信息后重新求解。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="924"/>
+        <location filename="../../desktop/main_window.py" line="937"/>
         <source>No answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="961"/>
+        <location filename="../../desktop/main_window.py" line="974"/>
         <source>The answer appears here, with how sure the tutor is of it.</source>
         <translation>答案会显示在这里,并说明辅导程序对它有多大把握。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="971"/>
+        <location filename="../../desktop/main_window.py" line="984"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="971"/>
+        <location filename="../../desktop/main_window.py" line="984"/>
         <source>Solving was stopped before it found an answer. Press Solve to start again.</source>
         <translation>在找到答案之前已停止解题。按“解题”重新开始。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="980"/>
+        <location filename="../../desktop/main_window.py" line="993"/>
         <source>Hidden while you work on it: ask for a hint or show the whole solution.</source>
         <translation>在你思考时先隐藏:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="515"/>
-        <location filename="../../desktop/main_window.py" line="519"/>
         <location filename="../../desktop/main_window.py" line="524"/>
+        <location filename="../../desktop/main_window.py" line="528"/>
+        <location filename="../../desktop/main_window.py" line="533"/>
         <source>Worked steps</source>
         <translation>解题步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="523"/>
+        <location filename="../../desktop/main_window.py" line="532"/>
         <source>Reasoning steps</source>
         <translation>推理步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="525"/>
+        <location filename="../../desktop/main_window.py" line="534"/>
         <source>Program result</source>
         <translation>程序结果</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="526"/>
+        <location filename="../../desktop/main_window.py" line="535"/>
         <source>Solve again from this question</source>
         <translation>从这个问题重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="527"/>
+        <location filename="../../desktop/main_window.py" line="536"/>
         <source>Solve again from the edited core question</source>
         <translation>从修改后的核心问题重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="528"/>
+        <location filename="../../desktop/main_window.py" line="537"/>
         <source>Solve again from these facts</source>
         <translation>从这些信息重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="529"/>
+        <location filename="../../desktop/main_window.py" line="538"/>
         <source>Solve again from the edited key information</source>
         <translation>从修改后的关键信息重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="530"/>
-        <location filename="../../desktop/main_window.py" line="531"/>
+        <location filename="../../desktop/main_window.py" line="541"/>
+        <location filename="../../desktop/main_window.py" line="542"/>
         <source>Answer</source>
         <translation>答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="532"/>
+        <location filename="../../desktop/main_window.py" line="543"/>
         <source>How sure the tutor is</source>
         <translation>辅导程序的把握</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="533"/>
+        <location filename="../../desktop/main_window.py" line="544"/>
         <source>Why the tutor is sure or not</source>
         <translation>辅导程序有没有把握的原因</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="534"/>
+        <location filename="../../desktop/main_window.py" line="545"/>
         <source>Agreement and confidence</source>
         <translation>一致性与置信度</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="535"/>
+        <location filename="../../desktop/main_window.py" line="546"/>
         <source>Work through it with &amp;hints</source>
         <translation>借助提示一步步做(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="536"/>
+        <location filename="../../desktop/main_window.py" line="547"/>
         <source>Work through the problem with hints</source>
         <translation>借助提示一步步解这道题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="537"/>
+        <location filename="../../desktop/main_window.py" line="548"/>
         <source>&amp;Your answer:</source>
         <translation>你的答案(&amp;Y):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="538"/>
+        <location filename="../../desktop/main_window.py" line="549"/>
         <source>e.g. 42</source>
         <translation>例如 42</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="539"/>
+        <location filename="../../desktop/main_window.py" line="550"/>
         <source>Your answer</source>
         <translation>你的答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="540"/>
+        <location filename="../../desktop/main_window.py" line="551"/>
         <source>&amp;Check my answer</source>
         <translation>检查我的答案(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="541"/>
+        <location filename="../../desktop/main_window.py" line="552"/>
         <source>Check my answer</source>
         <translation>检查我的答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="542"/>
+        <location filename="../../desktop/main_window.py" line="553"/>
         <source>History</source>
         <translation>历史</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="543"/>
+        <location filename="../../desktop/main_window.py" line="554"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="544"/>
+        <location filename="../../desktop/main_window.py" line="555"/>
         <source>&amp;Open problem...</source>
         <translation>打开题目(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="545"/>
+        <location filename="../../desktop/main_window.py" line="556"/>
         <source>&amp;Batch and solution sheets...</source>
         <translation>批量解题与讲义(&amp;B)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="546"/>
+        <location filename="../../desktop/main_window.py" line="557"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="547"/>
+        <location filename="../../desktop/main_window.py" line="558"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="548"/>
+        <location filename="../../desktop/main_window.py" line="559"/>
         <source>&amp;Models...</source>
         <translation>模型(&amp;M)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="549"/>
+        <location filename="../../desktop/main_window.py" line="560"/>
         <source>&amp;Settings...</source>
         <translation>设置(&amp;S)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="550"/>
+        <location filename="../../desktop/main_window.py" line="561"/>
         <source>&amp;History</source>
         <translation>历史(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="551"/>
+        <location filename="../../desktop/main_window.py" line="562"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="552"/>
+        <location filename="../../desktop/main_window.py" line="563"/>
         <source>&amp;About KPDD Tutor</source>
         <translation>关于 KPDD 数学辅导(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="636"/>
+        <location filename="../../desktop/main_window.py" line="645"/>
         <source>No model yet</source>
         <translation>还没有模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="638"/>
+        <location filename="../../desktop/main_window.py" line="647"/>
         <source>KPDD Tutor needs a model to solve problems, and none is installed yet.
 
 Open a terminal and run:
@@ -975,13 +975,13 @@ It places the default model ({1}) in your data folder; it works offline afterwar
 它会把默认模型({1})放到你的数据文件夹,之后可离线使用。你也可以在 工具 &gt; 模型 中添加自己的 GGUF 文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="644"/>
-        <location filename="../../desktop/main_window.py" line="657"/>
+        <location filename="../../desktop/main_window.py" line="653"/>
+        <location filename="../../desktop/main_window.py" line="666"/>
         <source>The model could not be loaded</source>
         <translation>无法加载模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="646"/>
+        <location filename="../../desktop/main_window.py" line="655"/>
         <source>The model file could not be opened. It may be corrupt or incomplete.
 
 {0}
@@ -994,165 +994,170 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 请在 工具 &gt; 模型 中选择其他模型,或重新运行 `{1}`。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="653"/>
+        <location filename="../../desktop/main_window.py" line="662"/>
         <source>Model: not loaded yet</source>
         <translation>模型:尚未加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="654"/>
+        <location filename="../../desktop/main_window.py" line="663"/>
         <source>Loading model {0}...</source>
         <translation>正在加载模型 {0}...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="655"/>
+        <location filename="../../desktop/main_window.py" line="664"/>
         <source>Model: {0}</source>
         <translation>模型:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="656"/>
+        <location filename="../../desktop/main_window.py" line="665"/>
         <source>No model installed: run `{0}`</source>
         <translation>未安装模型:请运行 `{0}`</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="723"/>
+        <location filename="../../desktop/main_window.py" line="732"/>
         <source>The tutor is working on the problem...</source>
         <translation>辅导程序正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="726"/>
-        <location filename="../../desktop/main_window.py" line="966"/>
+        <location filename="../../desktop/main_window.py" line="735"/>
+        <location filename="../../desktop/main_window.py" line="979"/>
         <source>Solving...</source>
         <translation>正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="735"/>
+        <location filename="../../desktop/main_window.py" line="744"/>
         <source>Stopping...</source>
         <translation>正在停止...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="792"/>
+        <location filename="../../desktop/main_window.py" line="801"/>
         <source>Writing the program...</source>
         <translation>正在编写程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="817"/>
+        <location filename="../../desktop/main_window.py" line="821"/>
+        <source>The answer looks doubtful: asking {0} for a second opinion...</source>
+        <translation>这个答案看起来可疑:正在请 {0} 给出第二意见...</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="830"/>
         <source>Running the program in the sandbox...</source>
         <translation>正在沙盒中运行程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="741"/>
-        <location filename="../../desktop/main_window.py" line="832"/>
+        <location filename="../../desktop/main_window.py" line="750"/>
+        <location filename="../../desktop/main_window.py" line="845"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="834"/>
+        <location filename="../../desktop/main_window.py" line="847"/>
         <source>The model stopped with an error: {0}</source>
         <translation>模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="838"/>
+        <location filename="../../desktop/main_window.py" line="851"/>
         <source>The model did not produce a usable answer. Try Steps or Both, or edit the key information and solve again.</source>
         <translation>模型没有给出可用的答案。试试“步骤”或“两者”,或修改关键信息后重新求解。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="577"/>
-        <location filename="../../desktop/main_window.py" line="843"/>
+        <location filename="../../desktop/main_window.py" line="585"/>
+        <location filename="../../desktop/main_window.py" line="856"/>
         <source>Solved in {0:.1f} s.</source>
         <translation>用时 {0:.1f} 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="490"/>
+        <location filename="../../desktop/main_window.py" line="497"/>
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="494"/>
+        <location filename="../../desktop/main_window.py" line="501"/>
         <source>More samples vote on the answer and give a confidence. Auto writes one solution, and five to vote on when its answer looks wrong.</source>
         <translation>更多采样会对答案投票并给出置信度。“自动”先写一个解答,答案看起来不对时再写五个解答投票。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="812"/>
+        <location filename="../../desktop/main_window.py" line="825"/>
         <source>The first answer looked wrong: writing {0} more solutions to vote on...</source>
         <translation>第一个答案看起来不对:正在再写 {0} 个解答用于投票...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="873"/>
+        <location filename="../../desktop/main_window.py" line="886"/>
         <source>Something went wrong: {0}</source>
         <translation>出错了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="991"/>
+        <location filename="../../desktop/main_window.py" line="1004"/>
         <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
         <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1098"/>
+        <location filename="../../desktop/main_window.py" line="1111"/>
         <source>&amp;Hint</source>
         <translation>提示(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1099"/>
+        <location filename="../../desktop/main_window.py" line="1112"/>
         <source>Hint: reveal the core question first</source>
         <translation>提示:先显示核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1101"/>
+        <location filename="../../desktop/main_window.py" line="1114"/>
         <source>No more hints</source>
         <translation>没有更多提示了</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1104"/>
+        <location filename="../../desktop/main_window.py" line="1117"/>
         <source>Next &amp;hint ({0} of {1})</source>
         <translation>下一个提示(&amp;H)({0}/{1})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1106"/>
+        <location filename="../../desktop/main_window.py" line="1119"/>
         <source>Next hint</source>
         <translation>下一个提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1110"/>
+        <location filename="../../desktop/main_window.py" line="1123"/>
         <source>Type your answer first.</source>
         <translation>请先输入你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1119"/>
+        <location filename="../../desktop/main_window.py" line="1132"/>
         <source>The tutor is solving the problem to check your answer...</source>
         <translation>辅导程序正在解题以检查你的答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1170"/>
+        <location filename="../../desktop/main_window.py" line="1183"/>
         <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
         <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1184"/>
+        <location filename="../../desktop/main_window.py" line="1197"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1184"/>
+        <location filename="../../desktop/main_window.py" line="1197"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1194"/>
+        <location filename="../../desktop/main_window.py" line="1207"/>
         <source>{0} is a folder, not a text file.</source>
         <translation>{0} 是文件夹,不是文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1205"/>
+        <location filename="../../desktop/main_window.py" line="1218"/>
         <source>{0} is not a word problem: open a plain text file (.txt) of at most {1} KB.</source>
         <translation>{0} 不是应用题:请打开不超过 {1} KB 的纯文本文件(.txt)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1213"/>
+        <location filename="../../desktop/main_window.py" line="1226"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1223"/>
+        <location filename="../../desktop/main_window.py" line="1236"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
@@ -1304,67 +1309,87 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings.py" line="240"/>
+        <location filename="../../desktop/settings.py" line="258"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="243"/>
+        <location filename="../../desktop/settings.py" line="261"/>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="243"/>
+        <location filename="../../desktop/settings.py" line="261"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="243"/>
+        <location filename="../../desktop/settings.py" line="261"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="245"/>
+        <location filename="../../desktop/settings.py" line="263"/>
         <source>System size</source>
         <translation>系统大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="246"/>
+        <location filename="../../desktop/settings.py" line="264"/>
         <source> pt</source>
         <translation> 磅</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="247"/>
+        <location filename="../../desktop/settings.py" line="265"/>
         <source>&amp;Theme:</source>
         <translation>主题(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="247"/>
+        <location filename="../../desktop/settings.py" line="265"/>
         <source>&amp;Font size:</source>
         <translation>字号(&amp;F):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="247"/>
+        <location filename="../../desktop/settings.py" line="265"/>
         <source>&amp;Language:</source>
         <translation>语言(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="247"/>
+        <location filename="../../desktop/settings.py" line="265"/>
         <source>CPU &amp;threads:</source>
         <translation>CPU 线程(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="250"/>
+        <location filename="../../desktop/settings.py" line="271"/>
+        <source>Ask {0} for a second &amp;opinion on doubtful answers</source>
+        <translation>答案可疑时请 {0} 给出第二意见(&amp;O)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="274"/>
+        <source>About 10 points more answers right; a doubtful answer takes longer.</source>
+        <translation>答对的题约多 10 个百分点;可疑的答案会多花一些时间。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="277"/>
+        <source>Not part of this installation.</source>
+        <translation>此安装版本不包含它。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="280"/>
+        <source>Not installed. `{0} --all` adds it ({1} MB).</source>
+        <translation>尚未安装。`{0} --all` 可以添加它({1} MB)。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="284"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="250"/>
+        <location filename="../../desktop/settings.py" line="284"/>
         <source>Font size</source>
         <translation>字号</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="250"/>
+        <location filename="../../desktop/settings.py" line="284"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
@@ -1372,17 +1397,17 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>ThreadsBox</name>
     <message>
-        <location filename="../../desktop/settings.py" line="193"/>
+        <location filename="../../desktop/settings.py" line="196"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="196"/>
+        <location filename="../../desktop/settings.py" line="199"/>
         <source>Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower.</source>
         <translation>自动:按下解题时使用空闲的 CPU 核心。线程数多于空闲核心会使解题慢很多。</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="199"/>
+        <location filename="../../desktop/settings.py" line="202"/>
         <source>CPU threads</source>
         <translation>CPU 线程</translation>
     </message>
@@ -1440,37 +1465,47 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>程序运行了,但没有给名为 answer 的变量赋一个数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="191"/>
+        <location filename="../../desktop/presenters.py" line="116"/>
+        <source>The first answer looked doubtful, so {0} was asked too; its solution is the one shown.</source>
+        <translation>第一个答案看起来可疑,因此也请了 {0} 解答;这里显示的是它的解答。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="121"/>
+        <source>The first answer looked doubtful, so {0} was asked too.</source>
+        <translation>第一个答案看起来可疑,因此也请了 {0} 解答。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="204"/>
         <source>(from the problem)</source>
         <translation>(题目给出)</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="225"/>
+        <location filename="../../desktop/presenters.py" line="238"/>
         <source>{0} line(s) of the program are not needed for the answer and are left out: see Program.</source>
         <translation>程序中有 {0} 行与答案无关,这里略去了:可在“程序”中查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="286"/>
+        <location filename="../../desktop/presenters.py" line="299"/>
         <source>Correct: {0} matches the tutor&apos;s checked answer.</source>
         <translation>正确:{0} 与辅导程序已核对的答案一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="288"/>
+        <location filename="../../desktop/presenters.py" line="301"/>
         <source>{0} matches the tutor&apos;s answer, but the tutor is not sure of it: go through the steps to be sure.</source>
         <translation>{0} 与辅导程序的答案一致,但辅导程序对这个答案没有把握:请逐步检查以确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="296"/>
+        <location filename="../../desktop/presenters.py" line="309"/>
         <source>{0} differs from the tutor&apos;s answer, {1}, which was checked. The tutor can be wrong too: compare your work with its key information and solution.</source>
         <translation>{0} 与辅导程序已核对的答案 {1} 不同。辅导程序也可能出错:请把你的解题过程与它的关键信息和解答对照一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="302"/>
+        <location filename="../../desktop/presenters.py" line="315"/>
         <source>{0} differs from the tutor&apos;s answer, {1}, but the tutor is not sure of its answer: yours may be the right one. Compare your work with its steps.</source>
         <translation>{0} 与辅导程序的答案 {1} 不同,但辅导程序对自己的答案没有把握:你的答案可能才是对的。请把你的解题过程与它的步骤对照一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="314"/>
+        <location filename="../../desktop/presenters.py" line="327"/>
         <source>{0} is not what the tutor found, but the tutor is not sure of its own answer: yours may be right. Ask for a hint to compare the steps.</source>
         <translation>{0} 与辅导程序的答案不同,但辅导程序对自己的答案没有把握:你的答案可能是对的。请求提示来对照步骤。</translation>
     </message>
@@ -1485,27 +1520,27 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>第一个答案看起来不对,所以写了 {0} 个解答来投票。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="115"/>
+        <location filename="../../desktop/presenters.py" line="128"/>
         <source>Confidence: {0}% of {1} solutions give this answer.</source>
         <translation>置信度:{1} 个解答中有 {0}% 得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="121"/>
+        <location filename="../../desktop/presenters.py" line="134"/>
         <source>Another answer had more votes, but they looked wrong for a word problem (negative, not whole, or from a program using numbers the problem does not give), so they counted less.</source>
         <translation>另一个答案票数更多,但那些解答看起来不像应用题的答案(负数、不是整数,或程序用了题目中没有的数),所以权重较低。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="274"/>
+        <location filename="../../desktop/presenters.py" line="287"/>
         <source>I could not find a number in your answer.</source>
         <translation>在你的答案里没有找到数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="279"/>
+        <location filename="../../desktop/presenters.py" line="292"/>
         <source>The tutor has no answer of its own for this problem yet, so it cannot check yours.</source>
         <translation>辅导程序自己还没有这道题的答案,所以无法检查你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="309"/>
+        <location filename="../../desktop/presenters.py" line="322"/>
         <source>Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).</source>
         <translation>不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示(辅导程序也可能出错)。</translation>
     </message>
