@@ -46,6 +46,7 @@ from bench_student import (  # noqa: E402
     accuracy_table,
     load_report,
     paired_table,
+    pairs_table,
     report_path,
 )
 
@@ -135,6 +136,25 @@ def answer_source_table(out: Path, names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def first_answer_table(out: Path, name: str) -> str:
+    """A second-opinion configuration against its own first answers: the first model's greedy
+    solution is the first of each record, so the pairing needs no separate run of the first model
+    (on the same problems a separate greedy run gives the same answers: batches decode the same)."""
+    from kpdd.answers import answers_match
+
+    rows = []
+    for data in SETS:
+        report = load_report(out, name, data)
+        if report is not None:
+            pairs = [(r["correct"], bool(r["solutions"]) and answers_match(r["solutions"][0]["answer"], r["gold"]))
+                     for r in report["records"]]  # fmt: skip
+            asked = sum(bool(r["second_opinion"]) for r in report["records"])
+            rows.append((f"{SET_NAMES[data]} (asked {asked})", pairs))
+    if not rows:
+        return f"(no {name} reports)"
+    return pairs_table(rows, name, "its first answer")
+
+
 def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]], names: list[str],
                    threads: int) -> Path:  # fmt: skip
     """resources/models/measured.json: each model's Program-mode figures, shown by `kpdd models` and
@@ -150,20 +170,26 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
     models = data.get("models", {})
     for name in names:
         config = table[name]
-        if config["mode"] != "pot" or config.get("samples", 1) != 1 or config.get("second_opinion"):
+        if config["mode"] != "pot" or config.get("samples", 1) != 1:
             continue
         reports = [load_report(out, name, d) for d in SETS]
         if any(r is None for r in reports):
             continue
         latency = [r for d in SETS if (rep := load_report(latency_out, name, d)) for r in rep["records"]]
-        models[config["model"]] = {
-            "mode": "pot",
+        figures = {
+            "mode": "cascade" if config.get("second_opinion") else "pot",
             "accuracy": round(statistics.mean(r["summary"]["accuracy"] for r in reports), 4),
             "by_set": {d: round(r["summary"]["accuracy"], 4) for d, r in zip(SETS, reports)},
             "problems": sum(r["summary"]["n"] for r in reports),
             "median_s": round(statistics.median(r["seconds"] for r in latency), 2) if latency else None,
             "threads": threads,
         }
+        if config.get("second_opinion"):  # shown beside the first model's own figures
+            figures["model"] = config["second_opinion"]
+            models.setdefault(config["model"], {})["second_opinion"] = figures
+        else:
+            models[config["model"]] = {**figures, **{k: v for k, v in models.get(config["model"], {}).items()
+                                                      if k == "second_opinion"}}  # fmt: skip
     data = {
         "sample": "the first problems of a seeded random order (seed 0) of GSM8K test, SVAMP, ASDiv and "
         "MultiArith, the same for every model (`problems` counts them), greedy; accuracy is the four-set "
@@ -233,6 +259,12 @@ def main() -> int:
             f"## {a} against {b}, problem by problem\n" + paired_table(out, a, b)
             for a, b in PAIRS
             if a in names and b in names
+        ),
+        *(
+            f"## {name} against the first model's own answers, problem by problem\n"
+            + first_answer_table(out, name)
+            for name in names
+            if table[name].get("second_opinion")
         ),
         *(
             f"## {name} against {name} in {args.against}, problem by problem\n"

@@ -142,6 +142,11 @@ class ModelManagerDialog(QDialog):
         )
         if measured.get("median_s") is not None:
             text += self.tr(", {0} s to answer").format(f"{measured['median_s']:.1f}")
+        second = measured.get("second_opinion")
+        if isinstance(second, dict) and second.get("accuracy") is not None:
+            text += self.tr("; {0}% with the second opinion").format(f"{100 * second['accuracy']:.1f}")
+            if second.get("median_s") is not None:
+                text += self.tr(", {0} s").format(f"{second['median_s']:.1f}")
         return text
 
     def selected(self) -> models.ModelEntry | None:

@@ -96,6 +96,8 @@ ZH_CN: dict[str, str] = {
     "The first answer looked wrong: writing {0} more solutions to vote on...": "第一个答案看起来不对:正在再写 {0} 个解答用于投票...",
     "Ask {0} for a second &opinion on doubtful answers": "答案可疑时请 {0} 给出第二意见(&O)",
     "About 10 points more answers right; a doubtful answer takes longer.": "答对的题约多 10 个百分点;可疑的答案会多花一些时间。",
+    "; {0}% with the second opinion": ";加上第二意见 {0}%",
+    ", {0} s": ",{0} 秒",
     "Not part of this installation.": "此安装版本不包含它。",
     "Not installed. `{0} --all` adds it ({1} MB).": "尚未安装。`{0} --all` 可以添加它({1} MB)。",
     "The answer looks doubtful: asking {0} for a second opinion...": "这个答案看起来可疑:正在请 {0} 给出第二意见...",

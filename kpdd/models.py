@@ -480,6 +480,11 @@ def measured_text(measured: dict) -> str:
     text = f"{mode} {100 * measured['accuracy']:.1f}% right on {measured.get('problems', '?')} test problems"
     if measured.get("median_s") is not None:
         text += f", {measured['median_s']:.1f} s to answer (median, {measured.get('threads', 2)} threads)"
+    second = measured.get("second_opinion")
+    if isinstance(second, dict) and second.get("accuracy") is not None:
+        text += f"; with {second.get('model', 'a second opinion')}'s second opinion {100 * second['accuracy']:.1f}%"
+        if second.get("median_s") is not None:
+            text += f", {second['median_s']:.1f} s"
     return text
 
 

@@ -69,7 +69,13 @@ else
   "${PIP[@]}" -e ".[desktop]"
 fi
 
-.venv/bin/kpdd setup
+if [ $dev = 1 ]; then
+  .venv/bin/kpdd setup            # the models the tests use
+else
+  # The tutor as it ships: the student, and Qwen2.5-Coder-1.5B (1.1 GB) for a second opinion on
+  # doubtful answers (docs/RESULTS.md: about 10 points more answers right).
+  .venv/bin/kpdd setup --all
+fi
 if [ $dev = 1 ]; then
   # llama.cpp's converter scripts for `kpdd export` (fetched once into the user cache).
   .venv/bin/kpdd export fetch-converter >/dev/null 2>&1 || echo "note: converter not prefetched" >&2

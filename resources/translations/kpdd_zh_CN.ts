@@ -1281,27 +1281,37 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>,{0} 秒给出答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="160"/>
+        <location filename="../../desktop/models_view.py" line="147"/>
+        <source>; {0}% with the second opinion</source>
+        <translation>;加上第二意见 {0}%</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="149"/>
+        <source>, {0} s</source>
+        <translation>,{0} 秒</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="165"/>
         <source>Not added: {0}</source>
         <translation>未添加:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="162"/>
+        <location filename="../../desktop/models_view.py" line="167"/>
         <source>Added {0}.</source>
         <translation>已添加 {0}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="174"/>
+        <location filename="../../desktop/models_view.py" line="179"/>
         <source>Add a GGUF model</source>
         <translation>添加 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="174"/>
+        <location filename="../../desktop/models_view.py" line="179"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="183"/>
+        <location filename="../../desktop/models_view.py" line="188"/>
         <source>{0} will be used for the next solve.</source>
         <translation>下次解题将使用 {0}。</translation>
     </message>
