@@ -818,7 +818,7 @@ class MainWindow(QMainWindow):
             _append(self.steps_edit, event.text)
         elif event.kind == "second_opinion":
             self.notice_label.setText(
-                self.tr("The answer looks doubtful: asking {0} for a second opinion...").format(event.data)
+                self.tr("The answer looks doubtful: asking {0} for a second opinion...").format(event.text)
             )
         elif event.kind == "recheck":
             self.notice_label.setText(

@@ -110,18 +110,6 @@ def agreement_text(result: Any) -> str:
                 "Tutor", "The first answer looked wrong, so {0} solutions were written to vote on."
             ).format(len(result.solutions))
         )
-    if result.second_opinion:
-        shown = result.shown_solution(result.mode if result.mode != Mode.BOTH else Mode.POT)
-        if shown is not None and shown.model == result.second_opinion:
-            text = QCoreApplication.translate(
-                "Tutor",
-                "The first answer looked doubtful, so {0} was asked too; its solution is the one shown.",
-            )
-        else:
-            text = QCoreApplication.translate(
-                "Tutor", "The first answer looked doubtful, so {0} was asked too."
-            )
-        parts.append(text.format(result.second_opinion))
     # Program and steps of one sample are the verdict's "agree" or "differ": no share to add.
     if len(result.solutions) > 1 and not (result.mode == Mode.BOTH and len(result.solutions) == 2):
         parts.append(

@@ -9,8 +9,8 @@ settings go to a temporary KPDD home, never the user's.
 `--scripted` drives the real window, solver, sandbox, verdicts and sheets with a demo model that
 answers a few sample problems from fixed texts (`DEMO`), chosen to show each state: a wrong lone
 program ("not sure"), program and steps agreeing ("checked"), false arithmetic marked, an impossible
-answer outvoted, a failing program, Stop, hints, checking an answer, the batch dialog, in the light
-and the dark theme and in Simplified Chinese. It runs in seconds and needs no model file; the status
+answer outvoted, a failing program, Stop, hints, checking an answer, a doubtful answer sent to a
+second model, the batch dialog, in the light and the dark theme and in Simplified Chinese. It runs in seconds and needs no model file; the status
 bar names the model "scripted demo". Without it, a real model solves the sample problem (minutes of
 CPU on a small machine): empty, solving, solved, batch, settings, and the solved window in the
 dark theme in Chinese.
@@ -93,16 +93,28 @@ DEMO: dict[str, dict[str, str]] = {
     },
 }
 DEMO_MODEL_NAME = "scripted demo"
+# The second-opinion model's answers (20-21): it gets the farmer right where the demo student does not.
+SECOND_OPINION_DEMO: dict[str, dict[str, str]] = {
+    FARMER: {
+        "core": "How many animals does the farmer have now?",
+        "key": "- The farmer has 17 sheep.\n- He has 3 times as many goats.\n- He sells 12 goats.",
+        "program": "sheep = 17\ngoats = sheep * 3\ngoats_left = goats - 12\nanimals = sheep + goats_left\n"
+        "answer = animals",
+        "steps": "17 * 3 = 51 goats. 51 - 12 = 39 goats are left. 17 + 39 = 56 animals. The answer is 56.",
+    },
+}
+SECOND_OPINION_DEMO_NAME = "Qwen2.5-Coder-1.5B-Instruct (scripted)"
 
 
 class DemoBackend:
     """The demo model: each stage of a DEMO problem from its fixed text, streamed like llama.cpp."""
 
-    def __init__(self, delay_s: float = 0.0) -> None:
+    def __init__(self, delay_s: float = 0.0, name: str = DEMO_MODEL_NAME, script: dict | None = None) -> None:
         from kpdd.backend import ModelInfo
 
-        self.info = ModelInfo(name=DEMO_MODEL_NAME, format_version="kpdd-1")
+        self.info = ModelInfo(name=name, format_version="kpdd-1")
         self.delay_s = delay_s
+        self.script = script or DEMO
 
     def generate(self, prompt, *, stop, max_tokens, temperature=0.0, seed=None, on_text=None, cancel=None):  # noqa: ANN001
         from kpdd.backend import Generation
@@ -110,7 +122,7 @@ class DemoBackend:
 
         stage = next(s for s in (Stage.STEPS, Stage.PROGRAM, Stage.KEY_INFORMATION, Stage.CORE_QUESTION)
                      if prompt.rstrip("\n").endswith(MARKERS[s]))  # fmt: skip
-        script = next((texts for problem, texts in DEMO.items() if problem in prompt), DEMO[APPLES])
+        script = next((texts for problem, texts in self.script.items() if problem in prompt), DEMO[APPLES])
         key = {Stage.CORE_QUESTION: "core", Stage.KEY_INFORMATION: "key", Stage.PROGRAM: "program",
                Stage.STEPS: "steps"}[stage]  # fmt: skip
         text, out, started = script[key], "", time.perf_counter()
@@ -208,6 +220,7 @@ def take_scripted(out: Path) -> int:
     _wait(lambda: window.model_state == "ready", 10)
     _shoot_one_solve(window, backend, out)
     _shoot_other_outcomes(window, backend, out)
+    _shoot_second_opinion(window, out)
     _shoot_batch_and_settings(window, out)
     _shoot_themes_and_languages(window, out)
     window.close()
@@ -269,6 +282,28 @@ def _shoot_other_outcomes(window, backend, out: Path) -> None:
 
     window.problem_edit.setPlainText(PENS + " " + "(This sheet was copied from a long page of notes.) " * 60)
     _grab(window, out / "12-long-problem-cut.png")
+
+
+def _shoot_second_opinion(window, out: Path) -> None:
+    """20-21: a doubtful answer sent to a second model, and the result it changed."""
+    worker = window.solver_thread.worker
+    second = DemoBackend(delay_s=0.03, name=SECOND_OPINION_DEMO_NAME, script=SECOND_OPINION_DEMO)
+    first_factory, first_provider = worker.backend_factory, worker.second_opinion_provider
+    worker.backend_factory = lambda entry, threads: (
+        second if entry == "second" else first_factory(entry, threads)
+    )
+    worker.second_opinion_provider = lambda entry: "second"
+    window.solver_thread.reload()
+    window.problem_edit.setPlainText(FARMER)
+    window.mode_combo.setCurrentIndex(0)
+    window.samples_spin.setValue(0)  # Auto: with a second opinion, that model is the recheck
+    window.solve()
+    _wait(lambda: "second opinion" in window.notice_label.text() or not window.busy, 60)
+    _grab(window, out / "20-asking-a-second-opinion.png")
+    _wait(lambda: not window.busy, 60)
+    _grab(window, out / "21-second-opinion-answer.png")
+    worker.backend_factory, worker.second_opinion_provider = first_factory, first_provider
+    window.solver_thread.reload()
 
 
 def _shoot_batch_and_settings(window, out: Path) -> None:

@@ -131,7 +131,7 @@ class SolvePrinter:
 
     def on_event(self, event) -> None:  # a kpdd.solver.StageEvent
         if event.kind == "second_opinion":
-            self.out.write(f"\n-- The answer looks doubtful: asking {event.data} for a second opinion.\n")
+            self.out.write(f"\n-- The answer looks doubtful: asking {event.text} for a second opinion.\n")
         elif event.kind == "recheck":
             self.rechecking = True
             self.out.write(

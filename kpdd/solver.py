@@ -82,7 +82,8 @@ class StageEvent:
     """One thing the solver did, for streaming UIs.
 
     kind: "stage_start" | "text" | "stage_end" | "program_result" | "recheck" | "answer"
-    ("recheck": an Auto solve's first answer looked wrong; `data` is the number of solutions it now writes)
+    ("recheck": an Auto solve's first answer looked wrong; `data` is the number of solutions it now writes;
+    "second_opinion": the answer looked doubtful and another model is asked; `text` names it)
     """
 
     kind: str

@@ -71,6 +71,7 @@ class Note(str, Enum):
     PROGRAM_FAILED = "program_failed"
     STEPS_FAILED = "steps_failed"
     SECOND_OPINION_DIFFERS = "second_opinion_differs"
+    SECOND_OPINION_INSTEAD = "second_opinion_instead"  # the answer is the second model's, not the first's
     NEGATIVE = "negative"
     PART_OF_A_COUNT = "part_of_a_count"
     NOT_WHOLE = "not_whole"
@@ -115,6 +116,9 @@ NOTE_TEXTS = {
     ),
     Note.STEPS_FAILED: QT_TRANSLATE_NOOP("Verdict", "The worked steps reach no answer, so nothing checked the program."),
     Note.SECOND_OPINION_DIFFERS: QT_TRANSLATE_NOOP("Verdict", "A second model, {0}, gives a different answer."),
+    Note.SECOND_OPINION_INSTEAD: QT_TRANSLATE_NOOP(
+        "Verdict", "The first answer looked doubtful, so a second model, {0}, was asked: this is its answer, and the two disagree."
+    ),
     Note.NEGATIVE: QT_TRANSLATE_NOOP("Verdict", "The answer is negative, which a word problem's answer almost never is."),
     Note.PART_OF_A_COUNT: QT_TRANSLATE_NOOP(
         "Verdict", "The answer is not a whole number, but the question counts whole things."
@@ -272,8 +276,13 @@ def _corroboration(
     if result.second_opinion:
         first = [s for s in solutions if not s.model]
         second = [s for s in solutions if s.model]
-        if any(_backs(s, result.answer) for s in first) and any(_backs(s, result.answer) for s in second):
+        first_backs = any(_backs(s, result.answer) for s in first)
+        second_backs = any(_backs(s, result.answer) for s in second)
+        if first_backs and second_backs:
             support.append(Finding(Note.SECOND_OPINION_AGREES, (result.second_opinion,)))
+        elif second_backs:
+            doubts.append(Finding(Note.SECOND_OPINION_INSTEAD, (result.second_opinion,)))
+            specific = True
         else:
             doubts.append(Finding(Note.SECOND_OPINION_DIFFERS, (result.second_opinion,)))
             specific = True

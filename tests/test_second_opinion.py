@@ -133,3 +133,37 @@ def test_settings_say_how_to_install_it_when_it_is_missing(kpdd_home):
     assert not dialog.second_opinion.isEnabled() and not dialog.second_opinion.isChecked()
     assert "kpdd setup --all" in dialog.second_opinion_note.text()
     assert dialog.second_opinion_choice() is None
+
+
+def test_the_window_says_it_is_asking_and_whose_answer_it_shows(kpdd_home):
+    """A doubtful answer in the real window: the note names the model asked while it works, and the
+    verdict says the answer shown is the second model's and that the two disagree."""
+    from desktop.app import create_window
+    from desktop.settings import DesktopSettings
+    from desktop.workers import SolverThread, SolverWorker
+    from kpdd.format import Stage
+    from tests.desktop_fixtures import SCRIPT, ScriptedBackend, close_window, wait_until
+
+    qapp()
+    student = ScriptedBackend({**SCRIPT, Stage.PROGRAM: "answer = 20 - 6 * 14"}, delay_s=0, name="student")
+    teacher = ScriptedBackend(delay_s=0.01, name="teacher")
+    worker = SolverWorker(
+        backend_factory=lambda entry, threads: teacher if entry == "second" else student,
+        entry_provider=lambda: "student",
+        second_opinion_provider=lambda entry: "second",
+    )
+    window = create_window(DesktopSettings(language="en"), SolverThread(worker))
+    try:
+        window.problem_edit.setPlainText(
+            "A farmer packs 6 baskets with 14 apples each. He gives away 20. How many are left?"
+        )
+        window.samples_spin.setValue(0)  # Auto
+        window.solve()
+        assert wait_until(lambda: "asking teacher for a second opinion" in window.notice_label.text(), 30)
+        assert wait_until(lambda: not window.busy, 30)
+        assert window.result.answer == 64.0 and window.result.second_opinion == "teacher"
+        assert "a second model, teacher, was asked: this is its answer" in window.verdict_label.text()
+        assert window.model_status.text() == "Model: student + teacher"
+    finally:
+        window.solver_thread.shutdown()
+        close_window(window)

@@ -340,7 +340,13 @@ def test_a_doubtful_answer_gets_a_second_opinion_that_outweighs_it():
     teacher = ScriptedBackend(delay_s=0, name="teacher")
     solver = Solver(doubtful, second_opinion=Solver(teacher))
     events: list[str] = []
-    result = solver.solve(PROBLEM_TEXT, "pot", on_event=lambda e: events.append(e.kind))
+    asked: list[str] = []
+    result = solver.solve(
+        PROBLEM_TEXT,
+        "pot",
+        on_event=lambda e: (events.append(e.kind), e.kind == "second_opinion" and asked.append(e.text)),
+    )
+    assert asked == ["teacher"]  # the event names the model asked, for the window's note
     # The student's -64 is negative (looks wrong): the teacher was asked and its 64 wins the vote.
     assert result.answer == 64.0 and result.second_opinion == "teacher"
     assert [(s.answer, s.model) for s in result.solutions] == [(-64.0, ""), (64.0, "teacher")]

@@ -155,7 +155,16 @@ def test_a_second_opinion_agreeing_or_not():
     differs = result_of(Mode.POT, first, other)
     differs.second_opinion = "teacher"
     verdict = judge(differs)
-    assert differs.answer == 56.0 and notes(verdict) == [Note.SECOND_OPINION_DIFFERS]
+    # The first answer (negative) lost to the second model's: the verdict says whose answer it is.
+    assert differs.answer == 56.0 and notes(verdict) == [Note.SECOND_OPINION_INSTEAD]
+    assert (
+        "a second model, teacher, was asked: this is its answer, and the two disagree"
+        in verdict.explanation()
+    )
+    kept = result_of(Mode.POT, pot("goats = 17 * 3\nanswer = 17 + goats", 68.0), other)
+    kept.second_opinion = "teacher"
+    verdict = judge(kept)
+    assert kept.answer == 68.0 and notes(verdict) == [Note.SECOND_OPINION_DIFFERS]
     assert "A second model, teacher, gives a different answer." in verdict.explanation()
     agrees = result_of(Mode.POT, same, other)
     agrees.second_opinion = "teacher"

@@ -1475,47 +1475,37 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>程序运行了,但没有给名为 answer 的变量赋一个数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="116"/>
-        <source>The first answer looked doubtful, so {0} was asked too; its solution is the one shown.</source>
-        <translation>第一个答案看起来可疑,因此也请了 {0} 解答;这里显示的是它的解答。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/presenters.py" line="121"/>
-        <source>The first answer looked doubtful, so {0} was asked too.</source>
-        <translation>第一个答案看起来可疑,因此也请了 {0} 解答。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/presenters.py" line="204"/>
+        <location filename="../../desktop/presenters.py" line="192"/>
         <source>(from the problem)</source>
         <translation>(题目给出)</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="238"/>
+        <location filename="../../desktop/presenters.py" line="226"/>
         <source>{0} line(s) of the program are not needed for the answer and are left out: see Program.</source>
         <translation>程序中有 {0} 行与答案无关,这里略去了:可在“程序”中查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="299"/>
+        <location filename="../../desktop/presenters.py" line="287"/>
         <source>Correct: {0} matches the tutor&apos;s checked answer.</source>
         <translation>正确:{0} 与辅导程序已核对的答案一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="301"/>
+        <location filename="../../desktop/presenters.py" line="289"/>
         <source>{0} matches the tutor&apos;s answer, but the tutor is not sure of it: go through the steps to be sure.</source>
         <translation>{0} 与辅导程序的答案一致,但辅导程序对这个答案没有把握:请逐步检查以确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="309"/>
+        <location filename="../../desktop/presenters.py" line="297"/>
         <source>{0} differs from the tutor&apos;s answer, {1}, which was checked. The tutor can be wrong too: compare your work with its key information and solution.</source>
         <translation>{0} 与辅导程序已核对的答案 {1} 不同。辅导程序也可能出错:请把你的解题过程与它的关键信息和解答对照一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="315"/>
+        <location filename="../../desktop/presenters.py" line="303"/>
         <source>{0} differs from the tutor&apos;s answer, {1}, but the tutor is not sure of its answer: yours may be the right one. Compare your work with its steps.</source>
         <translation>{0} 与辅导程序的答案 {1} 不同,但辅导程序对自己的答案没有把握:你的答案可能才是对的。请把你的解题过程与它的步骤对照一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="327"/>
+        <location filename="../../desktop/presenters.py" line="315"/>
         <source>{0} is not what the tutor found, but the tutor is not sure of its own answer: yours may be right. Ask for a hint to compare the steps.</source>
         <translation>{0} 与辅导程序的答案不同,但辅导程序对自己的答案没有把握:你的答案可能是对的。请求提示来对照步骤。</translation>
     </message>
@@ -1530,27 +1520,27 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>第一个答案看起来不对,所以写了 {0} 个解答来投票。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="128"/>
+        <location filename="../../desktop/presenters.py" line="116"/>
         <source>Confidence: {0}% of {1} solutions give this answer.</source>
         <translation>置信度:{1} 个解答中有 {0}% 得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="134"/>
+        <location filename="../../desktop/presenters.py" line="122"/>
         <source>Another answer had more votes, but they looked wrong for a word problem (negative, not whole, or from a program using numbers the problem does not give), so they counted less.</source>
         <translation>另一个答案票数更多,但那些解答看起来不像应用题的答案(负数、不是整数,或程序用了题目中没有的数),所以权重较低。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="287"/>
+        <location filename="../../desktop/presenters.py" line="275"/>
         <source>I could not find a number in your answer.</source>
         <translation>在你的答案里没有找到数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="292"/>
+        <location filename="../../desktop/presenters.py" line="280"/>
         <source>The tutor has no answer of its own for this problem yet, so it cannot check yours.</source>
         <translation>辅导程序自己还没有这道题的答案,所以无法检查你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="322"/>
+        <location filename="../../desktop/presenters.py" line="310"/>
         <source>Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).</source>
         <translation>不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示(辅导程序也可能出错)。</translation>
     </message>
@@ -1558,142 +1548,147 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>Verdict</name>
     <message>
-        <location filename="../../kpdd/verdict.py" line="87"/>
+        <location filename="../../kpdd/verdict.py" line="88"/>
         <source>Checked</source>
         <translation>已核对</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="88"/>
+        <location filename="../../kpdd/verdict.py" line="89"/>
         <source>Not sure</source>
         <translation>没有把握</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="89"/>
+        <location filename="../../kpdd/verdict.py" line="90"/>
         <source>No answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="93"/>
+        <location filename="../../kpdd/verdict.py" line="94"/>
         <source>checked</source>
         <translation>已核对</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="94"/>
+        <location filename="../../kpdd/verdict.py" line="95"/>
         <source>check this one</source>
         <translation>请核对</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="95"/>
+        <location filename="../../kpdd/verdict.py" line="96"/>
         <source>no answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="98"/>
+        <location filename="../../kpdd/verdict.py" line="99"/>
         <source>Work through it with the hints, or solve it in Both mode to have it checked.</source>
         <translation>请借助提示一步步做,或用“两者”模式解题来核对。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="101"/>
+        <location filename="../../kpdd/verdict.py" line="102"/>
         <source>Work through it with the hints and check each step yourself.</source>
         <translation>请借助提示一步步做,并自己检查每一步。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="105"/>
+        <location filename="../../kpdd/verdict.py" line="106"/>
         <source>{0} of {1} solutions give this answer.</source>
         <translation>{1} 个解答中有 {0} 个得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="106"/>
+        <location filename="../../kpdd/verdict.py" line="107"/>
         <source>The program and the worked steps give the same answer.</source>
         <translation>程序和解题步骤得出相同的答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="107"/>
+        <location filename="../../kpdd/verdict.py" line="108"/>
         <source>A second model, {0}, gives the same answer.</source>
         <translation>第二个模型 {0} 得出相同的答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="108"/>
+        <location filename="../../kpdd/verdict.py" line="109"/>
         <source>The program ran and set its answer.</source>
         <translation>程序运行完毕并给出了答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="109"/>
+        <location filename="../../kpdd/verdict.py" line="110"/>
         <source>Every calculation in the steps is right.</source>
         <translation>步骤中的每一步计算都正确。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="110"/>
+        <location filename="../../kpdd/verdict.py" line="111"/>
         <source>Only one solution was written, so nothing checked it.</source>
         <translation>只写了一个解答,没有任何东西核对过它。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="111"/>
+        <location filename="../../kpdd/verdict.py" line="112"/>
         <source>Only {0} of {1} solutions give this answer.</source>
         <translation>{1} 个解答中只有 {0} 个得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="112"/>
+        <location filename="../../kpdd/verdict.py" line="113"/>
         <source>The program and the worked steps give different answers.</source>
         <translation>程序和解题步骤得出的答案不同。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="113"/>
+        <location filename="../../kpdd/verdict.py" line="114"/>
         <source>The program did not run to an answer, so nothing checked the worked steps.</source>
         <translation>程序没有运行出答案,所以没有任何东西核对过解题步骤。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="116"/>
+        <location filename="../../kpdd/verdict.py" line="117"/>
         <source>The worked steps reach no answer, so nothing checked the program.</source>
         <translation>解题步骤没有得出答案,所以没有任何东西核对过程序。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="117"/>
+        <location filename="../../kpdd/verdict.py" line="118"/>
         <source>A second model, {0}, gives a different answer.</source>
         <translation>第二个模型 {0} 得出不同的答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="118"/>
+        <location filename="../../kpdd/verdict.py" line="119"/>
+        <source>The first answer looked doubtful, so a second model, {0}, was asked: this is its answer, and the two disagree.</source>
+        <translation>第一个答案看起来可疑,因此请了第二个模型 {0}:这是它的答案,两者不一致。</translation>
+    </message>
+    <message>
+        <location filename="../../kpdd/verdict.py" line="122"/>
         <source>The answer is negative, which a word problem&apos;s answer almost never is.</source>
         <translation>答案是负数,而应用题的答案几乎从来不是负数。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="119"/>
+        <location filename="../../kpdd/verdict.py" line="123"/>
         <source>The answer is not a whole number, but the question counts whole things.</source>
         <translation>答案不是整数,但题目问的是可以逐个数的东西。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="122"/>
+        <location filename="../../kpdd/verdict.py" line="126"/>
         <source>The answer is not a whole number.</source>
         <translation>答案不是整数。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="123"/>
+        <location filename="../../kpdd/verdict.py" line="127"/>
         <source>The program uses {0}, a number the problem does not give.</source>
         <translation>程序用到了 {0},而题目中没有这个数。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="124"/>
+        <location filename="../../kpdd/verdict.py" line="128"/>
         <source>The program never said which value is the answer; its last result, {0}, was taken.</source>
         <translation>程序没有说明哪个值是答案;这里取了它最后的结果 {0}。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="127"/>
+        <location filename="../../kpdd/verdict.py" line="131"/>
         <source>A step gets its arithmetic wrong: {0} is {1}, not {2}.</source>
         <translation>有一步算错了:{0} 等于 {1},不是 {2}。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="128"/>
+        <location filename="../../kpdd/verdict.py" line="132"/>
         <source>Solving was stopped before it found an answer.</source>
         <translation>在找到答案之前已停止解题。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="129"/>
+        <location filename="../../kpdd/verdict.py" line="133"/>
         <source>The model stopped with an error: {0}</source>
         <translation>模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="130"/>
+        <location filename="../../kpdd/verdict.py" line="134"/>
         <source>The model did not produce a usable answer.</source>
         <translation>模型没有给出可用的答案。</translation>
     </message>
