@@ -42,11 +42,23 @@ def kpdd_metadata(run: RunInfo | None, converter: str = "") -> dict[str, str]:
     }
 
 
+def _names_a_local_path(name: str, value: object) -> bool:
+    """A `general.base_model.*` or `general.tags` entry that llama.cpp's converter made from a local
+    folder taken for a Hugging Face id ("https://huggingface.co//home/...", "base_model:adapter:/..."):
+    it would ship the training machine's paths inside the file."""
+    if name.startswith("general.base_model."):
+        return True  # without a hub id there is no base_model to name; kpdd.base_model says it
+    return name == "general.tags" and any(str(tag).startswith("base_model:") for tag in value or [])
+
+
 def copy_with_metadata(src: Path, dst: Path, extra: dict[str, str]) -> None:
-    """Write `src` to `dst` with the string keys in `extra` added (replacing same-named keys)."""
+    """Write `src` to `dst` with the string keys in `extra` added (replacing same-named keys). The
+    converter's base-model fields go when they name a local path (`_names_a_local_path`)."""
     import gguf
 
     reader = gguf.GGUFReader(str(src))
+    urls = [str(f.contents()) for f in reader.fields.values() if f.name.endswith(".repo_url")]
+    local = any("huggingface.co//" in url for url in urls)
     arch_field = reader.get_field(gguf.Keys.General.ARCHITECTURE)
     if arch_field is None:
         raise ValueError(f"{src} has no general.architecture")
@@ -57,6 +69,8 @@ def copy_with_metadata(src: Path, dst: Path, extra: dict[str, str]) -> None:
     for fld in reader.fields.values():
         # Virtual fields (GGUF.*) and the architecture are written by the writer itself.
         if fld.name == gguf.Keys.General.ARCHITECTURE or fld.name.startswith("GGUF.") or fld.name in extra:
+            continue
+        if local and _names_a_local_path(fld.name, fld.contents()):
             continue
         value_type = fld.types[0]
         sub_type = fld.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None

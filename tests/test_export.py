@@ -688,6 +688,14 @@ def test_shipped_adapter_gguf_continues_as_the_trained_adapter(architecture, tin
         base, run = _tiny_qwen2_lora_run(request.getfixturevalue("qwen05_gguf"), tmp_path)
     result = export_gguf(run, tmp_path / "out", types=["f16"], route="adapter", log=lambda _m: None)
     adapter = next(Path(o.path) for o in result.outputs if o.role == "adapter")
+    from gguf import GGUFReader
+
+    texts = [
+        str(f.contents()) for f in GGUFReader(str(adapter)).fields.values() if f.name.startswith("general.")
+    ]
+    assert texts and not any(
+        str(base.parent) in t or "huggingface.co//" in t for t in texts
+    )  # no local paths
 
     trained = load_file(str(run / "adapter_model.safetensors"))
     recipe = Recipe(base_model=str(base), init_adapter=str(adapter), lora_r=4, lora_alpha=8,
