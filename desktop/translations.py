@@ -343,6 +343,7 @@ ZH_CN: dict[str, str] = {
     "The program did not run to an answer, so nothing checked the worked steps.": "程序没有运行出答案,所以没有任何东西核对过解题步骤。",
     "The worked steps reach no answer, so nothing checked the program.": "解题步骤没有得出答案,所以没有任何东西核对过程序。",
     "A second model, {0}, gives a different answer.": "第二个模型 {0} 得出不同的答案。",
+    "The program uses {0} and then takes it back out: the answer does not depend on it.": "程序用了 {0},随后又把它抵消了:答案并不取决于它。",
     "The first answer looked doubtful, so a second model, {0}, was asked: this is its answer, and the two disagree.": "第一个答案看起来可疑,因此请了第二个模型 {0}:这是它的答案,两者不一致。",
     "The answer is negative, which a word problem's answer almost never is.": "答案是负数,而应用题的答案几乎从来不是负数。",
     "The answer is not a whole number, but the question counts whole things.": "答案不是整数,但题目问的是可以逐个数的东西。",

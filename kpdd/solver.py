@@ -46,6 +46,7 @@ from typing import Any
 
 from kpdd.answers import answer_from_value, answers_match, extract_answer, numbers_given
 from kpdd.backend import Backend, Cancelled, CancelToken, Generation
+from kpdd.cancelling import cancelled_numbers
 from kpdd.format import (
     MAX_TOKENS,
     PLAIN_MODE,
@@ -72,6 +73,9 @@ DEFAULT_SAMPLE_TEMPERATURE = 0.7
 NEGATIVE_ANSWER_WEIGHT = 0.1
 FRACTIONAL_ANSWER_WEIGHT = 0.3
 UNGROUNDED_PROGRAM_WEIGHT = 0.3
+# A program that uses a number and takes it back out (`kpdd.cancelling`): 1 of 19 right on the
+# default student's first answers to the seeded sample.
+CANCELLING_PROGRAM_WEIGHT = 0.3
 # `samples=AUTO_SAMPLES`: one solution, then RECHECK_SAMPLES in all when the first one looks wrong.
 AUTO_SAMPLES = 0
 RECHECK_SAMPLES = 5
@@ -429,7 +433,8 @@ def program_numbers(program: str) -> list[float] | None:
 
 def plausibility(solution: Solution, problem: str) -> float:
     """The weight of a solution's vote: 1, less for each sign that its answer is wrong for a word
-    problem (negative, not whole, or from a program using a number the problem does not give)."""
+    problem (negative, not whole, or from a program using a number the problem does not give, or
+    one whose answer does not depend on a number it uses)."""
     weight = 1.0
     answer = solution.answer
     if answer is not None and answer < 0:
@@ -441,6 +446,8 @@ def plausibility(solution: Solution, problem: str) -> float:
         given = numbers_given(problem)
         if numbers and any(number not in given for number in numbers):
             weight *= UNGROUNDED_PROGRAM_WEIGHT
+        if cancelled_numbers(solution.text, problem):
+            weight *= CANCELLING_PROGRAM_WEIGHT
     return weight
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from kpdd.answers import answers_match, format_answer, numbers_given
 from kpdd.arithmetic import ArithmeticCheck, check_arithmetic
+from kpdd.cancelling import cancelled_numbers
 from kpdd.format import Mode
 from kpdd.solver import Solution, SolveResult, counts_whole_things
 from kpdd.worked import used_numbers
@@ -76,6 +77,7 @@ class Note(str, Enum):
     PART_OF_A_COUNT = "part_of_a_count"
     NOT_WHOLE = "not_whole"
     UNGROUNDED = "ungrounded"
+    CANCELS = "cancels"  # the answer does not depend on a number the program uses (kpdd.cancelling)
     LAST_ASSIGNMENT = "last_assignment"
     ARITHMETIC_WRONG = "arithmetic_wrong"
     # No answer.
@@ -125,6 +127,9 @@ NOTE_TEXTS = {
     ),
     Note.NOT_WHOLE: QT_TRANSLATE_NOOP("Verdict", "The answer is not a whole number."),
     Note.UNGROUNDED: QT_TRANSLATE_NOOP("Verdict", "The program uses {0}, a number the problem does not give."),
+    Note.CANCELS: QT_TRANSLATE_NOOP(
+        "Verdict", "The program uses {0} and then takes it back out: the answer does not depend on it."
+    ),
     Note.LAST_ASSIGNMENT: QT_TRANSLATE_NOOP(
         "Verdict", "The program never said which value is the answer; its last result, {0}, was taken."
     ),
@@ -331,6 +336,9 @@ def _marks_on_the_programs(
     if not independent and not any(not foreign_numbers(s, result.problem) for s in ran):
         number = format_answer(foreign_numbers(ran[0], result.problem)[0])
         doubts.append(Finding(Note.UNGROUNDED, (number,)))
+    if not independent and all(cancelled_numbers(s.text, result.problem) for s in ran):
+        number = format_answer(cancelled_numbers(ran[0].text, result.problem)[0])
+        doubts.append(Finding(Note.CANCELS, (number,)))
     if all(s.answer_source == "last_assignment" for s in ran):
         if not independent:
             doubts.append(Finding(Note.LAST_ASSIGNMENT, (ran[0].answer_variable or "?",)))
