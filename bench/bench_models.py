@@ -205,6 +205,36 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
     return path
 
 
+def render(out: Path, latency_out: Path, table: dict[str, dict[str, Any]], names: list[str],
+           args: argparse.Namespace) -> str:  # fmt: skip
+    """The bench's report: accuracy, time to answer, answers read from a last assignment, and the
+    pairs compared problem by problem."""
+    accuracy, _ = accuracy_table(out, names)
+    sections = [
+        f"## Accuracy (%), seeded sample of {args.limit} per set\n" + accuracy,
+        f"## Time to answer, one problem at a time on {args.threads} threads (first {args.latency} per set)\n"
+        + latency_table(latency_out, names),
+        "## Answers read from a program's last assignment\n" + answer_source_table(out, names),
+        *(
+            f"## {a} against {b}, problem by problem\n" + paired_table(out, a, b)
+            for a, b in PAIRS
+            if a in names and b in names
+        ),
+        *(
+            f"## {name} against the first model's own answers, problem by problem\n"
+            + first_answer_table(out, name)
+            for name in names
+            if table[name].get("second_opinion")
+        ),
+        *(
+            f"## {name} against {name} in {args.against}, problem by problem\n"
+            + paired_table(out, name, name, REPO / args.against, (name, args.against))
+            for name in (names if args.against else [])
+        ),
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -253,30 +283,7 @@ def main() -> int:
             for name in names:
                 for data in sets:
                     run_eval(name, table[name], data, args.latency, latency_out, 1, args.threads, data_dir)
-    accuracy, _ = accuracy_table(out, names)
-    sections = [
-        f"## Accuracy (%), seeded sample of {args.limit} per set\n" + accuracy,
-        f"## Time to answer, one problem at a time on {args.threads} threads (first {args.latency} per set)\n"
-        + latency_table(latency_out, names),
-        "## Answers read from a program's last assignment\n" + answer_source_table(out, names),
-        *(
-            f"## {a} against {b}, problem by problem\n" + paired_table(out, a, b)
-            for a, b in PAIRS
-            if a in names and b in names
-        ),
-        *(
-            f"## {name} against the first model's own answers, problem by problem\n"
-            + first_answer_table(out, name)
-            for name in names
-            if table[name].get("second_opinion")
-        ),
-        *(
-            f"## {name} against {name} in {args.against}, problem by problem\n"
-            + paired_table(out, name, name, REPO / args.against, (name, args.against))
-            for name in (names if args.against else [])
-        ),
-    ]
-    text = "\n\n".join(sections) + "\n"
+    text = render(out, latency_out, table, names, args)
     if not args.render_only and args.limit:
         (out / "results.md").write_text(text, encoding="utf-8")
     if args.write_measured:
