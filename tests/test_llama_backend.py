@@ -29,6 +29,38 @@ def test_metadata_is_read_without_loading(smollm2_gguf):
     assert "kpdd.format_version" not in meta  # the stock model is prompted few-shot
 
 
+def test_metadata_is_read_once_and_again_when_the_file_changes(tmp_path, monkeypatch):
+    import os
+
+    import gguf
+
+    from kpdd import llama_backend
+
+    reads = []
+    real = llama_backend._read_gguf_metadata
+    monkeypatch.setattr(llama_backend, "_read_gguf_metadata", lambda p: reads.append(p) or real(p))
+
+    path = tmp_path / "m.gguf"
+
+    def write(name: str, mtime_ns: int) -> None:
+        writer = gguf.GGUFWriter(str(path), arch="llama")
+        writer.add_name(name)
+        writer.add_array("tokenizer.ggml.tokens", [f"t{i}" for i in range(1000)])
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.close()
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+
+    write("first", 1_000_000_000)
+    assert read_gguf_metadata(path)["general.name"] == "first"
+    read_gguf_metadata(path)["general.name"] = "changed by a caller"  # a copy: the cache is not touched
+    assert read_gguf_metadata(path)["general.name"] == "first"
+    assert len(reads) == 1  # the model list is read before every solve: the file only once
+    write("second", 2_000_000_000)  # the same size, a new modification time
+    assert read_gguf_metadata(path)["general.name"] == "second"
+    assert len(reads) == 2
+
+
 @pytest.mark.slow
 def test_generation_streams_and_stops_before_the_stop_string(backend):
     pieces: list[str] = []
