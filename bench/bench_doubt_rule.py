@@ -5,8 +5,9 @@ about first answers that looked wrong by the rule of its day. When the rule flag
 problems need the second model: every other problem is solved exactly as recorded (the student's
 greedy first answer does not depend on the rule, and nothing is asked about it). This bench finds the
 problems the current rule flags and the run did not ask about, solves just those with the second
-opinion (`kpdd eval` on a JSONL of them: resumable), and prints the run's accuracy with the new
-answers swapped in, paired problem by problem with the recorded one (McNemar).
+opinion (`kpdd eval` on a JSONL of them: resumable), votes every problem again by today's rules
+(`kpdd.solver.vote`: weights and tie-breaks), and prints the run's accuracy with the new answers
+swapped in, paired problem by problem with the recorded one (McNemar).
 
     .venv/bin/python bench/bench_doubt_rule.py                          # runs/bench-models/cascade05-15
     .venv/bin/python bench/bench_doubt_rule.py --run runs/bench-models/cascade05-15 --out runs/doubt-rule
@@ -26,8 +27,9 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_student import SET_NAMES, SETS, pairs_table  # noqa: E402
 
+from kpdd.answers import answers_match  # noqa: E402
 from kpdd.format import Mode  # noqa: E402
-from kpdd.solver import Solution, looks_wrong  # noqa: E402
+from kpdd.solver import Solution, looks_wrong, vote  # noqa: E402
 
 
 def newly_flagged(record: dict) -> bool:
@@ -37,6 +39,13 @@ def newly_flagged(record: dict) -> bool:
     first = record["solutions"][0]
     solution = Solution(kind=Mode(first["kind"]), text=first["text"], answer=first["answer"])
     return looks_wrong(solution, record["question"])
+
+
+def right_today(record: dict) -> bool:
+    """The record's solutions voted by today's rules, against the gold answer."""
+    solutions = [Solution(Mode(s["kind"]), s["text"], answer=s["answer"], model=s.get("model") or "")
+                 for s in record["solutions"]]  # fmt: skip
+    return answers_match(vote(solutions, record["question"])[0], record["gold"])
 
 
 def main() -> int:
@@ -59,7 +68,7 @@ def main() -> int:
     rows = []
     for data, report in reports.items():
         flagged = [r for r in report["records"] if newly_flagged(r)]
-        solved: dict[str, bool] = {}
+        solved: dict[str, dict] = {}
         if flagged:
             problems = out / f"{data}-flagged.jsonl"
             problems.write_text("".join(json.dumps({"id": r["id"], "question": r["question"], "answer": r["gold"]})
@@ -71,7 +80,7 @@ def main() -> int:
             with (out / f"{data}.log").open("a", encoding="utf-8") as log:
                 subprocess.run(command, check=True, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
             again = json.loads(result.read_text())["records"]
-            solved = {r["id"]: r["correct"] for r in again}
+            solved = {r["id"]: r for r in again}
             # The student's greedy first answer should come out as recorded; say so if one did not.
             recorded = {r["id"]: r["solutions"][0]["answer"] for r in flagged}
             moved = [
@@ -82,7 +91,7 @@ def main() -> int:
                     f"{data}: {len(moved)} first answers differ from the recorded ones: {moved[:5]}",
                     file=sys.stderr,
                 )
-        pairs = [(solved.get(r["id"], r["correct"]), r["correct"]) for r in report["records"]]
+        pairs = [(right_today(solved.get(r["id"], r)), r["correct"]) for r in report["records"]]
         rows.append((f"{SET_NAMES[data]} (newly asked {len(flagged)})", pairs))
     print("## Today's rule against the recorded run, problem by problem\n")
     print(pairs_table(rows, "today's rule", "recorded"))

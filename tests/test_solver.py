@@ -54,6 +54,15 @@ def test_vote_tie_prefers_an_executed_program():
     assert answer == 6.0 and confidence == 0.5
 
 
+def test_vote_tie_between_the_student_and_a_second_opinion_goes_to_the_second_opinion():
+    problem = "Sam has 12 apples and buys 30 more. How many apples does he have?"
+    student = Solution(Mode.POT, "answer = 12 + 30 + 7", answer=49.0)  # 7: not given, weighs 0.3
+    second = Solution(Mode.POT, "answer = 12 * 30 + 7", answer=367.0, model="teacher")  # weighs 0.3 too
+    assert vote([student, second], problem)[0] == 367.0
+    assert vote([student, Solution(Mode.POT, "answer = 12 + 30", answer=42.0, model="t")], problem)[0] == 42.0
+    assert vote([Solution(Mode.POT, "answer = 12 + 30", answer=42.0), second], problem)[0] == 42.0  # not a tie
+
+
 def test_vote_with_no_answers():
     assert vote([Solution(Mode.POT, "", answer=None)]) == (None, 0.0)
 
