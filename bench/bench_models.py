@@ -196,8 +196,9 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
             models[config["model"]] = {**figures, **{k: v for k, v in known.items() if k == "second_opinion"}}
     data = {
         "sample": "the first problems of a seeded random order (seed 0) of GSM8K test, SVAMP, ASDiv and "
-        "MultiArith, the same for every model (`problems` counts them), greedy; accuracy is the four-set "
-        "average; time to answer on the first 10 of each set, one at a time",
+        "MultiArith, the same for every model (`problems` counts them), greedy (under second_opinion: with "
+        "that model asked when the first answer looks doubtful); accuracy is the four-set average; time to "
+        "answer on the first 10 of each set, one at a time",
         "command": "python bench/bench_models.py --render-only --write-measured (docs/RESULTS.md lists the runs)",
         "models": models,
     }
