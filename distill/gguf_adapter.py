@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from distill.train import RUN_FILE, RUN_FORMAT
+from distill.run_info import RUN_FILE, RUN_FORMAT
 
 # llama.cpp's tensor names for the linear layers a KPDD LoRA adapts -> the Hugging Face module path
 # under `model.layers.N` (gguf-py's TensorNameMap, for the two architectures we train).

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from distill.hf_models import load_base
-from distill.train import RUN_FILE
+from distill.run_info import RUN_FILE
 from kpdd.backend import (
     BackendError,
     CancelToken,

@@ -30,6 +30,7 @@ from typing import Any
 import tomllib
 
 from distill.hf_models import load_base, save_plain
+from distill.run_info import RUN_FILE, RUN_FORMAT
 from distill.store import read_jsonl
 from distill.teach import record_training_problem
 from distill.teachers import now_iso
@@ -41,9 +42,6 @@ from kpdd.format import (
     solution_examples,
     training_examples,
 )
-
-RUN_FILE = "kpdd_run.json"
-RUN_FORMAT = 1
 
 
 @dataclass

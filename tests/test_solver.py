@@ -60,7 +60,9 @@ def test_vote_tie_between_the_student_and_a_second_opinion_goes_to_the_second_op
     second = Solution(Mode.POT, "answer = 12 * 30 + 7", answer=367.0, model="teacher")  # weighs 0.3 too
     assert vote([student, second], problem)[0] == 367.0
     assert vote([student, Solution(Mode.POT, "answer = 12 + 30", answer=42.0, model="t")], problem)[0] == 42.0
-    assert vote([Solution(Mode.POT, "answer = 12 + 30", answer=42.0), second], problem)[0] == 42.0  # not a tie
+    assert (
+        vote([Solution(Mode.POT, "answer = 12 + 30", answer=42.0), second], problem)[0] == 42.0
+    )  # not a tie
 
 
 def test_vote_with_no_answers():

@@ -161,7 +161,8 @@ def test_a_second_opinion_agreeing_or_not():
         "a second model, teacher, was asked: this is its answer, and the two disagree"
         in verdict.explanation()
     )
-    kept = result_of(Mode.POT, pot("goats = 17 * 3\nanswer = 17 + goats", 68.0), other)
+    doubtful_other = pot("answer = 17 * 3 + 17 - 12 + 7", 63.0, model="teacher")  # 7: not given
+    kept = result_of(Mode.POT, pot("goats = 17 * 3\nanswer = 17 + goats", 68.0), doubtful_other)
     kept.second_opinion = "teacher"
     verdict = judge(kept)
     assert kept.answer == 68.0 and notes(verdict) == [Note.SECOND_OPINION_DIFFERS]
