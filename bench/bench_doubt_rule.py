@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_student import SET_NAMES, SETS, pairs_table  # noqa: E402
+from bench_student import SET_NAMES, SETS, pairs_table, record_solutions  # noqa: E402
 
 from kpdd.answers import answers_match  # noqa: E402
 from kpdd.format import Mode  # noqa: E402
@@ -43,9 +43,7 @@ def newly_flagged(record: dict) -> bool:
 
 def right_today(record: dict) -> bool:
     """The record's solutions voted by today's rules, against the gold answer."""
-    solutions = [Solution(Mode(s["kind"]), s["text"], answer=s["answer"], model=s.get("model") or "")
-                 for s in record["solutions"]]  # fmt: skip
-    return answers_match(vote(solutions, record["question"])[0], record["gold"])
+    return answers_match(vote(record_solutions(record), record["question"])[0], record["gold"])
 
 
 def main() -> int:

@@ -116,11 +116,13 @@ def load_report(out: Path, name: str, data: str) -> dict[str, Any] | None:
 
 
 def record_solutions(record: dict[str, Any]) -> list[Any]:
-    """An eval record's solutions as `kpdd.solver.Solution`s (kind, text and answer: what a vote reads)."""
+    """An eval record's solutions as `kpdd.solver.Solution`s (kind, text, answer and the model that
+    wrote it when it was a second opinion: what a vote reads)."""
     from kpdd.format import Mode
     from kpdd.solver import Solution
 
-    return [Solution(Mode(s["kind"]), s["text"], answer=s["answer"]) for s in record["solutions"]]
+    return [Solution(Mode(s["kind"]), s["text"], answer=s["answer"], model=s.get("model") or "")
+            for s in record["solutions"]]  # fmt: skip
 
 
 def revote(report: dict[str, Any]) -> dict[str, Any]:

@@ -233,9 +233,7 @@ class SettingsDialog(QDialog):
         self.second_opinion_note = QLabel()
         self.second_opinion_note.setWordWrap(True)
         self.second_opinion_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.second_installed = any(
-            e.path.name == models.SECOND_OPINION.file_name and e.available for e in models.list_models()
-        )
+        self.second_installed = models.installed_second_opinion() is not None
         self.second_opinion.setChecked(self.second_installed and models.second_opinion_enabled())
         self.second_opinion.setEnabled(self.second_installed)
         self.form.addRow(self.second_opinion)

@@ -59,9 +59,7 @@ def default_second_opinion_provider(entry: Any) -> Any:
     installed), or None."""
     from kpdd import models
 
-    if not isinstance(entry, models.ModelEntry) or not models.second_opinion_enabled():
-        return None
-    return models.second_opinion_model(entry)
+    return models.second_opinion_model(entry) if isinstance(entry, models.ModelEntry) else None
 
 
 class SolverWorker(QObject):
@@ -175,10 +173,12 @@ class SolverWorker(QObject):
             return
         from desktop.settings import automatic_threads
 
+        threads = None  # measured once: each look at the machine's load takes a tenth of a second
         for backend in (solver.backend, getattr(solver.second_opinion, "backend", None)):
             set_threads = getattr(backend, "set_threads", None)
             if set_threads is not None:
-                set_threads(automatic_threads())
+                threads = threads or automatic_threads()
+                set_threads(threads)
 
     @Slot()
     def unload(self) -> None:

@@ -231,10 +231,16 @@ def _extract(text: str) -> float | None:
     return _word_number(word) if word else None
 
 
+def numerals_in_text(text: str) -> list[float]:
+    """The numbers a text writes in digits ("1,200", "3/4"), in order, repeats kept, rounded to 6
+    decimals."""
+    return [round(value, 6) for value in _iter_numbers(text or "")]
+
+
 def numbers_in_text(text: str) -> set[float]:
     """Every number a text gives, in digits ("1,200", "3/4") or in words ("twelve", "forty-two",
     "hundred"), rounded to 6 decimals so that a program's literals can be looked up in it."""
-    values = {round(value, 6) for value in _iter_numbers(text or "")}
+    values = set(numerals_in_text(text))
     values.update(round(_word_number(match), 6) for match in _WORD_NUMBER_RE.finditer(text or ""))
     return values
 

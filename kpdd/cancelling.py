@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import ast
 import math
-import re
 from collections.abc import Callable
+
+from kpdd.answers import numerals_in_text
 
 _OPERATIONS: dict[type, Callable[[float, float], float]] = {
     ast.Add: lambda a, b: a + b,
@@ -38,7 +39,6 @@ _OPERATIONS: dict[type, Callable[[float, float], float]] = {
 }
 _NUDGE = 1.37  # a number changed by this factor should change an answer that depends on it
 _MAX_STATEMENTS = 60
-_NUMERAL = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 class _NotArithmetic(Exception):
@@ -106,8 +106,7 @@ def _on_the_answers_path(steps: list[tuple[str, ast.expr]]) -> list[float]:
 
 
 def _stated_more_than_once(number: float, problem: str) -> bool:
-    numerals = [float(n.replace(",", "")) for n in _NUMERAL.findall(problem or "")]
-    return numerals.count(number) > 1
+    return numerals_in_text(problem).count(round(number, 6)) > 1
 
 
 def cancelled_numbers(program: str, problem: str = "") -> list[float]:

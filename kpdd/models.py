@@ -549,15 +549,22 @@ def set_second_opinion_enabled(enabled: bool) -> None:
     paths.update_config(**{SECOND_OPINION_KEY: bool(enabled)})
 
 
-def second_opinion_model(first: ModelEntry) -> ModelEntry | None:
-    """The installed, intact second-opinion model for answers of `first`; None when it is not
-    installed, is damaged, or is `first` itself (a model is no second opinion on its own answers)."""
-    if first.path.name == SECOND_OPINION.file_name and first.lora_path is None:
-        return None
+def installed_second_opinion() -> ModelEntry | None:
+    """The second-opinion model when it is installed and usable, whether or not it is turned on."""
     for entry in list_models():
         if entry.path.name == SECOND_OPINION.file_name and entry.lora_path is None and entry.available:
             return entry
     return None
+
+
+def second_opinion_model(first: ModelEntry) -> ModelEntry | None:
+    """The model to ask about answers of `first`: the installed second-opinion model when it is
+    turned on and is not `first` itself (a model is no second opinion on its own answers)."""
+    if not second_opinion_enabled():
+        return None
+    if first.path.name == SECOND_OPINION.file_name and first.lora_path is None:
+        return None
+    return installed_second_opinion()
 
 
 def resolve_model(model: str | Path | None, lora: str | Path | None = None) -> ModelEntry:

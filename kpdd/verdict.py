@@ -336,9 +336,9 @@ def _marks_on_the_programs(
     if not independent and not any(not foreign_numbers(s, result.problem) for s in ran):
         number = format_answer(foreign_numbers(ran[0], result.problem)[0])
         doubts.append(Finding(Note.UNGROUNDED, (number,)))
-    if not independent and all(cancelled_numbers(s.text, result.problem) for s in ran):
-        number = format_answer(cancelled_numbers(ran[0].text, result.problem)[0])
-        doubts.append(Finding(Note.CANCELS, (number,)))
+    cancelled = [cancelled_numbers(s.text, result.problem) for s in ran]
+    if not independent and all(cancelled):
+        doubts.append(Finding(Note.CANCELS, (format_answer(cancelled[0][0]),)))
     if all(s.answer_source == "last_assignment" for s in ran):
         if not independent:
             doubts.append(Finding(Note.LAST_ASSIGNMENT, (ran[0].answer_variable or "?",)))

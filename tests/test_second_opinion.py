@@ -85,9 +85,9 @@ def test_kpdd_solve_asks_it_unless_told_not_to(second_installed):
     finally:
         solver.second_opinion.backend.close()
         solver.backend.close()
-    for solver in (solver_for("--second-opinion", "none"),):
-        assert solver.second_opinion is None
-        solver.backend.close()
+    solver = solver_for("--second-opinion", "none")
+    assert solver.second_opinion is None
+    solver.backend.close()
     models.set_second_opinion_enabled(False)
     solver = solver_for()
     assert solver.second_opinion is None
