@@ -12,7 +12,8 @@
 # (packaging/macos/make_dmg.sh) run the same spec on their own machines; they were not tried here.
 #
 # Environment: DEV_PYTHON (default .venv/bin/python), PKG_VENV (default build/venv-package),
-# KPDD_BUNDLE_MODEL (see the spec).
+# KPDD_BUNDLE_MODEL, KPDD_BUNDLE_SECOND_OPINION=0 (an installer without the 1.1 GB second-opinion
+# model; see the spec).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEV_PYTHON=${DEV_PYTHON:-.venv/bin/python}  # the development venv (setup, versions to match)
@@ -69,7 +70,11 @@ fi
 
 say "default model"
 if [ "${KPDD_BUNDLE_MODEL:-}" = "" ]; then
-    "$DEV_PYTHON" -m kpdd.cli setup
+    if [ "${KPDD_BUNDLE_SECOND_OPINION:-1}" = 0 ]; then
+        "$DEV_PYTHON" -m kpdd.cli setup
+    else
+        "$DEV_PYTHON" -m kpdd.cli setup --all  # the student's base and the second-opinion model
+    fi
 fi
 
 say "license texts"

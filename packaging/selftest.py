@@ -7,10 +7,13 @@ Steps (each printed with its time; any failure makes the exit status 1):
  3. model      the default model is found (in a bundle: the GGUF shipped inside it) and loads
  4. solve      a sample problem in PoT mode: the stages were produced, the program went to the
                sandbox and a result came back (the stock model may answer wrongly: not checked)
- 5. sandbox    a known-good program through kpdd.sandbox.run_program gives the exact answer, in a
+ 5. second     the second-opinion model (Qwen2.5-Coder-1.5B) when the installation carries it and it
+               is on: it loads and solves the same problem (the default asks it about doubtful
+               answers); otherwise it says the default answers alone, which is not a failure
+ 6. sandbox    a known-good program through kpdd.sandbox.run_program gives the exact answer, in a
                worker process that is this executable itself when frozen (checked via /proc on Linux),
                and a runaway program is stopped by the time limit
- 6. sheet      a PDF solution sheet of the solved problem is written and is a complete PDF file
+ 7. sheet      a PDF solution sheet of the solved problem is written and is a complete PDF file
 
 Runs offscreen (QT_QPA_PLATFORM=offscreen is set when no platform is chosen) and never touches the
 network. `--json PATH` also writes the steps as JSON (windowed builds have no console to print to).
@@ -177,13 +180,7 @@ def step_model(ctx: Context) -> str:
 
     ctx.entry = models.default_model()
     ctx.backend = models.load_backend(ctx.entry, threads=ctx.threads)
-    bundle = getattr(sys, "_MEIPASS", None)
-    if is_frozen() and bundle:
-        inside = str(ctx.entry.path).startswith(bundle)
-        origin = "shipped in the bundle" if inside else "from the user's models folder"
-    else:
-        origin = f"kind {ctx.entry.kind}"
-    return f"{ctx.entry.name} ({ctx.entry.quantization}, {ctx.entry.size / 1e6:.0f} MB, {origin}): {ctx.entry.path}"
+    return f"{ctx.entry.name} ({ctx.entry.quantization}, {ctx.entry.size / 1e6:.0f} MB, {_origin(ctx.entry.path)}): {ctx.entry.path}"
 
 
 def step_solve(ctx: Context) -> str:
@@ -211,6 +208,39 @@ def step_solve(ctx: Context) -> str:
     workers = check_workers_are_this_app(ctx.worker_pids) if reached_worker else "checked before a worker ran"
     return (f"stages {', '.join(stages)}; {result.completion_tokens} tokens in {result.seconds:.2f} s; "
             f"program -> {outcome}; {workers}")  # fmt: skip
+
+
+def _origin(path: Path) -> str:
+    """Where a model file comes from, for the report."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle and str(path).startswith(str(bundle)):
+        return "shipped in the bundle"
+    return "from the user's models folder"
+
+
+def step_second_opinion(ctx: Context) -> str:
+    from kpdd import models
+    from kpdd.answers import format_answer
+    from kpdd.solver import Solver
+
+    _check(ctx.entry is not None, "no model was loaded")
+    second = models.second_opinion_model(ctx.entry)
+    if second is None:
+        installed = models.installed_second_opinion()
+        if installed is not None:
+            return f"{installed.name} is installed and turned off in Settings: the default answers alone"
+        return "none in this installation: the default answers alone"
+    backend = models.load_backend(second, threads=ctx.threads)
+    try:
+        result = Solver(backend).solve(SAMPLE_PROBLEM, mode="pot")
+    finally:
+        backend.close()
+    _check(result.error is None, f"the second-opinion model reported an error: {result.error}")
+    _check(result.completion_tokens > 0, "the second-opinion model generated no tokens")
+    _check(result.execution is not None, "the second-opinion model's program was not sent to the sandbox")
+    answer = "none" if result.answer is None else format_answer(result.answer)
+    return (f"{second.name} ({second.size / 1e6:.0f} MB, {_origin(second.path)}): answer {answer}, "
+            f"{result.completion_tokens} tokens in {result.seconds:.2f} s")  # fmt: skip
 
 
 def step_sandbox(ctx: Context) -> str:
@@ -248,6 +278,7 @@ STEPS: list[tuple[str, Callable[[Context], str]]] = [
     ("llama.cpp", step_llama),
     ("model", step_model),
     ("solve", step_solve),
+    ("second", step_second_opinion),
     ("sandbox", step_sandbox),
     ("sheet", step_sheet),
 ]

@@ -134,6 +134,28 @@ def test_a_model_in_the_users_folder_wins_over_the_bundled_one(fake_bundle, kpdd
     assert models.default_model().path == user_copy
 
 
+def test_self_test_asks_the_second_opinion_an_installer_carries(fake_bundle, smollm2_gguf, kpdd_home,
+                                                               monkeypatch, tmp_path):  # fmt: skip
+    """An installer built with the second-opinion model: the self-test loads it from the bundle and
+    solves the sample with it; turned off, or not carried, the default answers alone (not a failure).
+    SmolLM2 stands in for the 1.1 GB Qwen2.5-Coder-1.5B, asked about a copy under another name."""
+    from kpdd import models
+
+    selftest = load("selftest")
+    monkeypatch.setattr(models, "SECOND_OPINION", models.SMOLLM2)
+    first = kpdd_home / "first-model.gguf"
+    first.symlink_to(smollm2_gguf)
+    ctx = selftest.Context(workdir=tmp_path, threads=1, entry=models.add_model(first))
+    detail = selftest.step_second_opinion(ctx)
+    assert detail.startswith(f"{models.SMOLLM2.name} (") and "shipped in the bundle" in detail, detail
+    assert "tokens in" in detail
+    models.set_second_opinion_enabled(False)
+    assert "turned off in Settings" in selftest.step_second_opinion(ctx)
+    models.set_second_opinion_enabled(True)
+    (fake_bundle / "resources" / "models" / smollm2_gguf.name).unlink()
+    assert selftest.step_second_opinion(ctx) == "none in this installation: the default answers alone"
+
+
 # --------------------------------------------------------------------------- self-test steps
 
 
@@ -225,7 +247,7 @@ def test_unfrozen_self_test_passes(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     data = json.loads(report.read_text())
     assert data["passed"] and [s["name"] for s in data["steps"]] == [
-        "app", "llama.cpp", "model", "solve", "sandbox", "sheet"]  # fmt: skip
+        "app", "llama.cpp", "model", "solve", "second", "sandbox", "sheet"]  # fmt: skip
     assert "SELF-TEST PASSED" in result.stdout
 
 
