@@ -224,7 +224,9 @@ class MainWindow(QMainWindow):
         self.model_name = ""
         self.model_state = "idle"  # idle | loading | ready | missing | corrupt
         self.worked = WorkedSolution()  # the shown program as worked steps
-        self.answer_state = "empty"  # empty | solving | shown | hidden | stopped: what the answer card says
+        self.answer_state = (
+            "empty"  # empty | solving | checking | shown | hidden | stopped: what the answer card says
+        )
         self.truncated_text = ""  # the problem as cut on paste, while its note stands
         self.truncated_from = 0  # how long the pasted text was
         self.check_problem = ""  # the normalized problem the student's typed answer belongs to
@@ -816,6 +818,9 @@ class MainWindow(QMainWindow):
             self.solution_panel.append(event.text)
         elif event.kind == "text" and stage == Stage.STEPS:
             _append(self.steps_edit, event.text)
+        elif event.kind == "second_opinion" and getattr(event.data, "every_answer", False):
+            self.notice_label.setText(self.tr("Checking the answer with {0}...").format(event.text))
+            self._show_checking(event.data.first, event.text)
         elif event.kind == "second_opinion":
             self.notice_label.setText(
                 self.tr("The answer looks doubtful: asking {0} for a second opinion...").format(event.text)
@@ -977,6 +982,20 @@ class MainWindow(QMainWindow):
     def _show_solving(self) -> None:
         self.answer_state = "solving"
         self._set_answer("", None, "", badge=self.tr("Solving..."))
+        self.agreement_label.clear()
+
+    def _show_checking(self, first: SolveResult, model: str) -> None:
+        """The first model's answer while the second model checks it: shown, plainly not checked yet."""
+        if first.answer is None:
+            return
+        self.answer_state = "checking"
+        self._set_answer(
+            presenters.answer_text(first),
+            Level.NOT_SURE,
+            self.tr("Not checked yet: {0} is solving the problem too, to check this answer.").format(model),
+            badge=self.tr("Checking..."),
+        )
+        self.hint_path_button.setVisible(False)
         self.agreement_label.clear()
 
     def _show_stopped(self) -> None:
@@ -1257,9 +1276,10 @@ class MainWindow(QMainWindow):
             new = dialog.result_settings()
             reload = new.threads != self.settings.threads
             second = dialog.second_opinion_choice()
-            if second is not None and second != models.second_opinion_enabled():
-                models.set_second_opinion_enabled(second)
-                reload = True
+            if second is not None and second != models.second_opinion_use():
+                # Turned on or off, the second model loads or goes; "doubtful" <-> "every" needs no reload.
+                reload = reload or (models.SecondOpinionUse.OFF in (second, models.second_opinion_use()))
+                models.set_second_opinion_use(second)
             self.settings = new
             new.save()
             apply_settings(new)

@@ -18,7 +18,6 @@ from PySide6.QtCore import QCoreApplication, QEvent, QLocale, Qt, QTranslator
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -30,10 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from kpdd import paths
+from kpdd.models import SecondOpinionUse
 from kpdd.solver import AUTO_SAMPLES
 
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 THEMES = ("system", "light", "dark")
+# The second opinion's choices, in the order the Settings list shows them.
+SECOND_OPINION_USES = (SecondOpinionUse.OFF, SecondOpinionUse.DOUBTFUL, SecondOpinionUse.EVERY)
 SOLVE_MODES = ("pot", "cot", "both")  # the order of the window's Mode box
 MAX_SAMPLES = 9
 
@@ -209,7 +211,7 @@ class ThreadsBox(QSpinBox):
 
 class SettingsDialog(QDialog):
     """Theme, font size, language, threads and the second opinion; changes apply when the user
-    presses OK. The second opinion is the core's setting (`kpdd.models.second_opinion_enabled`), so
+    presses OK. The second opinion is the core's setting (`kpdd.models.second_opinion_use`), so
     `kpdd solve` and the app follow the same choice."""
 
     def __init__(self, settings: DesktopSettings, parent: QWidget | None = None) -> None:
@@ -229,14 +231,15 @@ class SettingsDialog(QDialog):
             self.form.addRow(label, field)
         from kpdd import models
 
-        self.second_opinion = QCheckBox()
+        self.second_opinion = QComboBox()  # items in retranslate, in SECOND_OPINION_USES' order
+        self.second_opinion_label = QLabel()
+        self.second_opinion_label.setBuddy(self.second_opinion)
         self.second_opinion_note = QLabel()
         self.second_opinion_note.setWordWrap(True)
         self.second_opinion_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.second_installed = models.installed_second_opinion() is not None
-        self.second_opinion.setChecked(self.second_installed and models.second_opinion_enabled())
         self.second_opinion.setEnabled(self.second_installed)
-        self.form.addRow(self.second_opinion)
+        self.form.addRow(self.second_opinion_label, self.second_opinion)
         self.form.addRow(self.second_opinion_note)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -248,6 +251,8 @@ class SettingsDialog(QDialog):
         layout.addLayout(self.form)
         layout.addWidget(self.buttons)
         self.retranslate()
+        use = models.second_opinion_use() if self.second_installed else models.SecondOpinionUse.OFF
+        self.second_opinion.setCurrentIndex(SECOND_OPINION_USES.index(use))
         self.theme.setCurrentIndex(THEMES.index(settings.theme) if settings.theme in THEMES else 0)
         self.font_size.setValue(settings.font_size)
         self.language.setCurrentIndex(max(0, self.language.findData(settings.effective_language())))
@@ -266,10 +271,24 @@ class SettingsDialog(QDialog):
         from kpdd import models
 
         name = models.SECOND_OPINION.name
-        self.second_opinion.setText(self.tr("Ask {0} for a second &opinion on doubtful answers").format(name))
+        self.second_opinion_label.setText(self.tr("Second &opinion:"))
+        current = self.second_opinion.currentIndex()
+        self.second_opinion.clear()
+        self.second_opinion.addItems([
+            self.tr("Off: the student answers alone"),
+            self.tr("Asked about doubtful answers"),
+            self.tr("Asked about every answer (slower)"),
+        ])  # fmt: skip
+        self.second_opinion.setCurrentIndex(max(0, current))
+        self.second_opinion.setAccessibleName(self.tr("Second opinion"))
         if self.second_installed:
             self.second_opinion_note.setText(
-                self.tr("About 10 points more answers right; a doubtful answer takes longer.")
+                self.tr(
+                    "{0} solves the problem too. On doubtful answers: about 10 points more answers right, "
+                    "as fast as the student alone most of the time. On every answer: more answers right "
+                    'again, and "checked" means two models agree; the answer is shown first and checked '
+                    "a few seconds later."
+                ).format(name)
             )
         elif getattr(sys, "frozen", False):  # an installer carries the student only; it has no pip
             self.second_opinion_note.setText(self.tr("Not part of this installation."))
@@ -297,6 +316,6 @@ class SettingsDialog(QDialog):
             threads=self.threads.value(),
         )
 
-    def second_opinion_choice(self) -> bool | None:
+    def second_opinion_choice(self) -> SecondOpinionUse | None:
         """The second opinion as the user left it; None when it cannot be chosen (not installed)."""
-        return self.second_opinion.isChecked() if self.second_installed else None
+        return SECOND_OPINION_USES[self.second_opinion.currentIndex()] if self.second_installed else None

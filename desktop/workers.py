@@ -55,11 +55,17 @@ def default_entry_provider() -> Any:
 
 
 def default_second_opinion_provider(entry: Any) -> Any:
-    """The model asked when an answer of `entry` looks doubtful (the setting is on and it is
-    installed), or None."""
+    """The model asked about answers of `entry` (the setting is on and it is installed), or None."""
     from kpdd import models
 
     return models.second_opinion_model(entry) if isinstance(entry, models.ModelEntry) else None
+
+
+def default_every_answer_provider() -> bool:
+    """Whether the second opinion is asked about every answer, not only doubtful ones (Settings)."""
+    from kpdd import models
+
+    return models.second_opinion_use() == models.SecondOpinionUse.EVERY
 
 
 class SolverWorker(QObject):
@@ -81,11 +87,13 @@ class SolverWorker(QObject):
         backend_factory: Callable[[Any, int | None], Any] = default_backend_factory,
         entry_provider: Callable[[], Any] = default_entry_provider,
         second_opinion_provider: Callable[[Any], Any] = default_second_opinion_provider,
+        every_answer_provider: Callable[[], bool] = default_every_answer_provider,
     ) -> None:
         super().__init__()
         self.backend_factory = backend_factory
         self.entry_provider = entry_provider
         self.second_opinion_provider = second_opinion_provider
+        self.every_answer_provider = every_answer_provider
         self.solver: Any = None
         self.loaded_key: tuple[str, int | None, str] | None = None
         self.threads: int | None = None
@@ -107,6 +115,7 @@ class SolverWorker(QObject):
         second_entry = self.second_opinion_provider(entry)
         key = (str(getattr(entry, "key", entry)), self.threads, str(getattr(second_entry, "key", "")))
         if self.solver is not None and self.loaded_key == key:
+            self.solver.check_every_answer = self.every_answer_provider()  # Settings may have changed it
             return self.solver
         self.unload()
         self.model_loading.emit(str(getattr(entry, "name", entry)))
@@ -124,7 +133,7 @@ class SolverWorker(QObject):
                 second = Solver(self.backend_factory(second_entry, self.threads))
             except BackendError:  # ModelNotFoundError included: the first model still answers alone
                 traceback.print_exc()
-        self.solver = Solver(backend, second_opinion=second)
+        self.solver = Solver(backend, second_opinion=second, check_every_answer=self.every_answer_provider())
         self.loaded_key = key
         name = backend.info.name
         if second is not None:

@@ -81,6 +81,25 @@ def add_model_arguments(parser: argparse.ArgumentParser, second_opinion: str = "
         "auto: Qwen2.5-Coder-1.5B when it is installed (`kpdd setup --all`) and the second opinion "
         f"is not turned off (`kpdd config second_opinion off`); none: never (default: {second_opinion})",
     )  # fmt: skip
+    parser.add_argument(
+        "--second-opinion-on", choices=["doubtful", "every"], default=None,
+        help="ask the second opinion about doubtful answers only, or about every answer (slower; "
+        "then 'checked' means two models agree); default: the configured use "
+        "(`kpdd config second_opinion doubtful|every|off`) with auto, else doubtful",
+    )  # fmt: skip
+
+
+def check_every_answer(args: argparse.Namespace) -> bool:
+    """Whether the second opinion is asked about every answer (`--second-opinion-on`, or the
+    configured use when the second opinion is the installed one)."""
+    from kpdd import models
+
+    chosen = getattr(args, "second_opinion_on", None)
+    if chosen is not None:
+        return chosen == models.SecondOpinionUse.EVERY.value
+    if str(getattr(args, "second_opinion", None) or "none") == "auto":
+        return models.second_opinion_use() == models.SecondOpinionUse.EVERY
+    return False
 
 
 def second_opinion_solver(args: argparse.Namespace, first, backend_kwargs: dict):  # -> Solver | None
@@ -114,7 +133,8 @@ def open_solver(args: argparse.Namespace):
     entry = resolve_model(args.model, args.lora)
     kwargs = {"n_ctx": args.ctx, "threads": args.threads, "seed": args.seed}
     backend = load_backend(entry, **kwargs)
-    return Solver(backend, seed=args.seed, second_opinion=second_opinion_solver(args, entry, kwargs))
+    second = second_opinion_solver(args, entry, kwargs)
+    return Solver(backend, seed=args.seed, second_opinion=second, check_every_answer=check_every_answer(args))
 
 
 # -- solve ------------------------------------------------------------------------------------
@@ -130,7 +150,13 @@ class SolvePrinter:
         self.rechecking = False  # samples "auto", after the first answer looked wrong
 
     def on_event(self, event) -> None:  # a kpdd.solver.StageEvent
-        if event.kind == "second_opinion":
+        if event.kind == "second_opinion" and getattr(event.data, "every_answer", False):
+            from kpdd.answers import format_answer
+
+            first = event.data.first.answer
+            shown = "none" if first is None else format_answer(first)
+            self.out.write(f"\n-- First answer: {shown}. Checking it with {event.text}.\n")
+        elif event.kind == "second_opinion":
             self.out.write(f"\n-- The answer looks doubtful: asking {event.text} for a second opinion.\n")
         elif event.kind == "recheck":
             self.rechecking = True
@@ -190,7 +216,7 @@ def print_answer(out, result, verdict) -> int:
         if result.rechecked:
             line += f"; the first answer looked wrong, so {len(result.solutions)} solutions voted"
         if result.second_opinion:
-            line += f"; the first answer looked doubtful, so {result.second_opinion} was asked too"
+            line += f"; {result.second_opinion} was asked too"
         if result.agree is not None:
             line += ", program and steps " + ("agree" if result.agree else "disagree")
             if result.stepped_past:
@@ -280,10 +306,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     if second is not None and hasattr(second.backend, "batch_parallel"):
         second.backend.batch_parallel = max(1, args.batch_size)
-    solver = Solver(backend, seed=args.seed, second_opinion=second)
+    every = check_every_answer(args)
+    solver = Solver(backend, seed=args.seed, second_opinion=second, check_every_answer=every)
     extra = {} if args.shuffle is None else {"shuffle": args.shuffle}
     if second is not None:  # part of the configuration: a resumed run must not mix with another
         extra["second_opinion"] = second.backend.info.name
+        if every:
+            extra["second_opinion_on"] = "every"
     config = EvalConfig(
         data=loaded.name, mode=Mode(args.mode), samples=args.samples, model=model_name,
         backend=args.backend, limit=args.limit, extra=extra,
@@ -399,7 +428,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from kpdd import paths
+    from kpdd import models, paths
 
     if args.key is None:
         print(json.dumps(paths.load_config(), indent=2))
@@ -410,6 +439,13 @@ def cmd_config(args: argparse.Namespace) -> int:
         value = args.value
         if args.key == "data_dir":  # stored absolute: a relative path would move with the cwd
             value = str(Path(value).expanduser().resolve())
+        if args.key == models.SECOND_OPINION_KEY:
+            uses = [u.value for u in models.SecondOpinionUse]
+            value = value.strip().lower()
+            if value not in (*uses, "on"):
+                print(f"error: second_opinion is one of {', '.join(uses)}", file=sys.stderr)
+                return 2
+            value = models.DEFAULT_SECOND_OPINION_USE.value if value == "on" else value
         paths.update_config(**{args.key: value})
     return 0
 

@@ -38,8 +38,9 @@ class EvalConfig:
     def key(self) -> dict[str, Any]:
         """What must match for a partial run to be resumed."""
         key = {"data": self.data, "mode": self.mode.value, "samples": self.samples, "model": self.model}
-        if self.extra.get("second_opinion"):
-            key["second_opinion"] = self.extra["second_opinion"]
+        for name in ("second_opinion", "second_opinion_on"):
+            if self.extra.get(name):
+                key[name] = self.extra[name]
         return key
 
 
@@ -94,6 +95,9 @@ def record_for(problem: Problem, result: SolveResult) -> dict[str, Any]:
         "prompt_tokens_evaluated": result.prompt_tokens_evaluated,
         "completion_tokens": result.completion_tokens,
         "seconds": round(result.seconds, 4),
+        "first_answer_seconds": None
+        if result.first_answer_seconds is None
+        else round(result.first_answer_seconds, 4),
     }
 
 

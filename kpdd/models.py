@@ -17,6 +17,7 @@ import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -536,17 +537,39 @@ def active_model() -> ModelEntry:
 # seeded sample it lifts the default student by about 10 points at the same median time to answer
 # (docs/RESULTS.md). `kpdd setup --all` installs it; without it the tutor runs the student alone.
 SECOND_OPINION = QWEN_CODER_15B
-SECOND_OPINION_KEY = "second_opinion"  # in the configuration: false turns it off (default on)
+SECOND_OPINION_KEY = "second_opinion"  # in the configuration: "off", "doubtful" or "every"
+
+
+class SecondOpinionUse(str, Enum):
+    """When the second-opinion model is asked (the app's Settings, `kpdd config second_opinion ...`)."""
+
+    OFF = "off"
+    DOUBTFUL = "doubtful"  # when the first answer looks doubtful: as fast as the student alone, mostly
+    EVERY = "every"  # about every answer: slower; "checked" then means two models agree
+
+
+DEFAULT_SECOND_OPINION_USE = SecondOpinionUse.DOUBTFUL
+
+
+def second_opinion_use() -> SecondOpinionUse:
+    """The configured use; a plain on/off (older configurations, `kpdd config second_opinion on`)
+    reads as off or the default."""
+    value = str(paths.load_config().get(SECOND_OPINION_KEY, DEFAULT_SECOND_OPINION_USE.value)).strip().lower()
+    if value in ("false", "off", "no", "0", "none"):
+        return SecondOpinionUse.OFF
+    try:
+        return SecondOpinionUse(value)
+    except ValueError:
+        return DEFAULT_SECOND_OPINION_USE
+
+
+def set_second_opinion_use(use: SecondOpinionUse | str) -> None:
+    paths.update_config(**{SECOND_OPINION_KEY: SecondOpinionUse(use).value})
 
 
 def second_opinion_enabled() -> bool:
     """On unless the configuration turns it off (the app's setting, or `kpdd config second_opinion off`)."""
-    value = paths.load_config().get(SECOND_OPINION_KEY, True)
-    return str(value).strip().lower() not in ("false", "off", "no", "0")
-
-
-def set_second_opinion_enabled(enabled: bool) -> None:
-    paths.update_config(**{SECOND_OPINION_KEY: bool(enabled)})
+    return second_opinion_use() != SecondOpinionUse.OFF
 
 
 def installed_second_opinion() -> ModelEntry | None:

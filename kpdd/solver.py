@@ -41,7 +41,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from kpdd.answers import answer_from_value, answers_match, extract_answer, numbers_given
@@ -87,7 +87,8 @@ class StageEvent:
 
     kind: "stage_start" | "text" | "stage_end" | "program_result" | "recheck" | "answer"
     ("recheck": an Auto solve's first answer looked wrong; `data` is the number of solutions it now writes;
-    "second_opinion": the answer looked doubtful and another model is asked; `text` names it)
+    "second_opinion": another model is asked, because the answer looked doubtful or because every
+    answer is checked; `text` names it, `data` is a SecondOpinionAsked)
     """
 
     kind: str
@@ -98,6 +99,16 @@ class StageEvent:
 
 
 OnEvent = Callable[[StageEvent], None]
+
+
+@dataclass
+class SecondOpinionAsked:
+    """What a "second_opinion" event carries: why the model is asked, and the first model's result as
+    it stood (a copy: a window shows its answer while the second model works)."""
+
+    model: str
+    every_answer: bool  # asked because every answer is checked, not because this one looked doubtful
+    first: SolveResult
 
 
 @dataclass
@@ -163,11 +174,14 @@ class SolveResult:
     stepped_past: bool = False
     # samples=AUTO_SAMPLES: the first solution looked wrong, so more were drawn and voted
     rechecked: bool = False
-    # the model asked for a second opinion because the first answer looked wrong ("" when none was)
+    # the model asked for a second opinion ("" when none was): because the first answer looked wrong,
+    # or about every answer (Solver.check_every_answer)
     second_opinion: str = ""
     stages: list[StageRecord] = field(default_factory=list)
     seconds: float = 0.0
     first_token_seconds: float | None = None
+    # when a second model was asked: seconds until the first model's answer (shown while it works)
+    first_answer_seconds: float | None = None
     cancelled: bool = False
     problem_truncated: bool = False
     error: str | None = None
@@ -283,6 +297,7 @@ class SolveResult:
             stages=stages,
             seconds=float(data.get("seconds") or 0.0),
             first_token_seconds=data.get("first_token_seconds"),
+            first_answer_seconds=data.get("first_answer_seconds"),
             cancelled=bool(data.get("cancelled")),
             problem_truncated=bool(data.get("problem_truncated")),
             error=data.get("error"),
@@ -548,11 +563,15 @@ class Solver:
         sample_temperature: float = DEFAULT_SAMPLE_TEMPERATURE,
         seed: int = 0,
         second_opinion: Solver | None = None,
+        check_every_answer: bool = False,
     ) -> None:
         self.backend = backend
         # Another model asked, greedy, when the first answer looks wrong (`looks_wrong`); its
         # solution joins the vote, where a plausible answer outweighs a doubtful one.
         self.second_opinion = second_opinion
+        # Ask it about every answer, not only doubtful ones: slower, and then "checked" means two
+        # models agree (docs/VERDICTS.md).
+        self.check_every_answer = check_every_answer
         # Models trained on the format are prompted with the bare transcript; others few-shot.
         self.few_shot = (not backend.info.trained_on_format) if few_shot is None else few_shot
         # A plain-distilled model (the ablation) writes its solution straight after the problem.
@@ -594,7 +613,11 @@ class Solver:
         try:
             self._solve_stages(result, samples, core_question, key_information, emit, cancel, started)
             if self._wants_second_opinion(result):
-                emit(StageEvent("second_opinion", None, self.second_opinion.backend.info.name))
+                result.first_answer_seconds = time.perf_counter() - started
+                name = self.second_opinion.backend.info.name
+                every = self.check_every_answer and not self._looks_doubtful(result)
+                first = replace(result, solutions=list(result.solutions), stages=list(result.stages))
+                emit(StageEvent("second_opinion", None, name, data=SecondOpinionAsked(name, every, first)))
                 other = self.second_opinion.solve(text, mode, cancel=cancel)
                 if other.cancelled:
                     raise Cancelled()
@@ -674,9 +697,15 @@ class Solver:
             result.solutions.append(solution)
 
     def _wants_second_opinion(self, result: SolveResult) -> bool:
-        """A second model is asked when there is one and the answer looks wrong (or there is none)."""
+        """A second model is asked when there is one and every answer is checked, or the answer
+        looks wrong (or there is none)."""
         if self.second_opinion is None or result.cancelled or not result.solutions:
             return False
+        return self.check_every_answer or self._looks_doubtful(result)
+
+    @staticmethod
+    def _looks_doubtful(result: SolveResult) -> bool:
+        """No answer, or the solution behind it looks wrong (`looks_wrong`)."""
         if result.answer is None:
             return True
         chosen = next((s for s in result.solutions if answers_match(s.answer, result.answer)), None)

@@ -119,7 +119,7 @@ NOTE_TEXTS = {
     Note.STEPS_FAILED: QT_TRANSLATE_NOOP("Verdict", "The worked steps reach no answer, so nothing checked the program."),
     Note.SECOND_OPINION_DIFFERS: QT_TRANSLATE_NOOP("Verdict", "A second model, {0}, gives a different answer."),
     Note.SECOND_OPINION_INSTEAD: QT_TRANSLATE_NOOP(
-        "Verdict", "The first answer looked doubtful, so a second model, {0}, was asked: this is its answer, and the two disagree."
+        "Verdict", "This is the answer of a second model, {0}; the first model's answer is different."
     ),
     Note.NEGATIVE: QT_TRANSLATE_NOOP("Verdict", "The answer is negative, which a word problem's answer almost never is."),
     Note.PART_OF_A_COUNT: QT_TRANSLATE_NOOP(

@@ -53,3 +53,42 @@ def test_the_second_opinion_is_written_beside_the_students_own_figures(tmp_path,
     written = json.loads(bench_models.write_measured(out, latency, table, ["student05-pot"], 2).read_text())
     assert written["models"]["Student"]["accuracy"] == 0.5 and written["models"]["Student"]["median_s"] == 2.5
     assert written["models"]["Student"]["second_opinion"]["accuracy"] == 1.0
+
+
+def test_every_answer_policy_is_composed_from_the_two_runs():
+    """bench_every_answer: the student's first answer with the 1.5B's solution, voted by today's rules;
+    a doubtful answer keeps the solution the default's run asked for."""
+    import bench_every_answer
+
+    question = "Tom has 5 apples and buys 3 more. How many apples does he have?"
+
+    def solution(answer: float, model: str = "") -> dict:
+        # each answer computed from the problem's own numbers (a made-up number looks wrong)
+        ops = {2.0: "apples - more", 8.0: "apples + more", -2.0: "more - apples", 7.0: "apples + more - 1"}
+        text = f"apples = 5\nmore = 3\nanswer = {ops[answer]}"
+        return {"kind": "pot", "text": text, "answer": answer, "model": model}
+
+    default = {
+        # plausible first answer, not asked about in the default's run
+        "p1": {"id": "p1", "question": question, "gold": 8.0, "solutions": [solution(2.0)], "second_opinion": ""},
+        # a negative first answer: the default's run asked the 1.5B, whose 8 is recorded
+        "p2": {"id": "p2", "question": question, "gold": 8.0, "second_opinion": "Big",
+               "solutions": [solution(-2.0), solution(8.0, "Big")]},
+    }  # fmt: skip
+    second_run = {
+        "p1": {"id": "p1", "prediction": 8.0, "solutions": [solution(8.0)]},
+        "p2": {"id": "p2", "prediction": 7.0, "solutions": [solution(7.0)]},  # not used: the recorded one is
+    }
+    policies = bench_every_answer.compose_set(default, second_run, "Big")
+    doubtful, every = policies["doubtful"], policies["every"]
+    # p1: doubtful keeps the student's lone 2; every asks, and a tie goes to the larger model's 8.
+    assert (
+        doubtful[0]["prediction"] == 2.0
+        and not doubtful[0]["correct"]
+        and doubtful[0]["second_opinion"] == ""
+    )
+    assert every[0]["prediction"] == 8.0 and every[0]["correct"] and every[0]["second_opinion"] == "Big"
+    assert [s["model"] for s in every[0]["solutions"]] == ["", "Big"]
+    # p2: both policies take the recorded second opinion, and the possible 8 beats the negative -2.
+    for records in (doubtful, every):
+        assert records[1]["prediction"] == 8.0 and records[1]["solutions"][1]["answer"] == 8.0

@@ -156,3 +156,8 @@ def test_batched_auto_rechecks_only_doubtful_answers_or_asks_a_second_opinion(ba
             assert result.solutions[-1].model == backend.info.name
         else:
             assert result.second_opinion == "" and len(result.solutions) == 1
+    # Checking every answer: the other model solves every problem of the batch.
+    every = Solver(backend, second_opinion=Solver(backend), check_every_answer=True).solve_batch(
+        PROBLEMS, Mode.POT
+    )
+    assert all(r.second_opinion == backend.info.name and r.solutions[-1].model for r in every)

@@ -149,9 +149,9 @@ def test_self_test_asks_the_second_opinion_an_installer_carries(fake_bundle, smo
     detail = selftest.step_second_opinion(ctx)
     assert detail.startswith(f"{models.SMOLLM2.name} (") and "shipped in the bundle" in detail, detail
     assert "tokens in" in detail
-    models.set_second_opinion_enabled(False)
+    models.set_second_opinion_use(models.SecondOpinionUse.OFF)
     assert "turned off in Settings" in selftest.step_second_opinion(ctx)
-    models.set_second_opinion_enabled(True)
+    models.set_second_opinion_use(models.SecondOpinionUse.DOUBTFUL)
     (fake_bundle / "resources" / "models" / smollm2_gguf.name).unlink()
     assert selftest.step_second_opinion(ctx) == "none in this installation: the default answers alone"
 

@@ -39,15 +39,29 @@ def test_the_installed_second_opinion_is_found_and_never_asked_about_itself(seco
     assert models.second_opinion_model(second) is None
 
 
-def test_one_switch_turns_it_off_for_everything(second_installed):
-    assert models.second_opinion_enabled()  # on by default
-    models.set_second_opinion_enabled(False)
-    assert not models.second_opinion_enabled()
-    assert paths.load_config()["second_opinion"] is False
-    paths.update_config(second_opinion="off")  # as `kpdd config second_opinion off` stores it
-    assert not models.second_opinion_enabled()
-    models.set_second_opinion_enabled(True)
-    assert models.second_opinion_enabled()
+def test_one_setting_says_when_it_is_asked_for_everything(second_installed, capsys):
+    from kpdd.cli import main
+
+    use = models.SecondOpinionUse
+    assert (
+        models.second_opinion_use() == models.DEFAULT_SECOND_OPINION_USE and models.second_opinion_enabled()
+    )
+    models.set_second_opinion_use(use.OFF)
+    assert not models.second_opinion_enabled() and paths.load_config()["second_opinion"] == "off"
+    assert models.second_opinion_model(second_installed) is None
+    assert main(["config", "second_opinion", "every"]) == 0
+    assert (
+        models.second_opinion_use() == use.EVERY and models.second_opinion_model(second_installed) is not None
+    )
+    assert main(["config", "second_opinion", "sometimes"]) == 2  # refused, said, nothing stored
+    assert "off, doubtful, every" in capsys.readouterr().err and models.second_opinion_use() == use.EVERY
+    assert main(["config", "second_opinion", "on"]) == 0
+    assert models.second_opinion_use() == models.DEFAULT_SECOND_OPINION_USE
+    # A configuration written before the three choices (a plain true or false) still reads.
+    paths.update_config(second_opinion=False)
+    assert models.second_opinion_use() == use.OFF
+    paths.update_config(second_opinion=True)
+    assert models.second_opinion_use() == models.DEFAULT_SECOND_OPINION_USE
 
 
 def test_a_missing_or_damaged_second_opinion_leaves_the_first_model_answering_alone(
@@ -88,7 +102,20 @@ def test_kpdd_solve_asks_it_unless_told_not_to(second_installed):
     solver = solver_for("--second-opinion", "none")
     assert solver.second_opinion is None
     solver.backend.close()
-    models.set_second_opinion_enabled(False)
+    models.set_second_opinion_use(models.SecondOpinionUse.EVERY)
+    solver = solver_for()
+    try:
+        assert solver.second_opinion is not None and solver.check_every_answer
+    finally:
+        solver.second_opinion.backend.close()
+        solver.backend.close()
+    solver = solver_for("--second-opinion-on", "doubtful")
+    try:
+        assert solver.second_opinion is not None and not solver.check_every_answer
+    finally:
+        solver.second_opinion.backend.close()
+        solver.backend.close()
+    models.set_second_opinion_use(models.SecondOpinionUse.OFF)
     solver = solver_for()
     assert solver.second_opinion is None
     solver.backend.close()
@@ -113,14 +140,21 @@ def test_the_app_loads_it_beside_the_student_and_settings_turn_it_off(second_ins
     try:
         assert solver.second_opinion is not None
         assert ready.calls == [(f"{solver.backend.info.name} + {models.SMOLLM2.name}",)]
+        assert not solver.check_every_answer
         dialog = SettingsDialog(DesktopSettings(language="en"))
-        assert dialog.second_opinion.isEnabled() and dialog.second_opinion.isChecked()
-        assert models.SMOLLM2.name in dialog.second_opinion.text()
-        dialog.second_opinion.setChecked(False)
-        assert dialog.second_opinion_choice() is False
-        models.set_second_opinion_enabled(dialog.second_opinion_choice())
+        assert dialog.second_opinion.isEnabled()
+        assert dialog.second_opinion_choice() == models.DEFAULT_SECOND_OPINION_USE
+        assert models.SMOLLM2.name in dialog.second_opinion_note.text()
+        dialog.second_opinion.setCurrentIndex(2)
+        assert dialog.second_opinion.currentText() == "Asked about every answer (slower)"
+        assert dialog.second_opinion_choice() == models.SecondOpinionUse.EVERY
+        models.set_second_opinion_use(dialog.second_opinion_choice())
+        assert worker._ensure_solver() is solver and solver.check_every_answer  # no reload needed
+        dialog.second_opinion.setCurrentIndex(0)
+        models.set_second_opinion_use(dialog.second_opinion_choice())
         solver = worker._ensure_solver()  # the next solve loads the student alone
         assert solver.second_opinion is None
+        assert SettingsDialog(DesktopSettings(language="en")).second_opinion.currentIndex() == 0
     finally:
         worker.unload()
 
@@ -130,7 +164,7 @@ def test_settings_say_how_to_install_it_when_it_is_missing(kpdd_home):
 
     qapp()
     dialog = SettingsDialog(DesktopSettings(language="en"))
-    assert not dialog.second_opinion.isEnabled() and not dialog.second_opinion.isChecked()
+    assert not dialog.second_opinion.isEnabled() and dialog.second_opinion.currentIndex() == 0  # off
     assert "kpdd setup --all" in dialog.second_opinion_note.text()
     assert dialog.second_opinion_choice() is None
 
@@ -162,8 +196,48 @@ def test_the_window_says_it_is_asking_and_whose_answer_it_shows(kpdd_home):
         assert wait_until(lambda: "asking teacher for a second opinion" in window.notice_label.text(), 30)
         assert wait_until(lambda: not window.busy, 30)
         assert window.result.answer == 64.0 and window.result.second_opinion == "teacher"
-        assert "a second model, teacher, was asked: this is its answer" in window.verdict_label.text()
+        assert "This is the answer of a second model, teacher" in window.verdict_label.text()
         assert window.model_status.text() == "Model: student + teacher"
+    finally:
+        window.solver_thread.shutdown()
+        close_window(window)
+
+
+def test_checking_every_answer_shows_the_first_answer_then_the_verdict(kpdd_home):
+    """Every answer checked, in the real window: the student's answer shows at once as not checked
+    yet, the note names the model checking it, and when both agree the answer is checked."""
+    from desktop import presenters
+    from desktop.app import create_window
+    from desktop.settings import DesktopSettings
+    from desktop.workers import SolverThread, SolverWorker
+    from kpdd.verdict import Level
+    from tests.desktop_fixtures import ScriptedBackend, close_window, wait_until
+
+    qapp()
+    student = ScriptedBackend(delay_s=0, name="student")
+    teacher = ScriptedBackend(delay_s=0.05, name="teacher")  # slow enough to see the answer wait
+    worker = SolverWorker(
+        backend_factory=lambda entry, threads: teacher if entry == "second" else student,
+        entry_provider=lambda: "student",
+        second_opinion_provider=lambda entry: "second",
+        every_answer_provider=lambda: True,
+    )
+    window = create_window(DesktopSettings(language="en"), SolverThread(worker))
+    try:
+        window.problem_edit.setPlainText(
+            "A farmer packs 6 baskets with 14 apples each. He gives away 20. How many are left?"
+        )
+        window.solve()
+        assert wait_until(lambda: window.answer_state == "checking", 30)
+        assert window.answer_label.text() == "64" and window.verdict_badge.text() == "Checking..."
+        assert "teacher is solving the problem too" in window.verdict_label.text()
+        assert window.notice_label.text() == "Checking the answer with teacher..."
+        assert not window.answer_label.font().bold()  # not the confident style until checked
+        assert wait_until(lambda: not window.busy, 30)
+        assert window.answer_state == "shown" and window.answer_label.text() == "64"
+        assert window.verdict_badge.text() == "Checked" and window.answer_label.font().bold()
+        assert "A second model, teacher, gives the same answer." in window.verdict_label.text()
+        assert presenters.verdict_of(window.result).level == Level.CHECKED
     finally:
         window.solver_thread.shutdown()
         close_window(window)

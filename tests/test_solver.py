@@ -373,6 +373,32 @@ def test_a_doubtful_answer_gets_a_second_opinion_that_outweighs_it():
     assert [s.model for s in result.solutions] == ["", "teacher"]
 
 
+def test_every_answer_is_checked_when_asked_and_the_event_carries_the_first_answer():
+    from kpdd.solver import SecondOpinionAsked
+    from tests.desktop_fixtures import SCRIPT, ScriptedBackend
+
+    teacher = ScriptedBackend(delay_s=0, name="teacher")
+    solver = Solver(ScriptedBackend(delay_s=0), second_opinion=Solver(teacher), check_every_answer=True)
+    asked: list[SecondOpinionAsked] = []
+    result = solver.solve(
+        PROBLEM_TEXT, "pot", on_event=lambda e: e.kind == "second_opinion" and asked.append(e.data)
+    )
+    # A plausible answer is checked too, and the two models agree.
+    assert teacher.prompts and result.second_opinion == "teacher" and result.answer == 64.0
+    assert [(s.answer, s.model) for s in result.solutions] == [(64.0, ""), (64.0, "teacher")]
+    assert len(asked) == 1 and asked[0].model == "teacher" and asked[0].every_answer
+    # The event's copy is the first model's result as it stood, untouched by the second model's.
+    assert asked[0].first.answer == 64.0 and [s.model for s in asked[0].first.solutions] == [""]
+    # A doubtful answer is asked about as before, and the event says so.
+    doubtful = ScriptedBackend({**SCRIPT, Stage.PROGRAM: "answer = 20 - 6 * 14"}, delay_s=0, name="student")
+    asked.clear()
+    solver = Solver(doubtful, second_opinion=Solver(teacher), check_every_answer=True)
+    result = solver.solve(
+        PROBLEM_TEXT, "pot", on_event=lambda e: e.kind == "second_opinion" and asked.append(e.data)
+    )
+    assert result.answer == 64.0 and not asked[0].every_answer and asked[0].first.answer == -64.0
+
+
 PROBLEM_TEXT = "A farmer packs 6 baskets with 14 apples each. He gives away 20 apples. How many apples does he have left?"
 
 

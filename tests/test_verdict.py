@@ -158,7 +158,7 @@ def test_a_second_opinion_agreeing_or_not():
     # The first answer (negative) lost to the second model's: the verdict says whose answer it is.
     assert differs.answer == 56.0 and notes(verdict) == [Note.SECOND_OPINION_INSTEAD]
     assert (
-        "a second model, teacher, was asked: this is its answer, and the two disagree"
+        "This is the answer of a second model, teacher; the first model's answer is different."
         in verdict.explanation()
     )
     doubtful_other = pot("answer = 17 * 3 + 17 - 12 + 7", 63.0, model="teacher")  # 7: not given
