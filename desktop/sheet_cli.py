@@ -61,7 +61,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     )
     from kpdd.cli import open_solver
 
-    solver = open_solver(args)
+    solver = open_solver(args, batch=True)  # a worksheet: every answer checked when a second opinion is on
 
     def progress(p) -> None:
         print(f"\r[{p.done}/{p.total}] {format_eta(p.eta_s)}    ", end="", file=sys.stderr, flush=True)

@@ -250,6 +250,9 @@ class SolverWorker(QObject):
             self.batch_failed.emit("no model")
             return
         self._adapt_threads(solver)
+        # A worksheet: every answer checked whenever a second opinion is on (nobody waits on each
+        # answer, and the answer key's marks come from the check); the next solve sets it back.
+        solver.check_every_answer = solver.second_opinion is not None
         try:
             outcome = run_batch(
                 solver,

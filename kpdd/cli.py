@@ -85,21 +85,24 @@ def add_model_arguments(parser: argparse.ArgumentParser, second_opinion: str = "
         "--second-opinion-on", choices=["doubtful", "every"], default=None,
         help="ask the second opinion about doubtful answers only, or about every answer (slower; "
         "then 'checked' means two models agree); default: the configured use "
-        "(`kpdd config second_opinion doubtful|every|off`) with auto, else doubtful",
+        "(`kpdd config second_opinion doubtful|every|off`), and every answer of a worksheet",
     )  # fmt: skip
 
 
-def check_every_answer(args: argparse.Namespace) -> bool:
-    """Whether the second opinion is asked about every answer (`--second-opinion-on`, or the
-    configured use when the second opinion is the installed one)."""
+def check_every_answer(args: argparse.Namespace, batch: bool = False) -> bool:
+    """Whether the second opinion is asked about every answer: `--second-opinion-on`, else, when
+    the second opinion is the installed one, the configured use. A batch (a worksheet) checks every
+    answer whenever a second opinion is on: nobody waits on each answer, and the answer key's marks
+    ("check this one") come from the check."""
     from kpdd import models
 
     chosen = getattr(args, "second_opinion_on", None)
     if chosen is not None:
         return chosen == models.SecondOpinionUse.EVERY.value
     if str(getattr(args, "second_opinion", None) or "none") == "auto":
-        return models.second_opinion_use() == models.SecondOpinionUse.EVERY
-    return False
+        use = models.second_opinion_use()
+        return use == models.SecondOpinionUse.EVERY or (batch and use != models.SecondOpinionUse.OFF)
+    return batch
 
 
 def second_opinion_solver(args: argparse.Namespace, first, backend_kwargs: dict):  # -> Solver | None
@@ -126,7 +129,8 @@ def second_opinion_solver(args: argparse.Namespace, first, backend_kwargs: dict)
     return Solver(models.load_backend(entry, **backend_kwargs), seed=args.seed)
 
 
-def open_solver(args: argparse.Namespace):
+def open_solver(args: argparse.Namespace, batch: bool = False):
+    """The solver a command asked for; `batch`: for a list of problems (a worksheet)."""
     from kpdd.models import load_backend, resolve_model
     from kpdd.solver import Solver
 
@@ -134,7 +138,8 @@ def open_solver(args: argparse.Namespace):
     kwargs = {"n_ctx": args.ctx, "threads": args.threads, "seed": args.seed}
     backend = load_backend(entry, **kwargs)
     second = second_opinion_solver(args, entry, kwargs)
-    return Solver(backend, seed=args.seed, second_opinion=second, check_every_answer=check_every_answer(args))
+    every = check_every_answer(args, batch)
+    return Solver(backend, seed=args.seed, second_opinion=second, check_every_answer=every)
 
 
 # -- solve ------------------------------------------------------------------------------------

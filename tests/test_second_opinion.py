@@ -115,10 +115,20 @@ def test_kpdd_solve_asks_it_unless_told_not_to(second_installed):
     finally:
         solver.second_opinion.backend.close()
         solver.backend.close()
+    # A worksheet checks every answer whenever the second opinion is on.
+    models.set_second_opinion_use(models.SecondOpinionUse.DOUBTFUL)
+    args = build_parser().parse_args(["solve", "--model", str(second_installed.path), "--threads", "1", "p"])
+    solver = open_solver(args, batch=True)
+    try:
+        assert solver.second_opinion is not None and solver.check_every_answer
+    finally:
+        solver.second_opinion.backend.close()
+        solver.backend.close()
     models.set_second_opinion_use(models.SecondOpinionUse.OFF)
     solver = solver_for()
     assert solver.second_opinion is None
     solver.backend.close()
+    assert open_solver(args, batch=True).second_opinion is None
 
 
 def test_eval_measures_the_model_alone_unless_a_second_opinion_is_named(second_installed):
@@ -241,3 +251,30 @@ def test_checking_every_answer_shows_the_first_answer_then_the_verdict(kpdd_home
     finally:
         window.solver_thread.shutdown()
         close_window(window)
+
+
+def test_a_batch_in_the_app_checks_every_answer(kpdd_home, tmp_path):
+    """The app's batch (worksheets): the second model solves every problem, not only doubtful ones,
+    though single solves ask it about doubtful answers only."""
+    from desktop.workers import BatchRequest, SolverWorker
+    from kpdd.batch import BatchProblem
+    from tests.desktop_fixtures import Recorder, ScriptedBackend
+
+    qapp()
+    student, teacher = ScriptedBackend(delay_s=0, name="student"), ScriptedBackend(delay_s=0, name="teacher")
+    worker = SolverWorker(
+        backend_factory=lambda entry, threads: teacher if entry == "second" else student,
+        entry_provider=lambda: "student",
+        second_opinion_provider=lambda entry: "second",
+        every_answer_provider=lambda: False,
+    )
+    finished = Recorder(worker.batch_finished)
+    problem = "A farmer packs 6 baskets with 14 apples each. He gives away 20. How many are left?"
+    worker.run_batch(BatchRequest([BatchProblem(0, problem)], tmp_path / "results.jsonl"))
+    (outcome,) = finished.calls[0]
+    assert outcome.results[0]["second_opinion"] == "teacher" and teacher.prompts
+    teacher.prompts.clear()
+    solver = worker._ensure_solver()  # as the next single solve gets it: doubtful answers only
+    assert (
+        not solver.check_every_answer and solver.solve(problem).second_opinion == "" and not teacher.prompts
+    )
