@@ -285,9 +285,12 @@ def _shoot_other_outcomes(window, backend, out: Path) -> None:
 
 
 def _shoot_second_opinion(window, out: Path) -> None:
-    """20-21: a doubtful answer sent to a second model, and the result it changed."""
+    """20-23: a doubtful answer sent to a second model, and the result it changed; every answer
+    checked: the first answer while the second model works, and the two agreeing."""
     worker = window.solver_thread.worker
-    second = DemoBackend(delay_s=0.03, name=SECOND_OPINION_DEMO_NAME, script=SECOND_OPINION_DEMO)
+    # The second model solves the apples problem as the demo student does (they agree).
+    script = {**SECOND_OPINION_DEMO, APPLES: DEMO[APPLES]}
+    second = DemoBackend(delay_s=0.03, name=SECOND_OPINION_DEMO_NAME, script=script)
     first_factory, first_provider = worker.backend_factory, worker.second_opinion_provider
     worker.backend_factory = lambda entry, threads: (
         second if entry == "second" else first_factory(entry, threads)
@@ -302,6 +305,15 @@ def _shoot_second_opinion(window, out: Path) -> None:
     _grab(window, out / "20-asking-a-second-opinion.png")
     _wait(lambda: not window.busy, 60)
     _grab(window, out / "21-second-opinion-answer.png")
+    first_every = worker.every_answer_provider
+    worker.every_answer_provider = lambda: True
+    window.problem_edit.setPlainText(APPLES)
+    window.solve()
+    _wait(lambda: window.answer_state == "checking" or not window.busy, 60)
+    _grab(window, out / "22-checking-every-answer.png")
+    _wait(lambda: not window.busy, 60)
+    _grab(window, out / "23-checked-by-two-models.png")
+    worker.every_answer_provider = first_every
     worker.backend_factory, worker.second_opinion_provider = first_factory, first_provider
     window.solver_thread.reload()
 
