@@ -18,6 +18,8 @@ report format, for bench/bench_verdicts.py's calibration table.
 
     .venv/bin/python bench/bench_every_answer.py
     .venv/bin/python bench/bench_verdicts.py runs/bench-composed/*/*.json
+    .venv/bin/python bench/bench_models.py --render-only --write-measured --out runs/bench-composed \
+        --configs cascade05-15-every      # with its times copied to runs/bench-composed/latency/
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ from kpdd.format import Mode  # noqa: E402
 from kpdd.solver import Solution, looks_wrong, vote  # noqa: E402
 
 POLICIES = ("doubtful", "every")
+# The composed reports are named as bench_models.py names the configurations they stand for, so its
+# --render-only and --write-measured read them (with --out set to this bench's --out).
+CONFIG_NAMES = {"doubtful": "cascade05-15", "every": "cascade05-15-every"}
 
 
 def load_records(path: Path) -> dict[str, dict[str, Any]]:
@@ -114,7 +119,7 @@ def main() -> int:
             config = {**report["config"], "composed_from": [args.default, args.second]}
             if policy == "every":
                 config["second_opinion_on"] = "every"
-            path = REPO / args.out / f"cascade-{policy}" / f"{data}.json"
+            path = REPO / args.out / CONFIG_NAMES[policy] / f"{data}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"config": config, "summary": summarize(records), "records": records}))
         every, doubtful = policies["every"], policies["doubtful"]
@@ -135,7 +140,7 @@ def main() -> int:
     for (a, b), pairs in rows.items():
         print(f"## {a} against {b}, problem by problem\n")
         print(pairs_table(pairs, a, b) + "\n")
-    print(f"Composed reports: {args.out}/cascade-{{{','.join(POLICIES)}}}/")
+    print(f"Composed reports: {', '.join(f'{args.out}/{name}/' for name in CONFIG_NAMES.values())}")
     return 0
 
 

@@ -202,14 +202,17 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
         }
         if config.get("second_opinion"):  # shown beside the first model's own figures
             figures["model"] = config["second_opinion"]
-            models.setdefault(config["model"], {})["second_opinion"] = figures
+            key = "second_opinion_every" if config.get("second_opinion_on") == "every" else "second_opinion"
+            models.setdefault(config["model"], {})[key] = figures
         else:
-            models[config["model"]] = {**figures, **{k: v for k, v in known.items() if k == "second_opinion"}}
+            kept = {k: v for k, v in known.items() if k in ("second_opinion", "second_opinion_every")}
+            models[config["model"]] = {**figures, **kept}
     data = {
         "sample": "the first problems of a seeded random order (seed 0) of GSM8K test, SVAMP, ASDiv and "
         "MultiArith, the same for every model (`problems` counts them), greedy (under second_opinion: with "
-        "that model asked when the first answer looks doubtful); accuracy is the four-set average; time to "
-        "answer on the first 10 of each set, one at a time",
+        "that model asked when the first answer looks doubtful; under second_opinion_every: about every answer, "
+        "composed from the two models' runs by bench/bench_every_answer.py); accuracy is the four-set average; "
+        "time to answer on the first 10 of each set, one at a time",
         "command": "python bench/bench_models.py --render-only --write-measured (docs/RESULTS.md lists the runs)",
         "models": models,
     }

@@ -147,6 +147,11 @@ class ModelManagerDialog(QDialog):
             text += self.tr("; {0}% with the second opinion").format(f"{100 * second['accuracy']:.1f}")
             if second.get("median_s") is not None:
                 text += self.tr(", {0} s").format(f"{second['median_s']:.1f}")
+        every = measured.get("second_opinion_every")
+        if isinstance(every, dict) and every.get("accuracy") is not None:
+            text += self.tr("; {0}% with every answer checked").format(f"{100 * every['accuracy']:.1f}")
+            if every.get("median_s") is not None:
+                text += self.tr(", {0} s").format(f"{every['median_s']:.1f}")
         return text
 
     def selected(self) -> models.ModelEntry | None:

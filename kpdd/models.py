@@ -486,6 +486,11 @@ def measured_text(measured: dict) -> str:
         text += f"; with {second.get('model', 'a second opinion')}'s second opinion {100 * second['accuracy']:.1f}%"
         if second.get("median_s") is not None:
             text += f", {second['median_s']:.1f} s"
+    every = measured.get("second_opinion_every")
+    if isinstance(every, dict) and every.get("accuracy") is not None:
+        text += f"; checking every answer {100 * every['accuracy']:.1f}%"
+        if every.get("median_s") is not None:
+            text += f", {every['median_s']:.1f} s"
     return text
 
 

@@ -53,6 +53,17 @@ def test_the_second_opinion_is_written_beside_the_students_own_figures(tmp_path,
     written = json.loads(bench_models.write_measured(out, latency, table, ["student05-pot"], 2).read_text())
     assert written["models"]["Student"]["accuracy"] == 0.5 and written["models"]["Student"]["median_s"] == 2.5
     assert written["models"]["Student"]["second_opinion"]["accuracy"] == 1.0
+    # Every answer checked: written beside the doubtful-only figures, which stay.
+    table["cascade05-15-every"] = {**table["cascade05-15"], "second_opinion_on": "every"}
+    for data in bench_models.SETS:
+        _report(out, "cascade05-15-every", data, [True, True, True, False], 9.0, second="Big")
+        _report(latency, "cascade05-15-every", data, [True], 8.0, second="Big")
+    path = bench_models.write_measured(out, latency, table, ["cascade05-15-every"], 2)
+    written = json.loads(path.read_text())["models"]["Student"]
+    assert (
+        written["second_opinion"]["accuracy"] == 1.0 and written["second_opinion_every"]["accuracy"] == 0.75
+    )
+    assert models.measured_text(written).endswith("; checking every answer 75.0%, 8.0 s")
 
 
 def test_every_answer_policy_is_composed_from_the_two_runs():

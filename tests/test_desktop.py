@@ -505,9 +505,11 @@ def test_model_manager_lists_and_adds(kpdd_home, smollm2_gguf, tmp_path):
         "58.1% right (1200 test problems), 3.1 s to answer"
     )
     with_second = {"accuracy": 0.525, "problems": 400, "median_s": 5.7,
-                   "second_opinion": {"accuracy": 0.605, "problems": 400, "median_s": 6.0}}  # fmt: skip
+                   "second_opinion": {"accuracy": 0.605, "problems": 400, "median_s": 6.0},
+                   "second_opinion_every": {"accuracy": 0.772, "problems": 600, "median_s": 9.0}}  # fmt: skip
     assert dialog.measured_text(with_second) == (
-        "52.5% right (400 test problems), 5.7 s to answer; 60.5% with the second opinion, 6.0 s"
+        "52.5% right (400 test problems), 5.7 s to answer; 60.5% with the second opinion, 6.0 s; "
+        "77.2% with every answer checked, 9.0 s"
     )
     dialog.threads.setValue(2)
     assert DesktopSettings.load().threads == 2

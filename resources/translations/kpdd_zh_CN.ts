@@ -1302,31 +1302,37 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/models_view.py" line="149"/>
+        <location filename="../../desktop/models_view.py" line="154"/>
         <source>, {0} s</source>
         <translation>,{0} 秒</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="165"/>
+        <location filename="../../desktop/models_view.py" line="152"/>
+        <source>; {0}% with every answer checked</source>
+        <translation>;每个答案都检查时 {0}%</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="170"/>
         <source>Not added: {0}</source>
         <translation>未添加:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="167"/>
+        <location filename="../../desktop/models_view.py" line="172"/>
         <source>Added {0}.</source>
         <translation>已添加 {0}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="179"/>
+        <location filename="../../desktop/models_view.py" line="184"/>
         <source>Add a GGUF model</source>
         <translation>添加 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="179"/>
+        <location filename="../../desktop/models_view.py" line="184"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="188"/>
+        <location filename="../../desktop/models_view.py" line="193"/>
         <source>{0} will be used for the next solve.</source>
         <translation>下次解题将使用 {0}。</translation>
     </message>
@@ -1410,8 +1416,8 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/settings.py" line="287"/>
-        <source>{0} solves the problem too. On doubtful answers: about 10 points more answers right, as fast as the student alone most of the time. On every answer: more answers right again, and &quot;checked&quot; means two models agree; the answer is shown first and checked a few seconds later.</source>
-        <translation>{0} 也会解这道题。答案可疑时询问:答对的题约多 10 个百分点,多数时候和只用学生模型一样快。每个答案都询问:答对的更多,而且“已核对”表示两个模型一致;答案先显示,几秒后完成检查。</translation>
+        <source>{0} solves the problem too. On doubtful answers: about 10 points more answers right, as fast as the student alone most of the time. On every answer: about 10 points more again, and &quot;checked&quot; means both models agree (right 93% of the time); the answer shows at once and its verdict follows, about 7 s after the start.</source>
+        <translation>{0} 也会解这道题。答案可疑时询问:答对的题约多 10 个百分点,多数时候和只用学生模型一样快。每个答案都询问:答对的再多约 10 个百分点,而且“已核对”表示两个模型一致(93% 的情况下正确);答案立即显示,判断随后给出,从开始算起约 7 秒。</translation>
     </message>
     <message>
         <location filename="../../desktop/settings.py" line="294"/>
