@@ -20,7 +20,7 @@ def scripted(monkeypatch):
     class Holder:
         script = dict(SCRIPT)
 
-    def open_solver(args):
+    def open_solver(args, batch=False):
         return Solver(ScriptedBackend(Holder.script, delay_s=0))
 
     monkeypatch.setattr(cli, "open_solver", open_solver)
