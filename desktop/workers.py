@@ -146,8 +146,12 @@ class SolverWorker(QObject):
         solver = self._ensure_solver()
         if solver is not None:
             self._warm_up(solver)
+            # The second opinion too (the 1.5B is prompted with examples): else the first answer
+            # it is asked about would wait while it reads them.
+            if solver.second_opinion is not None:
+                self._warm_up(solver.second_opinion, report=False)
 
-    def _warm_up(self, solver: Any) -> None:
+    def _warm_up(self, solver: Any, report: bool = True) -> None:
         """Read the few-shot examples into the model's cache while the student is still typing.
 
         A model not trained on the KPDD format is prompted with about 900 tokens of examples before
@@ -167,7 +171,7 @@ class SolverWorker(QObject):
                                                  stop=STOP_STRINGS, max_tokens=1, cancel=token)  # fmt: skip
         except BackendError:
             return  # the first solve reports model trouble properly
-        if generation.finish_reason != "cancelled":
+        if report and generation.finish_reason != "cancelled":
             self.warmed_up.emit(time.perf_counter() - started)
 
     @Slot(object)

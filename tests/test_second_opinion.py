@@ -278,3 +278,23 @@ def test_a_batch_in_the_app_checks_every_answer(kpdd_home, tmp_path):
     assert (
         not solver.check_every_answer and solver.solve(problem).second_opinion == "" and not teacher.prompts
     )
+
+
+def test_the_app_reads_the_second_opinions_examples_ahead_of_the_first_solve(kpdd_home):
+    """The 1.5B is prompted with examples: the app reads them into its cache at start, as it does for
+    a few-shot first model, so the first answer it is asked about does not wait for them."""
+    from desktop.workers import SolverWorker
+    from kpdd.format import Stage, inference_prompt
+    from tests.desktop_fixtures import ScriptedBackend
+
+    qapp()
+    student = ScriptedBackend(delay_s=0, name="student")  # trained on the format: nothing to read ahead
+    teacher = ScriptedBackend(delay_s=0, name="teacher", trained=False)
+    worker = SolverWorker(
+        backend_factory=lambda entry, threads: teacher if entry == "second" else student,
+        entry_provider=lambda: "student",
+        second_opinion_provider=lambda entry: "second",
+    )
+    worker.preload()
+    assert student.prompts == []
+    assert teacher.prompts == [inference_prompt("", Stage.CORE_QUESTION, few_shot=True)]
