@@ -94,7 +94,7 @@ ZH_CN: dict[str, str] = {
     "More samples vote on the answer and give a confidence. Auto writes one solution, and five to vote on when its answer looks wrong.": "更多采样会对答案投票并给出置信度。“自动”先写一个解答,答案看起来不对时再写五个解答投票。",
     "Auto": "自动",
     "The first answer looked wrong: writing {0} more solutions to vote on...": "第一个答案看起来不对:正在再写 {0} 个解答用于投票...",
-    '{0} solves the problem too. On doubtful answers: about 10 points more answers right, as fast as the student alone most of the time. On every answer: about 10 points more again, and "checked" means both models agree (right 93% of the time); the answer shows at once and its verdict follows, about 7 s after the start.': "{0} 也会解这道题。答案可疑时询问:答对的题约多 10 个百分点,多数时候和只用学生模型一样快。每个答案都询问:答对的再多约 10 个百分点,而且“已核对”表示两个模型一致(93% 的情况下正确);答案立即显示,判断随后给出,从开始算起约 7 秒。",
+    '{0} solves the problem too. On doubtful answers: about 10 points more answers right, as fast as the student alone most of the time. On every answer: about 10 points more again, and "checked" means both models agree (right 94% of the time); the answer shows at once and its verdict follows, about 7 s after the start.': "{0} 也会解这道题。答案可疑时询问:答对的题约多 10 个百分点,多数时候和只用学生模型一样快。每个答案都询问:答对的再多约 10 个百分点,而且“已核对”表示两个模型一致(94% 的情况下正确);答案立即显示,判断随后给出,从开始算起约 7 秒。",
     "; {0}% with the second opinion": ";加上第二意见 {0}%",
     ", {0} s": ",{0} 秒",
     "Not part of this installation.": "此安装版本不包含它。",

@@ -1416,8 +1416,8 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/settings.py" line="287"/>
-        <source>{0} solves the problem too. On doubtful answers: about 10 points more answers right, as fast as the student alone most of the time. On every answer: about 10 points more again, and &quot;checked&quot; means both models agree (right 93% of the time); the answer shows at once and its verdict follows, about 7 s after the start.</source>
-        <translation>{0} 也会解这道题。答案可疑时询问:答对的题约多 10 个百分点,多数时候和只用学生模型一样快。每个答案都询问:答对的再多约 10 个百分点,而且“已核对”表示两个模型一致(93% 的情况下正确);答案立即显示,判断随后给出,从开始算起约 7 秒。</translation>
+        <source>{0} solves the problem too. On doubtful answers: about 10 points more answers right, as fast as the student alone most of the time. On every answer: about 10 points more again, and &quot;checked&quot; means both models agree (right 94% of the time); the answer shows at once and its verdict follows, about 7 s after the start.</source>
+        <translation>{0} 也会解这道题。答案可疑时询问:答对的题约多 10 个百分点,多数时候和只用学生模型一样快。每个答案都询问:答对的再多约 10 个百分点,而且“已核对”表示两个模型一致(94% 的情况下正确);答案立即显示,判断随后给出,从开始算起约 7 秒。</translation>
     </message>
     <message>
         <location filename="../../desktop/settings.py" line="294"/>
