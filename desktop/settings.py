@@ -286,7 +286,7 @@ class SettingsDialog(QDialog):
                 self.tr(
                     "{0} solves the problem too. On doubtful answers: about 10 points more answers right, "
                     "as fast as the student alone most of the time. On every answer: about 10 points more "
-                    'again, and "checked" means both models agree (right 94% of the time); the answer '
+                    'again, and "checked" means both models agree (right 96% of the time); the answer '
                     "shows at once and its verdict follows, about 7 s after the start."
                 ).format(name)
             )

@@ -31,7 +31,7 @@ from kpdd.answers import answers_match, format_answer, numbers_given
 from kpdd.arithmetic import ArithmeticCheck, check_arithmetic
 from kpdd.cancelling import cancelled_numbers
 from kpdd.format import Mode
-from kpdd.solver import Solution, SolveResult, counts_whole_things
+from kpdd.solver import Solution, SolveResult, counts_whole_things, looks_wrong
 from kpdd.worked import used_numbers
 
 # An answer is "checked" when at least this many solutions give it (one is never enough: a lone
@@ -73,6 +73,8 @@ class Note(str, Enum):
     STEPS_FAILED = "steps_failed"
     SECOND_OPINION_DIFFERS = "second_opinion_differs"
     SECOND_OPINION_INSTEAD = "second_opinion_instead"  # the answer is the second model's, not the first's
+    # the second model agrees with a first answer that looked wrong: not enough to call it checked
+    AGREED_ON_A_DOUBTFUL_ANSWER = "agreed_on_a_doubtful_answer"
     NEGATIVE = "negative"
     PART_OF_A_COUNT = "part_of_a_count"
     NOT_WHOLE = "not_whole"
@@ -118,6 +120,9 @@ NOTE_TEXTS = {
     ),
     Note.STEPS_FAILED: QT_TRANSLATE_NOOP("Verdict", "The worked steps reach no answer, so nothing checked the program."),
     Note.SECOND_OPINION_DIFFERS: QT_TRANSLATE_NOOP("Verdict", "A second model, {0}, gives a different answer."),
+    Note.AGREED_ON_A_DOUBTFUL_ANSWER: QT_TRANSLATE_NOOP(
+        "Verdict", "A second model, {0}, gives the same answer, but the first solution looked wrong for a word problem, so their agreement does not make it checked."
+    ),
     Note.SECOND_OPINION_INSTEAD: QT_TRANSLATE_NOOP(
         "Verdict", "This is the answer of a second model, {0}; the first model's answer is different."
     ),
@@ -283,7 +288,17 @@ def _corroboration(
         second = [s for s in solutions if s.model]
         first_backs = any(_backs(s, result.answer) for s in first)
         second_backs = any(_backs(s, result.answer) for s in second)
-        if first_backs and second_backs:
+        if (
+            first_backs
+            and second_backs
+            and any(looks_wrong(s, result.problem) for s in first if _backs(s, result.answer))
+        ):
+            # Two models agreeing on an answer that looked wrong were right about two times in three
+            # on the seeded sample (48 answers), against 96% where it did not look wrong (622):
+            # docs/VERDICTS.md. Such an answer stays not sure.
+            doubts.append(Finding(Note.AGREED_ON_A_DOUBTFUL_ANSWER, (result.second_opinion,)))
+            specific = True
+        elif first_backs and second_backs:
             support.append(Finding(Note.SECOND_OPINION_AGREES, (result.second_opinion,)))
         elif second_backs:
             doubts.append(Finding(Note.SECOND_OPINION_INSTEAD, (result.second_opinion,)))

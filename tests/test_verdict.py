@@ -171,6 +171,14 @@ def test_a_second_opinion_agreeing_or_not():
     agrees.second_opinion = "teacher"
     verdict = judge(agrees)
     assert verdict.level == Level.CHECKED and Note.SECOND_OPINION_AGREES in [f.note for f in verdict.support]
+    # Agreeing with a first answer that looked wrong (here it adds 7, a number the problem does not
+    # give) does not make it checked: such agreements were right about two times in three.
+    doubtful_first = pot("goats = 17 * 3\nanswer = 17 + goats - 12 + 7 - 7", 56.0)
+    agrees_on_doubt = result_of(Mode.POT, doubtful_first, other)
+    agrees_on_doubt.second_opinion = "teacher"
+    verdict = judge(agrees_on_doubt)
+    assert verdict.level == Level.NOT_SURE and notes(verdict) == [Note.AGREED_ON_A_DOUBTFUL_ANSWER]
+    assert "so their agreement does not make it checked" in verdict.explanation()
 
 
 def test_no_answer_says_why():

@@ -1416,8 +1416,8 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/settings.py" line="287"/>
-        <source>{0} solves the problem too. On doubtful answers: about 10 points more answers right, as fast as the student alone most of the time. On every answer: about 10 points more again, and &quot;checked&quot; means both models agree (right 94% of the time); the answer shows at once and its verdict follows, about 7 s after the start.</source>
-        <translation>{0} 也会解这道题。答案可疑时询问:答对的题约多 10 个百分点,多数时候和只用学生模型一样快。每个答案都询问:答对的再多约 10 个百分点,而且“已核对”表示两个模型一致(94% 的情况下正确);答案立即显示,判断随后给出,从开始算起约 7 秒。</translation>
+        <source>{0} solves the problem too. On doubtful answers: about 10 points more answers right, as fast as the student alone most of the time. On every answer: about 10 points more again, and &quot;checked&quot; means both models agree (right 96% of the time); the answer shows at once and its verdict follows, about 7 s after the start.</source>
+        <translation>{0} 也会解这道题。答案可疑时询问:答对的题约多 10 个百分点,多数时候和只用学生模型一样快。每个答案都询问:答对的再多约 10 个百分点,而且“已核对”表示两个模型一致(96% 的情况下正确);答案立即显示,判断随后给出,从开始算起约 7 秒。</translation>
     </message>
     <message>
         <location filename="../../desktop/settings.py" line="294"/>
@@ -1589,152 +1589,157 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>Verdict</name>
     <message>
-        <location filename="../../kpdd/verdict.py" line="90"/>
+        <location filename="../../kpdd/verdict.py" line="92"/>
         <source>Checked</source>
         <translation>已核对</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="91"/>
+        <location filename="../../kpdd/verdict.py" line="93"/>
         <source>Not sure</source>
         <translation>没有把握</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="92"/>
+        <location filename="../../kpdd/verdict.py" line="94"/>
         <source>No answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="96"/>
+        <location filename="../../kpdd/verdict.py" line="98"/>
         <source>checked</source>
         <translation>已核对</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="97"/>
+        <location filename="../../kpdd/verdict.py" line="99"/>
         <source>check this one</source>
         <translation>请核对</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="98"/>
+        <location filename="../../kpdd/verdict.py" line="100"/>
         <source>no answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="101"/>
+        <location filename="../../kpdd/verdict.py" line="103"/>
         <source>Work through it with the hints, or solve it in Both mode to have it checked.</source>
         <translation>请借助提示一步步做,或用“两者”模式解题来核对。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="104"/>
+        <location filename="../../kpdd/verdict.py" line="106"/>
         <source>Work through it with the hints and check each step yourself.</source>
         <translation>请借助提示一步步做,并自己检查每一步。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="108"/>
+        <location filename="../../kpdd/verdict.py" line="110"/>
         <source>{0} of {1} solutions give this answer.</source>
         <translation>{1} 个解答中有 {0} 个得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="109"/>
+        <location filename="../../kpdd/verdict.py" line="111"/>
         <source>The program and the worked steps give the same answer.</source>
         <translation>程序和解题步骤得出相同的答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="110"/>
+        <location filename="../../kpdd/verdict.py" line="112"/>
         <source>A second model, {0}, gives the same answer.</source>
         <translation>第二个模型 {0} 得出相同的答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="111"/>
+        <location filename="../../kpdd/verdict.py" line="113"/>
         <source>The program ran and set its answer.</source>
         <translation>程序运行完毕并给出了答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="112"/>
+        <location filename="../../kpdd/verdict.py" line="114"/>
         <source>Every calculation in the steps is right.</source>
         <translation>步骤中的每一步计算都正确。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="113"/>
+        <location filename="../../kpdd/verdict.py" line="115"/>
         <source>Only one solution was written, so nothing checked it.</source>
         <translation>只写了一个解答,没有任何东西核对过它。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="114"/>
+        <location filename="../../kpdd/verdict.py" line="116"/>
         <source>Only {0} of {1} solutions give this answer.</source>
         <translation>{1} 个解答中只有 {0} 个得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="115"/>
+        <location filename="../../kpdd/verdict.py" line="117"/>
         <source>The program and the worked steps give different answers.</source>
         <translation>程序和解题步骤得出的答案不同。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="116"/>
+        <location filename="../../kpdd/verdict.py" line="118"/>
         <source>The program did not run to an answer, so nothing checked the worked steps.</source>
         <translation>程序没有运行出答案,所以没有任何东西核对过解题步骤。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="119"/>
+        <location filename="../../kpdd/verdict.py" line="121"/>
         <source>The worked steps reach no answer, so nothing checked the program.</source>
         <translation>解题步骤没有得出答案,所以没有任何东西核对过程序。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="120"/>
+        <location filename="../../kpdd/verdict.py" line="122"/>
         <source>A second model, {0}, gives a different answer.</source>
         <translation>第二个模型 {0} 得出不同的答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="121"/>
+        <location filename="../../kpdd/verdict.py" line="123"/>
+        <source>A second model, {0}, gives the same answer, but the first solution looked wrong for a word problem, so their agreement does not make it checked.</source>
+        <translation>第二个模型 {0} 得出相同的答案,但第一个解答看起来不像应用题的答案,所以两者一致也不算已核对。</translation>
+    </message>
+    <message>
+        <location filename="../../kpdd/verdict.py" line="126"/>
         <source>This is the answer of a second model, {0}; the first model&apos;s answer is different.</source>
         <translation>这是第二个模型 {0} 的答案;第一个模型的答案与之不同。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="124"/>
+        <location filename="../../kpdd/verdict.py" line="129"/>
         <source>The answer is negative, which a word problem&apos;s answer almost never is.</source>
         <translation>答案是负数,而应用题的答案几乎从来不是负数。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="125"/>
+        <location filename="../../kpdd/verdict.py" line="130"/>
         <source>The answer is not a whole number, but the question counts whole things.</source>
         <translation>答案不是整数,但题目问的是可以逐个数的东西。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="128"/>
+        <location filename="../../kpdd/verdict.py" line="133"/>
         <source>The answer is not a whole number.</source>
         <translation>答案不是整数。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="129"/>
+        <location filename="../../kpdd/verdict.py" line="134"/>
         <source>The program uses {0}, a number the problem does not give.</source>
         <translation>程序用到了 {0},而题目中没有这个数。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="130"/>
+        <location filename="../../kpdd/verdict.py" line="135"/>
         <source>The program uses {0} and then takes it back out: the answer does not depend on it.</source>
         <translation>程序用了 {0},随后又把它抵消了:答案并不取决于它。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="133"/>
+        <location filename="../../kpdd/verdict.py" line="138"/>
         <source>The program never said which value is the answer; its last result, {0}, was taken.</source>
         <translation>程序没有说明哪个值是答案;这里取了它最后的结果 {0}。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="136"/>
+        <location filename="../../kpdd/verdict.py" line="141"/>
         <source>A step gets its arithmetic wrong: {0} is {1}, not {2}.</source>
         <translation>有一步算错了:{0} 等于 {1},不是 {2}。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="137"/>
+        <location filename="../../kpdd/verdict.py" line="142"/>
         <source>Solving was stopped before it found an answer.</source>
         <translation>在找到答案之前已停止解题。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="138"/>
+        <location filename="../../kpdd/verdict.py" line="143"/>
         <source>The model stopped with an error: {0}</source>
         <translation>模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="139"/>
+        <location filename="../../kpdd/verdict.py" line="144"/>
         <source>The model did not produce a usable answer.</source>
         <translation>模型没有给出可用的答案。</translation>
     </message>
