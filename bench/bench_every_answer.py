@@ -108,11 +108,12 @@ def main() -> int:
     args = parser.parse_args()
     rows: dict[tuple[str, str], list] = {}
     for data in SETS:
-        default = load_records(REPO / args.default / f"{data}.json")
+        path = REPO / args.default / f"{data}.json"
         second_run = load_records(REPO / args.second / f"{data}.json")
-        if not default or not second_run:
+        if not path.is_file() or not second_run:
             continue
-        report = json.loads((REPO / args.default / f"{data}.json").read_text(encoding="utf-8"))
+        report = json.loads(path.read_text(encoding="utf-8"))  # finished: its config is needed too
+        default = {r["id"]: r for r in report["records"]}
         second = report["config"].get("second_opinion") or next(iter(second_run.values()))["model"]
         policies = compose_set(default, second_run, second)
         for policy, records in policies.items():

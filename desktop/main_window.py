@@ -224,9 +224,8 @@ class MainWindow(QMainWindow):
         self.model_name = ""
         self.model_state = "idle"  # idle | loading | ready | missing | corrupt
         self.worked = WorkedSolution()  # the shown program as worked steps
-        self.answer_state = (
-            "empty"  # empty | solving | checking | shown | hidden | stopped: what the answer card says
-        )
+        # What the answer card says: empty | solving | checking | shown | hidden | stopped.
+        self.answer_state = "empty"
         self.truncated_text = ""  # the problem as cut on paste, while its note stands
         self.truncated_from = 0  # how long the pasted text was
         self.check_problem = ""  # the normalized problem the student's typed answer belongs to

@@ -65,7 +65,7 @@ def default_every_answer_provider() -> bool:
     """Whether the second opinion is asked about every answer, not only doubtful ones (Settings)."""
     from kpdd import models
 
-    return models.second_opinion_use() == models.SecondOpinionUse.EVERY
+    return models.checks_every_answer()
 
 
 class SolverWorker(QObject):
@@ -254,8 +254,8 @@ class SolverWorker(QObject):
             self.batch_failed.emit("no model")
             return
         self._adapt_threads(solver)
-        # A worksheet: every answer checked whenever a second opinion is on (nobody waits on each
-        # answer, and the answer key's marks come from the check); the next solve sets it back.
+        # A worksheet: every answer checked whenever a second opinion is on (it is loaded only when
+        # on: kpdd.models.checks_every_answer(batch=True)); the next solve sets it back.
         solver.check_every_answer = solver.second_opinion is not None
         try:
             outcome = run_batch(

@@ -90,18 +90,16 @@ def add_model_arguments(parser: argparse.ArgumentParser, second_opinion: str = "
 
 
 def check_every_answer(args: argparse.Namespace, batch: bool = False) -> bool:
-    """Whether the second opinion is asked about every answer: `--second-opinion-on`, else, when
-    the second opinion is the installed one, the configured use. A batch (a worksheet) checks every
-    answer whenever a second opinion is on: nobody waits on each answer, and the answer key's marks
-    ("check this one") come from the check."""
+    """Whether the second opinion is asked about every answer: `--second-opinion-on`, else, for the
+    installed one, `kpdd.models.checks_every_answer`; a model named on the command line is asked
+    about every answer of a batch."""
     from kpdd import models
 
     chosen = getattr(args, "second_opinion_on", None)
     if chosen is not None:
         return chosen == models.SecondOpinionUse.EVERY.value
     if str(getattr(args, "second_opinion", None) or "none") == "auto":
-        use = models.second_opinion_use()
-        return use == models.SecondOpinionUse.EVERY or (batch and use != models.SecondOpinionUse.OFF)
+        return models.checks_every_answer(batch)
     return batch
 
 

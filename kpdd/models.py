@@ -572,6 +572,14 @@ def set_second_opinion_use(use: SecondOpinionUse | str) -> None:
     paths.update_config(**{SECOND_OPINION_KEY: SecondOpinionUse(use).value})
 
 
+def checks_every_answer(batch: bool = False) -> bool:
+    """Whether the installed second opinion is asked about every answer: as configured, and for a
+    batch (a worksheet) whenever it is on: nobody waits on each answer there, and the answer key's
+    marks ("check this one") come from the check."""
+    use = second_opinion_use()
+    return use == SecondOpinionUse.EVERY or (batch and use != SecondOpinionUse.OFF)
+
+
 def second_opinion_enabled() -> bool:
     """On unless the configuration turns it off (the app's setting, or `kpdd config second_opinion off`)."""
     return second_opinion_use() != SecondOpinionUse.OFF
