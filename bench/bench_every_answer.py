@@ -9,7 +9,9 @@ problem. Per problem:
 - doubtful: the student's solution, plus the 1.5B's when today's `looks_wrong` flags the first answer;
 - every:    the student's solution and the 1.5B's, always;
 
-each voted by today's rules (`kpdd.solver.vote`) and scored against the gold answer. The 1.5B's
+each voted by today's rules (`kpdd.solver.vote`) and scored against the gold answer. It also prints
+what the window's "Check it with ..." gives: the default's "not sure" answers the 1.5B was not
+asked about, by their verdict once it has checked them. The 1.5B's
 solution is the one the default's run recorded where it asked, else the one from the 1.5B's run
 (the same greedy prompt; llama.cpp's batched decoding can differ in a token between batch
 compositions, so a real run may differ on a few problems: `bench_models.py --configs
@@ -40,6 +42,7 @@ from kpdd.answers import answers_match  # noqa: E402
 from kpdd.evaluate import summarize  # noqa: E402
 from kpdd.format import Mode  # noqa: E402
 from kpdd.solver import Solution, looks_wrong, vote  # noqa: E402
+from kpdd.verdict import Level, judge, result_from_record  # noqa: E402
 
 POLICIES = ("doubtful", "every")
 # The composed reports are named as bench_models.py names the configurations they stand for, so its
@@ -96,6 +99,31 @@ def compose_set(default: dict[str, dict], second_run: dict[str, dict], second: s
     return out
 
 
+def checks_on_request(pairs: list[tuple[dict, dict]]) -> str:
+    """The default's lone "not sure" answers (the 1.5B not asked), and what a check makes of them:
+    how many it leaves in each level and how often those are right."""
+
+    def level(record: dict) -> Level:
+        return judge(result_from_record(record, Mode.POT)).level
+
+    lone = [(d, e) for d, e in pairs if len(d["solutions"]) == 1 and level(d) == Level.NOT_SURE]
+    lines = ["| after the check | answers | right |", "|---|---|---|"]
+    for name, at in (
+        ("checked", Level.CHECKED),
+        ("not sure", Level.NOT_SURE),
+        ("no answer", Level.NO_ANSWER),
+    ):
+        now = [e for _, e in lone if level(e) == at]
+        right = sum(r["correct"] for r in now)
+        lines.append(
+            f"| {name} | {len(now)} | {100 * right / len(now):.1f}% |" if now else f"| {name} | 0 | - |"
+        )
+    right_before = sum(d["correct"] for d, _ in lone)
+    share = f"{100 * right_before / len(lone):.1f}%" if lone else "-"
+    return (f"{len(lone)} of the default's answers are not sure with the 1.5B not asked; right {share} of "
+            "the time as shown.\n\n" + "\n".join(lines))  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -107,6 +135,7 @@ def main() -> int:
     parser.add_argument("--out", default="runs/bench-composed", help="where the composed reports go")
     args = parser.parse_args()
     rows: dict[tuple[str, str], list] = {}
+    on_request: list[tuple[dict, dict]] = []
     for data in SETS:
         path = REPO / args.default / f"{data}.json"
         second_run = load_records(REPO / args.second / f"{data}.json")
@@ -124,6 +153,7 @@ def main() -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"config": config, "summary": summarize(records), "records": records}))
         every, doubtful = policies["every"], policies["doubtful"]
+        on_request += zip(doubtful, every)
         alone = [answers_match(second_run[r["id"]]["prediction"], r["gold"]) for r in every]
         first = [answers_match(r["solutions"][0]["answer"], r["gold"]) for r in every]
         label = f"{SET_NAMES[data]} ({len(every)})"
@@ -141,6 +171,8 @@ def main() -> int:
     for (a, b), pairs in rows.items():
         print(f"## {a} against {b}, problem by problem\n")
         print(pairs_table(pairs, a, b) + "\n")
+    print('## A check on request ("Check it with ...")\n')
+    print(checks_on_request(on_request) + "\n")
     print(f"Composed reports: {', '.join(f'{args.out}/{name}/' for name in CONFIG_NAMES.values())}")
     return 0
 

@@ -222,6 +222,8 @@ class MainWindow(QMainWindow):
         self.hint: presenters.HintState | None = None
         self.last_message: tuple[str, str] | None = None
         self.model_name = ""
+        self.second_model = ""  # the model that can check an answer ("" when none is loaded)
+        self.result_history_id: int | None = None  # the history entry `result` is saved as
         self.model_state = "idle"  # idle | loading | ready | missing | corrupt
         self.worked = WorkedSolution()  # the shown program as worked steps
         # What the answer card says: empty | solving | checking | shown | hidden | stopped.
@@ -313,6 +315,7 @@ class MainWindow(QMainWindow):
         self.hint_button.clicked.connect(self.next_hint)
         self.reveal_button.clicked.connect(self.reveal_all)
         self.hint_path_button.clicked.connect(self.start_hints)
+        self.second_check_button.clicked.connect(self.check_with_second_model)
         self.check_button.clicked.connect(self.check_answer)
         self.check_edit.returnPressed.connect(self.check_answer)
         self.check_edit.textEdited.connect(self._answer_typed)
@@ -397,11 +400,20 @@ class MainWindow(QMainWindow):
         self.agreement_label.setObjectName("agreement")
         self.agreement_label.setWordWrap(True)
         self.hint_path_button = QPushButton()
+        # The default asks the second model only about answers that look wrong; a student can ask
+        # it about any other "not sure" answer.
+        self.second_check_button = QPushButton()
+        self.second_check_button.setObjectName("secondCheck")
+        ways_on = QHBoxLayout()
+        ways_on.setSpacing(8)
+        ways_on.addWidget(self.second_check_button)
+        ways_on.addWidget(self.hint_path_button)
+        ways_on.addStretch(1)
         verdict_col = QVBoxLayout()
         verdict_col.setSpacing(4)
         verdict_col.addWidget(self.verdict_label)
         verdict_col.addWidget(self.agreement_label)
-        verdict_col.addWidget(self.hint_path_button, 0, Qt.AlignmentFlag.AlignLeft)
+        verdict_col.addLayout(ways_on)
         verdict_col.addStretch(1)
 
         self.check_title = QLabel()
@@ -625,6 +637,7 @@ class MainWindow(QMainWindow):
         self._connections = [
             worker.model_loading.connect(self._model_loading),
             worker.model_ready.connect(self._model_ready),
+            worker.second_model_ready.connect(self._second_model_ready),
             worker.model_failed.connect(self._model_failed),
             worker.event.connect(self._on_event),
             worker.finished.connect(self._on_finished),
@@ -633,11 +646,17 @@ class MainWindow(QMainWindow):
 
     def _model_loading(self, name: str) -> None:
         self.model_state, self.model_name = "loading", name
+        self.second_model = ""
+        self._update_second_check_button()
         self._update_model_status()
 
     def _model_ready(self, name: str) -> None:
         self.model_state, self.model_name = "ready", name
         self._update_model_status()
+
+    def _second_model_ready(self, name: str) -> None:
+        self.second_model = name
+        self._update_second_check_button()
 
     def _model_failed(self, kind: str, message: str) -> None:
         self.model_state = kind
@@ -746,12 +765,74 @@ class MainWindow(QMainWindow):
         if not self._request_started:
             # Still queued (behind a batch or a model load): nothing to wait for. The worker drops
             # the cancelled request when it gets to it; its late signals carry a stale id.
-            self.request = None
+            request, self.request = self.request, None
             self.core_panel.edit.setPlaceholderText(self.core_placeholder)
             self.notice_label.setText(self.tr("Stopped."))
-            self._show_stopped()
+            if request.to_check is not None:
+                self.notice_label.setText(self.tr("Check stopped: the answer is as it was."))
+                self._render_answer(request.to_check)
+            else:
+                self._show_stopped()
             self._update_state()
             self.solve_finished.emit(None)
+
+    def can_check_with_second_model(self) -> bool:
+        """A "not sure" answer on show that the loaded second model has not checked yet."""
+        result = self.result
+        if not self.second_model or self.busy or result is None or self.answer_state != "shown":
+            return False
+        if result.second_opinion or result.answer is None or not self._has_result_for_problem():
+            return False
+        verdict = presenters.verdict_of(result)
+        return verdict is not None and verdict.level == Level.NOT_SURE
+
+    def _update_second_check_button(self) -> None:
+        self.second_check_button.setText(self.tr("Check it with {0}").format(self.second_model))
+        self.second_check_button.setAccessibleName(
+            self.tr("Have a second model, {0}, solve the problem to check this answer").format(
+                self.second_model
+            )
+        )
+        self.second_check_button.setVisible(self.can_check_with_second_model())
+
+    def check_with_second_model(self) -> SolveRequest | None:
+        """Have the second model solve the problem too, to check the answer shown: its answer joins
+        the vote and the verdict is worked out again (what checking every answer does for each)."""
+        if not self.can_check_with_second_model():
+            return None
+        first = self.result
+        assert first is not None
+        self.request = SolveRequest(problem=first.problem, mode=first.mode.value, to_check=first)
+        self._first_token_seen = False
+        self._request_started = False
+        self.notice_label.setText(self.tr("Checking the answer with {0}...").format(self.second_model))
+        self._show_checking(first, self.second_model)
+        self.solver_thread.solve(self.request)
+        self._update_state()
+        return self.request
+
+    def _check_finished(self, request: SolveRequest, result: SolveResult) -> None:
+        """A second model's check is over: the checked result replaces the shown one (in history
+        too); stopped or failed, the answer stays as it was."""
+        first = request.to_check
+        if result.cancelled or result.error:
+            self.notice_label.setText(
+                self.tr("Check stopped: the answer is as it was.")
+                if result.cancelled
+                else self.tr("The second model stopped with an error: {0}").format(result.error)
+            )
+            self._render_answer(first)
+            return
+        self.result = result
+        if self.result_history_id is None or not self.history.replace(self.result_history_id, result):
+            self.result_history_id = self.history.add(result)
+        self.history_panel.refresh()
+        self.render_result(result)
+        self.notice_label.setText(
+            self.tr("Checked with {0} in {1:.1f} s.").format(
+                result.second_opinion, result.seconds - first.seconds
+            )
+        )
 
     def resolve_from_core_question(self) -> None:
         core = self.core_panel.edit.toPlainText().strip()
@@ -845,6 +926,11 @@ class MainWindow(QMainWindow):
             return
         request, self.request = self.request, None
         self.core_panel.edit.setPlaceholderText(self.core_placeholder)
+        if request.to_check is not None:
+            self._check_finished(request, result)
+            self._update_state()
+            self.solve_finished.emit(result)
+            return
         if result.cancelled:
             self.notice_label.setText(self.tr("Stopped."))
         elif result.error:
@@ -867,8 +953,9 @@ class MainWindow(QMainWindow):
         else:
             self.result = result
             self.result_problem = normalize_problem(request.problem)
+            self.result_history_id = None
             if result.solutions or result.core_question:
-                self.history.add(result)
+                self.result_history_id = self.history.add(result)
                 self.history_panel.refresh()
             if request.purpose == "hint":
                 self.hint = presenters.HintState(result)
@@ -884,13 +971,20 @@ class MainWindow(QMainWindow):
     def _on_failed(self, request_id: int, message: str) -> None:
         if self.request is None or request_id != self.request.request_id:
             return
-        self.request = None
+        request, self.request = self.request, None
         self.core_panel.edit.setPlaceholderText(self.core_placeholder)
-        if message not in ("no model", "cancelled"):
+        if message == "no second model":
+            self.notice_label.setText(
+                self.tr("No second model is loaded: turn it on in Settings > Second opinion.")
+            )
+        elif message not in ("no model", "cancelled"):
             self.notice_label.setText(self.tr("Something went wrong: {0}").format(message))
         else:
             self.notice_label.setText("")
-        self._show_empty_answer()
+        if request.to_check is not None:  # the answer a check was asked about stays on show
+            self._render_answer(request.to_check)
+        else:
+            self._show_empty_answer()
         self._update_state()
         self.solve_finished.emit(None)
 
@@ -972,6 +1066,7 @@ class MainWindow(QMainWindow):
         self.answer_card.setStyleSheet(style.answer_card_style(level, self.dark))
         self.verdict_label.setText(verdict_text)
         self.hint_path_button.setVisible(level == Level.NOT_SURE and self.hint is None)
+        self._update_second_check_button()
 
     def _show_empty_answer(self) -> None:
         self.answer_state = "empty"
@@ -1250,6 +1345,7 @@ class MainWindow(QMainWindow):
         self.problem_edit.setPlainText(result.problem)
         self.mode_combo.setCurrentIndex(SOLVE_MODES.index(result.mode.value))
         self.result, self.result_problem = result, normalize_problem(result.problem)
+        self.result_history_id = entry.id
         self.render_result(result)
         self.notice_label.setText(self.tr("Reopened from history."))
         self._update_state()
@@ -1325,6 +1421,7 @@ class MainWindow(QMainWindow):
         self.mode_combo.setEnabled(not busy)
         self.samples_spin.setEnabled(not busy)
         self._update_hint_button()
+        self._update_second_check_button()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         if self.request is not None:

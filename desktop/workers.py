@@ -30,6 +30,9 @@ class SolveRequest:
     cancel: CancelToken = field(default_factory=CancelToken)
     purpose: str = "show"  # "show" | "hint" | "check": how the window presents the result
     request_id: int = 0
+    # A result to have checked by the second model instead of solving ("Check it with ..."):
+    # the worker asks that model only, and the finished result is this one with its answer added.
+    to_check: Any = None
 
 
 @dataclass
@@ -73,6 +76,7 @@ class SolverWorker(QObject):
 
     model_loading = Signal(str)
     model_ready = Signal(str)
+    second_model_ready = Signal(str)  # the model that can check answers, "" when none is loaded
     model_failed = Signal(str, str)  # (kind: "missing" | "corrupt", message)
     event = Signal(int, object)  # (request_id, StageEvent)
     finished = Signal(int, object)  # (request_id, SolveResult)
@@ -138,6 +142,7 @@ class SolverWorker(QObject):
         name = backend.info.name
         if second is not None:
             name = f"{name} + {second.backend.info.name}"  # the status bar: "Model: student + second opinion"
+        self.second_model_ready.emit(second.backend.info.name if second is not None else "")
         self.model_ready.emit(name)
         return self.solver
 
@@ -217,16 +222,26 @@ class SolverWorker(QObject):
             self.failed.emit(request.request_id, "no model")
             return
         self._adapt_threads(solver)
+
+        def on_event(event: Any) -> None:
+            self.event.emit(request.request_id, event)
+
         try:
-            result = solver.solve(
-                request.problem,
-                request.mode,
-                samples=request.samples,
-                core_question=request.core_question,
-                key_information=request.key_information,
-                on_event=lambda event: self.event.emit(request.request_id, event),
-                cancel=request.cancel,
-            )
+            if request.to_check is not None:
+                if solver.second_opinion is None:
+                    self.failed.emit(request.request_id, "no second model")
+                    return
+                result = solver.check(request.to_check, on_event=on_event, cancel=request.cancel)
+            else:
+                result = solver.solve(
+                    request.problem,
+                    request.mode,
+                    samples=request.samples,
+                    core_question=request.core_question,
+                    key_information=request.key_information,
+                    on_event=on_event,
+                    cancel=request.cancel,
+                )
         except Exception as exc:  # a bug must reach the user as a message, not kill the thread
             traceback.print_exc()
             self.failed.emit(request.request_id, str(exc) or type(exc).__name__)

@@ -240,7 +240,7 @@ def print_answer(out, result, verdict) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from kpdd.solver import MAX_PROBLEM_CHARS, prepare_problem
-    from kpdd.verdict import judge
+    from kpdd.verdict import Level, judge
 
     problem = Path(args.file).read_text(encoding="utf-8") if args.file else " ".join(args.problem)
     if not problem.strip():
@@ -265,7 +265,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
         json.dump({**result.to_dict(), "verdict": verdict.to_dict()}, out, indent=2)
         out.write("\n")
         return 0 if result.answer is not None else 1
-    return print_answer(out, result, verdict)
+    status = print_answer(out, result, verdict)
+    if verdict.level == Level.NOT_SURE and solver.second_opinion is not None and not result.second_opinion:
+        # The default asks the second model only about answers that look wrong: say how to ask it.
+        name = solver.second_opinion.backend.info.name
+        out.write(f"To have {name} check this answer, solve again with --second-opinion-on every.\n")
+    return status
 
 
 # -- eval -------------------------------------------------------------------------------------

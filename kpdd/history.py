@@ -110,10 +110,34 @@ class HistoryStore:
 
     def add(self, result: Any, created_at: float | None = None) -> int:
         """Save a `SolveResult` (or its `to_dict()`); returns the new entry's id."""
+        row = (created_at if created_at is not None else time.time(), *self._columns(result))
+        with self._transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO solves (created_at, problem, mode, model, core_question, key_information,"
+                " answer, confidence, agree, cancelled, seconds, result_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+        return int(cursor.lastrowid)
+
+    def replace(self, entry_id: int, result: Any) -> bool:
+        """Save a later state of an entry's solve in its place (a second model checked the answer),
+        keeping when it was made; False when the entry is gone (deleted meanwhile)."""
+        with self._transaction():
+            cursor = self.conn.execute(
+                "UPDATE solves SET problem = ?, mode = ?, model = ?, core_question = ?, key_information = ?,"
+                " answer = ?, confidence = ?, agree = ?, cancelled = ?, seconds = ?, result_json = ?"
+                " WHERE id = ?",
+                (*self._columns(result), int(entry_id)),
+            )
+        return cursor.rowcount > 0
+
+    @staticmethod
+    def _columns(result: Any) -> tuple[Any, ...]:
+        """A result's columns after created_at, in the table's order."""
         data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
         agree = data.get("agree")
-        row = (
-            created_at if created_at is not None else time.time(),
+        return (
             data.get("problem", ""),
             str(data.get("mode", "")),
             data.get("model", "") or "",
@@ -126,14 +150,6 @@ class HistoryStore:
             float(data.get("seconds") or 0.0),
             json.dumps(data, ensure_ascii=False, default=str),
         )
-        with self._transaction():
-            cursor = self.conn.execute(
-                "INSERT INTO solves (created_at, problem, mode, model, core_question, key_information,"
-                " answer, confidence, agree, cancelled, seconds, result_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-        return int(cursor.lastrowid)
 
     def delete(self, entry_id: int) -> bool:
         with self._transaction():

@@ -614,15 +614,8 @@ class Solver:
             self._solve_stages(result, samples, core_question, key_information, emit, cancel, started)
             if self._wants_second_opinion(result):
                 result.first_answer_seconds = time.perf_counter() - started
-                name = self.second_opinion.backend.info.name
                 every = self.check_every_answer and not self._looks_doubtful(result)
-                first = replace(result, solutions=list(result.solutions), stages=list(result.stages))
-                emit(StageEvent("second_opinion", None, name, data=SecondOpinionAsked(name, every, first)))
-                other = self.second_opinion.solve(text, mode, cancel=cancel)
-                if other.cancelled:
-                    raise Cancelled()
-                self._add_second_opinion(result, other)
-                emit(StageEvent("answer", None, "", 0, result))
+                self._ask_second_opinion(result, every, emit, cancel)
         except Cancelled:
             result.cancelled = True
         except Exception as exc:  # a backend failure mid-solve: keep what was done, say what failed
@@ -633,6 +626,56 @@ class Solver:
             result.error = str(exc)
         result.seconds = time.perf_counter() - started
         return result
+
+    def check(
+        self, result: SolveResult, on_event: OnEvent | None = None, cancel: CancelToken | None = None
+    ) -> SolveResult:
+        """Have the second model check an answer it was not asked about (the student asks for it:
+        "Check it with ..."). Returns a copy of `result` with the second model's solutions in its
+        vote; `result` itself is left as it was, so a cancelled or failed check loses nothing.
+
+        Raises ValueError when there is no second model, or nothing to check."""
+        if self.second_opinion is None:
+            raise ValueError("no second model is configured")
+        if not result.solutions or result.cancelled:
+            raise ValueError("there is no answer to check")
+        if result.second_opinion:
+            raise ValueError(f"{result.second_opinion} has already checked this answer")
+        checked = replace(result, solutions=list(result.solutions), stages=list(result.stages))
+        checked.first_answer_seconds = checked.first_answer_seconds or result.seconds
+        emit = on_event or (lambda event: None)
+        started = time.perf_counter()
+        try:
+            other = self._ask_second_opinion(checked, True, emit, cancel or CancelToken())
+            checked.error = other.error  # the student asked for this check: say when it failed
+        except Cancelled:
+            checked.cancelled = True
+        except Exception as exc:
+            from kpdd.backend import BackendError
+
+            if not isinstance(exc, BackendError):
+                raise
+            checked.error = str(exc)
+        checked.seconds = result.seconds + time.perf_counter() - started
+        return checked
+
+    def _ask_second_opinion(
+        self, result: SolveResult, every: bool, emit: OnEvent, cancel: CancelToken
+    ) -> SolveResult:
+        """Ask the second model (`every`: not because the answer looked doubtful) and let its
+        solutions join the vote; returns its own result. Raises Cancelled when the student stops it.
+        A failure of the second model leaves the first answer standing (its error is in the result
+        returned)."""
+        assert self.second_opinion is not None
+        name = self.second_opinion.backend.info.name
+        first = replace(result, solutions=list(result.solutions), stages=list(result.stages))
+        emit(StageEvent("second_opinion", None, name, data=SecondOpinionAsked(name, every, first)))
+        other = self.second_opinion.solve(result.problem, result.mode, cancel=cancel)
+        if other.cancelled:
+            raise Cancelled()
+        self._add_second_opinion(result, other)
+        emit(StageEvent("answer", None, "", 0, result))
+        return other
 
     def solve_batch(
         self, problems: list[str], mode: Mode | str = Mode.POT, samples: int = 1

@@ -80,3 +80,22 @@ def test_sheet_reads_a_list_line_by_line_says_so_first_and_counts_what_to_check(
     shown = tmp_path / "program.md"
     assert cli.main(["sheet", str(problems), "-o", str(shown), "--show", "program", "--samples", "1"]) == 0
     assert f"```python\n{SCRIPT[Stage.PROGRAM]}\n```" in shown.read_text()
+
+
+def test_solve_says_how_to_have_a_not_sure_answer_checked_by_the_second_model(monkeypatch, capsys):
+    """The default asks the installed second model only about answers that look wrong; for a lone
+    plausible answer `kpdd solve` says how to have it checked."""
+    script = {"answer": dict(SCRIPT)}
+
+    def open_solver(args, batch=False):
+        teacher = Solver(ScriptedBackend(delay_s=0, name="teacher"))
+        return Solver(ScriptedBackend(script["answer"], delay_s=0), second_opinion=teacher)
+
+    monkeypatch.setattr(cli, "open_solver", open_solver)
+    assert cli.main(["solve", "--samples", "1", PROBLEM]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("To have teacher check this answer, solve again with --second-opinion-on every.\n")
+    script["answer"] = {**SCRIPT, Stage.PROGRAM: "answer = 20 - 6 * 14"}  # negative: teacher is asked
+    assert cli.main(["solve", "--samples", "1", PROBLEM]) == 0
+    out = capsys.readouterr().out
+    assert "teacher was asked too" in out and "--second-opinion-on every" not in out

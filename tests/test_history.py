@@ -116,3 +116,19 @@ def test_sigkilled_writer_loses_nothing_saved(kpdd_home, tmp_path, kill_after):
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_replace_saves_a_later_state_in_place_and_keeps_when_it_was_made(tmp_path):
+    """A second model's check updates the entry the student already has, not a second one."""
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        entry_id = store.add(
+            {"problem": "p", "mode": "pot", "answer": 64.0, "second_opinion": ""}, created_at=5.0
+        )
+        assert store.replace(
+            entry_id, {"problem": "p", "mode": "pot", "answer": 54.0, "second_opinion": "teacher"}
+        )
+        (entry,) = store.search()
+        assert (entry.id, entry.created_at, entry.answer) == (entry_id, 5.0, 54.0)
+        assert entry.result["second_opinion"] == "teacher"
+        store.delete(entry_id)
+        assert not store.replace(entry_id, {"problem": "p"}) and store.count() == 0

@@ -298,3 +298,148 @@ def test_the_app_reads_the_second_opinions_examples_ahead_of_the_first_solve(kpd
     worker.preload()
     assert student.prompts == []
     assert teacher.prompts == [inference_prompt("", Stage.CORE_QUESTION, few_shot=True)]
+
+
+def _window_with_a_second_model(teacher_script=None, teacher_delay_s=0.02):
+    """The real window over a scripted student and second model, the second asked about doubtful
+    answers only (the default); returns (window, student, teacher)."""
+    from desktop.app import create_window
+    from desktop.settings import DesktopSettings
+    from desktop.workers import SolverThread, SolverWorker
+    from tests.desktop_fixtures import ScriptedBackend
+
+    qapp()
+    student = ScriptedBackend(delay_s=0, name="student")
+    teacher = ScriptedBackend(teacher_script, delay_s=teacher_delay_s, name="teacher")
+    worker = SolverWorker(
+        backend_factory=lambda entry, threads: teacher if entry == "second" else student,
+        entry_provider=lambda: "student",
+        second_opinion_provider=lambda entry: "second",
+        every_answer_provider=lambda: False,
+    )
+    window = create_window(DesktopSettings(language="en"), SolverThread(worker))
+    window.samples_spin.setValue(1)
+    window.problem_edit.setPlainText(
+        "A farmer packs 6 baskets with 14 apples each. He gives away 20. How many are left?"
+    )
+    return window, student, teacher
+
+
+def test_a_not_sure_answer_can_be_checked_by_the_second_model_with_one_click(kpdd_home):
+    """The default asks the second model only about answers that look wrong. A plausible lone answer
+    is "not sure" and offers "Check it with ...": one click shows it as being checked, the second
+    model solves the problem, the answer becomes checked, and history keeps one entry, now checked."""
+    from tests.desktop_fixtures import close_window, wait_until
+
+    window, student, teacher = _window_with_a_second_model()
+    try:
+        window.solve()
+        assert wait_until(lambda: not window.busy, 30)
+        assert window.result.second_opinion == "" and not teacher.prompts  # not asked: looked fine
+        assert window.verdict_badge.text() == "Not sure"
+        button = window.second_check_button
+        assert not button.isHidden() and button.text() == "Check it with teacher"
+        solved_by_student = len(student.prompts)
+        button.click()
+        assert window.answer_state == "checking" and window.answer_label.text() == "64"
+        assert window.verdict_badge.text() == "Checking..." and button.isHidden()
+        assert window.notice_label.text() == "Checking the answer with teacher..."
+        assert wait_until(lambda: not window.busy, 30)
+        assert len(student.prompts) == solved_by_student and teacher.prompts  # only the second model ran
+        assert window.verdict_badge.text() == "Checked" and window.answer_label.font().bold()
+        assert "A second model, teacher, gives the same answer." in window.verdict_label.text()
+        assert window.notice_label.text().startswith("Checked with teacher in ")
+        assert button.isHidden()  # nothing more to check
+        entries = window.history.search()
+        assert len(entries) == 1 and entries[0].verdict() == "checked"
+        assert entries[0].result["second_opinion"] == "teacher"
+    finally:
+        window.solver_thread.shutdown()
+        close_window(window)
+
+
+def test_a_check_that_disagrees_says_so_and_a_stopped_check_keeps_the_answer(kpdd_home):
+    from kpdd.format import Stage
+    from tests.desktop_fixtures import SCRIPT, close_window, wait_until
+
+    other = {**SCRIPT, Stage.PROGRAM: "apples = 6 * 14\nanswer = apples - 30"}  # 54
+    window, _student, teacher = _window_with_a_second_model(other, teacher_delay_s=0.05)
+    try:
+        window.solve()
+        assert wait_until(lambda: not window.busy, 30)
+        window.check_with_second_model()
+        assert wait_until(lambda: bool(teacher.prompts), 30)
+        window.stop()
+        assert wait_until(lambda: not window.busy, 30)
+        assert window.notice_label.text() == "Check stopped: the answer is as it was."
+        assert window.answer_state == "shown" and window.answer_label.text() == "64"
+        assert window.verdict_badge.text() == "Not sure" and not window.second_check_button.isHidden()
+        assert window.history.search()[0].result["second_opinion"] == ""
+        window.check_with_second_model()
+        assert wait_until(lambda: not window.busy, 30)
+        assert window.verdict_badge.text() == "Not sure" and window.result.second_opinion == "teacher"
+        assert "A second model, teacher, gives a different answer." in window.verdict_label.text()
+        assert window.second_check_button.isHidden() and len(window.history.search()) == 1
+    finally:
+        window.solver_thread.shutdown()
+        close_window(window)
+
+
+def test_the_check_is_offered_only_with_a_second_model_and_on_not_sure_answers(kpdd_home):
+    from desktop.app import create_window
+    from desktop.settings import DesktopSettings
+    from desktop.workers import SolverThread, SolverWorker
+    from tests.desktop_fixtures import ScriptedBackend, close_window, wait_until
+
+    qapp()
+    worker = SolverWorker(
+        backend_factory=lambda entry, threads: ScriptedBackend(delay_s=0, name="student"),
+        entry_provider=lambda: "student",
+        second_opinion_provider=lambda entry: None,
+    )
+    window = create_window(DesktopSettings(language="en"), SolverThread(worker))
+    try:
+        window.problem_edit.setPlainText("A farmer packs 6 baskets with 14 apples each. He gives away 20.")
+        window.samples_spin.setValue(1)
+        window.solve()
+        assert wait_until(lambda: not window.busy, 30)
+        assert window.verdict_badge.text() == "Not sure" and window.second_check_button.isHidden()
+        assert window.check_with_second_model() is None
+    finally:
+        window.solver_thread.shutdown()
+        close_window(window)
+    window, _student, teacher = _window_with_a_second_model()
+    try:
+        window.mode_combo.setCurrentIndex(2)  # Both: the program and the steps agree, so checked
+        window.solve()
+        assert wait_until(lambda: not window.busy, 30)
+        assert window.verdict_badge.text() == "Checked" and window.second_check_button.isHidden()
+    finally:
+        window.solver_thread.shutdown()
+        close_window(window)
+
+
+def test_solver_check_adds_the_second_models_answer_and_leaves_the_first_result_alone():
+    from kpdd.format import Stage
+    from kpdd.solver import Solver
+    from kpdd.verdict import Level, judge
+    from tests.desktop_fixtures import PROBLEM, SCRIPT, ScriptedBackend
+
+    solver = Solver(ScriptedBackend(delay_s=0, name="student"),
+                    second_opinion=Solver(ScriptedBackend(delay_s=0, name="teacher")))  # fmt: skip
+    first = solver.solve(PROBLEM)
+    assert first.second_opinion == "" and judge(first).level == Level.NOT_SURE
+    events = []
+    checked = solver.check(first, on_event=events.append)
+    assert checked.second_opinion == "teacher" and len(checked.solutions) == 2
+    assert judge(checked).level == Level.CHECKED and checked.answer == 64.0
+    assert first.second_opinion == "" and len(first.solutions) == 1  # the first result is as it was
+    assert [e.kind for e in events] == ["second_opinion", "answer"] and events[0].data.every_answer
+    with pytest.raises(ValueError, match="already checked"):
+        solver.check(checked)
+    with pytest.raises(ValueError, match="no second model"):
+        Solver(ScriptedBackend(delay_s=0)).check(first)
+    wrong = Solver(ScriptedBackend(delay_s=0, name="student"),
+                   second_opinion=Solver(ScriptedBackend({**SCRIPT, Stage.PROGRAM: "answer = 54"}, delay_s=0,
+                                                         name="teacher")))  # fmt: skip
+    assert judge(wrong.check(first)).level == Level.NOT_SURE
