@@ -656,6 +656,8 @@ class MainWindow(QMainWindow):
 
     def _second_model_ready(self, name: str) -> None:
         self.second_model = name
+        if self.answer_state == "shown" and self.result is not None:
+            self._render_answer(self.result)  # its advice may now point at the second model
         self._update_second_check_button()
 
     def _model_failed(self, kind: str, message: str) -> None:
@@ -1036,7 +1038,13 @@ class MainWindow(QMainWindow):
             )
             self.agreement_label.clear()
             return
-        sentences = presenters.verdict_sentences(verdict)
+        advice = None
+        if self.can_check_with_second_model():  # the button beside it is the better way on
+            advice = self.tr(
+                "Have {0} solve it too, to check this answer, or work through it with the hints."
+            )
+            advice = advice.format(self.second_model)
+        sentences = presenters.verdict_sentences(verdict, advice)
         self._set_answer(presenters.answer_text(result), verdict.level, presenters.join_sentences(sentences))
         self.agreement_label.setText(presenters.agreement_text(result))
 

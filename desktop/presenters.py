@@ -159,13 +159,14 @@ def join_sentences(sentences: list[str]) -> str:
     return text
 
 
-def verdict_sentences(verdict: Verdict) -> list[str]:
-    """What checked the answer, or why the tutor is not sure (and what to do), in sentences."""
+def verdict_sentences(verdict: Verdict, advice: str | None = None) -> list[str]:
+    """What checked the answer, or why the tutor is not sure (and what to do: `advice`, translated,
+    where the caller knows a better way on than the verdict's own), in sentences."""
     findings = verdict.support if verdict.level == Level.CHECKED else verdict.doubts
     # The program's run is said beside the program; the verdict says what checked its answer.
     sentences = [finding_text(f) for f in findings if f.note != Note.PROGRAM_RAN]
     if verdict.advice:
-        sentences.append(QCoreApplication.translate(TRANSLATION_CONTEXT, verdict.advice))
+        sentences.append(advice or QCoreApplication.translate(TRANSLATION_CONTEXT, verdict.advice))
     return sentences
 
 

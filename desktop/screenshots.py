@@ -285,8 +285,9 @@ def _shoot_other_outcomes(window, backend, out: Path) -> None:
 
 
 def _shoot_second_opinion(window, out: Path) -> None:
-    """20-23: a doubtful answer sent to a second model, and the result it changed; every answer
-    checked: the first answer while the second model works, and the two agreeing."""
+    """20-24: a doubtful answer sent to a second model, and the result it changed; every answer
+    checked: the first answer while the second model works, and the two agreeing; a plausible
+    answer offered a check by the second model."""
     worker = window.solver_thread.worker
     # The second model solves the apples problem as the demo student does (they agree).
     script = {**SECOND_OPINION_DEMO, APPLES: DEMO[APPLES]}
@@ -306,6 +307,12 @@ def _shoot_second_opinion(window, out: Path) -> None:
     _wait(lambda: not window.busy, 60)
     _grab(window, out / "21-second-opinion-answer.png")
     first_every = worker.every_answer_provider
+    worker.every_answer_provider = lambda: False  # doubtful answers only: a plausible one is offered a check
+    window.problem_edit.setPlainText(APPLES)
+    window.samples_spin.setValue(1)
+    window.solve()
+    _wait(lambda: not window.busy, 60)
+    _grab(window, out / "24-check-it-with-the-second-model.png")
     worker.every_answer_provider = lambda: True
     window.problem_edit.setPlainText(APPLES)
     window.solve()

@@ -104,6 +104,7 @@ ZH_CN: dict[str, str] = {
     "Not checked yet: {0} is solving the problem too, to check this answer.": "尚未检查:{0} 也在解这道题,用来检查这个答案。",
     "Checking...": "检查中...",
     "Check it with {0}": "用 {0} 检查",
+    "Have {0} solve it too, to check this answer, or work through it with the hints.": "让 {0} 也解一遍来检查这个答案,或者跟着提示一步步做。",
     "Have a second model, {0}, solve the problem to check this answer": "让第二个模型 {0} 也解这道题,来检查这个答案",
     "Check stopped: the answer is as it was.": "检查已停止:答案保持原样。",
     "The second model stopped with an error: {0}": "第二个模型出错停止:{0}",

@@ -339,6 +339,9 @@ def test_a_not_sure_answer_can_be_checked_by_the_second_model_with_one_click(kpd
         assert window.verdict_badge.text() == "Not sure"
         button = window.second_check_button
         assert not button.isHidden() and button.text() == "Check it with teacher"
+        assert window.verdict_label.text().endswith(
+            "Have teacher solve it too, to check this answer, or work through it with the hints."
+        )
         solved_by_student = len(student.prompts)
         button.click()
         assert window.answer_state == "checking" and window.answer_label.text() == "64"
@@ -405,6 +408,7 @@ def test_the_check_is_offered_only_with_a_second_model_and_on_not_sure_answers(k
         assert wait_until(lambda: not window.busy, 30)
         assert window.verdict_badge.text() == "Not sure" and window.second_check_button.isHidden()
         assert window.check_with_second_model() is None
+        assert "solve it in Both mode to have it checked" in window.verdict_label.text()
     finally:
         window.solver_thread.shutdown()
         close_window(window)

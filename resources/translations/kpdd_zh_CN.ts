@@ -775,73 +775,78 @@
         <translation>程序或解题步骤会显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="772"/>
-        <location filename="../../desktop/main_window.py" line="820"/>
+        <location filename="../../desktop/main_window.py" line="774"/>
+        <location filename="../../desktop/main_window.py" line="822"/>
         <source>Check stopped: the answer is as it was.</source>
         <translation>检查已停止:答案保持原样。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="790"/>
+        <location filename="../../desktop/main_window.py" line="792"/>
         <source>Check it with {0}</source>
         <translation>用 {0} 检查</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="792"/>
+        <location filename="../../desktop/main_window.py" line="794"/>
         <source>Have a second model, {0}, solve the problem to check this answer</source>
         <translation>让第二个模型 {0} 也解这道题,来检查这个答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="822"/>
+        <location filename="../../desktop/main_window.py" line="824"/>
         <source>The second model stopped with an error: {0}</source>
         <translation>第二个模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="832"/>
+        <location filename="../../desktop/main_window.py" line="834"/>
         <source>Checked with {0} in {1:.1f} s.</source>
         <translation>已用 {0} 检查,用时 {1:.1f} 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="978"/>
+        <location filename="../../desktop/main_window.py" line="980"/>
         <source>No second model is loaded: turn it on in Settings &gt; Second opinion.</source>
         <translation>没有加载第二个模型:请在 设置 &gt; 第二意见 中打开。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1033"/>
+        <location filename="../../desktop/main_window.py" line="1035"/>
         <source>Try Steps or Both, or edit the key information and solve again.</source>
         <translation>试试“步骤”或“两者”模式,或者修改关键信息后重新求解。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1035"/>
+        <location filename="../../desktop/main_window.py" line="1037"/>
         <source>No answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1073"/>
+        <location filename="../../desktop/main_window.py" line="1043"/>
+        <source>Have {0} solve it too, to check this answer, or work through it with the hints.</source>
+        <translation>让 {0} 也解一遍来检查这个答案,或者跟着提示一步步做。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1079"/>
         <source>The answer appears here, with how sure the tutor is of it.</source>
         <translation>答案会显示在这里,并说明辅导程序对它有多大把握。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1089"/>
+        <location filename="../../desktop/main_window.py" line="1095"/>
         <source>Not checked yet: {0} is solving the problem too, to check this answer.</source>
         <translation>尚未检查:{0} 也在解这道题,用来检查这个答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1090"/>
+        <location filename="../../desktop/main_window.py" line="1096"/>
         <source>Checking...</source>
         <translation>检查中...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1097"/>
+        <location filename="../../desktop/main_window.py" line="1103"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1097"/>
+        <location filename="../../desktop/main_window.py" line="1103"/>
         <source>Solving was stopped before it found an answer. Press Solve to start again.</source>
         <translation>在找到答案之前已停止解题。按“解题”重新开始。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1106"/>
+        <location filename="../../desktop/main_window.py" line="1112"/>
         <source>Hidden while you work on it: ask for a hint or show the whole solution.</source>
         <translation>在你思考时先隐藏:可以请求提示或显示完整解答。</translation>
     </message>
@@ -994,12 +999,12 @@
         <translation>关于 KPDD 数学辅导(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="665"/>
+        <location filename="../../desktop/main_window.py" line="667"/>
         <source>No model yet</source>
         <translation>还没有模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="667"/>
+        <location filename="../../desktop/main_window.py" line="669"/>
         <source>KPDD Tutor needs a model to solve problems, and none is installed yet.
 
 Open a terminal and run:
@@ -1016,13 +1021,13 @@ It places the default model ({1}) in your data folder; it works offline afterwar
 它会把默认模型({1})放到你的数据文件夹,之后可离线使用。你也可以在 工具 &gt; 模型 中添加自己的 GGUF 文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="673"/>
-        <location filename="../../desktop/main_window.py" line="686"/>
+        <location filename="../../desktop/main_window.py" line="675"/>
+        <location filename="../../desktop/main_window.py" line="688"/>
         <source>The model could not be loaded</source>
         <translation>无法加载模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="675"/>
+        <location filename="../../desktop/main_window.py" line="677"/>
         <source>The model file could not be opened. It may be corrupt or incomplete.
 
 {0}
@@ -1035,81 +1040,81 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 请在 工具 &gt; 模型 中选择其他模型,或重新运行 `{1}`。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="682"/>
+        <location filename="../../desktop/main_window.py" line="684"/>
         <source>Model: not loaded yet</source>
         <translation>模型:尚未加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="683"/>
+        <location filename="../../desktop/main_window.py" line="685"/>
         <source>Loading model {0}...</source>
         <translation>正在加载模型 {0}...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="684"/>
+        <location filename="../../desktop/main_window.py" line="686"/>
         <source>Model: {0}</source>
         <translation>模型:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="685"/>
+        <location filename="../../desktop/main_window.py" line="687"/>
         <source>No model installed: run `{0}`</source>
         <translation>未安装模型:请运行 `{0}`</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="752"/>
+        <location filename="../../desktop/main_window.py" line="754"/>
         <source>The tutor is working on the problem...</source>
         <translation>辅导程序正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="755"/>
-        <location filename="../../desktop/main_window.py" line="1078"/>
+        <location filename="../../desktop/main_window.py" line="757"/>
+        <location filename="../../desktop/main_window.py" line="1084"/>
         <source>Solving...</source>
         <translation>正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="764"/>
+        <location filename="../../desktop/main_window.py" line="766"/>
         <source>Stopping...</source>
         <translation>正在停止...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="883"/>
+        <location filename="../../desktop/main_window.py" line="885"/>
         <source>Writing the program...</source>
         <translation>正在编写程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="808"/>
-        <location filename="../../desktop/main_window.py" line="902"/>
+        <location filename="../../desktop/main_window.py" line="810"/>
+        <location filename="../../desktop/main_window.py" line="904"/>
         <source>Checking the answer with {0}...</source>
         <translation>正在用 {0} 检查这个答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="906"/>
+        <location filename="../../desktop/main_window.py" line="908"/>
         <source>The answer looks doubtful: asking {0} for a second opinion...</source>
         <translation>这个答案看起来可疑:正在请 {0} 给出第二意见...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="915"/>
+        <location filename="../../desktop/main_window.py" line="917"/>
         <source>Running the program in the sandbox...</source>
         <translation>正在沙盒中运行程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="770"/>
-        <location filename="../../desktop/main_window.py" line="935"/>
+        <location filename="../../desktop/main_window.py" line="772"/>
+        <location filename="../../desktop/main_window.py" line="937"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="937"/>
+        <location filename="../../desktop/main_window.py" line="939"/>
         <source>The model stopped with an error: {0}</source>
         <translation>模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="941"/>
+        <location filename="../../desktop/main_window.py" line="943"/>
         <source>The model did not produce a usable answer. Try Steps or Both, or edit the key information and solve again.</source>
         <translation>模型没有给出可用的答案。试试“步骤”或“两者”,或修改关键信息后重新求解。</translation>
     </message>
     <message>
         <location filename="../../desktop/main_window.py" line="598"/>
-        <location filename="../../desktop/main_window.py" line="946"/>
+        <location filename="../../desktop/main_window.py" line="948"/>
         <source>Solved in {0:.1f} s.</source>
         <translation>用时 {0:.1f} 秒。</translation>
     </message>
@@ -1124,87 +1129,87 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>更多采样会对答案投票并给出置信度。“自动”先写一个解答,答案看起来不对时再写五个解答投票。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="910"/>
+        <location filename="../../desktop/main_window.py" line="912"/>
         <source>The first answer looked wrong: writing {0} more solutions to vote on...</source>
         <translation>第一个答案看起来不对:正在再写 {0} 个解答用于投票...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="981"/>
+        <location filename="../../desktop/main_window.py" line="983"/>
         <source>Something went wrong: {0}</source>
         <translation>出错了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1117"/>
+        <location filename="../../desktop/main_window.py" line="1123"/>
         <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
         <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1224"/>
+        <location filename="../../desktop/main_window.py" line="1230"/>
         <source>&amp;Hint</source>
         <translation>提示(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1225"/>
+        <location filename="../../desktop/main_window.py" line="1231"/>
         <source>Hint: reveal the core question first</source>
         <translation>提示:先显示核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1227"/>
+        <location filename="../../desktop/main_window.py" line="1233"/>
         <source>No more hints</source>
         <translation>没有更多提示了</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1230"/>
+        <location filename="../../desktop/main_window.py" line="1236"/>
         <source>Next &amp;hint ({0} of {1})</source>
         <translation>下一个提示(&amp;H)({0}/{1})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1232"/>
+        <location filename="../../desktop/main_window.py" line="1238"/>
         <source>Next hint</source>
         <translation>下一个提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1236"/>
+        <location filename="../../desktop/main_window.py" line="1242"/>
         <source>Type your answer first.</source>
         <translation>请先输入你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1245"/>
+        <location filename="../../desktop/main_window.py" line="1251"/>
         <source>The tutor is solving the problem to check your answer...</source>
         <translation>辅导程序正在解题以检查你的答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1296"/>
+        <location filename="../../desktop/main_window.py" line="1302"/>
         <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
         <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1310"/>
+        <location filename="../../desktop/main_window.py" line="1316"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1310"/>
+        <location filename="../../desktop/main_window.py" line="1316"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1320"/>
+        <location filename="../../desktop/main_window.py" line="1326"/>
         <source>{0} is a folder, not a text file.</source>
         <translation>{0} 是文件夹,不是文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1331"/>
+        <location filename="../../desktop/main_window.py" line="1337"/>
         <source>{0} is not a word problem: open a plain text file (.txt) of at most {1} KB.</source>
         <translation>{0} 不是应用题:请打开不超过 {1} KB 的纯文本文件(.txt)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1339"/>
+        <location filename="../../desktop/main_window.py" line="1345"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1350"/>
+        <location filename="../../desktop/main_window.py" line="1356"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
@@ -1548,37 +1553,37 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>程序运行了,但没有给名为 answer 的变量赋一个数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="192"/>
+        <location filename="../../desktop/presenters.py" line="193"/>
         <source>(from the problem)</source>
         <translation>(题目给出)</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="226"/>
+        <location filename="../../desktop/presenters.py" line="227"/>
         <source>{0} line(s) of the program are not needed for the answer and are left out: see Program.</source>
         <translation>程序中有 {0} 行与答案无关,这里略去了:可在“程序”中查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="287"/>
+        <location filename="../../desktop/presenters.py" line="288"/>
         <source>Correct: {0} matches the tutor&apos;s checked answer.</source>
         <translation>正确:{0} 与辅导程序已核对的答案一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="289"/>
+        <location filename="../../desktop/presenters.py" line="290"/>
         <source>{0} matches the tutor&apos;s answer, but the tutor is not sure of it: go through the steps to be sure.</source>
         <translation>{0} 与辅导程序的答案一致,但辅导程序对这个答案没有把握:请逐步检查以确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="297"/>
+        <location filename="../../desktop/presenters.py" line="298"/>
         <source>{0} differs from the tutor&apos;s answer, {1}, which was checked. The tutor can be wrong too: compare your work with its key information and solution.</source>
         <translation>{0} 与辅导程序已核对的答案 {1} 不同。辅导程序也可能出错:请把你的解题过程与它的关键信息和解答对照一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="303"/>
+        <location filename="../../desktop/presenters.py" line="304"/>
         <source>{0} differs from the tutor&apos;s answer, {1}, but the tutor is not sure of its answer: yours may be the right one. Compare your work with its steps.</source>
         <translation>{0} 与辅导程序的答案 {1} 不同,但辅导程序对自己的答案没有把握:你的答案可能才是对的。请把你的解题过程与它的步骤对照一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="315"/>
+        <location filename="../../desktop/presenters.py" line="316"/>
         <source>{0} is not what the tutor found, but the tutor is not sure of its own answer: yours may be right. Ask for a hint to compare the steps.</source>
         <translation>{0} 与辅导程序的答案不同,但辅导程序对自己的答案没有把握:你的答案可能是对的。请求提示来对照步骤。</translation>
     </message>
@@ -1603,17 +1608,17 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>另一个答案票数更多,但那些解答看起来不像应用题的答案(负数、不是整数,或程序用了题目中没有的数),所以权重较低。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="275"/>
+        <location filename="../../desktop/presenters.py" line="276"/>
         <source>I could not find a number in your answer.</source>
         <translation>在你的答案里没有找到数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="280"/>
+        <location filename="../../desktop/presenters.py" line="281"/>
         <source>The tutor has no answer of its own for this problem yet, so it cannot check yours.</source>
         <translation>辅导程序自己还没有这道题的答案,所以无法检查你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="310"/>
+        <location filename="../../desktop/presenters.py" line="311"/>
         <source>Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).</source>
         <translation>不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示(辅导程序也可能出错)。</translation>
     </message>
