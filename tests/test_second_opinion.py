@@ -217,26 +217,12 @@ def test_checking_every_answer_shows_the_first_answer_then_the_verdict(kpdd_home
     """Every answer checked, in the real window: the student's answer shows at once as not checked
     yet, the note names the model checking it, and when both agree the answer is checked."""
     from desktop import presenters
-    from desktop.app import create_window
-    from desktop.settings import DesktopSettings
-    from desktop.workers import SolverThread, SolverWorker
     from kpdd.verdict import Level
-    from tests.desktop_fixtures import ScriptedBackend, close_window, wait_until
+    from tests.desktop_fixtures import close_window, wait_until
 
-    qapp()
-    student = ScriptedBackend(delay_s=0, name="student")
-    teacher = ScriptedBackend(delay_s=0.05, name="teacher")  # slow enough to see the answer wait
-    worker = SolverWorker(
-        backend_factory=lambda entry, threads: teacher if entry == "second" else student,
-        entry_provider=lambda: "student",
-        second_opinion_provider=lambda entry: "second",
-        every_answer_provider=lambda: True,
-    )
-    window = create_window(DesktopSettings(language="en"), SolverThread(worker))
+    # The second model slow enough to see the answer wait.
+    window, _student, _teacher = _window_with_a_second_model(teacher_delay_s=0.05, every=True)
     try:
-        window.problem_edit.setPlainText(
-            "A farmer packs 6 baskets with 14 apples each. He gives away 20. How many are left?"
-        )
         window.solve()
         assert wait_until(lambda: window.answer_state == "checking", 30)
         assert window.answer_label.text() == "64" and window.verdict_badge.text() == "Checking..."
@@ -300,9 +286,9 @@ def test_the_app_reads_the_second_opinions_examples_ahead_of_the_first_solve(kpd
     assert teacher.prompts == [inference_prompt("", Stage.CORE_QUESTION, few_shot=True)]
 
 
-def _window_with_a_second_model(teacher_script=None, teacher_delay_s=0.02):
+def _window_with_a_second_model(teacher_script=None, teacher_delay_s=0.02, every=False):
     """The real window over a scripted student and second model, the second asked about doubtful
-    answers only (the default); returns (window, student, teacher)."""
+    answers only (the default) or about `every` answer; returns (window, student, teacher)."""
     from desktop.app import create_window
     from desktop.settings import DesktopSettings
     from desktop.workers import SolverThread, SolverWorker
@@ -315,7 +301,7 @@ def _window_with_a_second_model(teacher_script=None, teacher_delay_s=0.02):
         backend_factory=lambda entry, threads: teacher if entry == "second" else student,
         entry_provider=lambda: "student",
         second_opinion_provider=lambda entry: "second",
-        every_answer_provider=lambda: False,
+        every_answer_provider=lambda: every,
     )
     window = create_window(DesktopSettings(language="en"), SolverThread(worker))
     window.samples_spin.setValue(1)
