@@ -944,6 +944,11 @@ class MainWindow(QMainWindow):
                     "or edit the key information and solve again."
                 )
             )
+        elif (
+            request.cancel.cancelled and result.first_answer_seconds is not None and not result.second_opinion
+        ):
+            # Stopped while the second model checked it: the first answer stands, unchecked.
+            self.notice_label.setText(self.tr("Check stopped: the answer is not checked."))
         else:
             self.notice_label.setText(self.tr("Solved in {0:.1f} s.").format(result.seconds))
         if result.cancelled:

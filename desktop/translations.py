@@ -107,6 +107,7 @@ ZH_CN: dict[str, str] = {
     "Have {0} solve it too, to check this answer, or work through it with the hints.": "让 {0} 也解一遍来检查这个答案,或者跟着提示一步步做。",
     "Have a second model, {0}, solve the problem to check this answer": "让第二个模型 {0} 也解这道题,来检查这个答案",
     "Check stopped: the answer is as it was.": "检查已停止:答案保持原样。",
+    "Check stopped: the answer is not checked.": "检查已停止:这个答案没有经过检查。",
     "The second model stopped with an error: {0}": "第二个模型出错停止:{0}",
     "Checked with {0} in {1:.1f} s.": "已用 {0} 检查,用时 {1:.1f} 秒。",
     "No second model is loaded: turn it on in Settings > Second opinion.": "没有加载第二个模型:请在 设置 > 第二意见 中打开。",

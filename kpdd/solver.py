@@ -597,6 +597,8 @@ class Solver:
         `samples`: solutions to write and vote on (the first greedy, the others sampled), or
         AUTO_SAMPLES: one, and RECHECK_SAMPLES when it looks wrong (in mode `both`, which has its
         own check, Auto is one sample; with a second opinion, that model is asked instead).
+        Cancelled while the second opinion works, the first model's answer is returned as it was
+        (not cancelled, `second_opinion` empty, `first_answer_seconds` set).
 
         Never raises for model trouble during a solve: a cancelled solve returns what it had with
         `cancelled=True`; a backend error is reported in `error`. An empty problem raises ValueError.
@@ -615,7 +617,10 @@ class Solver:
             if self._wants_second_opinion(result):
                 result.first_answer_seconds = time.perf_counter() - started
                 every = self.check_every_answer and not self._looks_doubtful(result)
-                self._ask_second_opinion(result, every, emit, cancel)
+                try:
+                    self._ask_second_opinion(result, every, emit, cancel)
+                except Cancelled:
+                    pass  # stopped while the second model checks: the first answer stands, unchecked
         except Cancelled:
             result.cancelled = True
         except Exception as exc:  # a backend failure mid-solve: keep what was done, say what failed

@@ -433,3 +433,25 @@ def test_solver_check_adds_the_second_models_answer_and_leaves_the_first_result_
                    second_opinion=Solver(ScriptedBackend({**SCRIPT, Stage.PROGRAM: "answer = 54"}, delay_s=0,
                                                          name="teacher")))  # fmt: skip
     assert judge(wrong.check(first)).level == Level.NOT_SURE
+
+
+def test_stop_while_every_answer_is_checked_keeps_the_first_answer_unchecked(kpdd_home):
+    """Every answer checked: the student's answer is on show while the second model works; Stop
+    then ends the check, not the solve, and the answer stays, unchecked, with the check offered."""
+    from tests.desktop_fixtures import close_window, wait_until
+
+    window, _student, teacher = _window_with_a_second_model(teacher_delay_s=0.05, every=True)
+    try:
+        window.solve()
+        assert wait_until(lambda: window.answer_state == "checking" and bool(teacher.prompts), 30)
+        window.stop()
+        assert wait_until(lambda: not window.busy, 30)
+        assert window.notice_label.text() == "Check stopped: the answer is not checked."
+        assert window.answer_state == "shown" and window.answer_label.text() == "64"
+        assert window.verdict_badge.text() == "Not sure" and not window.result.cancelled
+        assert not window.second_check_button.isHidden()
+        (entry,) = window.history.search()
+        assert entry.answer == 64.0 and entry.result["second_opinion"] == ""
+    finally:
+        window.solver_thread.shutdown()
+        close_window(window)

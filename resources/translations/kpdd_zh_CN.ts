@@ -801,52 +801,57 @@
         <translation>已用 {0} 检查,用时 {1:.1f} 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="980"/>
+        <location filename="../../desktop/main_window.py" line="949"/>
+        <source>Check stopped: the answer is not checked.</source>
+        <translation>检查已停止:这个答案没有经过检查。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="983"/>
         <source>No second model is loaded: turn it on in Settings &gt; Second opinion.</source>
         <translation>没有加载第二个模型:请在 设置 &gt; 第二意见 中打开。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1035"/>
+        <location filename="../../desktop/main_window.py" line="1038"/>
         <source>Try Steps or Both, or edit the key information and solve again.</source>
         <translation>试试“步骤”或“两者”模式,或者修改关键信息后重新求解。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1037"/>
+        <location filename="../../desktop/main_window.py" line="1040"/>
         <source>No answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1043"/>
+        <location filename="../../desktop/main_window.py" line="1047"/>
         <source>Have {0} solve it too, to check this answer, or work through it with the hints.</source>
         <translation>让 {0} 也解一遍来检查这个答案,或者跟着提示一步步做。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1079"/>
+        <location filename="../../desktop/main_window.py" line="1084"/>
         <source>The answer appears here, with how sure the tutor is of it.</source>
         <translation>答案会显示在这里,并说明辅导程序对它有多大把握。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1095"/>
+        <location filename="../../desktop/main_window.py" line="1100"/>
         <source>Not checked yet: {0} is solving the problem too, to check this answer.</source>
         <translation>尚未检查:{0} 也在解这道题,用来检查这个答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1096"/>
+        <location filename="../../desktop/main_window.py" line="1101"/>
         <source>Checking...</source>
         <translation>检查中...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1103"/>
+        <location filename="../../desktop/main_window.py" line="1108"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1103"/>
+        <location filename="../../desktop/main_window.py" line="1108"/>
         <source>Solving was stopped before it found an answer. Press Solve to start again.</source>
         <translation>在找到答案之前已停止解题。按“解题”重新开始。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1112"/>
+        <location filename="../../desktop/main_window.py" line="1117"/>
         <source>Hidden while you work on it: ask for a hint or show the whole solution.</source>
         <translation>在你思考时先隐藏:可以请求提示或显示完整解答。</translation>
     </message>
@@ -1066,7 +1071,7 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/main_window.py" line="757"/>
-        <location filename="../../desktop/main_window.py" line="1084"/>
+        <location filename="../../desktop/main_window.py" line="1089"/>
         <source>Solving...</source>
         <translation>正在解题...</translation>
     </message>
@@ -1114,7 +1119,7 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/main_window.py" line="598"/>
-        <location filename="../../desktop/main_window.py" line="948"/>
+        <location filename="../../desktop/main_window.py" line="951"/>
         <source>Solved in {0:.1f} s.</source>
         <translation>用时 {0:.1f} 秒。</translation>
     </message>
@@ -1134,82 +1139,82 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>第一个答案看起来不对:正在再写 {0} 个解答用于投票...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="983"/>
+        <location filename="../../desktop/main_window.py" line="986"/>
         <source>Something went wrong: {0}</source>
         <translation>出错了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1123"/>
+        <location filename="../../desktop/main_window.py" line="1128"/>
         <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
         <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1230"/>
+        <location filename="../../desktop/main_window.py" line="1235"/>
         <source>&amp;Hint</source>
         <translation>提示(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1231"/>
+        <location filename="../../desktop/main_window.py" line="1236"/>
         <source>Hint: reveal the core question first</source>
         <translation>提示:先显示核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1233"/>
+        <location filename="../../desktop/main_window.py" line="1238"/>
         <source>No more hints</source>
         <translation>没有更多提示了</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1236"/>
+        <location filename="../../desktop/main_window.py" line="1241"/>
         <source>Next &amp;hint ({0} of {1})</source>
         <translation>下一个提示(&amp;H)({0}/{1})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1238"/>
+        <location filename="../../desktop/main_window.py" line="1243"/>
         <source>Next hint</source>
         <translation>下一个提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1242"/>
+        <location filename="../../desktop/main_window.py" line="1247"/>
         <source>Type your answer first.</source>
         <translation>请先输入你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1251"/>
+        <location filename="../../desktop/main_window.py" line="1256"/>
         <source>The tutor is solving the problem to check your answer...</source>
         <translation>辅导程序正在解题以检查你的答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1302"/>
+        <location filename="../../desktop/main_window.py" line="1307"/>
         <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
         <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1316"/>
+        <location filename="../../desktop/main_window.py" line="1321"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1316"/>
+        <location filename="../../desktop/main_window.py" line="1321"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1326"/>
+        <location filename="../../desktop/main_window.py" line="1331"/>
         <source>{0} is a folder, not a text file.</source>
         <translation>{0} 是文件夹,不是文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1337"/>
+        <location filename="../../desktop/main_window.py" line="1342"/>
         <source>{0} is not a word problem: open a plain text file (.txt) of at most {1} KB.</source>
         <translation>{0} 不是应用题:请打开不超过 {1} KB 的纯文本文件(.txt)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1345"/>
+        <location filename="../../desktop/main_window.py" line="1350"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1356"/>
+        <location filename="../../desktop/main_window.py" line="1361"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
