@@ -455,3 +455,24 @@ def test_stop_while_every_answer_is_checked_keeps_the_first_answer_unchecked(kpd
     finally:
         window.solver_thread.shutdown()
         close_window(window)
+
+
+def test_an_answer_reopened_from_history_can_be_checked_and_its_entry_is_updated(kpdd_home):
+    from tests.desktop_fixtures import close_window, wait_until
+
+    window, _student, _teacher = _window_with_a_second_model()
+    try:
+        window.solve()
+        assert wait_until(lambda: not window.busy, 30)
+        window.problem_edit.setPlainText("Another problem, typed after.")
+        (entry,) = window.history.search()
+        window.reopen(entry)
+        assert window.answer_label.text() == "64" and not window.second_check_button.isHidden()
+        window.second_check_button.click()
+        assert wait_until(lambda: not window.busy, 30)
+        assert window.verdict_badge.text() == "Checked"
+        (updated,) = window.history.search()
+        assert updated.id == entry.id and updated.verdict() == "checked"
+    finally:
+        window.solver_thread.shutdown()
+        close_window(window)
