@@ -9,7 +9,9 @@ problem. Per problem:
 - doubtful: the student's solution, plus the 1.5B's when today's `looks_wrong` flags the first answer;
 - every:    the student's solution and the 1.5B's, always;
 
-each voted by today's rules (`kpdd.solver.vote`) and scored against the gold answer. It also prints
+each voted by today's rules (`kpdd.solver.vote`) and scored against the gold answer. The student's
+first answers are paired with its own few-shot base and the first student too (`--configs
+qwen05-fewshot-pot,smollm2-student-pot`, where their runs are there). It also prints
 what the window's "Check it with ..." gives: the default's "not sure" answers the 1.5B was not
 asked about, by their verdict once it has checked them. The 1.5B's
 solution is the one the default's run recorded where it asked, else the one from the 1.5B's run
@@ -48,6 +50,8 @@ POLICIES = ("doubtful", "every")
 # The composed reports are named as bench_models.py names the configurations they stand for, so its
 # --render-only and --write-measured read them (with --out set to this bench's --out).
 CONFIG_NAMES = {"doubtful": "cascade05-15", "every": "cascade05-15-every"}
+# Runs the student's first answers are paired with, where they are in the second model's run folder.
+AGAINST = {"qwen05-fewshot-pot": "its few-shot base", "smollm2-student-pot": "the first student"}
 
 
 def load_records(path: Path) -> dict[str, dict[str, Any]]:
@@ -166,6 +170,12 @@ def main() -> int:
         rows.setdefault(("doubtful", "student's first answer"), []).append(
             (label, [(a["correct"], b) for a, b in zip(doubtful, first)])
         )
+        for config, name in AGAINST.items():
+            theirs = load_records(REPO / Path(args.second).parent / config / f"{data}.json")
+            if all(r["id"] in theirs for r in every):
+                rows.setdefault(("student's first answer", name), []).append(
+                    (label, [(a, bool(theirs[r["id"]]["correct"])) for a, r in zip(first, every)])
+                )
     if not rows:
         parser.error("no problem is in both runs")
     for (a, b), pairs in rows.items():
