@@ -1,4 +1,5 @@
 # expect: memory
+# timeout_s: 4
 # grow a list of 1 MB strings without end
 chunks = []
 while True:
