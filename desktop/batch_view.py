@@ -43,6 +43,7 @@ from kpdd.batch import (
     load_results,
     problem_key,
     read_problems,
+    solver_identity,
     text_questions,
 )
 from kpdd.sheets import SolutionView
@@ -219,9 +220,8 @@ class BatchDialog(QDialog):
         if self.path is None:
             return
         finished = load_results(self.results_path())
-        model = (
-            self.solver_thread.worker.solver.backend.info.name if self.solver_thread.worker.solver else None
-        )
+        solver = self.solver_thread.worker.solver
+        model = solver_identity(solver) if solver else None
         self.results = []
         for p in self.problems:
             found = None

@@ -199,6 +199,18 @@ def read_problems(path: str | Path) -> list[BatchProblem]:
     return problems
 
 
+def solver_identity(solver: Any) -> str:
+    """What a batch answer depends on besides the problem and mode: the model, and the second model
+    that checks it, so a batch run again after the second opinion is turned on or off is solved
+    again rather than showing answers checked another way. (A batch has the second model check
+    every answer whenever one is loaded, so when it is asked needs no place in the key.)"""
+    name = getattr(getattr(getattr(solver, "backend", None), "info", None), "name", "")
+    second = getattr(solver, "second_opinion", None)
+    if second is None:
+        return name  # the key a batch had before second opinions existed: old results stay valid
+    return f"{name} + {second.backend.info.name}"
+
+
 def problem_key(question: str, mode: str, samples: int, model: str = "") -> str:
     """Identity of one finished result: same text and options means already solved."""
     raw = json.dumps([" ".join(question.split()), str(mode), int(samples), model], ensure_ascii=False)
@@ -255,7 +267,7 @@ def run_batch(
 ) -> BatchOutcome:
     """Solve `problems` in order with `solver` (a `kpdd.solver.Solver`), skipping finished ones."""
     results_path = Path(results_path)
-    model = getattr(getattr(getattr(solver, "backend", None), "info", None), "name", "")
+    model = solver_identity(solver)
     finished = load_results(results_path)
     keys = [problem_key(p.question, mode, samples, model) for p in problems]
     results: list[dict[str, Any] | None] = [finished[k]["result"] if k in finished else None for k in keys]

@@ -191,3 +191,27 @@ def test_expected_answer_is_kept(kpdd_home, tmp_path):
     outcome = run_batch(Solver(ScriptedBackend(delay_s=0)), problems, tmp_path / "r.jsonl")
     line = json.loads((tmp_path / "r.jsonl").read_text().splitlines()[0])
     assert line["result"]["expected_answer"] == 7 and outcome.results[0]["answer"] == 64
+
+
+def test_turning_the_second_opinion_on_or_off_solves_the_batch_again(kpdd_home, tmp_path):
+    """A worksheet solved alone and then with a second model checking it must not show the unchecked
+    answers as if they were checked (nor the other way round); each way's answers are kept."""
+    problems = parse_problems(PROBLEMS_TXT, ".txt")[:2]
+    results_path = tmp_path / "results.jsonl"
+    student = ScriptedBackend(delay_s=0, name="student")
+    alone = Solver(student)
+    first = run_batch(alone, problems, results_path)
+    assert first.solved_now == 2 and all(r["second_opinion"] == "" for r in first.results)
+
+    checker = ScriptedBackend(delay_s=0, name="checker")
+    checked = Solver(student, second_opinion=Solver(checker), check_every_answer=True)
+    second = run_batch(checked, problems, results_path)
+    assert second.resumed == 0 and second.solved_now == 2
+    assert len(checker.prompts) > 0 and all(r["second_opinion"] == "checker" for r in second.results)
+
+    # Each way's answers are kept: running either way again solves nothing.
+    student.prompts.clear()
+    checker.prompts.clear()
+    assert run_batch(checked, problems, results_path).solved_now == 0
+    assert run_batch(alone, problems, results_path).solved_now == 0
+    assert student.prompts == [] and checker.prompts == []

@@ -266,6 +266,42 @@ def test_a_batch_in_the_app_checks_every_answer(kpdd_home, tmp_path):
     )
 
 
+def test_a_checked_batch_reopened_in_the_dialog_shows_its_answers_as_already_solved(kpdd_home, tmp_path):
+    """The dialog finds a batch's earlier answers by the same key the batch wrote them under (the
+    model and the second model checking it), so reopening the list shows them and Start skips them."""
+    from desktop.batch_view import BatchDialog
+    from tests.desktop_fixtures import close_window, wait_signal
+
+    window, student, teacher = _window_with_a_second_model(teacher_delay_s=0)
+    try:
+        problems = tmp_path / "week-4.txt"
+        problems.write_text("A farmer packs 6 baskets with 14 apples each. How many apples?\n"
+                            "Leo reads 30 pages a day for 5 days. How many pages does he read?\n")  # fmt: skip
+        dialog = BatchDialog(window.solver_thread, window)
+        dialog.show()
+        assert dialog.load(problems)
+        dialog.start_button.click()
+        (outcome,) = wait_signal(dialog.batch_done, 60)
+        assert outcome.complete and all(r["second_opinion"] == "teacher" for r in outcome.results)
+        dialog.detach()
+
+        student.prompts.clear()
+        teacher.prompts.clear()
+        again = BatchDialog(window.solver_thread, window)
+        again.show()
+        assert again.load(problems)
+        assert again.eta_label.text() == "2 of 2 already solved"
+        assert [again.table.item(r, 2).text() for r in range(2)] == ["64", "64"]
+        again.start_button.click()
+        (outcome,) = wait_signal(again.batch_done, 60)
+        assert (
+            outcome.resumed == 2 and outcome.solved_now == 0 and not student.prompts and not teacher.prompts
+        )
+        again.detach()
+    finally:
+        close_window(window)
+
+
 def test_the_app_reads_the_second_opinions_examples_ahead_of_the_first_solve(kpdd_home):
     """The 1.5B is prompted with examples: the app reads them into its cache at start, as it does for
     a few-shot first model, so the first answer it is asked about does not wait for them."""
