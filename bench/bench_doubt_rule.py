@@ -46,6 +46,32 @@ def right_today(record: dict) -> bool:
     return answers_match(vote(record_solutions(record), record["question"])[0], record["gold"])
 
 
+def solve_again(
+    records: list[dict], out: Path, data: str, eval_args: list[str], threads: int, batch_size: int
+) -> dict[str, dict]:
+    """Solve these recorded problems again with `kpdd eval` (`eval_args`: model, mode and what else
+    differs), resumable, in `out/<data>.json`; the new records by problem id. Says on stderr where the
+    student's greedy first answer did not come out as recorded (it should: greedy, same prompt)."""
+    if not records:
+        return {}
+    problems = out / f"{data}-flagged.jsonl"
+    problems.write_text("".join(json.dumps({"id": r["id"], "question": r["question"], "answer": r["gold"]})
+                                + "\n" for r in records))  # fmt: skip
+    result = out / f"{data}.json"
+    command = [sys.executable, "-m", "kpdd.cli", "eval", "--data", str(problems), *eval_args,
+               "--batch-size", str(batch_size), "--threads", str(threads), "--out", str(result)]  # fmt: skip
+    with (out / f"{data}.log").open("a", encoding="utf-8") as log:
+        subprocess.run(command, check=True, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    again = json.loads(result.read_text())["records"]
+    recorded = {r["id"]: r["solutions"][0]["answer"] for r in records}
+    moved = [r["id"] for r in again if r["solutions"] and r["solutions"][0]["answer"] != recorded[r["id"]]]
+    if moved:
+        print(
+            f"{data}: {len(moved)} first answers differ from the recorded ones: {moved[:5]}", file=sys.stderr
+        )
+    return {r["id"]: r for r in again}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -66,29 +92,9 @@ def main() -> int:
     rows = []
     for data, report in reports.items():
         flagged = [r for r in report["records"] if newly_flagged(r)]
-        solved: dict[str, dict] = {}
-        if flagged:
-            problems = out / f"{data}-flagged.jsonl"
-            problems.write_text("".join(json.dumps({"id": r["id"], "question": r["question"], "answer": r["gold"]})
-                                        + "\n" for r in flagged))  # fmt: skip
-            result = out / f"{data}.json"
-            command = [sys.executable, "-m", "kpdd.cli", "eval", "--data", str(problems), "--mode", config["mode"],
-                       "--model", config["model"], "--second-opinion", config["second_opinion"],
-                       "--batch-size", str(args.batch_size), "--threads", str(args.threads), "--out", str(result)]  # fmt: skip
-            with (out / f"{data}.log").open("a", encoding="utf-8") as log:
-                subprocess.run(command, check=True, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-            again = json.loads(result.read_text())["records"]
-            solved = {r["id"]: r for r in again}
-            # The student's greedy first answer should come out as recorded; say so if one did not.
-            recorded = {r["id"]: r["solutions"][0]["answer"] for r in flagged}
-            moved = [
-                r["id"] for r in again if r["solutions"] and r["solutions"][0]["answer"] != recorded[r["id"]]
-            ]
-            if moved:
-                print(
-                    f"{data}: {len(moved)} first answers differ from the recorded ones: {moved[:5]}",
-                    file=sys.stderr,
-                )
+        eval_args = ["--mode", config["mode"], "--model", config["model"],
+                     "--second-opinion", config["second_opinion"]]  # fmt: skip
+        solved = solve_again(flagged, out, data, eval_args, args.threads, args.batch_size)
         pairs = [(right_today(solved.get(r["id"], r)), r["correct"]) for r in report["records"]]
         rows.append((f"{SET_NAMES[data]} (newly asked {len(flagged)})", pairs))
     print("## Today's rule against the recorded run, problem by problem\n")

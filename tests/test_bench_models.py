@@ -103,3 +103,45 @@ def test_every_answer_policy_is_composed_from_the_two_runs():
     # p2: both policies take the recorded second opinion, and the possible 8 beats the negative -2.
     for records in (doubtful, every):
         assert records[1]["prediction"] == 8.0 and records[1]["solutions"][1]["answer"] == 8.0
+
+
+def test_auto_samples_are_composed_from_the_default_run_and_the_rechecked_problems():
+    """bench_auto_samples: a first answer that looks fine is Auto's answer as recorded (any second
+    model's solution dropped); a flagged one takes its re-solve, voted by today's rules; a flagged one
+    not re-solved yet is left out, not counted as the first answer."""
+    import bench_auto_samples
+
+    question = "Tom has 5 apples and buys 3 more. How many apples does he have?"
+
+    def solution(answer: float, model: str = "") -> dict:
+        ops = {8.0: "apples + more", -2.0: "more - apples", 2.0: "apples - more"}
+        return {"kind": "pot", "text": f"apples = 5\nmore = 3\nanswer = {ops[answer]}", "answer": answer,
+                "model": model}  # fmt: skip
+
+    def record(pid: str, solutions: list[dict], second: str = "") -> dict:
+        return {
+            "id": pid,
+            "question": question,
+            "gold": 8.0,
+            "solutions": solutions,
+            "second_opinion": second,
+        }
+
+    default = {
+        "fine": record(
+            "fine", [solution(2.0), solution(8.0, "Big")], second="Big"
+        ),  # asked under an old rule
+        "negative": record("negative", [solution(-2.0), solution(8.0, "Big")], second="Big"),
+        "not yet": record("not yet", [solution(-2.0)]),
+    }
+    again = {"negative": record("negative", [solution(-2.0), *[solution(8.0)] * 3, solution(2.0)])}
+    composed = bench_auto_samples.compose_auto(default, again)
+    assert [r["id"] for r in composed] == ["fine", "negative"]
+    fine, negative = composed
+    assert (
+        fine["prediction"] == 2.0 and not fine["correct"] and [s["model"] for s in fine["solutions"]] == [""]
+    )
+    assert negative["prediction"] == 8.0 and negative["correct"] and negative["second_opinion"] == ""
+    # Three of five samples agreeing make Auto's answer checked; a lone first answer stays not sure.
+    table = bench_auto_samples.verdict_table(composed)
+    assert "| checked | 1 | 100.0% |" in table and "| not sure | 1 | 0.0% |" in table
