@@ -31,14 +31,13 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from bench_doubt_rule import solve_again  # noqa: E402
-from bench_every_answer import composed, load_records  # noqa: E402
+from bench_every_answer import composed, load_records, verdict_table  # noqa: E402
 from bench_student import SET_NAMES, SETS, pairs_table  # noqa: E402
 
 from kpdd.answers import answers_match  # noqa: E402
 from kpdd.evaluate import summarize  # noqa: E402
 from kpdd.format import Mode  # noqa: E402
 from kpdd.solver import Solution, looks_wrong  # noqa: E402
-from kpdd.verdict import Level, judge, result_from_record  # noqa: E402
 
 CONFIG_NAME = "student05-auto"
 
@@ -73,23 +72,6 @@ def compose_auto(default: dict[str, dict], again: dict[str, dict]) -> list[dict]
         else:
             out.append(composed(record, [{**record["solutions"][0], "model": ""}], ""))
     return out
-
-
-def verdict_table(records: list[dict]) -> str:
-    """How many of Auto's answers land in each verdict level, and how often those are right."""
-    levels = [judge(result_from_record(r, Mode.POT)).level for r in records]
-    lines = ["| verdict | answers | right |", "|---|---|---|"]
-    for name, level in (
-        ("checked", Level.CHECKED),
-        ("not sure", Level.NOT_SURE),
-        ("no answer", Level.NO_ANSWER),
-    ):
-        here = [r for r, at in zip(records, levels) if at == level]
-        right = sum(r["correct"] for r in here)
-        lines.append(
-            f"| {name} | {len(here)} | {100 * right / len(here):.1f}% |" if here else f"| {name} | 0 | - |"
-        )
-    return "\n".join(lines)
 
 
 def main() -> int:

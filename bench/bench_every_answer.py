@@ -103,29 +103,36 @@ def compose_set(default: dict[str, dict], second_run: dict[str, dict], second: s
     return out
 
 
-def checks_on_request(pairs: list[tuple[dict, dict]]) -> str:
-    """The default's lone "not sure" answers (the 1.5B not asked), and what a check makes of them:
-    how many it leaves in each level and how often those are right."""
+def level_of(record: dict) -> Level:
+    """The verdict level the app gives a record's answer (Program mode)."""
+    return judge(result_from_record(record, Mode.POT)).level
 
-    def level(record: dict) -> Level:
-        return judge(result_from_record(record, Mode.POT)).level
 
-    lone = [(d, e) for d, e in pairs if len(d["solutions"]) == 1 and level(d) == Level.NOT_SURE]
-    lines = ["| after the check | answers | right |", "|---|---|---|"]
-    for name, at in (
+def verdict_table(records: list[dict], heading: str = "verdict") -> str:
+    """How many of these answers land in each verdict level, and how often those are right."""
+    levels = [level_of(r) for r in records]
+    lines = [f"| {heading} | answers | right |", "|---|---|---|"]
+    for name, level in (
         ("checked", Level.CHECKED),
         ("not sure", Level.NOT_SURE),
         ("no answer", Level.NO_ANSWER),
     ):
-        now = [e for _, e in lone if level(e) == at]
-        right = sum(r["correct"] for r in now)
+        here = [r for r, at in zip(records, levels) if at == level]
+        right = sum(r["correct"] for r in here)
         lines.append(
-            f"| {name} | {len(now)} | {100 * right / len(now):.1f}% |" if now else f"| {name} | 0 | - |"
+            f"| {name} | {len(here)} | {100 * right / len(here):.1f}% |" if here else f"| {name} | 0 | - |"
         )
+    return "\n".join(lines)
+
+
+def checks_on_request(pairs: list[tuple[dict, dict]]) -> str:
+    """The default's lone "not sure" answers (the 1.5B not asked), and what a check makes of them:
+    how many it leaves in each level and how often those are right."""
+    lone = [(d, e) for d, e in pairs if len(d["solutions"]) == 1 and level_of(d) == Level.NOT_SURE]
     right_before = sum(d["correct"] for d, _ in lone)
     share = f"{100 * right_before / len(lone):.1f}%" if lone else "-"
     return (f"{len(lone)} of the default's answers are not sure with the 1.5B not asked; right {share} of "
-            "the time as shown.\n\n" + "\n".join(lines))  # fmt: skip
+            "the time as shown.\n\n" + verdict_table([e for _, e in lone], "after the check"))  # fmt: skip
 
 
 def main() -> int:
