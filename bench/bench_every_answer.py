@@ -10,8 +10,8 @@ problem. Per problem:
 - every:    the student's solution and the 1.5B's, always;
 
 each voted by today's rules (`kpdd.solver.vote`) and scored against the gold answer. The student's
-first answers are paired with its own few-shot base and the first student too (`--configs
-qwen05-fewshot-pot,smollm2-student-pot`, where their runs are there). It also prints
+first answers are paired with its own few-shot base, the first student and its own Steps mode too
+(`--configs qwen05-fewshot-pot,smollm2-student-pot,student05-cot`, where their runs are there). It also prints
 what the window's "Check it with ..." gives: the default's "not sure" answers the 1.5B was not
 asked about, by their verdict once it has checked them. The 1.5B's
 solution is the one the default's run recorded where it asked, else the one from the 1.5B's run
@@ -51,7 +51,8 @@ POLICIES = ("doubtful", "every")
 # --render-only and --write-measured read them (with --out set to this bench's --out).
 CONFIG_NAMES = {"doubtful": "cascade05-15", "every": "cascade05-15-every"}
 # Runs the student's first answers are paired with, where they are in the second model's run folder.
-AGAINST = {"qwen05-fewshot-pot": "its few-shot base", "smollm2-student-pot": "the first student"}
+AGAINST = {"qwen05-fewshot-pot": "its few-shot base", "smollm2-student-pot": "the first student",
+           "student05-cot": "the student in Steps mode"}  # fmt: skip
 
 
 def load_records(path: Path) -> dict[str, dict[str, Any]]:
