@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from bench_doubt_rule import solve_again  # noqa: E402
-from bench_every_answer import composed, load_records, verdict_table  # noqa: E402
+from bench_every_answer import composed, load_records, run_config, verdict_table  # noqa: E402
 from bench_student import SET_NAMES, SETS, pairs_table  # noqa: E402
 
 from kpdd.answers import answers_match  # noqa: E402
@@ -40,14 +40,6 @@ from kpdd.format import Mode  # noqa: E402
 from kpdd.solver import Solution, looks_wrong  # noqa: E402
 
 CONFIG_NAME = "student05-auto"
-
-
-def run_config(path: Path) -> dict[str, Any]:
-    """A run's configuration: from its finished report, else from its partial file's first line."""
-    if path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))["config"]
-    partial = path.with_name(path.name + ".partial.jsonl")
-    return json.loads(partial.read_text(encoding="utf-8").split("\n", 1)[0])["config"]
 
 
 def flagged(record: dict[str, Any]) -> bool:

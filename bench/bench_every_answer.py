@@ -71,6 +71,14 @@ def load_records(path: Path) -> dict[str, dict[str, Any]]:
     return records
 
 
+def run_config(path: Path) -> dict[str, Any]:
+    """A run's configuration: from its finished report, else from its partial file's first line."""
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))["config"]
+    partial = path.with_name(path.name + ".partial.jsonl")
+    return json.loads(partial.read_text(encoding="utf-8").split("\n", 1)[0])["config"]
+
+
 def composed(record: dict[str, Any], solutions: list[dict[str, Any]], second: str) -> dict[str, Any]:
     """The default's record with other solutions, voted and scored by today's rules."""
     prediction, confidence = vote(record_solutions({"solutions": solutions}), record["question"])
@@ -150,15 +158,15 @@ def main() -> int:
     on_request: list[tuple[dict, dict]] = []
     for data in SETS:
         path = REPO / args.default / f"{data}.json"
+        default = load_records(path)
         second_run = load_records(REPO / args.second / f"{data}.json")
-        if not path.is_file() or not second_run:
+        if not default or not second_run:
             continue
-        report = json.loads(path.read_text(encoding="utf-8"))  # finished: its config is needed too
-        default = {r["id"]: r for r in report["records"]}
-        second = report["config"].get("second_opinion") or next(iter(second_run.values()))["model"]
+        run = run_config(path)
+        second = run.get("second_opinion") or next(iter(second_run.values()))["model"]
         policies = compose_set(default, second_run, second)
         for policy, records in policies.items():
-            config = {**report["config"], "composed_from": [args.default, args.second]}
+            config = {**run, "composed_from": [args.default, args.second]}
             if policy == "every":
                 config["second_opinion_on"] = "every"
             path = REPO / args.out / CONFIG_NAMES[policy] / f"{data}.json"
