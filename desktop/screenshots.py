@@ -343,7 +343,18 @@ def _shoot_batch_and_settings(window, out: Path) -> None:
         _grab(dialog, out / "14-batch-verdicts.png")
         dialog.hide()
 
-    window.open_settings()
+    # The settings as the README's setup leaves them: the second model installed (in this demo's
+    # empty home it is not, and the dialog would show only how to install it).
+    from kpdd import models
+
+    installed = models.installed_second_opinion
+    models.installed_second_opinion = lambda: models.ModelEntry(
+        name=models.SECOND_OPINION.name, path=models.paths.models_dir() / models.SECOND_OPINION.file_name
+    )
+    try:
+        window.open_settings()
+    finally:
+        models.installed_second_opinion = installed
     settings_dialog = window.settings_dialog
     _wait(lambda: settings_dialog.isVisible(), 5)
     _grab(settings_dialog, out / "15-settings.png")
