@@ -93,7 +93,7 @@ def main() -> int:
         everything += records
         first = {pid: answers_match(r["solutions"][0]["answer"], r["gold"]) for pid, r in default.items()
                  if r["solutions"]}  # fmt: skip
-        label = f"{SET_NAMES[data]} ({len(records)}; rechecked {sum(r['id'] in again for r in records)})"
+        label = f"{SET_NAMES[data]} ({len(records)}; re-solved {sum(r['id'] in again for r in records)})"
         rows.append((label, [(r["correct"], first[r["id"]]) for r in records]))
         path = out / CONFIG_NAME / f"{data}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
