@@ -502,8 +502,8 @@ class MainWindow(QMainWindow):
         self.mode_combo.setAccessibleName(self.tr("Solution mode"))
         self.mode_combo.setToolTip(
             self.tr(
-                "Program: a Python program computes the answer. "
-                "Steps: worked reasoning. Both: both, and whether they agree."
+                "Program: a Python program computes the answer (right most often). "
+                "Steps: worked reasoning, its arithmetic checked. Both: both, and whether they agree."
             )
         )
         self.samples_label.setText(self.tr("S&amples:"))

@@ -88,7 +88,7 @@ ZH_CN: dict[str, str] = {
     "&Open file...": "打开文件(&O)...",
     "Open a problem from a text file": "从文本文件打开题目",
     "&Mode:": "方式(&M):",
-    "Program: a Python program computes the answer. Steps: worked reasoning. Both: both, and whether they agree.": "程序:由 Python 程序计算答案。步骤:逐步推理。两者:都做,并看是否一致。",
+    "Program: a Python program computes the answer (right most often). Steps: worked reasoning, its arithmetic checked. Both: both, and whether they agree.": "程序:由 Python 程序计算答案(最常答对)。步骤:逐步推理,并检查其中的算术。两者:都做,并看是否一致。",
     "S&amples:": "采样数(&A):",
     "Number of solutions to sample and vote on": "采样并投票的解答数量",
     "More samples vote on the answer and give a confidence. Auto writes one solution, and five to vote on when its answer looks wrong.": "更多采样会对答案投票并给出置信度。“自动”先写一个解答,答案看起来不对时再写五个解答投票。",

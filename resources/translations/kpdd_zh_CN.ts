@@ -295,140 +295,140 @@
 <context>
     <name>BatchDialog</name>
     <message>
-        <location filename="../../desktop/batch_view.py" line="132"/>
+        <location filename="../../desktop/batch_view.py" line="133"/>
         <source>Batch and solution sheets</source>
         <translation>批量解题与答案讲义</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="133"/>
+        <location filename="../../desktop/batch_view.py" line="134"/>
         <source>&amp;Open problem list...</source>
         <translation>打开题目列表(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="134"/>
-        <location filename="../../desktop/batch_view.py" line="182"/>
+        <location filename="../../desktop/batch_view.py" line="135"/>
+        <location filename="../../desktop/batch_view.py" line="183"/>
         <source>Open a list of problems</source>
         <translation>打开题目列表</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="138"/>
+        <location filename="../../desktop/batch_view.py" line="139"/>
         <source>A .txt file (one problem per paragraph, or one per line when each line is a question), a .csv or a .jsonl list.</source>
         <translation>一个 .txt 文件(每段一道题;如果每行都是一个问题,则每行一道题)、.csv 或 .jsonl 列表。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="147"/>
-        <location filename="../../desktop/batch_view.py" line="164"/>
+        <location filename="../../desktop/batch_view.py" line="148"/>
+        <location filename="../../desktop/batch_view.py" line="165"/>
         <source>Program</source>
         <translation>程序</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="147"/>
+        <location filename="../../desktop/batch_view.py" line="148"/>
         <source>Steps</source>
         <translation>步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="147"/>
-        <location filename="../../desktop/batch_view.py" line="164"/>
+        <location filename="../../desktop/batch_view.py" line="148"/>
+        <location filename="../../desktop/batch_view.py" line="165"/>
         <source>Both</source>
         <translation>两者</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="150"/>
+        <location filename="../../desktop/batch_view.py" line="151"/>
         <source>Solution mode</source>
         <translation>解题方式</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="151"/>
+        <location filename="../../desktop/batch_view.py" line="152"/>
         <source>&amp;Cancel</source>
         <translation>取消(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="152"/>
+        <location filename="../../desktop/batch_view.py" line="153"/>
         <source>Cancel the batch</source>
         <translation>取消批量解题</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="153"/>
+        <location filename="../../desktop/batch_view.py" line="154"/>
         <source>Batch progress</source>
         <translation>批量进度</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="155"/>
+        <location filename="../../desktop/batch_view.py" line="156"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="155"/>
+        <location filename="../../desktop/batch_view.py" line="156"/>
         <source>Problem</source>
         <translation>题目</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="155"/>
+        <location filename="../../desktop/batch_view.py" line="156"/>
         <source>Answer</source>
         <translation>答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="155"/>
+        <location filename="../../desktop/batch_view.py" line="156"/>
         <source>Verdict</source>
         <translation>判断</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="157"/>
+        <location filename="../../desktop/batch_view.py" line="158"/>
         <source>Sheet &amp;title:</source>
         <translation>讲义标题(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="158"/>
+        <location filename="../../desktop/batch_view.py" line="159"/>
         <source>Sheet title</source>
         <translation>讲义标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="159"/>
+        <location filename="../../desktop/batch_view.py" line="160"/>
         <source>&amp;Student copy</source>
         <translation>学生版(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="160"/>
+        <location filename="../../desktop/batch_view.py" line="161"/>
         <source>&amp;Answer key on the last page</source>
         <translation>最后一页附答案(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="161"/>
+        <location filename="../../desktop/batch_view.py" line="162"/>
         <source>S&amp;how:</source>
         <translation>显示(&amp;H):</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="164"/>
+        <location filename="../../desktop/batch_view.py" line="165"/>
         <source>Worked steps</source>
         <translation>解题步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="166"/>
+        <location filename="../../desktop/batch_view.py" line="167"/>
         <source>How a program&apos;s solution is shown on the sheet</source>
         <translation>讲义上如何显示程序的解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="167"/>
+        <location filename="../../desktop/batch_view.py" line="168"/>
         <source>&amp;Export sheet...</source>
         <translation>导出讲义(&amp;E)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="182"/>
+        <location filename="../../desktop/batch_view.py" line="183"/>
         <source>Problem lists (*.txt *.csv *.jsonl)</source>
         <translation>题目列表 (*.txt *.csv *.jsonl)</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="191"/>
+        <location filename="../../desktop/batch_view.py" line="192"/>
         <source>Cannot use this file: {0}</source>
         <translation>无法使用此文件:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="203"/>
+        <location filename="../../desktop/batch_view.py" line="204"/>
         <source>Read {0} problems from {1}; the start of each is listed below.</source>
         <translation>从 {1} 读到 {0} 道题;下面列出了每道题的开头。</translation>
     </message>
     <message>
-        <location filename="../../desktop/batch_view.py" line="209"/>
+        <location filename="../../desktop/batch_view.py" line="210"/>
         <source>Problem {0} asks several questions: if it holds several problems, put each on a line of its own or leave a blank line between them.</source>
         <translation>第 {0} 题问了好几个问题:如果其中包含好几道题,请把每道题单独放一行,或在题目之间空一行。</translation>
     </message>
@@ -665,11 +665,6 @@
         <translation>解题方式</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="505"/>
-        <source>Program: a Python program computes the answer. Steps: worked reasoning. Both: both, and whether they agree.</source>
-        <translation>程序:由 Python 程序计算答案。步骤:逐步推理。两者:都做,并看是否一致。</translation>
-    </message>
-    <message>
         <location filename="../../desktop/main_window.py" line="509"/>
         <source>S&amp;amples:</source>
         <translation>采样数(&amp;A):</translation>
@@ -801,57 +796,57 @@
         <translation>已用 {0} 检查,用时 {1:.1f} 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="949"/>
+        <location filename="../../desktop/main_window.py" line="951"/>
         <source>Check stopped: the answer is not checked.</source>
         <translation>检查已停止:这个答案没有经过检查。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="983"/>
+        <location filename="../../desktop/main_window.py" line="985"/>
         <source>No second model is loaded: turn it on in Settings &gt; Second opinion.</source>
         <translation>没有加载第二个模型:请在 设置 &gt; 第二意见 中打开。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1038"/>
+        <location filename="../../desktop/main_window.py" line="1040"/>
         <source>Try Steps or Both, or edit the key information and solve again.</source>
         <translation>试试“步骤”或“两者”模式,或者修改关键信息后重新求解。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1040"/>
+        <location filename="../../desktop/main_window.py" line="1042"/>
         <source>No answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1047"/>
+        <location filename="../../desktop/main_window.py" line="1049"/>
         <source>Have {0} solve it too, to check this answer, or work through it with the hints.</source>
         <translation>让 {0} 也解一遍来检查这个答案,或者跟着提示一步步做。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1084"/>
+        <location filename="../../desktop/main_window.py" line="1086"/>
         <source>The answer appears here, with how sure the tutor is of it.</source>
         <translation>答案会显示在这里,并说明辅导程序对它有多大把握。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1100"/>
+        <location filename="../../desktop/main_window.py" line="1102"/>
         <source>Not checked yet: {0} is solving the problem too, to check this answer.</source>
         <translation>尚未检查:{0} 也在解这道题,用来检查这个答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1101"/>
+        <location filename="../../desktop/main_window.py" line="1103"/>
         <source>Checking...</source>
         <translation>检查中...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1108"/>
+        <location filename="../../desktop/main_window.py" line="1110"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1108"/>
+        <location filename="../../desktop/main_window.py" line="1110"/>
         <source>Solving was stopped before it found an answer. Press Solve to start again.</source>
         <translation>在找到答案之前已停止解题。按“解题”重新开始。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1117"/>
+        <location filename="../../desktop/main_window.py" line="1119"/>
         <source>Hidden while you work on it: ask for a hint or show the whole solution.</source>
         <translation>在你思考时先隐藏:可以请求提示或显示完整解答。</translation>
     </message>
@@ -861,6 +856,11 @@
         <location filename="../../desktop/main_window.py" line="546"/>
         <source>Worked steps</source>
         <translation>解题步骤</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="505"/>
+        <source>Program: a Python program computes the answer (right most often). Steps: worked reasoning, its arithmetic checked. Both: both, and whether they agree.</source>
+        <translation>程序:由 Python 程序计算答案(最常答对)。步骤:逐步推理,并检查其中的算术。两者:都做,并看是否一致。</translation>
     </message>
     <message>
         <location filename="../../desktop/main_window.py" line="545"/>
@@ -1071,7 +1071,7 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/main_window.py" line="757"/>
-        <location filename="../../desktop/main_window.py" line="1089"/>
+        <location filename="../../desktop/main_window.py" line="1091"/>
         <source>Solving...</source>
         <translation>正在解题...</translation>
     </message>
@@ -1119,7 +1119,7 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/main_window.py" line="598"/>
-        <location filename="../../desktop/main_window.py" line="951"/>
+        <location filename="../../desktop/main_window.py" line="953"/>
         <source>Solved in {0:.1f} s.</source>
         <translation>用时 {0:.1f} 秒。</translation>
     </message>
@@ -1139,82 +1139,82 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>第一个答案看起来不对:正在再写 {0} 个解答用于投票...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="986"/>
+        <location filename="../../desktop/main_window.py" line="988"/>
         <source>Something went wrong: {0}</source>
         <translation>出错了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1128"/>
+        <location filename="../../desktop/main_window.py" line="1130"/>
         <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
         <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1235"/>
+        <location filename="../../desktop/main_window.py" line="1237"/>
         <source>&amp;Hint</source>
         <translation>提示(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1236"/>
+        <location filename="../../desktop/main_window.py" line="1238"/>
         <source>Hint: reveal the core question first</source>
         <translation>提示:先显示核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1238"/>
+        <location filename="../../desktop/main_window.py" line="1240"/>
         <source>No more hints</source>
         <translation>没有更多提示了</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1241"/>
+        <location filename="../../desktop/main_window.py" line="1243"/>
         <source>Next &amp;hint ({0} of {1})</source>
         <translation>下一个提示(&amp;H)({0}/{1})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1243"/>
+        <location filename="../../desktop/main_window.py" line="1245"/>
         <source>Next hint</source>
         <translation>下一个提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1247"/>
+        <location filename="../../desktop/main_window.py" line="1249"/>
         <source>Type your answer first.</source>
         <translation>请先输入你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1256"/>
+        <location filename="../../desktop/main_window.py" line="1258"/>
         <source>The tutor is solving the problem to check your answer...</source>
         <translation>辅导程序正在解题以检查你的答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1307"/>
+        <location filename="../../desktop/main_window.py" line="1309"/>
         <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
         <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1321"/>
+        <location filename="../../desktop/main_window.py" line="1323"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1321"/>
+        <location filename="../../desktop/main_window.py" line="1323"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1331"/>
+        <location filename="../../desktop/main_window.py" line="1333"/>
         <source>{0} is a folder, not a text file.</source>
         <translation>{0} 是文件夹,不是文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1342"/>
+        <location filename="../../desktop/main_window.py" line="1344"/>
         <source>{0} is not a word problem: open a plain text file (.txt) of at most {1} KB.</source>
         <translation>{0} 不是应用题:请打开不超过 {1} KB 的纯文本文件(.txt)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1350"/>
+        <location filename="../../desktop/main_window.py" line="1352"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1361"/>
+        <location filename="../../desktop/main_window.py" line="1363"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
