@@ -59,8 +59,10 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     results_path = (
         Path(args.results) if args.results else default_results_path(args.problems, args.mode, args.samples)
     )
-    from kpdd.cli import open_solver
+    from kpdd.cli import open_solver, programs_may_run
 
+    if not programs_may_run(args.mode):
+        return 2
     solver = open_solver(args, batch=True)  # a worksheet: every answer checked when a second opinion is on
 
     def progress(p) -> None:

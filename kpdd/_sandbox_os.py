@@ -66,7 +66,7 @@ SYSCALL_LANDLOCK_RESTRICT_SELF = 446
 # System calls a program's process may make once the filter is in. Pure computation needs memory,
 # time, signals' return path and its pipes; the rest is refused with EPERM.
 ALLOWED_SYSCALLS = (
-    "read readv write writev close lseek fstat newfstatat statx stat lstat poll ppoll "
+    "read readv write writev close lseek fstat newfstatat statx poll ppoll "
     "munmap mremap brk madvise rt_sigaction rt_sigprocmask rt_sigreturn sigaltstack restart_syscall "
     "getpid gettid getppid getuid geteuid getgid getegid getresuid getresgid getgroups "
     "clock_gettime clock_getres gettimeofday time nanosleep clock_nanosleep futex getrandom "
@@ -74,7 +74,11 @@ ALLOWED_SYSCALLS = (
     "dup dup2 dup3 exit exit_group"
 ).split()
 # Only where Landlock confines which files can be read; without it a program may open nothing.
-READ_SYSCALLS = "getdents64 readlink readlinkat access faccessat faccessat2".split()
+READ_SYSCALLS = ["getdents64"]
+# Left out although they only look at a path: `stat`, `lstat`, `access`, `readlink` and their *at forms
+# tell the size, mode and times of any file (Landlock does not govern them), and the interpreter
+# needs none of them once the program's modules are loaded. `newfstatat` and `statx` stay: glibc's
+# fstat() goes through them, and a filter cannot tell an empty path from another (it sees no strings).
 
 
 class LayerError(Exception):
@@ -144,16 +148,30 @@ def import_pyseccomp():
     return pyseccomp
 
 
+# Folders of installed packages, which sit inside the standard library's folder in some layouts
+# (pyenv, python.org builds: lib/python3.11/site-packages): never readable by a program.
+PACKAGE_FOLDERS = ("site-packages", "dist-packages")
+
+
+def _stdlib_entries(folder: str) -> set[str]:
+    """The entries of a standard library folder, without the package folders inside it: Landlock only
+    allows, so a folder that holds site-packages is allowed entry by entry."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return set()
+    return {os.path.join(folder, name) for name in names if name not in PACKAGE_FOLDERS}
+
+
 def read_paths() -> list[str]:
-    """Folders a program's process may read: the Python runtime's own (lazy imports of the standard
-    library, e.g. a text encoding), never the user's files nor site-packages."""
+    """Folders and files a program's process may read: the Python runtime's own (lazy imports of the
+    standard library, e.g. a text encoding), never the user's files nor installed packages."""
     import sysconfig
 
-    paths = {
-        sysconfig.get_paths()["stdlib"],
-        sysconfig.get_paths()["platstdlib"],
-        os.path.dirname(os.__file__),
-    }
+    paths: set[str] = set()
+    for folder in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"],
+                   os.path.dirname(os.__file__)}:  # fmt: skip
+        paths |= _stdlib_entries(folder)
     try:
         import _decimal
 
@@ -163,7 +181,11 @@ def read_paths() -> list[str]:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:  # a frozen app reads its modules from its own folder and executable
         paths.update({bundle, sys.executable})
-    return sorted(p for p in paths if p and os.path.exists(p))
+    return sorted(
+        p
+        for p in paths
+        if p and os.path.exists(p) and not any(part in PACKAGE_FOLDERS for part in p.split(os.sep))
+    )
 
 
 class LinuxLayer:
@@ -175,6 +197,7 @@ class LinuxLayer:
         self.bpf: ctypes.Array | None = None
         self.fprog: _SockFprog | None = None
         self.ruleset_fd: int | None = None
+        self.real_uid = os.getuid()
         self.libc = _libc()
 
     # ---------------------------------------------------------------- in the template
@@ -182,6 +205,8 @@ class LinuxLayer:
     def prepare(self) -> None:
         """Root-only steps first (the O_PATH folders for Landlock, the namespace), then become nobody."""
         was_root = os.geteuid() == 0
+        # Read before the namespace: inside a new user namespace the real uid shows as 65534.
+        self.real_uid = os.getuid()
         self._prepare_landlock()
         self._prepare_seccomp()  # lets a program open files read-only only if Landlock confines them
         self._prepare_netns(was_root)
@@ -327,7 +352,7 @@ class LinuxLayer:
         if self._off(NOBODY):
             return
         if not was_root:
-            self.features[NOBODY] = Feature(NOBODY, True, "not_root", f"uid {os.getuid()}")
+            self.features[NOBODY] = Feature(NOBODY, True, "not_root", f"uid {self.real_uid}")
             return
         try:
             import pwd

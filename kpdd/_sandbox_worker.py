@@ -38,6 +38,7 @@ Windows (untried): no fork; each worker runs one program in-process and exits (`
 
 from __future__ import annotations
 
+import ast
 import builtins
 import decimal
 import fractions
@@ -63,6 +64,9 @@ ALLOWED_MODULES = {"math": math, "fractions": fractions, "decimal": decimal, "st
 ALLOWED_MODULES["itertools"] = itertools
 USER_MODULE = "program"  # __name__ of the user's namespace, so user classes have __module__ "program"
 FILENAME = "<program>"
+# The program's lines are numbered from here, so a traceback tells its lines from a library's by the
+# number alone: reading a traceback's frames is an audited action, and the hook never lets one through.
+LINE_OFFSET = 1_000_000_000
 STDOUT_KEEP = 64 * 1024  # characters of output returned to the parent
 STDOUT_HARD = 4 * 1024 * 1024  # more than this and the program is stopped
 ANSWER_TEXT_MAX = 10_000
@@ -135,7 +139,6 @@ HELPERS_SOURCE = '''
 def make(real_type, public, module_type, violations, allowed_events, event_words, prefix_words,
          user_module, output_keep, output_hard):
     cache = {}
-    on = [False]
     class_module = real_type.__dict__["__module__"].__get__
 
     def note(words):
@@ -164,7 +167,9 @@ def make(real_type, public, module_type, violations, allowed_events, event_words
         return cls
 
     def hook(event, args):
-        if not on[0] or event in allowed_events:
+        # No switch: the hook is added once, just before the program runs, in a process that runs
+        # nothing else, and nothing after the program needs an audited action.
+        if event in allowed_events:
             return
         if event in ("object.__setattr__", "object.__delattr__"):
             # The program's own classes may change (a counter on a class); library classes may not.
@@ -176,9 +181,11 @@ def make(real_type, public, module_type, violations, allowed_events, event_words
         note(words)
         raise PermissionError("The sandbox does not allow this program to " + words + ".")
 
-    def refuse(*args, **kwargs):
-        note("start another program")
-        raise PermissionError("The sandbox does not allow this program to start another program.")
+    def refuser(words):
+        def refuse(*args, **kwargs):
+            note(words)
+            raise PermissionError("The sandbox does not allow this program to " + words + ".")
+        return refuse
 
     class OutputFlood(BaseException):
         """Raised from print() once a program has written more than output_hard characters."""
@@ -213,8 +220,9 @@ def make(real_type, public, module_type, violations, allowed_events, event_words
                 text += "\\n[output truncated: " + str(self.total - self.kept) + " more characters not shown]"
             return text
 
-    return {"import": __import__, "type": type, "hook": hook, "on": on, "flood": OutputFlood,
-            "output": CappedOutput, "violations": violations, "refuse": refuse}
+    return {"import": __import__, "type": type, "hook": hook, "flood": OutputFlood,
+            "output": CappedOutput, "violations": violations, "refuse": refuser("start another program"),
+            "refuse_signals": refuser("use signals"), "refuse_threads": refuser("start a thread")}
 '''
 HELPER_BUILTINS = (
     "repr str len isinstance issubclass BaseException ImportError PermissionError __build_class__".split()
@@ -278,13 +286,20 @@ def _json_safe(value):
 
 
 def _program_line(tb) -> int | None:
-    """Line number of the innermost frame of the user's program in a traceback."""
+    """Line number of the innermost frame of the user's program in a traceback (see LINE_OFFSET)."""
     line = None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == FILENAME:
-            line = tb.tb_lineno
+        if tb.tb_lineno >= LINE_OFFSET:
+            line = tb.tb_lineno - LINE_OFFSET
         tb = tb.tb_next
     return line
+
+
+def _compile(source: str):
+    """The program's code, its lines numbered from LINE_OFFSET + 1."""
+    tree = ast.parse(source, FILENAME, "exec")
+    ast.increment_lineno(tree, LINE_OFFSET)
+    return compile(tree, FILENAME, "exec", dont_inherit=True)
 
 
 def _describe(exc: BaseException) -> str:
@@ -345,7 +360,7 @@ def run_here(request: dict, helpers: dict, python_layers: bool = True) -> dict:
     fallback_name = request.get("fallback_name")
     reply = {"ok": False, "answer": None, "stdout": "", "error": "", "error_kind": None}
     try:
-        code = compile(source, FILENAME, "exec", dont_inherit=True)
+        code = _compile(source)
     except SyntaxError as exc:
         reply.update(error_kind="syntax", error=f"Line {exc.lineno}: {exc.msg} (this is not valid Python).")
         return reply
@@ -360,7 +375,7 @@ def run_here(request: dict, helpers: dict, python_layers: bool = True) -> dict:
         namespace = {"__builtins__": builtins_dict, "__name__": USER_MODULE}
     else:
         namespace = {"__builtins__": builtins, "__name__": USER_MODULE}
-    output, flood, on = helpers["output"](), helpers["flood"], helpers["on"]
+    output, flood = helpers["output"](), helpers["flood"]
     sys.stdout = sys.stderr = output
 
     outcome = "ok"
@@ -368,7 +383,8 @@ def run_here(request: dict, helpers: dict, python_layers: bool = True) -> dict:
     answer = None
     answer_source = "answer"
     error = None
-    on[0] = True
+    if python_layers:
+        sys.addaudithook(helpers["hook"])  # for good: this process ends after its one program
     try:
         try:
             exec(code, namespace)
@@ -396,7 +412,6 @@ def run_here(request: dict, helpers: dict, python_layers: bool = True) -> dict:
     # No finalizer of the program's may run unguarded from here: nothing it made is released (the
     # process exits right after the reply) and the cyclic collector is off.
     gc.disable()
-    on[0] = False
     line = _program_line(error.__traceback__) if error is not None else None
     reply["stdout"] = stdout
     _describe_outcome(reply, outcome, helpers["violations"], answer, answer_source, memory_mb, line, message)
@@ -491,7 +506,7 @@ def _child(
         if layer is not None:
             layer.apply(template_pid)
         if python_layers:
-            sys.addaudithook(helpers["hook"])
+            seal_signals(helpers)
     except BaseException as exc:
         _write_all(reply_fd, b"E" + f"{type(exc).__name__}: {exc}"[:1000].encode("utf-8", "replace"))
         os._exit(1)
@@ -700,7 +715,7 @@ def serve_once(helpers: dict, python_layers: bool, in_fd: int, out_fd: int, feat
     if request is None:
         return
     if python_layers:
-        sys.addaudithook(helpers["hook"])
+        seal_signals(helpers)
     started = time.monotonic()
     try:
         data = _encode_reply(run_here(request, helpers, python_layers))
@@ -728,12 +743,16 @@ def _load_os_layer():
 
 
 def _preload() -> None:
-    """Modules the interpreter may load lazily while a program runs (a parser's NFKC, a text
-    encoding): imported now, since a program's process may not be able to read them."""
+    """Modules the interpreter or an allowed module may load lazily while a program runs (a parser's
+    NFKC, a text encoding, `statistics.mode`'s `Counter.most_common` importing heapq): imported now.
+    A program's process may not be able to read them (as `nobody`, with a Python under /root), and
+    its audit hook refuses any import of a module not loaded yet, so every lazy path is loaded here."""
+    import copy  # noqa: F401
     import encodings.ascii  # noqa: F401
     import encodings.latin_1  # noqa: F401
     import encodings.utf_16  # noqa: F401
     import encodings.utf_32  # noqa: F401
+    import heapq  # noqa: F401
     import unicodedata  # noqa: F401
 
 
@@ -747,6 +766,29 @@ def seal_unaudited(helpers: dict) -> None:
     subprocess = sys.modules.get("subprocess")
     if subprocess is not None:
         subprocess._fork_exec = helpers["refuse"]
+
+
+SIGNAL_FUNCTIONS = (
+    "signal set_wakeup_fd setitimer alarm raise_signal pthread_kill pthread_sigmask siginterrupt "
+    "sigwait sigwaitinfo sigtimedwait"
+).split()
+THREAD_FUNCTIONS = "interrupt_main start_new_thread start_new start_joinable_thread".split()
+
+
+def seal_signals(helpers: dict) -> None:
+    """In a program's process: no Python-level signal handling and no threads. Neither is audited,
+    and a signal handler is handed the frame it interrupts (`signal.signal` with
+    `_thread.interrupt_main` reached the worker's own frames once)."""
+    for module_name, names, refusal in (
+        ("_signal", SIGNAL_FUNCTIONS, "refuse_signals"),
+        ("signal", SIGNAL_FUNCTIONS, "refuse_signals"),
+        ("_thread", THREAD_FUNCTIONS, "refuse_threads"),
+        ("threading", ("_start_new_thread", "_interrupt_main"), "refuse_threads"),
+    ):
+        module = sys.modules.get(module_name)
+        for name in names if module is not None else ():
+            if hasattr(module, name):
+                setattr(module, name, helpers[refusal])
 
 
 def _parse(argv: list[str], allow_test_flags: bool) -> tuple[frozenset[str], list[str]]:

@@ -305,6 +305,11 @@ def answer_from_value(value: Any) -> float | None:
     return None
 
 
+# Float rounding only: two answers closer than this are the same number written by two computations.
+EXACT_REL_TOL = 1e-9
+EXACT_ABS_TOL = 1e-9
+
+
 def _decimals(x: float) -> int:
     """How many decimals ``x`` has when written shortest (repr), e.g. 0.33 -> 2, 1/3 -> 16."""
     text = repr(float(x))
@@ -313,21 +318,16 @@ def _decimals(x: float) -> int:
     return len(text.split(".", 1)[1].rstrip("0")) if "." in text else 0
 
 
-def answers_match(
-    pred: float | None,
-    gold: float | None,
-    rel_tol: float = 1e-4,
-    abs_tol: float = 1e-6,
-    allow_rounding: bool = True,
-) -> bool:
-    """Whether a predicted answer equals the gold answer, with a small tolerance.
+def answers_match(pred: float | None, gold: float | None, allow_rounding: bool = True) -> bool:
+    """Whether a predicted answer equals the gold answer exactly: the same number up to float
+    rounding (``1e-9`` relative, so 0.1 + 0.2 is 0.3), never two different numbers that happen to be
+    close (150770 is not 150780).
 
-    None never matches. Besides ``math.isclose``, when one of the two is written with 2 to 4 decimals
-    and the other has more, the shorter one matches when it is a rounding of the longer (within half a
-    unit of its last decimal): ASDiv gold 1.33 (hours) matches a computed 4/3, gold 5/6 matches a
-    predicted 0.83. Integers and 1-decimal values never round-match ("18" does not match 18.4).
-    ``allow_rounding=False`` turns that off. GSM8K, SVAMP and MultiArith golds are all integers, so the
-    rounding rule only matters for ASDiv and custom data.
+    None never matches. One rounding is allowed: when one of the two is written with 2 to 4 decimals
+    and the other has more, the shorter one matches when it is that rounding of the longer (within
+    half a unit of its last decimal): ASDiv gold 3.33 matches a computed 10/3, a student's 0.83
+    matches 5/6. Integers and 1-decimal values never round-match ("18" does not match 18.4).
+    ``allow_rounding=False`` turns that off. Scoring, voting and "Check my answer" all use this rule.
     """
     if pred is None or gold is None:
         return False
@@ -337,7 +337,7 @@ def answers_match(
         return False
     if not (math.isfinite(pred) and math.isfinite(gold)):
         return False
-    if math.isclose(pred, gold, rel_tol=rel_tol, abs_tol=abs_tol):
+    if math.isclose(pred, gold, rel_tol=EXACT_REL_TOL, abs_tol=EXACT_ABS_TOL):
         return True
     if not allow_rounding:
         return False

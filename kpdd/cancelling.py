@@ -127,5 +127,6 @@ def cancelled_numbers(program: str, problem: str = "") -> list[float]:
             if not _stated_more_than_once(number, problem)
             and math.isclose(_answer_of(steps, number), answer, rel_tol=1e-9, abs_tol=1e-9)
         ]
-    except (SyntaxError, ValueError, _NotArithmetic, ZeroDivisionError, OverflowError, RecursionError):
+    except (SyntaxError, ValueError, _NotArithmetic, ZeroDivisionError, OverflowError, RecursionError,
+            MemoryError):  # fmt: skip
         return []

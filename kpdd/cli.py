@@ -238,6 +238,26 @@ def print_answer(out, result, verdict) -> int:
     return 0
 
 
+def programs_may_run(mode: str) -> bool:
+    """Say on stderr when programs run unprotected here, or cannot run at all (fail closed: no
+    operating-system sandbox and `unsafe_programs` not turned on). False: the command should stop,
+    because it asked for programs only."""
+    if mode == Mode.COT.value:
+        return True
+    from kpdd import sandbox
+
+    protection = sandbox.protection()
+    if protection.warning:
+        print(f"warning: {protection.warning}", file=sys.stderr)
+    if protection.allowed:
+        return True
+    if mode == Mode.POT.value:
+        print(f"error: {protection.refusal}", file=sys.stderr)
+        return False
+    print(f"note: {protection.refusal}", file=sys.stderr)  # Both: the steps still answer
+    return True
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
     from kpdd.solver import MAX_PROBLEM_CHARS, prepare_problem
     from kpdd.verdict import Level, judge
@@ -245,6 +265,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     problem = Path(args.file).read_text(encoding="utf-8") if args.file else " ".join(args.problem)
     if not problem.strip():
         print("error: the problem is empty. Give it as an argument or with -f FILE.", file=sys.stderr)
+        return 2
+    if not programs_may_run(args.mode):
         return 2
     out = sys.stdout
     printer = None if args.json else SolvePrinter(out, args.samples, args.mode)
@@ -304,6 +326,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from kpdd.models import resolve_model
     from kpdd.solver import Solver
 
+    if not programs_may_run(args.mode):
+        return 2
     loaded = load_dataset(args.data, data_dir=args.data_dir, limit=args.limit, shuffle_seed=args.shuffle)
     if loaded.skipped:
         print(f"{loaded.name}: {loaded.skipped} items without a numeric answer skipped", file=sys.stderr)

@@ -85,8 +85,10 @@ FORBIDDEN_NAMES = frozenset(
 FORBIDDEN_ATTRIBUTES = frozenset(
     "gi_frame gi_code gi_yieldfrom gi_running cr_frame cr_code cr_await cr_origin ag_frame ag_code ag_await "
     "f_back f_globals f_locals f_builtins f_code f_trace f_lasti tb_frame tb_next tb_lasti co_code "
-    "co_consts co_names format_map mro register modules".split()
+    "co_consts co_names format_map mro register modules obj".split()
 )
+# `obj` is AttributeError's: the object an attribute lookup failed on, which may be one the program
+# was never handed (the end of a walk through format fields).
 # Special methods a program may define in its own classes (defining is safe; reading dunders is not).
 ALLOWED_DUNDER_METHODS = frozenset(
     "__init__ __repr__ __str__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __hash__ __bool__ __len__ "
@@ -224,6 +226,9 @@ def _check_node(node: ast.AST, allowed: set[int]) -> None:
     elif isinstance(node, ast.Attribute):
         _check_attribute(node, allowed)
     elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        if isinstance(node, ast.ClassDef) and node.keywords:
+            # `class A(metaclass=f)`, or the same spelt `class A(**{"meta" + "class": f})`.
+            raise _Forbidden("keywords in a class definition (a metaclass)")
         if _is_dunder_or_private(node.name) and id(node) not in allowed:
             raise _Forbidden(f"defining the special name '{node.name}'")
         if node.name in FORBIDDEN_NAMES:
@@ -237,7 +242,8 @@ def _check_node(node: ast.AST, allowed: set[int]) -> None:
         if node.patterns and not (isinstance(node.cls, ast.Name) and node.cls.id in SELF_MATCHING_CLASSES):
             raise _Forbidden("a positional 'case C(x)' pattern on a class that is not a built-in type")
         for attr in node.kwd_attrs:
-            if _is_dunder_or_private(attr) or attr in FORBIDDEN_ATTRIBUTES:
+            # `case str(format=f)` reads an attribute just as `s.format` does, with none of its checks.
+            if _is_dunder_or_private(attr) or attr in FORBIDDEN_ATTRIBUTES or attr == "format":
                 raise _Forbidden(f"the attribute '{attr}' in a match pattern")
     else:
         for name in _bound_names(node):
@@ -555,8 +561,11 @@ def _features_from(raw: object) -> list[OSFeature]:
 class _Pool:
     """Thread-safe pool of idle templates. Each one runs one program at a time."""
 
-    def __init__(self, disable: frozenset[str] = frozenset()) -> None:
+    def __init__(self, disable: frozenset[str] = frozenset(), require_os_layer: bool = True) -> None:
         self.disable = disable
+        # Fail closed: a worker without an OS layer runs nothing unless the user allowed that. Only
+        # the tests' pools, which leave layers out on purpose to prove the others, do not ask.
+        self.require_os_layer = require_os_layer
         self.lock = threading.Lock()
         self.idle: list[_Worker] = []
         self.busy: set[_Worker] = set()
@@ -645,6 +654,64 @@ def os_layer_status() -> list[OSFeature]:
     return list(_pool.features or [])
 
 
+# The feature (or features together) of the operating-system layer that blocks file writes, network
+# and exec on each platform. Without one, programs run only when the user turns that on knowingly.
+PROTECTING_FEATURES = (("seccomp",), ("sandbox_exec",), ("job_object", "restricted_token"))
+UNPROTECTED_SETTING = "unsafe_programs"
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Whether programs run behind an operating-system layer here, and if not, whether they may run."""
+
+    protected: bool
+    allowed: bool  # protected, or the user turned `unsafe_programs` on
+    features: tuple[OSFeature, ...] = ()
+
+    @property
+    def refusal(self) -> str:
+        """The one line that says why a program did not run (empty when programs run)."""
+        if self.allowed:
+            return ""
+        return (
+            "Programs do not run on this computer: it offers no operating-system sandbox for them "
+            "(seccomp on Linux), so a program could read or change your files. Steps mode still works; "
+            f"to run programs unprotected anyway: `kpdd config {UNPROTECTED_SETTING} on` "
+            "(or Settings > Programs)."
+        )
+
+    @property
+    def warning(self) -> str:
+        """The one line that says programs run unprotected (empty when they are protected or refused)."""
+        if self.protected or not self.allowed:
+            return ""
+        return (
+            "Programs run unprotected on this computer (no operating-system sandbox; you turned "
+            f"`{UNPROTECTED_SETTING}` on): only the sandbox's Python checks stand between a program and your files."
+        )
+
+
+def protects(features: list[OSFeature] | tuple[OSFeature, ...]) -> bool:
+    """Whether these features include an OS layer that blocks file writes, network and exec."""
+    active = {f.name for f in features if f.active}
+    return any(all(name in active for name in group) for group in PROTECTING_FEATURES)
+
+
+def unprotected_allowed() -> bool:
+    """The user's `unsafe_programs` setting (off unless turned on)."""
+    from kpdd import paths
+
+    value = paths.load_config().get(UNPROTECTED_SETTING)
+    return value is True or str(value).strip().lower() in ("on", "true", "yes", "1")
+
+
+def protection() -> Protection:
+    """Whether programs are protected here (read from a real worker) and may run."""
+    features = tuple(os_layer_status())
+    protected = protects(features)
+    return Protection(protected, protected or unprotected_allowed(), features)
+
+
 def _unguarded_pool(*disable: str) -> _Pool:
     """Tests only: a pool whose workers leave out the named layers ("python": the audit hook and the
     restricted builtins; "seccomp", "landlock", "network_namespace", "unprivileged_user"), to prove
@@ -655,7 +722,7 @@ def _unguarded_pool(*disable: str) -> _Pool:
     unknown = set(disable) - TEST_LAYERS
     if unknown or not disable:
         raise ValueError(f"name layers among {sorted(TEST_LAYERS)}, not {sorted(unknown)}")
-    return _Pool(frozenset(disable))
+    return _Pool(frozenset(disable), require_os_layer=False)
 
 
 def _seconds(value: float) -> str:
@@ -674,6 +741,15 @@ def _runtime(error: str) -> ProgramResult:
     return ProgramResult(ok=False, error=error, error_kind="runtime")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """``text`` with every lone surrogate (``print(chr(0xD800))``, which JSON carries as ``\\ud800``)
+    replaced by U+FFFD, so that UTF-8 (SQLite, files, the terminal) can hold whatever a program said."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
 def _reply_from(body: bytes) -> ProgramResult | None:
     """A child's reply, if it has the shape of one. It was written after user code ran: trust nothing."""
     try:
@@ -688,6 +764,9 @@ def _reply_from(body: bytes) -> ProgramResult | None:
         return None
     if answer is not None and type(answer) not in (bool, int, float, str):
         return None
+    stdout, error = storable_text(stdout), storable_text(error)
+    if isinstance(answer, str):
+        answer = storable_text(answer)
     if reply["ok"]:
         if answer is None or kind is not None or source not in ANSWER_SOURCES:
             return None
@@ -744,6 +823,9 @@ def _run_checked(
     # after anything else (a cancel, a missed deadline, a broken or fatal message), never.
     retire = True
     try:
+        if pool.require_os_layer and not protects(worker.features) and not unprotected_allowed():
+            retire = False
+            return ProgramResult(ok=False, error=Protection(False, False).refusal, error_kind="forbidden")
         worker.runs += 1
         request = {"source": source, "timeout_s": timeout_s, "memory_mb": memory_mb}
         request["fallback_name"] = _fallback_name(source)
@@ -815,16 +897,17 @@ def computed_values(program: str, timeout_s: float = 2.0) -> list[float]:
     """
     try:
         tree = ast.parse(program)
-    except (SyntaxError, ValueError):
+        body: list[ast.stmt] = [ast.parse("steps_seen_ = []").body[0]]
+        for node in tree.body:
+            body.append(node)
+            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            if isinstance(target, ast.Name) and target.id != "answer" and not _is_number_literal(node.value):
+                body.append(ast.parse(f"steps_seen_.append({target.id})").body[0])
+        body.append(ast.parse("answer = repr(steps_seen_)").body[0])
+        instrumented = ast.unparse(ast.Module(body=body, type_ignores=[]))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # not Python, or nested too deeply
         return []
-    body: list[ast.stmt] = [ast.parse("steps_seen_ = []").body[0]]
-    for node in tree.body:
-        body.append(node)
-        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
-        if isinstance(target, ast.Name) and target.id != "answer" and not _is_number_literal(node.value):
-            body.append(ast.parse(f"steps_seen_.append({target.id})").body[0])
-    body.append(ast.parse("answer = repr(steps_seen_)").body[0])
-    result = run_program(ast.unparse(ast.Module(body=body, type_ignores=[])), timeout_s)
+    result = run_program(instrumented, timeout_s)
     if not result.ok or not isinstance(result.answer, str):
         return []
     try:

@@ -338,7 +338,7 @@ def solution_complete(stage: Stage, text: str) -> int | None:
             return None
         try:
             ast.parse(clean_stage(Stage.PROGRAM, head))
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
         return end
     if stage == Stage.STEPS and _COT_CONCLUSION.search(last_line):
@@ -435,7 +435,7 @@ def program_numbers(program: str) -> list[float] | None:
     """The number literals a program writes (signs dropped), or None when it does not parse."""
     try:
         tree = ast.parse(program)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return [
         round(float(node.value), 6)

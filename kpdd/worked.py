@@ -348,4 +348,7 @@ def worked_steps(program: str, timeout_s: float = 2.0) -> WorkedSolution:
     Cached: the app asks for the same program when it shows, hints and reopens it."""
     if not isinstance(program, str) or not program.strip() or len(program) > 20_000:
         return WorkedSolution()
-    return _worked(program, timeout_s)
+    try:
+        return _worked(program, timeout_s)
+    except (RecursionError, MemoryError):  # an expression nested hundreds deep: no steps to show
+        return WorkedSolution()

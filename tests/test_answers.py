@@ -226,8 +226,12 @@ def test_answer_from_value_numpy_like() -> None:
     [
         (72.0, 72.0, True),
         (72, 72.0, True),
-        (71.99999, 72.0, True),
+        (72.0 * (1 + 1e-12), 72.0, True),  # float rounding of the same number
         (0.1 + 0.2, 0.3, True),
+        (19.99 * 3, 59.97, True),
+        (71.99999, 72.0, False),  # close is not equal
+        (150770.0, 150780.0, False),  # svamp-chal-559: was equal under a 1e-4 tolerance
+        (1000001.0, 1000000.0, False),
         (71.0, 72.0, False),
         (None, 72.0, False),
         (72.0, None, False),
@@ -241,6 +245,10 @@ def test_answer_from_value_numpy_like() -> None:
         (2.54, 2.5, False),
         (0.0, 0.004, False),
         (-4.0, 4.0, False),
+        (3.33, 10 / 3, True),  # a gold given to 2 decimals is matched at 2 decimals
+        (3.34, 10 / 3, False),
+        (3.3, 10 / 3, False),  # 1 decimal is a different answer
+        (33.33, 100 / 3, True),
     ],
 )
 def test_answers_match(pred: float | None, gold: float | None, expected: bool) -> None:

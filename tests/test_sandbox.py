@@ -144,6 +144,14 @@ GOOD_PROGRAMS = [
     ),
     ("import statistics\nscores = [82, 91, 77, 91, 88]\nanswer = statistics.mean(scores)", 85.8),
     ("import statistics\nanswer = statistics.median([3, 1, 4, 1, 5, 9])", 3.5),
+    # Paths the standard library loads lazily (heapq inside Counter.most_common, encodings, Unicode
+    # digits), which a program's process, as nobody with a Python under /root, could not read itself.
+    ("import statistics\nanswer = statistics.mode([2, 7, 7, 3])", 7),
+    ("import statistics\nanswer = statistics.multimode([1, 1, 2, 2])[1]", 2),
+    ("answer = len('héllo'.encode('utf-16')) + len('é'.encode('latin-1'))", 13),
+    ("answer = int('١٢٣') + int('１２')", 135),
+    ("x = 1234567.891\nanswer = f'{x:,.2f}'", "1,234,567.89"),
+    ("import statistics\nanswer = round(statistics.NormalDist(0, 1).inv_cdf(0.5), 6)", 0.0),
     ("import itertools\nanswer = len(list(itertools.combinations(range(6), 2)))", 15),
     ("def solution():\n    apples = 12\n    eaten = 5\n    return apples - eaten", 7),
     ("total = 0\nfor day in range(1, 8):\n    total += day * 3\nanswer = total", 84),
@@ -526,9 +534,11 @@ def frame(header, body=b''):
     send(struct.pack('>II', len(head), len(body)) + head + body)
 def hang():
     time.sleep(60)
-frame({'ready': True, 'pid': os.getpid(), 'features': []})
+frame({'ready': True, 'pid': os.getpid(), 'features': [{'name': 'seccomp', 'active': True, 'reason': 'active'}]})
 sys.stdin.buffer.read(4)
 """
+# (The fake says it is protected, or the parent would refuse to hand it a program at all: these tests
+# are about what the parent does with a template's messages.)
 
 
 @pytest.mark.parametrize("behaviour", sorted(FAKE_TEMPLATES))
@@ -618,3 +628,77 @@ def test_the_ast_check_alone_refuses_the_new_vectors() -> None:
     # Positional class patterns: built-in types only.
     assert check_source("match 3:\n    case int(n):\n        answer = n") is None
     assert check_source("from fractions import Fraction\nmatch 1:\n    case Fraction(a):\n        answer = a")
+
+
+# ---------------------------------------------------------------------------- fail closed
+
+# The CLI as it runs on a machine whose sandbox worker cannot load pyseccomp or landlock (a system
+# without libseccomp, an old kernel): the worker reports no OS layer, as it would there.
+WITHOUT_OS_LAYER = (
+    "import sys\nfrom kpdd import sandbox\nsandbox._lib_paths = lambda: []\n"
+    "from kpdd.cli import main\nsys.exit(main(sys.argv[1:]))"
+)
+
+
+def without_os_layer(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KPDD_HOME": str(home), "HTTP_PROXY": "http://127.0.0.1:9"}
+    return subprocess.run([sys.executable, "-c", WITHOUT_OS_LAYER, *args], capture_output=True, text=True,
+                          env=env, timeout=600, cwd=REPO)  # fmt: skip
+
+
+@pytest.fixture
+def no_os_layer(monkeypatch: pytest.MonkeyPatch):
+    """This process's sandbox as a machine without seccomp and Landlock would have it."""
+    sandbox.shutdown()
+    monkeypatch.setattr(sandbox, "_lib_paths", lambda: [])
+    monkeypatch.setattr(sandbox._pool, "features", None)
+    yield
+    sandbox.shutdown()
+    monkeypatch.undo()
+    sandbox._pool.features = None
+
+
+def test_without_an_os_layer_programs_run_only_when_the_user_allows_it(no_os_layer, kpdd_home: Path) -> None:
+    from kpdd import paths
+
+    state = sandbox.protection()
+    assert not state.protected and not state.allowed
+    assert {f.name: f.reason for f in state.features}["seccomp"] == "no_pyseccomp"
+    result = run_program("answer = 6 * 7")
+    assert not result.ok and result.error_kind == "forbidden"
+    assert "kpdd config unsafe_programs on" in result.error and "\n" not in result.error
+    paths.update_config(unsafe_programs="on")
+    state = sandbox.protection()
+    assert state.allowed and not state.protected and "unprotected" in state.warning
+    assert run_program("answer = 6 * 7").answer == 42
+
+
+def test_with_an_os_layer_programs_run_whatever_the_setting(kpdd_home: Path) -> None:
+    state = sandbox.protection()
+    assert state.protected and state.allowed and not state.warning and not state.refusal
+    assert run_program("answer = 6 * 7").answer == 42
+
+
+def test_the_cli_refuses_program_mode_in_one_line_without_an_os_layer(tmp_path: Path) -> None:
+    done = without_os_layer("solve", "--mode", "pot", "How many legs do 3 cats have?", home=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Programs do not run on this computer"), done.stderr
+    assert "kpdd config unsafe_programs on" in lines[0]
+    assert done.stdout == ""
+
+
+@pytest.mark.slow
+def test_the_cli_runs_programs_unprotected_when_the_user_turned_it_on(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"unsafe_programs": "on"}))
+    home_models = tmp_path / "models"
+    from kpdd import paths
+
+    home_models.symlink_to(paths.models_dir(), target_is_directory=True)  # the installed models
+    done = without_os_layer("solve", "--mode", "pot", "--samples", "1", "--threads", "2",
+                            "Natalia sold clips to 48 of her friends in April, and then she sold half as many "
+                            "clips in May. How many clips did Natalia sell altogether in April and May?",
+                            home=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "warning: Programs run unprotected on this computer" in done.stderr
+    assert "-- Sandbox: answer = 72" in done.stdout

@@ -167,3 +167,78 @@ def test_layers_can_only_be_disabled_from_tests() -> None:
         == frozenset()
     )
     assert sandbox.TEST_LAYERS >= _sandbox_worker._parse(["--test-disable=python,seccomp"], True)[0]
+
+
+def _run_unguarded(source: str, *disable: str) -> sandbox.ProgramResult:
+    pool = sandbox._unguarded_pool(*disable)
+    try:
+        return sandbox._run_checked(source, 2.0, 128, None, pool=pool)
+    finally:
+        pool.shutdown()
+
+
+def test_landlock_lets_a_program_read_the_standard_library_but_not_installed_packages() -> None:
+    """Landlock's rule is laid entry by entry over the standard library's folder, leaving out the
+    site-packages that pyenv and python.org layouts keep inside it."""
+    import sysconfig
+
+    from kpdd import _sandbox_os
+
+    assert not [p for p in _sandbox_os.read_paths() if "site-packages" in p or "dist-packages" in p]
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    assert str(stdlib / "os.py") in _sandbox_os.read_paths()
+    # Root reads them here (no user switch), so only Landlock stands between the program and the files.
+    inside = stdlib / "site-packages"
+    package_file = next((p for p in sorted(inside.glob("*.py")) + sorted(inside.glob("*.txt"))), None)
+    source = f"answer = len(open({str(stdlib / 'os.py')!r}).read())"
+    result = _run_unguarded(source, "python", "seccomp", "unprivileged_user")
+    assert result.ok and result.answer > 1000, result
+    if package_file is not None:  # this layout keeps packages inside the standard library
+        result = _run_unguarded(f"answer = open({str(package_file)!r}).read()", "python", "seccomp",
+                                "unprivileged_user")  # fmt: skip
+        assert not result.ok and "Permission denied" in result.error, result
+
+
+def test_seccomp_refuses_looking_at_paths_with_access_and_readlink() -> None:
+    """`access` and `readlink` tell whether a file exists and where a link points, for any path: the
+    filter refuses both (`stat` stays: glibc's fstat needs the same system call)."""
+    result = _run_unguarded("import os\nanswer = os.readlink('/proc/self/exe')", "python", "landlock")
+    assert not result.ok and "Operation not permitted" in result.error, result
+    result = _run_unguarded("import os\nanswer = str(os.access('/', os.F_OK))", "python", "landlock")
+    assert result.ok and result.answer == "False", result
+    everything_off = ("python", "seccomp", "landlock", "network_namespace", "unprivileged_user")
+    result = _run_unguarded("import os\nanswer = str(os.access('/', os.F_OK))", *everything_off)
+    assert result.ok and result.answer == "True", result  # the check above can fail
+
+
+def test_the_real_uid_is_reported_not_the_namespace_one() -> None:
+    """An ordinary user's worker enters a user namespace, inside which its uid reads 65534: About must
+    show the uid programs really run as."""
+    from kpdd import _sandbox_os
+
+    layer = _sandbox_os.LinuxLayer(frozenset({"seccomp", "landlock"}))
+    assert layer.real_uid == os.getuid()
+    if os.geteuid() != 0:
+        layer.prepare()
+        assert layer.features["unprivileged_user"].detail == f"uid {os.getuid()}"
+
+
+def test_as_nobody_a_standard_library_it_cannot_read_still_serves_every_allowed_module() -> None:
+    """The worker switches to `nobody` even where that user cannot read the standard library (a Python
+    under /root, as on this machine and in CI): every module a program may use, and everything those
+    load lazily, is imported before the switch, and the Python layer refuses any other import anyway."""
+    import stat
+    import sysconfig
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    hidden = any(not (folder.stat().st_mode & stat.S_IXOTH) for folder in [stdlib, *stdlib.parents])
+    features = {f.name: f for f in sandbox.os_layer_status()}
+    assert features["unprivileged_user"].active
+    read_os_py = f"answer = len(open({str(stdlib / 'os.py')!r}).read())"
+    direct = _run_unguarded(read_os_py, "python", "seccomp", "landlock")
+    if hidden and os.geteuid() == 0:  # what the test is about: nobody cannot read the stdlib here
+        assert not direct.ok and "Permission denied" in direct.error, direct
+    else:
+        assert direct.ok, direct
+    lazy = "import statistics\nanswer = statistics.mode([2, 7, 7, 3]) + int('١٢')"
+    assert sandbox.run_program(lazy).answer == 19
