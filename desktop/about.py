@@ -227,11 +227,10 @@ class AboutDialog(QDialog):
         state = reasons.get(feature.reason) or (self.tr("in force") if feature.active else self.tr("off"))
         return f"{state} ({feature.detail})" if feature.detail else state
 
-    def sandbox_rows(self) -> list[tuple[str, str, bool]]:
+    def sandbox_rows(self, features=None) -> list[tuple[str, str, bool]]:
         """(label, state, active) for each protection the sandbox's worker reports here."""
-        return [
-            (self.feature_label(f.name), self.feature_state(f), f.active) for f in sandbox.os_layer_status()
-        ]
+        features = sandbox.os_layer_status() if features is None else features
+        return [(self.feature_label(f.name), self.feature_state(f), f.active) for f in features]
 
     def body_html(self) -> str:
         # self.tr() calls stay outside f-strings: pyside6-lupdate does not look inside them.
@@ -252,19 +251,37 @@ class AboutDialog(QDialog):
             "Some protections are off on this computer: the others and the sandbox's own checks still "
             "apply, but programs run less contained than they could."
         )
+        sandbox_refused = self.tr(
+            "None of these holds programs on this computer, so programs do not run: Steps mode works, "
+            "and Settings > Programs can let programs run unprotected."
+        )
+        sandbox_unprotected = self.tr(
+            "None of these holds programs on this computer, and Settings > Programs lets them run anyway: "
+            "only the sandbox's own checks stand between a program and your files."
+        )
+        sandbox_platforms = self.tr(
+            "Tested on Linux (seccomp and Landlock). On macOS a sandbox-exec profile, and on Windows a Job "
+            "Object with a Low-integrity token, are applied where available but have not been tried."
+        )
         bundled_title = self.tr("Bundled third-party parts:")
         lgpl_note = self.tr("Qt and PySide6 are dynamically linked under the LGPL and can be replaced.")
         parts = [f"<p>{esc(intro)}</p>", f"<h3>{esc(model_title)}</h3><table>"]
         for label, value in self.model_rows():
             parts.append(f"<tr><td><b>{esc(label)}</b>&nbsp;&nbsp;</td><td>{esc(value)}</td></tr>")
         parts += ["</table>", f"<h3>{esc(sandbox_title)}</h3>", f"<p>{esc(sandbox_intro)}</p><table>"]
-        rows = self.sandbox_rows()
+        protection = sandbox.protection()
+        rows = self.sandbox_rows(protection.features)
         for label, state, active in rows:
             value = esc(state) if active else f"<b>{esc(state)}</b>"
             parts.append(f"<tr><td>{esc(label)}&nbsp;&nbsp;</td><td>{value}</td></tr>")
         parts.append("</table>")
-        if not all(active for _, _, active in rows):
+        if not protection.protected:
+            parts.append(
+                f"<p><b>{esc(sandbox_unprotected if protection.allowed else sandbox_refused)}</b></p>"
+            )
+        elif not all(active for _, _, active in rows):
             parts.append(f"<p>{esc(sandbox_weaker)}</p>")
+        parts.append(f"<p>{esc(sandbox_platforms)}</p>")
         parts += [f"<h3>{esc(licenses_title)}</h3>", f"<p>{esc(own_license)}</p>"]
         parts.append(f"<p>{esc(bundled_title)}</p><ul>")
         parts += [f"<li>{esc(name)}: {esc(license_name)}</li>" for name, license_name in BUNDLED]

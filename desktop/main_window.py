@@ -224,6 +224,7 @@ class MainWindow(QMainWindow):
         self.model_name = ""
         self.second_model = ""  # the model that can check an answer ("" when none is loaded)
         self.result_history_id: int | None = None  # the history entry `result` is saved as
+        self.protection: Any = None  # kpdd.sandbox.Protection, once the worker has looked
         self.model_state = "idle"  # idle | loading | ready | missing | corrupt
         self.worked = WorkedSolution()  # the shown program as worked steps
         # What the answer card says: empty | solving | checking | shown | hidden | stopped.
@@ -259,6 +260,12 @@ class MainWindow(QMainWindow):
         root = QVBoxLayout(central)
         root.setContentsMargins(12, 10, 12, 10)
         root.setSpacing(10)
+        # Stays up while programs cannot run protected here (kpdd.sandbox.protection): not only in About.
+        self.sandbox_banner = QLabel()
+        self.sandbox_banner.setObjectName("sandboxBanner")
+        self.sandbox_banner.setWordWrap(True)
+        self.sandbox_banner.hide()
+        root.addWidget(self.sandbox_banner)
         root.addWidget(self._build_problem_card())
 
         self.core_panel = StagePanel(editable=True)
@@ -478,6 +485,37 @@ class MainWindow(QMainWindow):
         self._update_model_status()
         self._show_problem_note()
         self._refresh_result_texts()
+        self._show_protection()
+
+    def _protection_known(self, protection: Any) -> None:
+        self.protection = protection
+        self._show_protection()
+
+    def _show_protection(self) -> None:
+        """The banner, and Program and Both mode off where programs may not run (Steps still works)."""
+        protection = self.protection
+        if protection is None or protection.protected:
+            self.sandbox_banner.hide()
+        elif protection.allowed:
+            self.sandbox_banner.setText(self.tr(
+                "Programs run unprotected on this computer: it has no operating-system sandbox for them, "
+                "and Settings lets them run anyway. Only the tutor's own checks stand between a program "
+                "and your files."
+            ))  # fmt: skip
+            self.sandbox_banner.show()
+        else:
+            self.sandbox_banner.setText(self.tr(
+                "Programs cannot run safely on this computer: it has no operating-system sandbox for "
+                "them, so Program and Both mode are off. Steps mode works. Settings can let programs run "
+                "unprotected."
+            ))  # fmt: skip
+            self.sandbox_banner.show()
+        allowed = protection is None or protection.allowed
+        model = self.mode_combo.model()
+        for mode in ("pot", "both"):
+            model.item(SOLVE_MODES.index(mode)).setEnabled(allowed)
+        if not allowed and self.current_mode() != "cot":
+            self.mode_combo.setCurrentIndex(SOLVE_MODES.index("cot"))
 
     def _retranslate_problem_bar(self) -> None:
         self.problem_label.setText(self.tr("&Word problem:"))
@@ -642,6 +680,7 @@ class MainWindow(QMainWindow):
             worker.event.connect(self._on_event),
             worker.finished.connect(self._on_finished),
             worker.failed.connect(self._on_failed),
+            worker.protection_known.connect(self._protection_known),
         ]
 
     def _model_loading(self, name: str) -> None:
@@ -1393,6 +1432,12 @@ class MainWindow(QMainWindow):
             apply_settings(new)
             if reload:
                 self.solver_thread.reload(effective_threads(new))
+            from kpdd import paths, sandbox
+
+            unsafe = dialog.unsafe_programs_choice()
+            if unsafe != sandbox.unprotected_allowed():
+                paths.update_config(**{sandbox.UNPROTECTED_SETTING: "on" if unsafe else "off"})
+                self.solver_thread.check_protection()
 
         dialog.accepted.connect(accepted)
         dialog.open()

@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QLocale, Qt, QTranslator
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kpdd import paths
+from kpdd import paths, sandbox
 from kpdd.models import SecondOpinionUse
 from kpdd.solver import AUTO_SAMPLES
 
@@ -241,6 +242,14 @@ class SettingsDialog(QDialog):
         self.second_opinion.setEnabled(self.second_installed)
         self.form.addRow(self.second_opinion_label, self.second_opinion)
         self.form.addRow(self.second_opinion_note)
+        # The core's setting too (`kpdd config unsafe_programs`): programs where no OS sandbox holds them.
+        self.unsafe_programs = QCheckBox()
+        self.unsafe_programs.setChecked(sandbox.unprotected_allowed())
+        self.unsafe_programs_note = QLabel()
+        self.unsafe_programs_note.setWordWrap(True)
+        self.programs_label = QLabel()
+        self.form.addRow(self.programs_label, self.unsafe_programs)
+        self.form.addRow(self.unsafe_programs_note)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -298,6 +307,15 @@ class SettingsDialog(QDialog):
                     models.SETUP_COMMAND, models.SECOND_OPINION.size // 1_000_000
                 )
             )
+        self.programs_label.setText(self.tr("Programs:"))
+        self.unsafe_programs.setText(self.tr("&Run them without an operating-system sandbox"))
+        self.unsafe_programs.setAccessibleName(self.tr("Run programs without an operating-system sandbox"))
+        self.unsafe_programs_note.setText(
+            self.tr(
+                "Only where this computer has no sandbox for programs (Help > About says): a program "
+                "written by the model could then read or change your files. Steps mode needs none."
+            )
+        )
         names = [self.tr("Theme"), self.tr("Font size"), self.tr("Language")]
         for field, name in zip((self.theme, self.font_size, self.language), names):
             field.setAccessibleName(name)
@@ -315,6 +333,9 @@ class SettingsDialog(QDialog):
             language=self.language.currentData(),
             threads=self.threads.value(),
         )
+
+    def unsafe_programs_choice(self) -> bool:
+        return self.unsafe_programs.isChecked()
 
     def second_opinion_choice(self) -> SecondOpinionUse | None:
         """The second opinion as the user left it; None when it cannot be chosen (not installed)."""

@@ -109,6 +109,8 @@ def stylesheet(dark: bool, base_pt: float) -> str:
     QFrame#separator {{ background: {p.border}; border: none; max-width: 1px; }}
     QLabel#muted, QLabel#notice {{ color: {p.muted}; }}
     QLabel#problemNote {{ color: {p.unsure}; }}
+    QLabel#sandboxBanner {{ color: {p.text}; background: {p.card}; border: 1px solid {p.unsure};
+                           border-radius: 8px; padding: 6px 10px; }}
     QLabel#answer {{ color: {p.text}; }}
     QLabel#verdictText {{ color: {p.text}; font-size: {content:.1f}pt; }}
     QLabel#agreement {{ color: {p.muted}; }}

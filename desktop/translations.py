@@ -370,6 +370,15 @@ ZH_CN: dict[str, str] = {
     "A step gets its arithmetic wrong: {0} is {1}, not {2}.": "有一步算错了:{0} 等于 {1},不是 {2}。",
     "Solving was stopped before it found an answer.": "在找到答案之前已停止解题。",
     "The model did not produce a usable answer.": "模型没有给出可用的答案。",
+    "Programs run unprotected on this computer: it has no operating-system sandbox for them, and Settings lets them run anyway. Only the tutor's own checks stand between a program and your files.": "本机上的程序在无保护状态下运行:这台电脑没有用于程序的操作系统沙箱,而设置允许程序照常运行。程序与你的文件之间只有导师自身的检查。",
+    "Programs cannot run safely on this computer: it has no operating-system sandbox for them, so Program and Both mode are off. Steps mode works. Settings can let programs run unprotected.": "程序无法在这台电脑上安全运行:它没有用于程序的操作系统沙箱,因此“程序”和“两者”模式已关闭。“步骤”模式可以使用。可在设置中允许程序在无保护状态下运行。",
+    "Programs:": "程序:",
+    "&Run them without an operating-system sandbox": "在没有操作系统沙箱时也运行(&R)",
+    "Run programs without an operating-system sandbox": "在没有操作系统沙箱时运行程序",
+    "Only where this computer has no sandbox for programs (Help > About says): a program written by the model could then read or change your files. Steps mode needs none.": "仅在这台电脑没有程序沙箱时有效(见 帮助 > 关于):此时模型写的程序可能读取或修改你的文件。“步骤”模式不需要沙箱。",
+    "None of these holds programs on this computer, so programs do not run: Steps mode works, and Settings > Programs can let programs run unprotected.": "这台电脑上以上保护都不可用,因此程序不会运行:“步骤”模式可以使用,可在 设置 > 程序 中允许程序在无保护状态下运行。",
+    "None of these holds programs on this computer, and Settings > Programs lets them run anyway: only the sandbox's own checks stand between a program and your files.": "这台电脑上以上保护都不可用,而 设置 > 程序 允许程序照常运行:程序与你的文件之间只有沙箱自身的检查。",
+    "Tested on Linux (seccomp and Landlock). On macOS a sandbox-exec profile, and on Windows a Job Object with a Low-integrity token, are applied where available but have not been tried.": "已在 Linux 上测试(seccomp 与 Landlock)。macOS 上的 sandbox-exec 配置和 Windows 上的作业对象加低完整性令牌在可用时会启用,但尚未实测。",
 }
 
 

@@ -85,6 +85,7 @@ class SolverWorker(QObject):
     batch_finished = Signal(object)  # BatchOutcome
     batch_failed = Signal(str)
     warmed_up = Signal(float)  # seconds spent reading the few-shot examples ahead of the first solve
+    protection_known = Signal(object)  # kpdd.sandbox.Protection: whether programs run, and protected
 
     def __init__(
         self,
@@ -147,7 +148,16 @@ class SolverWorker(QObject):
         return self.solver
 
     @Slot()
+    def check_protection(self) -> None:
+        """Whether programs run behind an operating-system layer here, as a real sandbox worker says
+        (it starts one: tens of milliseconds, so here and not on the UI thread)."""
+        from kpdd import sandbox
+
+        self.protection_known.emit(sandbox.protection())
+
+    @Slot()
     def preload(self) -> None:
+        self.check_protection()
         solver = self._ensure_solver()
         if solver is not None:
             self._warm_up(solver)
@@ -297,6 +307,7 @@ class SolverThread(QObject):
     _preload = Signal()
     _unload = Signal()
     _threads = Signal(object)
+    _protection = Signal()
 
     def __init__(self, worker: SolverWorker | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -309,6 +320,7 @@ class SolverThread(QObject):
         self._preload.connect(self.worker.preload)
         self._unload.connect(self.worker.unload)
         self._threads.connect(self.worker.set_threads)
+        self._protection.connect(self.worker.check_protection)
         # The worker dies on its own thread when that thread ends (Qt's documented pattern), so no
         # wrapper deletes it from the UI thread at interpreter exit.
         self.thread.finished.connect(self.worker.deleteLater)
@@ -329,6 +341,10 @@ class SolverThread(QObject):
     def preload(self) -> None:
         self.worker.warm_cancel = CancelToken()
         self._preload.emit()
+
+    def check_protection(self) -> None:
+        """Ask again whether programs may run (the user changed `unsafe_programs` in Settings)."""
+        self._protection.emit()
 
     def reload(self, threads: int | None = None) -> None:
         """The active model or the thread count changed: load again on the next solve."""

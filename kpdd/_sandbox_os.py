@@ -9,12 +9,15 @@ Linux (tested): the template worker (a fork server that never runs user code) pr
   namespace where the kernel lets unprivileged users have one): only a loopback that is down, so no
   network even where seccomp is missing;
 - if it runs as root: it becomes ``nobody`` (after the steps that need root), so file permissions
-  and signal rules apply to programs, and RLIMIT_NPROC counts;
+  and signal rules apply to programs, and RLIMIT_NPROC counts. It does so even where ``nobody``
+  cannot read the standard library (a Python under /root): the worker imports every module a program
+  may use, and what those load lazily, before the switch, and the Python layer refuses other imports;
 - a seccomp-bpf filter built with ``pyseccomp`` (libseccomp) and exported once as raw BPF: an
   allowlist of what the interpreter needs to compute and write to its pipes. No opening for writing,
   no sockets, no exec, no fork/clone/vfork (clone3 gives ENOSYS, so glibc cannot fall back around
   it), no signals, no ptrace, no executable memory, no raising of limits; everything else EPERM;
-- a Landlock ruleset: files may be read only under the Python runtime's own folders, nothing may be
+- a Landlock ruleset: files may be read only under the Python runtime's own folders (entry by entry
+  where site-packages sits inside the standard library's folder, so installed packages stay out), nothing may be
   written, created, removed or executed; TCP bind/connect refused (ABI 4+); no signals to processes
   outside the program's own domain and no abstract UNIX sockets (ABI 6+).
 Each program's process (forked from the template) then closes every inherited descriptor it does not

@@ -10,11 +10,18 @@ Layers, each meant to hold alone (tests run the hostile corpus with the first tw
 1. ``check_source``: an AST allowlist in this process, before anything runs (imports of five modules
    only; no dunder names or attributes, nor dunder-like names inside string constants; ``type`` only
    as ``type(x)``; no exec/eval/open/getattr..., no frame attributes, no positional ``case C(x)``
-   patterns but for built-in types, no attribute lookups inside ``str.format`` fields, no async).
+   patterns but for built-in types, no async, no class keywords). Attribute names come only from the
+   source: ``.format`` only on a string written in the program, with no lookups in its fields, and
+   not as a match pattern's keyword (``case str(format=f)``); no ``.obj`` (an AttributeError's: what a
+   failed lookup reached).
 2. Python layers in the program's process (``_sandbox_worker.py``): an audit hook that refuses files,
-   network, processes, imports and frame inspection; restricted builtins, a ``type`` that never gives a
-   metaclass, copies of the allowed modules; every helper defined in an isolated namespace, so nothing
-   handed to user code carries the worker's globals. A filter, not the boundary.
+   network, processes, imports and frame inspection, added just before the program runs and never
+   switched off (the process runs that one program and exits); restricted builtins, a ``type`` that
+   never gives a metaclass, copies of the allowed modules; no Python-level signal handlers or threads
+   (neither is audited, and a handler is handed a frame); every helper defined in an isolated
+   namespace, so nothing handed to user code carries the worker's globals. A filter, not the boundary:
+   alone, it does not stop a program that reaches a module through a library function's globals from
+   reading what is not audited (the worker's environment, which is empty).
 3. The operating system (``_sandbox_os.py``), applied in the program's process before it reads the
    program. Linux (tested): a seccomp-bpf allowlist (pyseccomp over libseccomp: no writing opens, no
    sockets, exec, fork/clone/clone3/vfork, signals, ptrace, executable memory), Landlock (reads only
@@ -24,6 +31,11 @@ Layers, each meant to hold alone (tests run the hostile corpus with the first tw
    is reported by ``os_layer_status()`` and shown in Help > About. Windows (untried): a Job Object
    (kill on close, one process, memory) and a Low-integrity token without privileges; macOS
    (untried): a ``sandbox-exec`` profile denying network and file writes.
+   **Fail closed:** programs run only where a feature that blocks file writes, network and exec is in
+   force (``PROTECTING_FEATURES``: seccomp on Linux, the profile on macOS, the Job Object with the
+   token on Windows). Elsewhere ``run_program`` refuses (``forbidden``, one line naming the setting)
+   unless the user turned ``kpdd config unsafe_programs on``; ``protection()`` tells the CLI and the
+   app which case holds, so they say it (the app keeps a notice up and offers Steps mode).
 4. A fresh process per program, forked from a template worker that never runs user code, so nothing a
    program does reaches the next one; a parent that trusts nothing the worker says: it decides itself
    when to replace a template, reads at most ``REPLY_MAX`` bytes of a reply, and turns anything

@@ -59,3 +59,18 @@ def qwen05_gguf() -> Path:
     if not QWEN05_PATH.exists():
         pytest.fail(f"{QWEN05_PATH} is missing: run `kpdd setup` (the README's first command does).")
     return QWEN05_PATH
+
+
+@pytest.fixture
+def no_os_layer(monkeypatch):
+    """This process's sandbox as on a machine without seccomp and Landlock: its workers cannot load
+    pyseccomp or landlock, so they report no operating-system layer, as they would there."""
+    from kpdd import sandbox
+
+    sandbox.shutdown()
+    monkeypatch.setattr(sandbox, "_lib_paths", lambda: [])
+    monkeypatch.setattr(sandbox._pool, "features", None)
+    yield
+    sandbox.shutdown()
+    monkeypatch.undo()
+    sandbox._pool.features = None

@@ -769,3 +769,52 @@ def test_stop_while_queued_behind_a_batch_is_immediate(kpdd_home, tmp_path):
         assert result.answer == 64 and win.answer_label.text() == "64"
     finally:
         close_window(win)
+
+
+def test_without_an_os_layer_the_window_says_so_and_steps_mode_still_solves(kpdd_home, no_os_layer):
+    from kpdd import paths
+
+    win, _ = make_window()
+    win.show()
+    try:
+        win.solver_thread.check_protection()
+        assert wait_until(lambda: win.protection is not None)
+        assert win.sandbox_banner.isVisible() and "cannot run safely" in win.sandbox_banner.text()
+        model = win.mode_combo.model()
+        assert not model.item(0).isEnabled() and not model.item(2).isEnabled() and model.item(1).isEnabled()
+        assert win.current_mode() == "cot"
+        win.problem_edit.setPlainText(PROBLEM)
+        assert solve_and_wait(win).answer == 64  # the steps' answer
+        paths.update_config(unsafe_programs="on")  # what Settings > Programs writes
+        win.solver_thread.check_protection()
+        assert wait_until(lambda: win.protection.allowed)
+        assert win.sandbox_banner.isVisible() and "run unprotected" in win.sandbox_banner.text()
+        assert model.item(0).isEnabled()
+    finally:
+        close_window(win)
+
+
+def test_with_an_os_layer_there_is_no_banner(window):
+    window.solver_thread.check_protection()
+    assert wait_until(lambda: window.protection is not None)
+    assert window.protection.protected and not window.sandbox_banner.isVisible()
+    assert all(window.mode_combo.model().item(i).isEnabled() for i in range(3))
+
+
+def test_settings_turns_unprotected_programs_on_and_off_and_asks_again(window):
+    from kpdd import sandbox
+
+    asked = []
+    window.solver_thread.worker.protection_known.connect(asked.append)
+    window.open_settings()
+    dialog = window.settings_dialog
+    assert not dialog.unsafe_programs.isChecked()
+    dialog.unsafe_programs.setChecked(True)
+    dialog.accept()
+    assert sandbox.unprotected_allowed()
+    assert wait_until(lambda: bool(asked))  # the window learns the new state without a restart
+    window.open_settings()
+    assert window.settings_dialog.unsafe_programs.isChecked()
+    window.settings_dialog.unsafe_programs.setChecked(False)
+    window.settings_dialog.accept()
+    assert not sandbox.unprotected_allowed()

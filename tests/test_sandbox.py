@@ -646,18 +646,6 @@ def without_os_layer(*args: str, home: Path) -> subprocess.CompletedProcess:
                           env=env, timeout=600, cwd=REPO)  # fmt: skip
 
 
-@pytest.fixture
-def no_os_layer(monkeypatch: pytest.MonkeyPatch):
-    """This process's sandbox as a machine without seccomp and Landlock would have it."""
-    sandbox.shutdown()
-    monkeypatch.setattr(sandbox, "_lib_paths", lambda: [])
-    monkeypatch.setattr(sandbox._pool, "features", None)
-    yield
-    sandbox.shutdown()
-    monkeypatch.undo()
-    sandbox._pool.features = None
-
-
 def test_without_an_os_layer_programs_run_only_when_the_user_allows_it(no_os_layer, kpdd_home: Path) -> None:
     from kpdd import paths
 

@@ -247,47 +247,62 @@
         <translation>未启用</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="240"/>
+        <location filename="../../desktop/about.py" line="239"/>
         <source>An offline math word-problem tutor built on Key-Point-Driven Distillation (KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution.</source>
         <translation>一个离线的数学应用题辅导程序,基于关键点驱动蒸馏(KPDD;Zhu 等,2024,{0}):先找核心问题,再列关键信息,最后给出解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="243"/>
+        <location filename="../../desktop/about.py" line="242"/>
         <source>Active model</source>
         <translation>当前模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="244"/>
+        <location filename="../../desktop/about.py" line="243"/>
         <source>Licenses</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="245"/>
+        <location filename="../../desktop/about.py" line="244"/>
         <source>KPDD Tutor is licensed under {0}.</source>
         <translation>KPDD 数学辅导以 {0} 许可证发布。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="246"/>
+        <location filename="../../desktop/about.py" line="245"/>
         <source>Program sandbox</source>
         <translation>程序沙箱</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="248"/>
+        <location filename="../../desktop/about.py" line="247"/>
         <source>The programs a model writes run in a sandbox: checked before they run, then in a fresh process with these protections from the operating system:</source>
         <translation>模型编写的程序在沙箱中运行:先经检查,再在全新的进程中运行,并受操作系统的以下保护:</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="252"/>
+        <location filename="../../desktop/about.py" line="251"/>
         <source>Some protections are off on this computer: the others and the sandbox&apos;s own checks still apply, but programs run less contained than they could.</source>
         <translation>本机上有些保护未启用:其余保护和沙箱自身的检查仍然有效,但程序受到的限制比应有的少。</translation>
     </message>
     <message>
         <location filename="../../desktop/about.py" line="255"/>
+        <source>None of these holds programs on this computer, so programs do not run: Steps mode works, and Settings &gt; Programs can let programs run unprotected.</source>
+        <translation>这台电脑上以上保护都不可用,因此程序不会运行:“步骤”模式可以使用,可在 设置 &gt; 程序 中允许程序在无保护状态下运行。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="259"/>
+        <source>None of these holds programs on this computer, and Settings &gt; Programs lets them run anyway: only the sandbox&apos;s own checks stand between a program and your files.</source>
+        <translation>这台电脑上以上保护都不可用,而 设置 &gt; 程序 允许程序照常运行:程序与你的文件之间只有沙箱自身的检查。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="263"/>
+        <source>Tested on Linux (seccomp and Landlock). On macOS a sandbox-exec profile, and on Windows a Job Object with a Low-integrity token, are applied where available but have not been tried.</source>
+        <translation>已在 Linux 上测试(seccomp 与 Landlock)。macOS 上的 sandbox-exec 配置和 Windows 上的作业对象加低完整性令牌在可用时会启用,但尚未实测。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="266"/>
         <source>Bundled third-party parts:</source>
         <translation>随附的第三方组件:</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="256"/>
+        <location filename="../../desktop/about.py" line="267"/>
         <source>Qt and PySide6 are dynamically linked under the LGPL and can be replaced.</source>
         <translation>Qt 和 PySide6 按 LGPL 动态链接,可以替换。</translation>
     </message>
@@ -598,418 +613,428 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="474"/>
+        <location filename="../../desktop/main_window.py" line="481"/>
         <source>KPDD Tutor</source>
         <translation>KPDD 数学辅导</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="483"/>
+        <location filename="../../desktop/main_window.py" line="501"/>
+        <source>Programs run unprotected on this computer: it has no operating-system sandbox for them, and Settings lets them run anyway. Only the tutor&apos;s own checks stand between a program and your files.</source>
+        <translation>本机上的程序在无保护状态下运行:这台电脑没有用于程序的操作系统沙箱,而设置允许程序照常运行。程序与你的文件之间只有导师自身的检查。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="508"/>
+        <source>Programs cannot run safely on this computer: it has no operating-system sandbox for them, so Program and Both mode are off. Steps mode works. Settings can let programs run unprotected.</source>
+        <translation>程序无法在这台电脑上安全运行:它没有用于程序的操作系统沙箱,因此“程序”和“两者”模式已关闭。“步骤”模式可以使用。可在设置中允许程序在无保护状态下运行。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="521"/>
         <source>&amp;Word problem:</source>
         <translation>应用题(&amp;W):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="485"/>
+        <location filename="../../desktop/main_window.py" line="523"/>
         <source>Type or paste a math word problem here, pick a sample, or open a text file.</source>
         <translation>在这里输入或粘贴一道数学应用题,或选择示例题,或打开文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="487"/>
+        <location filename="../../desktop/main_window.py" line="525"/>
         <source>Word problem</source>
         <translation>应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="490"/>
+        <location filename="../../desktop/main_window.py" line="528"/>
         <source>Sample problems...</source>
         <translation>示例题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="494"/>
+        <location filename="../../desktop/main_window.py" line="532"/>
         <source>Sample problems</source>
         <translation>示例题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="495"/>
+        <location filename="../../desktop/main_window.py" line="533"/>
         <source>&amp;Open file...</source>
         <translation>打开文件(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="496"/>
+        <location filename="../../desktop/main_window.py" line="534"/>
         <source>Open a problem from a text file</source>
         <translation>从文本文件打开题目</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="497"/>
+        <location filename="../../desktop/main_window.py" line="535"/>
         <source>&amp;Mode:</source>
         <translation>方式(&amp;M):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="500"/>
-        <location filename="../../desktop/main_window.py" line="539"/>
-        <location filename="../../desktop/main_window.py" line="543"/>
+        <location filename="../../desktop/main_window.py" line="538"/>
+        <location filename="../../desktop/main_window.py" line="577"/>
+        <location filename="../../desktop/main_window.py" line="581"/>
         <source>Program</source>
         <translation>程序</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="500"/>
+        <location filename="../../desktop/main_window.py" line="538"/>
         <source>Steps</source>
         <translation>步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="500"/>
+        <location filename="../../desktop/main_window.py" line="538"/>
         <source>Both</source>
         <translation>两者</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="502"/>
+        <location filename="../../desktop/main_window.py" line="540"/>
         <source>Solution mode</source>
         <translation>解题方式</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="509"/>
+        <location filename="../../desktop/main_window.py" line="547"/>
         <source>S&amp;amples:</source>
         <translation>采样数(&amp;A):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="511"/>
+        <location filename="../../desktop/main_window.py" line="549"/>
         <source>Number of solutions to sample and vote on</source>
         <translation>采样并投票的解答数量</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="518"/>
+        <location filename="../../desktop/main_window.py" line="556"/>
         <source>&amp;Solve</source>
         <translation>解题(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="519"/>
+        <location filename="../../desktop/main_window.py" line="557"/>
         <source>Solve the problem (Ctrl+Enter)</source>
         <translation>解题 (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="520"/>
+        <location filename="../../desktop/main_window.py" line="558"/>
         <source>Solve</source>
         <translation>解题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="521"/>
+        <location filename="../../desktop/main_window.py" line="559"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="522"/>
+        <location filename="../../desktop/main_window.py" line="560"/>
         <source>Stop solving (Esc)</source>
         <translation>停止解题 (Esc)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="523"/>
+        <location filename="../../desktop/main_window.py" line="561"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="524"/>
+        <location filename="../../desktop/main_window.py" line="562"/>
         <source>Show &amp;whole solution</source>
         <translation>显示完整解答(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="525"/>
+        <location filename="../../desktop/main_window.py" line="563"/>
         <source>Show the whole solution</source>
         <translation>显示完整解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="529"/>
+        <location filename="../../desktop/main_window.py" line="567"/>
         <source>1. Core question</source>
         <translation>1. 核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="530"/>
+        <location filename="../../desktop/main_window.py" line="568"/>
         <source>Core question (you can edit it)</source>
         <translation>核心问题(可编辑)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="531"/>
+        <location filename="../../desktop/main_window.py" line="569"/>
         <source>What the problem really asks, in one sentence.</source>
         <translation>题目真正要问的是什么,用一句话说。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="533"/>
+        <location filename="../../desktop/main_window.py" line="571"/>
         <source>The facts needed to answer it, one per line.</source>
         <translation>解题所需的已知条件,每行一条。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="534"/>
+        <location filename="../../desktop/main_window.py" line="572"/>
         <source>2. Key information</source>
         <translation>2. 关键信息</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="535"/>
+        <location filename="../../desktop/main_window.py" line="573"/>
         <source>Key information, one fact per line (you can edit it)</source>
         <translation>关键信息,每行一条(可编辑)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="536"/>
+        <location filename="../../desktop/main_window.py" line="574"/>
         <source>3. Solution</source>
         <translation>3. 解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="538"/>
+        <location filename="../../desktop/main_window.py" line="576"/>
         <source>Show the program as worked steps</source>
         <translation>把程序显示为解题步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="540"/>
+        <location filename="../../desktop/main_window.py" line="578"/>
         <source>Show the program itself</source>
         <translation>显示程序本身</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="542"/>
+        <location filename="../../desktop/main_window.py" line="580"/>
         <source>The solution appears here, step by step.</source>
         <translation>解答会一步一步显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="544"/>
+        <location filename="../../desktop/main_window.py" line="582"/>
         <source>The program or the steps appear here.</source>
         <translation>程序或解题步骤会显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="774"/>
-        <location filename="../../desktop/main_window.py" line="822"/>
+        <location filename="../../desktop/main_window.py" line="813"/>
+        <location filename="../../desktop/main_window.py" line="861"/>
         <source>Check stopped: the answer is as it was.</source>
         <translation>检查已停止:答案保持原样。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="792"/>
+        <location filename="../../desktop/main_window.py" line="831"/>
         <source>Check it with {0}</source>
         <translation>用 {0} 检查</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="794"/>
+        <location filename="../../desktop/main_window.py" line="833"/>
         <source>Have a second model, {0}, solve the problem to check this answer</source>
         <translation>让第二个模型 {0} 也解这道题,来检查这个答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="824"/>
+        <location filename="../../desktop/main_window.py" line="863"/>
         <source>The second model stopped with an error: {0}</source>
         <translation>第二个模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="834"/>
+        <location filename="../../desktop/main_window.py" line="873"/>
         <source>Checked with {0} in {1:.1f} s.</source>
         <translation>已用 {0} 检查,用时 {1:.1f} 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="951"/>
+        <location filename="../../desktop/main_window.py" line="990"/>
         <source>Check stopped: the answer is not checked.</source>
         <translation>检查已停止:这个答案没有经过检查。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="985"/>
+        <location filename="../../desktop/main_window.py" line="1024"/>
         <source>No second model is loaded: turn it on in Settings &gt; Second opinion.</source>
         <translation>没有加载第二个模型:请在 设置 &gt; 第二意见 中打开。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1040"/>
+        <location filename="../../desktop/main_window.py" line="1079"/>
         <source>Try Steps or Both, or edit the key information and solve again.</source>
         <translation>试试“步骤”或“两者”模式,或者修改关键信息后重新求解。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1042"/>
+        <location filename="../../desktop/main_window.py" line="1081"/>
         <source>No answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1049"/>
+        <location filename="../../desktop/main_window.py" line="1088"/>
         <source>Have {0} solve it too, to check this answer, or work through it with the hints.</source>
         <translation>让 {0} 也解一遍来检查这个答案,或者跟着提示一步步做。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1086"/>
+        <location filename="../../desktop/main_window.py" line="1125"/>
         <source>The answer appears here, with how sure the tutor is of it.</source>
         <translation>答案会显示在这里,并说明辅导程序对它有多大把握。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1102"/>
+        <location filename="../../desktop/main_window.py" line="1141"/>
         <source>Not checked yet: {0} is solving the problem too, to check this answer.</source>
         <translation>尚未检查:{0} 也在解这道题,用来检查这个答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1103"/>
+        <location filename="../../desktop/main_window.py" line="1142"/>
         <source>Checking...</source>
         <translation>检查中...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1110"/>
+        <location filename="../../desktop/main_window.py" line="1149"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1110"/>
+        <location filename="../../desktop/main_window.py" line="1149"/>
         <source>Solving was stopped before it found an answer. Press Solve to start again.</source>
         <translation>在找到答案之前已停止解题。按“解题”重新开始。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1119"/>
+        <location filename="../../desktop/main_window.py" line="1158"/>
         <source>Hidden while you work on it: ask for a hint or show the whole solution.</source>
         <translation>在你思考时先隐藏:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="537"/>
-        <location filename="../../desktop/main_window.py" line="541"/>
-        <location filename="../../desktop/main_window.py" line="546"/>
+        <location filename="../../desktop/main_window.py" line="575"/>
+        <location filename="../../desktop/main_window.py" line="579"/>
+        <location filename="../../desktop/main_window.py" line="584"/>
         <source>Worked steps</source>
         <translation>解题步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="505"/>
+        <location filename="../../desktop/main_window.py" line="543"/>
         <source>Program: a Python program computes the answer (right most often). Steps: worked reasoning, its arithmetic checked. Both: both, and whether they agree.</source>
         <translation>程序:由 Python 程序计算答案(最常答对)。步骤:逐步推理,并检查其中的算术。两者:都做,并看是否一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="545"/>
+        <location filename="../../desktop/main_window.py" line="583"/>
         <source>Reasoning steps</source>
         <translation>推理步骤</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="547"/>
+        <location filename="../../desktop/main_window.py" line="585"/>
         <source>Program result</source>
         <translation>程序结果</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="548"/>
+        <location filename="../../desktop/main_window.py" line="586"/>
         <source>Solve again from this question</source>
         <translation>从这个问题重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="549"/>
+        <location filename="../../desktop/main_window.py" line="587"/>
         <source>Solve again from the edited core question</source>
         <translation>从修改后的核心问题重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="550"/>
+        <location filename="../../desktop/main_window.py" line="588"/>
         <source>Solve again from these facts</source>
         <translation>从这些信息重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="551"/>
+        <location filename="../../desktop/main_window.py" line="589"/>
         <source>Solve again from the edited key information</source>
         <translation>从修改后的关键信息重新求解</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="554"/>
-        <location filename="../../desktop/main_window.py" line="555"/>
+        <location filename="../../desktop/main_window.py" line="592"/>
+        <location filename="../../desktop/main_window.py" line="593"/>
         <source>Answer</source>
         <translation>答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="556"/>
+        <location filename="../../desktop/main_window.py" line="594"/>
         <source>How sure the tutor is</source>
         <translation>辅导程序的把握</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="557"/>
+        <location filename="../../desktop/main_window.py" line="595"/>
         <source>Why the tutor is sure or not</source>
         <translation>辅导程序有没有把握的原因</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="558"/>
+        <location filename="../../desktop/main_window.py" line="596"/>
         <source>Agreement and confidence</source>
         <translation>一致性与置信度</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="559"/>
+        <location filename="../../desktop/main_window.py" line="597"/>
         <source>Work through it with &amp;hints</source>
         <translation>借助提示一步步做(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="560"/>
+        <location filename="../../desktop/main_window.py" line="598"/>
         <source>Work through the problem with hints</source>
         <translation>借助提示一步步解这道题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="561"/>
+        <location filename="../../desktop/main_window.py" line="599"/>
         <source>&amp;Your answer:</source>
         <translation>你的答案(&amp;Y):</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="562"/>
+        <location filename="../../desktop/main_window.py" line="600"/>
         <source>e.g. 42</source>
         <translation>例如 42</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="563"/>
+        <location filename="../../desktop/main_window.py" line="601"/>
         <source>Your answer</source>
         <translation>你的答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="564"/>
+        <location filename="../../desktop/main_window.py" line="602"/>
         <source>&amp;Check my answer</source>
         <translation>检查我的答案(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="565"/>
+        <location filename="../../desktop/main_window.py" line="603"/>
         <source>Check my answer</source>
         <translation>检查我的答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="566"/>
+        <location filename="../../desktop/main_window.py" line="604"/>
         <source>History</source>
         <translation>历史</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="567"/>
+        <location filename="../../desktop/main_window.py" line="605"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="568"/>
+        <location filename="../../desktop/main_window.py" line="606"/>
         <source>&amp;Open problem...</source>
         <translation>打开题目(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="569"/>
+        <location filename="../../desktop/main_window.py" line="607"/>
         <source>&amp;Batch and solution sheets...</source>
         <translation>批量解题与讲义(&amp;B)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="570"/>
+        <location filename="../../desktop/main_window.py" line="608"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="571"/>
+        <location filename="../../desktop/main_window.py" line="609"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="572"/>
+        <location filename="../../desktop/main_window.py" line="610"/>
         <source>&amp;Models...</source>
         <translation>模型(&amp;M)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="573"/>
+        <location filename="../../desktop/main_window.py" line="611"/>
         <source>&amp;Settings...</source>
         <translation>设置(&amp;S)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="574"/>
+        <location filename="../../desktop/main_window.py" line="612"/>
         <source>&amp;History</source>
         <translation>历史(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="575"/>
+        <location filename="../../desktop/main_window.py" line="613"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="576"/>
+        <location filename="../../desktop/main_window.py" line="614"/>
         <source>&amp;About KPDD Tutor</source>
         <translation>关于 KPDD 数学辅导(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="667"/>
+        <location filename="../../desktop/main_window.py" line="706"/>
         <source>No model yet</source>
         <translation>还没有模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="669"/>
+        <location filename="../../desktop/main_window.py" line="708"/>
         <source>KPDD Tutor needs a model to solve problems, and none is installed yet.
 
 Open a terminal and run:
@@ -1026,13 +1051,13 @@ It places the default model ({1}) in your data folder; it works offline afterwar
 它会把默认模型({1})放到你的数据文件夹,之后可离线使用。你也可以在 工具 &gt; 模型 中添加自己的 GGUF 文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="675"/>
-        <location filename="../../desktop/main_window.py" line="688"/>
+        <location filename="../../desktop/main_window.py" line="714"/>
+        <location filename="../../desktop/main_window.py" line="727"/>
         <source>The model could not be loaded</source>
         <translation>无法加载模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="677"/>
+        <location filename="../../desktop/main_window.py" line="716"/>
         <source>The model file could not be opened. It may be corrupt or incomplete.
 
 {0}
@@ -1045,176 +1070,176 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 请在 工具 &gt; 模型 中选择其他模型,或重新运行 `{1}`。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="684"/>
+        <location filename="../../desktop/main_window.py" line="723"/>
         <source>Model: not loaded yet</source>
         <translation>模型:尚未加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="685"/>
+        <location filename="../../desktop/main_window.py" line="724"/>
         <source>Loading model {0}...</source>
         <translation>正在加载模型 {0}...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="686"/>
+        <location filename="../../desktop/main_window.py" line="725"/>
         <source>Model: {0}</source>
         <translation>模型:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="687"/>
+        <location filename="../../desktop/main_window.py" line="726"/>
         <source>No model installed: run `{0}`</source>
         <translation>未安装模型:请运行 `{0}`</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="754"/>
+        <location filename="../../desktop/main_window.py" line="793"/>
         <source>The tutor is working on the problem...</source>
         <translation>辅导程序正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="757"/>
-        <location filename="../../desktop/main_window.py" line="1091"/>
+        <location filename="../../desktop/main_window.py" line="796"/>
+        <location filename="../../desktop/main_window.py" line="1130"/>
         <source>Solving...</source>
         <translation>正在解题...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="766"/>
+        <location filename="../../desktop/main_window.py" line="805"/>
         <source>Stopping...</source>
         <translation>正在停止...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="885"/>
+        <location filename="../../desktop/main_window.py" line="924"/>
         <source>Writing the program...</source>
         <translation>正在编写程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="810"/>
-        <location filename="../../desktop/main_window.py" line="904"/>
+        <location filename="../../desktop/main_window.py" line="849"/>
+        <location filename="../../desktop/main_window.py" line="943"/>
         <source>Checking the answer with {0}...</source>
         <translation>正在用 {0} 检查这个答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="908"/>
+        <location filename="../../desktop/main_window.py" line="947"/>
         <source>The answer looks doubtful: asking {0} for a second opinion...</source>
         <translation>这个答案看起来可疑:正在请 {0} 给出第二意见...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="917"/>
+        <location filename="../../desktop/main_window.py" line="956"/>
         <source>Running the program in the sandbox...</source>
         <translation>正在沙盒中运行程序...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="772"/>
-        <location filename="../../desktop/main_window.py" line="937"/>
+        <location filename="../../desktop/main_window.py" line="811"/>
+        <location filename="../../desktop/main_window.py" line="976"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="939"/>
+        <location filename="../../desktop/main_window.py" line="978"/>
         <source>The model stopped with an error: {0}</source>
         <translation>模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="943"/>
+        <location filename="../../desktop/main_window.py" line="982"/>
         <source>The model did not produce a usable answer. Try Steps or Both, or edit the key information and solve again.</source>
         <translation>模型没有给出可用的答案。试试“步骤”或“两者”,或修改关键信息后重新求解。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="598"/>
-        <location filename="../../desktop/main_window.py" line="953"/>
+        <location filename="../../desktop/main_window.py" line="636"/>
+        <location filename="../../desktop/main_window.py" line="992"/>
         <source>Solved in {0:.1f} s.</source>
         <translation>用时 {0:.1f} 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="510"/>
+        <location filename="../../desktop/main_window.py" line="548"/>
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="514"/>
+        <location filename="../../desktop/main_window.py" line="552"/>
         <source>More samples vote on the answer and give a confidence. Auto writes one solution, and five to vote on when its answer looks wrong.</source>
         <translation>更多采样会对答案投票并给出置信度。“自动”先写一个解答,答案看起来不对时再写五个解答投票。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="912"/>
+        <location filename="../../desktop/main_window.py" line="951"/>
         <source>The first answer looked wrong: writing {0} more solutions to vote on...</source>
         <translation>第一个答案看起来不对:正在再写 {0} 个解答用于投票...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="988"/>
+        <location filename="../../desktop/main_window.py" line="1027"/>
         <source>Something went wrong: {0}</source>
         <translation>出错了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1130"/>
+        <location filename="../../desktop/main_window.py" line="1169"/>
         <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
         <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1237"/>
+        <location filename="../../desktop/main_window.py" line="1276"/>
         <source>&amp;Hint</source>
         <translation>提示(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1238"/>
+        <location filename="../../desktop/main_window.py" line="1277"/>
         <source>Hint: reveal the core question first</source>
         <translation>提示:先显示核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1240"/>
+        <location filename="../../desktop/main_window.py" line="1279"/>
         <source>No more hints</source>
         <translation>没有更多提示了</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1243"/>
+        <location filename="../../desktop/main_window.py" line="1282"/>
         <source>Next &amp;hint ({0} of {1})</source>
         <translation>下一个提示(&amp;H)({0}/{1})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1245"/>
+        <location filename="../../desktop/main_window.py" line="1284"/>
         <source>Next hint</source>
         <translation>下一个提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1249"/>
+        <location filename="../../desktop/main_window.py" line="1288"/>
         <source>Type your answer first.</source>
         <translation>请先输入你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1258"/>
+        <location filename="../../desktop/main_window.py" line="1297"/>
         <source>The tutor is solving the problem to check your answer...</source>
         <translation>辅导程序正在解题以检查你的答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1309"/>
+        <location filename="../../desktop/main_window.py" line="1348"/>
         <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
         <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1323"/>
+        <location filename="../../desktop/main_window.py" line="1362"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1323"/>
+        <location filename="../../desktop/main_window.py" line="1362"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1333"/>
+        <location filename="../../desktop/main_window.py" line="1372"/>
         <source>{0} is a folder, not a text file.</source>
         <translation>{0} 是文件夹,不是文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1344"/>
+        <location filename="../../desktop/main_window.py" line="1383"/>
         <source>{0} is not a word problem: open a plain text file (.txt) of at most {1} KB.</source>
         <translation>{0} 不是应用题:请打开不超过 {1} KB 的纯文本文件(.txt)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1352"/>
+        <location filename="../../desktop/main_window.py" line="1391"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1363"/>
+        <location filename="../../desktop/main_window.py" line="1402"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
@@ -1382,107 +1407,127 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings.py" line="261"/>
+        <location filename="../../desktop/settings.py" line="270"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="264"/>
+        <location filename="../../desktop/settings.py" line="273"/>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="264"/>
+        <location filename="../../desktop/settings.py" line="273"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="264"/>
+        <location filename="../../desktop/settings.py" line="273"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="266"/>
+        <location filename="../../desktop/settings.py" line="275"/>
         <source>System size</source>
         <translation>系统大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="267"/>
+        <location filename="../../desktop/settings.py" line="276"/>
         <source> pt</source>
         <translation> 磅</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="268"/>
+        <location filename="../../desktop/settings.py" line="277"/>
         <source>&amp;Theme:</source>
         <translation>主题(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="268"/>
+        <location filename="../../desktop/settings.py" line="277"/>
         <source>&amp;Font size:</source>
         <translation>字号(&amp;F):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="268"/>
+        <location filename="../../desktop/settings.py" line="277"/>
         <source>&amp;Language:</source>
         <translation>语言(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="268"/>
+        <location filename="../../desktop/settings.py" line="277"/>
         <source>CPU &amp;threads:</source>
         <translation>CPU 线程(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="274"/>
+        <location filename="../../desktop/settings.py" line="283"/>
         <source>Second &amp;opinion:</source>
         <translation>第二意见(&amp;O):</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="278"/>
+        <location filename="../../desktop/settings.py" line="287"/>
         <source>Off: the student answers alone</source>
         <translation>关闭:只由学生模型作答</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="279"/>
+        <location filename="../../desktop/settings.py" line="288"/>
         <source>Asked about doubtful answers</source>
         <translation>答案可疑时询问</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="280"/>
+        <location filename="../../desktop/settings.py" line="289"/>
         <source>Asked about every answer (slower)</source>
         <translation>每个答案都询问(较慢)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="283"/>
+        <location filename="../../desktop/settings.py" line="292"/>
         <source>Second opinion</source>
         <translation>第二意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="287"/>
+        <location filename="../../desktop/settings.py" line="296"/>
         <source>{0} solves the problem too. On doubtful answers: about 10 points more answers right, as fast as the student alone most of the time. On every answer: about 10 points more again, and &quot;checked&quot; means both models agree (right 96% of the time); the answer shows at once and its verdict follows, about 7 s after the start.</source>
         <translation>{0} 也会解这道题。答案可疑时询问:答对的题约多 10 个百分点,多数时候和只用学生模型一样快。每个答案都询问:答对的再多约 10 个百分点,而且“已核对”表示两个模型一致(96% 的情况下正确);答案立即显示,判断随后给出,从开始算起约 7 秒。</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="294"/>
+        <location filename="../../desktop/settings.py" line="303"/>
         <source>Not part of this installation.</source>
         <translation>此安装版本不包含它。</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="297"/>
+        <location filename="../../desktop/settings.py" line="306"/>
         <source>Not installed. `{0} --all` adds it ({1} MB).</source>
         <translation>尚未安装。`{0} --all` 可以添加它({1} MB)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="301"/>
+        <location filename="../../desktop/settings.py" line="310"/>
+        <source>Programs:</source>
+        <translation>程序:</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="311"/>
+        <source>&amp;Run them without an operating-system sandbox</source>
+        <translation>在没有操作系统沙箱时也运行(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="312"/>
+        <source>Run programs without an operating-system sandbox</source>
+        <translation>在没有操作系统沙箱时运行程序</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="315"/>
+        <source>Only where this computer has no sandbox for programs (Help &gt; About says): a program written by the model could then read or change your files. Steps mode needs none.</source>
+        <translation>仅在这台电脑没有程序沙箱时有效(见 帮助 &gt; 关于):此时模型写的程序可能读取或修改你的文件。“步骤”模式不需要沙箱。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="319"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="301"/>
+        <location filename="../../desktop/settings.py" line="319"/>
         <source>Font size</source>
         <translation>字号</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="301"/>
+        <location filename="../../desktop/settings.py" line="319"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
@@ -1490,17 +1535,17 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>ThreadsBox</name>
     <message>
-        <location filename="../../desktop/settings.py" line="198"/>
+        <location filename="../../desktop/settings.py" line="199"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="201"/>
+        <location filename="../../desktop/settings.py" line="202"/>
         <source>Automatic uses the cores that are idle when you press Solve. More threads than idle cores make a solve much slower.</source>
         <translation>自动:按下解题时使用空闲的 CPU 核心。线程数多于空闲核心会使解题慢很多。</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="204"/>
+        <location filename="../../desktop/settings.py" line="205"/>
         <source>CPU threads</source>
         <translation>CPU 线程</translation>
     </message>
