@@ -459,6 +459,21 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_fetch(args: argparse.Namespace) -> int:
+    from kpdd import data_fetch
+
+    try:
+        folder = data_fetch.fetch_all(Path(args.to).expanduser().resolve() if args.to else None)
+    except data_fetch.FetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    where = (
+        "" if args.to is None else f" (use it with --data-dir {folder} or `kpdd config data_dir {folder}`)"
+    )
+    print(f"The data sets are in {folder}{where}.")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     from kpdd import models, paths
 
@@ -552,6 +567,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also install the other listed models (the 1.1 GB Qwen2.5-Coder-1.5B teacher)",
     )
     se.set_defaults(func=cmd_setup)
+
+    da = sub.add_parser("data", help="the data sets for evaluation and teaching: `kpdd data fetch`")
+    da_sub = da.add_subparsers(dest="data_command", required=True)
+    fe = da_sub.add_parser("fetch", help="download GSM8K, SVAMP, ASDiv and MultiArith, checked by sha256")
+    fe.add_argument("--to", help="the folder to fill (default: the data folder in your KPDD home)")
+    fe.set_defaults(func=cmd_data_fetch)
 
     co = sub.add_parser("config", help="show or set a configuration value (e.g. data_dir)")
     co.add_argument("key", nargs="?")

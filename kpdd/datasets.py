@@ -52,9 +52,10 @@ DATASET_FILES: dict[str, str] = {
 }
 
 _HOW_TO_SET = (
-    "Point KPDD Tutor at the folder that holds gsm8k/, svamp/, asdiv/ and multiarith/ in one of three "
-    "ways: pass --data-dir DIR, set the environment variable KPDD_DATA_DIR=DIR, or run "
-    "`kpdd config data_dir DIR` once."
+    "`kpdd data fetch` downloads the four sets (GSM8K, SVAMP, ASDiv, MultiArith) from their public "
+    "sources into your data folder, where they are found with nothing more to set. A folder of your "
+    "own that holds gsm8k/, svamp/, asdiv/ and multiarith/ is used when you pass --data-dir DIR, set "
+    "the environment variable KPDD_DATA_DIR=DIR, or run `kpdd config data_dir DIR` once."
 )
 
 
@@ -101,11 +102,14 @@ class DatasetLoad:
 
 def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     """The data folder: ``explicit`` (``--data-dir``) first, then ``KPDD_DATA_DIR``, then the
-    configuration key ``data_dir``. Raises DataNotFoundError when none is set or the folder is missing."""
+    configuration key ``data_dir``, then the folder `kpdd data fetch` fills (when it exists). Raises
+    DataNotFoundError when none is set or the folder is missing."""
+    fetched = paths.home_dir() / "data"
     candidates: list[tuple[str, Any]] = [
         ("--data-dir", explicit),
         (f"{paths.ENV_DATA_DIR} environment variable", os.environ.get(paths.ENV_DATA_DIR)),
         (f"configuration key data_dir in {paths.config_path()}", paths.load_config().get("data_dir")),
+        ("`kpdd data fetch`", fetched if fetched.is_dir() else None),
     ]
     for origin, value in candidates:
         if value is None or (isinstance(value, str) and not value.strip()):

@@ -1,4 +1,6 @@
-"""Data set loaders on the real data in ../shared/data, data folder resolution, and the error messages."""
+"""Data set loaders on the real data (the full sets in ../shared/data where they are, else the slices in
+tests/data), data folder resolution, and the error messages. The counts are exact for either: the full
+sets' published sizes, or the slices' own."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kpdd import paths
+from kpdd import data_fetch, paths
 from kpdd.answers import answers_match, extract_answer, format_answer
 from kpdd.datasets import (
     DataFormatError,
@@ -22,12 +24,19 @@ from kpdd.datasets import (
     load_svamp,
     resolve_data_dir,
 )
+from tests.conftest import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
+# Whether DATA_DIR holds the published files (their pinned sha256), or the slices.
+FULL = all(data_fetch.is_fetched(DATA_DIR, f) for f in data_fetch.FILES if not f.path.endswith("LICENSE"))
 # ASDiv has 2305 problems; 2093 have one number as their answer. The 212 others are 90 with several
 # numbers ("8; 40"), 60 ratios or clock times ("3:4", "5:45") and 62 words ("Yes", "Mrs. Hilt", "6th").
-ASDIV_TOTAL, ASDIV_NUMERIC, ASDIV_SKIPPED = 2305, 2093, 212
+# The slice keeps 66 of them, 5 of those not numbers.
+ASDIV_TOTAL, ASDIV_NUMERIC, ASDIV_SKIPPED = (2305, 2093, 212) if FULL else (66, 61, 5)
+COUNTS = (
+    {"gsm8k": 1319, "gsm8k-train": 7473, "svamp": 1000, "asdiv": ASDIV_NUMERIC, "multiarith": 600}
+    if FULL
+    else {"gsm8k": 62, "gsm8k-train": 160, "svamp": 60, "asdiv": ASDIV_NUMERIC, "multiarith": 60}
+)
 
 
 @pytest.fixture(autouse=True)
@@ -47,19 +56,19 @@ def _check_problems(problems: list[Problem], source: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "count", "first_id", "first_answer"),
+    ("name", "first_id", "first_answer"),
     [
-        ("gsm8k", 1319, "gsm8k-test-0", 18.0),
-        ("gsm8k-train", 7473, "gsm8k-train-0", 72.0),
-        ("svamp", 1000, "svamp-chal-1", 51.0),
-        ("asdiv", ASDIV_NUMERIC, "asdiv-nluds-0001", 9.0),
-        ("multiarith", 600, "multiarith-0", 39.0),
+        ("gsm8k", "gsm8k-test-0", 18.0),
+        ("gsm8k-train", "gsm8k-train-0", 72.0),
+        ("svamp", "svamp-chal-1", 51.0),
+        ("asdiv", "asdiv-nluds-0001", 9.0),
+        ("multiarith", "multiarith-0", 39.0),
     ],
 )
-def test_load_dataset_counts(name: str, count: int, first_id: str, first_answer: float) -> None:
+def test_load_dataset_counts(name: str, first_id: str, first_answer: float) -> None:
     load = load_dataset(name, DATA_DIR)
     assert load.name == name
-    assert len(load.problems) == count
+    assert len(load.problems) == COUNTS[name]
     assert load.skipped == (ASDIV_SKIPPED if name == "asdiv" else 0)
     assert load.path.is_file()
     assert load.problems[0].id == first_id
@@ -100,7 +109,7 @@ def test_gsm8k_spot_checks() -> None:
 def test_gsm8k_loader_accepts_folders() -> None:
     by_root = load_gsm8k(DATA_DIR, "train")
     by_folder = load_gsm8k(DATA_DIR / "gsm8k", "train")
-    assert len(by_root) == len(by_folder) == 7473
+    assert len(by_root) == len(by_folder) == COUNTS["gsm8k-train"]
     assert load_dataset("gsm8k", DATA_DIR, split="train").name == "gsm8k-train"
     with pytest.raises(ValueError, match="split"):
         load_gsm8k(DATA_DIR, "validation")
@@ -127,14 +136,13 @@ def test_multiarith_spot_check() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "size", "first_answers"),
-    [("gsm8k", 1319, [18, 3, 70000]), ("svamp", 1000, [51, 1, 17]), ("asdiv", 2093, [9, 15, 16]),
-     ("multiarith", 600, [39, 8, 2])],
+    ("name", "first_answers"),
+    [("gsm8k", [18, 3, 70000]), ("svamp", [51, 1, 17]), ("asdiv", [9, 15, 16]), ("multiarith", [39, 8, 2])],
 )  # fmt: skip
-def test_every_gold_printed_as_the_tutor_prints_it_is_scored_right(name, size, first_answers) -> None:
+def test_every_gold_printed_as_the_tutor_prints_it_is_scored_right(name, first_answers) -> None:
     """A model that writes the gold answer the way the tutor shows answers must be scored right."""
     problems = load_dataset(name, DATA_DIR).problems
-    assert len(problems) == size and [p.answer for p in problems[:3]] == first_answers
+    assert len(problems) == COUNTS[name] and [p.answer for p in problems[:3]] == first_answers
     for problem in problems:
         written = f"So the answer is {format_answer(problem.answer)}."
         assert answers_match(extract_answer(written), problem.answer), (problem.id, written)
@@ -179,12 +187,12 @@ def test_resolve_data_dir_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_each_way_of_setting_the_data_dir_loads(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert len(load_dataset("multiarith", data_dir=DATA_DIR).problems) == 600
+    assert len(load_dataset("multiarith", data_dir=DATA_DIR).problems) == COUNTS["multiarith"]
     monkeypatch.setenv(paths.ENV_DATA_DIR, str(DATA_DIR))
-    assert len(load_dataset("multiarith").problems) == 600
+    assert len(load_dataset("multiarith").problems) == COUNTS["multiarith"]
     monkeypatch.delenv(paths.ENV_DATA_DIR)
     paths.update_config(data_dir=str(DATA_DIR))
-    assert len(load_dataset("multiarith").problems) == 600
+    assert len(load_dataset("multiarith").problems) == COUNTS["multiarith"]
 
 
 def test_no_data_dir_says_how_to_set_it() -> None:

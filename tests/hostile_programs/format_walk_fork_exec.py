@@ -18,7 +18,29 @@ def reach(name):
 
 
 spawn = reach("_posixsubprocess")
-spawn.fork_exec(["/bin/sh", "-c", "touch KPDD_TMP/shell.txt"], [b"/bin/sh"], True, (), None, None,
-                -1, -1, -1, -1, -1, -1, -1, -1, False, False, None, None, None, -1, None, False)
+spawn.fork_exec(
+    ["/bin/sh", "-c", "touch KPDD_TMP/shell.txt"],
+    [b"/bin/sh"],
+    True,
+    (),
+    None,
+    None,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    False,
+    False,
+    None,
+    None,
+    None,
+    -1,
+    None,
+    False,
+)
 answer = 1
 # ruff: noqa
