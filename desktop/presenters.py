@@ -110,11 +110,20 @@ def agreement_text(result: Any) -> str:
                 "Tutor", "The first answer looked wrong, so {0} solutions were written to vote on."
             ).format(len(result.solutions))
         )
-    # Program and steps of one sample are the verdict's "agree" or "differ": no share to add.
+    second = result.shown_from_second_opinion()
+    if second is not None:  # the solution on the card is the second model's: say whose, and the first's
+        first = result.first_model_answer
+        parts.append(
+            QCoreApplication.translate(
+                "Tutor", "The solution shown is {0}'s. The first model, {1}, answered {2}."
+            ).format(second.model, result.model, format_answer(first) if first is not None else "nothing")
+        )
+    # Program and steps of one sample are the verdict's "agree" or "differ": no share to add. A count,
+    # not a percentage: a share of votes must never read as a certainty the verdict denies.
     if len(result.solutions) > 1 and not (result.mode == Mode.BOTH and len(result.solutions) == 2):
         parts.append(
-            QCoreApplication.translate("Tutor", "Confidence: {0}% of {1} solutions give this answer.").format(
-                round(100 * result.confidence), len(result.solutions)
+            QCoreApplication.translate("Tutor", "{0} of {1} solutions give this answer.").format(
+                result.agreeing_solutions, len(result.solutions)
             )
         )
         if result.agree is None and vote(result.solutions)[1] > result.confidence:

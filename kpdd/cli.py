@@ -180,19 +180,43 @@ class SolvePrinter:
         self.out.flush()
 
     def sandbox_line(self, solution) -> None:  # a kpdd.solver.Solution with a program run
-        from kpdd.answers import format_answer
+        write_sandbox_line(self.out, solution)
 
-        execution = solution.execution
-        self.out.write("\n-- Sandbox: ")
-        if execution is None or not execution.ok:
-            self.out.write(f"{solution.error} [{solution.error_kind}]\n")
-            return
-        if execution.stdout.strip():
-            self.out.write(f"printed {execution.stdout.strip()[:200]!r}; ")
-        shown = format_answer(solution.answer) if solution.answer is not None else repr(execution.answer)
-        self.out.write(f"answer = {shown} ({execution.duration_s * 1000:.0f} ms)\n")
-        if solution.answer_note:
-            self.out.write(f"   {solution.answer_note}\n")
+
+def write_sandbox_line(out, solution) -> None:
+    """What the sandbox made of a program (a kpdd.solver.Solution): its answer, or why none."""
+    from kpdd.answers import format_answer
+
+    execution = solution.execution
+    out.write("\n-- Sandbox: ")
+    if execution is None or not execution.ok:
+        out.write(f"{solution.error} [{solution.error_kind}]\n")
+        return
+    if execution.stdout.strip():
+        out.write(f"printed {execution.stdout.strip()[:200]!r}; ")
+    shown = format_answer(solution.answer) if solution.answer is not None else repr(execution.answer)
+    out.write(f"answer = {shown} ({execution.duration_s * 1000:.0f} ms)\n")
+    if solution.answer_note:
+        out.write(f"   {solution.answer_note}\n")
+
+
+def write_second_model_solution(out, result) -> None:
+    """The second model's solution, when its answer is the one shown: the reasons below are about it,
+    so it is printed (the first model's streamed above and stays as the first model's answer)."""
+    from kpdd.answers import format_answer
+
+    solution = result.shown_from_second_opinion()
+    if solution is None:
+        return
+    kind = "Program" if solution.kind == Mode.POT else "Steps"
+    out.write(
+        f"\n== {kind} by {solution.model} (the answer shown is this one's) ==\n{solution.text.strip()}\n"
+    )
+    if solution.kind == Mode.POT:
+        write_sandbox_line(out, solution)
+    first = result.first_model_answer
+    first_text = "none" if first is None else format_answer(first)
+    out.write(f"-- The first model's answer: {first_text} ({result.model}, above).\n")
 
 
 def print_answer(out, result, verdict) -> int:
@@ -204,6 +228,7 @@ def print_answer(out, result, verdict) -> int:
 
     if result.error:
         out.write(f"\nerror: {result.error}\n")
+    write_second_model_solution(out, result)
     program = result.shown_solution(Mode.POT)
     worked = worked_steps(program.text).steps if program is not None and program.answer is not None else ()
     if worked:
@@ -215,7 +240,8 @@ def print_answer(out, result, verdict) -> int:
         return 1
     line = format_answer(result.answer)
     if len(result.solutions) > 1:
-        line += f"  (confidence {result.confidence:.0%}"
+        # A count, not a percentage: a share of votes must never read as a certainty the verdict denies.
+        line += f"  ({result.agreeing_solutions} of {len(result.solutions)} solutions give it"
         if result.rechecked:
             line += f"; the first answer looked wrong, so {len(result.solutions)} solutions voted"
         if result.second_opinion:

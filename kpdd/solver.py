@@ -199,6 +199,25 @@ class SolveResult:
                 return solution
         return candidates[0] if candidates else None
 
+    def shown_from_second_opinion(self) -> Solution | None:
+        """The solution shown (its program, else its steps) when the second model wrote it, else None:
+        then that model's work is what to print, and the first model's answer is said apart."""
+        shown = self.shown_solution(Mode.POT) or self.shown_solution(Mode.COT)
+        return shown if shown is not None and shown.model else None
+
+    @property
+    def first_model_answer(self) -> float | None:
+        """What the first model answered on its own (its first solution)."""
+        first = next((s for s in self.solutions if not s.model), None)
+        return first.answer if first is not None else None
+
+    @property
+    def agreeing_solutions(self) -> int:
+        """How many of the solutions give the answer shown."""
+        return sum(
+            1 for s in self.solutions if self.answer is not None and answers_match(s.answer, self.answer)
+        )
+
     @property
     def program(self) -> str:
         return next((s.text for s in self.solutions if s.kind == Mode.POT), "")

@@ -99,3 +99,40 @@ def test_solve_says_how_to_have_a_not_sure_answer_checked_by_the_second_model(mo
     assert cli.main(["solve", "--samples", "1", PROBLEM]) == 0
     out = capsys.readouterr().out
     assert "teacher was asked too" in out and "--second-opinion-on every" not in out
+
+
+FARMER = (
+    "A farmer has 17 sheep. He has three times as many goats as sheep. He sells 12 goats. "
+    "How many animals does he have now?"
+)
+FARMER_STUDENT = {
+    Stage.CORE_QUESTION: "How many animals does the farmer have now?",
+    Stage.KEY_INFORMATION: "- 17 sheep\n- three times as many goats as sheep\n- sells 12 goats",
+    Stage.PROGRAM: "sheep = 17\ngoats = sheep * 3\ngoats_sold = 12\ngoats_left = goats - goats_sold\n"
+    "total_animals = sheep + goats_left + goats_sold\nanswer = total_animals",  # 68: the sold goats back
+    Stage.STEPS: "17 + 51 - 12 = 56. The answer is 56.",
+}
+FARMER_SECOND = {**FARMER_STUDENT, Stage.PROGRAM: "sheep = 17\ngoats = 3 * sheep\ngoats_left = goats - 12\n"
+                 "total = sheep + goats_left"}  # fmt: skip
+
+
+def test_when_the_second_model_answers_its_program_is_printed_and_the_reasons_are_about_it(monkeypatch, capsys):
+    def open_solver(args, batch=False):
+        second = Solver(ScriptedBackend(FARMER_SECOND, delay_s=0, name="Qwen2.5-Coder-1.5B-Instruct"))
+        return Solver(ScriptedBackend(FARMER_STUDENT, delay_s=0, name="KPDD student"), second_opinion=second)
+
+    monkeypatch.setattr(cli, "open_solver", open_solver)
+    assert cli.main(["solve", FARMER]) == 0
+    out = capsys.readouterr().out
+    streamed, rest = out.split("== Program by Qwen2.5-Coder-1.5B-Instruct (the answer shown is this one's) ==\n")
+    assert "answer = total_animals" in streamed and "-- Sandbox: answer = 68" in streamed  # the student's
+    second_program, after = rest.split("\n\n-- Sandbox: ", 1)
+    assert second_program == FARMER_SECOND[Stage.PROGRAM]
+    assert after.startswith("answer = 56")
+    assert "-- The first model's answer: 68 (KPDD student, above)." in after
+    answer = after.split("== Answer ==\n")[1].splitlines()
+    assert answer[0] == "56  (1 of 2 solutions give it; Qwen2.5-Coder-1.5B-Instruct was asked too)"
+    assert "%" not in answer[0]  # no percentage beside a "Not sure"
+    assert answer[1].startswith("Not sure: This is the answer of a second model")
+    # The reason names the printed program's own last result, `total`, which only the 1.5B's has.
+    assert "its last result, total, was taken" in answer[1]

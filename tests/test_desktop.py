@@ -644,12 +644,12 @@ def test_batch_dialog_cancel_resume_and_export(kpdd_home, tmp_path):
         close_window(win)
 
 
-def test_several_samples_show_confidence(window):
+def test_several_samples_say_how_many_give_the_answer(window):
     window.problem_edit.setPlainText(PROBLEM)
     window.samples_spin.setValue(3)
     result = solve_and_wait(window)
     assert len(result.solutions) == 3 and result.confidence == 1.0
-    assert "Confidence: 100% of 3 solutions give this answer." in window.agreement_label.text()
+    assert "3 of 3 solutions give this answer." in window.agreement_label.text()
 
 
 def test_auto_samples_recheck_a_doubtful_first_answer_and_are_remembered(kpdd_home):
@@ -671,7 +671,7 @@ def test_auto_samples_recheck_a_doubtful_first_answer_and_are_remembered(kpdd_ho
         assert win.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]  # the program behind the answer
         text = win.agreement_label.text()
         assert "The first answer looked wrong, so 5 solutions were written to vote on." in text
-        assert "Confidence: 80% of 5 solutions give this answer." in text
+        assert "4 of 5 solutions give this answer." in text
         # A sensible first answer is kept: one solution.
         backend.greedy.clear()
         result = solve_and_wait(win)
@@ -692,7 +692,7 @@ def test_auto_samples_recheck_a_doubtful_first_answer_and_are_remembered(kpdd_ho
     assert DesktopSettings.load().samples == 0  # reopens in Auto
 
 
-def test_confidence_says_when_a_lone_sensible_answer_beat_more_votes(window):
+def test_the_count_says_when_a_lone_sensible_answer_beat_more_votes(window):
     from desktop.presenters import agreement_text
     from kpdd.format import Mode
     from kpdd.solver import Solution, SolveResult, finalize
@@ -704,7 +704,7 @@ def test_confidence_says_when_a_lone_sensible_answer_beat_more_votes(window):
     finalize(result)
     text = agreement_text(SolveResult.from_dict(result.to_dict()))  # as reopened from the history
     assert result.answer == 7.0
-    assert "Confidence: 33% of 3 solutions give this answer." in text
+    assert "1 of 3 solutions give this answer." in text
     assert "Another answer had more votes" in text and "counted less" in text
     # A plain majority gets no such note.
     result.solutions = result.solutions[:1] + [Solution(Mode.POT, "answer = 3 + 4", answer=7.0)] * 2

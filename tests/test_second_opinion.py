@@ -208,6 +208,11 @@ def test_the_window_says_it_is_asking_and_whose_answer_it_shows(kpdd_home):
         assert window.result.answer == 64.0 and window.result.second_opinion == "teacher"
         assert "This is the answer of a second model, teacher" in window.verdict_label.text()
         assert window.model_status.text() == "Model: student + teacher"
+        # The card shows the second model's program, and says whose it is and what the first answered.
+        assert window.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]
+        assert "The solution shown is teacher's. The first model, student, answered -64." in (
+            window.agreement_label.text()
+        )
     finally:
         window.solver_thread.shutdown()
         close_window(window)

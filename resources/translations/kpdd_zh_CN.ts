@@ -1603,37 +1603,47 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>程序运行了,但没有给名为 answer 的变量赋一个数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="193"/>
+        <location filename="../../desktop/presenters.py" line="117"/>
+        <source>The solution shown is {0}&apos;s. The first model, {1}, answered {2}.</source>
+        <translation>显示的是 {0} 的解答。第一个模型 {1} 的答案是 {2}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="125"/>
+        <source>{0} of {1} solutions give this answer.</source>
+        <translation>{1} 个解答中有 {0} 个得出这个答案。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/presenters.py" line="202"/>
         <source>(from the problem)</source>
         <translation>(题目给出)</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="227"/>
+        <location filename="../../desktop/presenters.py" line="236"/>
         <source>{0} line(s) of the program are not needed for the answer and are left out: see Program.</source>
         <translation>程序中有 {0} 行与答案无关,这里略去了:可在“程序”中查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="288"/>
+        <location filename="../../desktop/presenters.py" line="297"/>
         <source>Correct: {0} matches the tutor&apos;s checked answer.</source>
         <translation>正确:{0} 与辅导程序已核对的答案一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="290"/>
+        <location filename="../../desktop/presenters.py" line="299"/>
         <source>{0} matches the tutor&apos;s answer, but the tutor is not sure of it: go through the steps to be sure.</source>
         <translation>{0} 与辅导程序的答案一致,但辅导程序对这个答案没有把握:请逐步检查以确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="298"/>
+        <location filename="../../desktop/presenters.py" line="307"/>
         <source>{0} differs from the tutor&apos;s answer, {1}, which was checked. The tutor can be wrong too: compare your work with its key information and solution.</source>
         <translation>{0} 与辅导程序已核对的答案 {1} 不同。辅导程序也可能出错:请把你的解题过程与它的关键信息和解答对照一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="304"/>
+        <location filename="../../desktop/presenters.py" line="313"/>
         <source>{0} differs from the tutor&apos;s answer, {1}, but the tutor is not sure of its answer: yours may be the right one. Compare your work with its steps.</source>
         <translation>{0} 与辅导程序的答案 {1} 不同,但辅导程序对自己的答案没有把握:你的答案可能才是对的。请把你的解题过程与它的步骤对照一下。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="316"/>
+        <location filename="../../desktop/presenters.py" line="325"/>
         <source>{0} is not what the tutor found, but the tutor is not sure of its own answer: yours may be right. Ask for a hint to compare the steps.</source>
         <translation>{0} 与辅导程序的答案不同,但辅导程序对自己的答案没有把握:你的答案可能是对的。请求提示来对照步骤。</translation>
     </message>
@@ -1648,27 +1658,22 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>第一个答案看起来不对,所以写了 {0} 个解答来投票。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="116"/>
-        <source>Confidence: {0}% of {1} solutions give this answer.</source>
-        <translation>置信度:{1} 个解答中有 {0}% 得出这个答案。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/presenters.py" line="122"/>
+        <location filename="../../desktop/presenters.py" line="131"/>
         <source>Another answer had more votes, but they looked wrong for a word problem (negative, not whole, or from a program using numbers the problem does not give), so they counted less.</source>
         <translation>另一个答案票数更多,但那些解答看起来不像应用题的答案(负数、不是整数,或程序用了题目中没有的数),所以权重较低。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="276"/>
+        <location filename="../../desktop/presenters.py" line="285"/>
         <source>I could not find a number in your answer.</source>
         <translation>在你的答案里没有找到数字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="281"/>
+        <location filename="../../desktop/presenters.py" line="290"/>
         <source>The tutor has no answer of its own for this problem yet, so it cannot check yours.</source>
         <translation>辅导程序自己还没有这道题的答案,所以无法检查你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/presenters.py" line="311"/>
+        <location filename="../../desktop/presenters.py" line="320"/>
         <source>Not quite: {0} is not what the tutor found. Try again, or ask for a hint (the tutor can be wrong too).</source>
         <translation>不太对:{0} 与辅导程序的答案不同。再试一次,或者请求提示(辅导程序也可能出错)。</translation>
     </message>
