@@ -245,7 +245,6 @@ ZH_CN: dict[str, str] = {
     "The program and the steps agree: more likely right, but still check it.": "程序和步骤的答案一致:更可能正确,但仍请检查。",
     "The program and the steps disagree: double-check this one.": "程序和步骤的答案不一致:请再检查一下。",
     "The program and the steps disagree. The program worked out this answer on the way, then went a step further, so the steps' answer is shown: double-check this one.": "程序和步骤的答案不一致。程序在中途算出了这个答案,却又多算了一步,所以这里显示步骤的答案:请再检查一下。",
-    "{0} of {1} solutions give this answer.": "{1} 个解答中有 {0} 个得出这个答案。",
     "The solution shown is {0}'s. The first model, {1}, answered {2}.": "显示的是 {0} 的解答。第一个模型 {1} 的答案是 {2}。",
     "I could not find a number in your answer.": "在你的答案里没有找到数字。",
     "The tutor has no answer of its own for this problem yet, so it cannot check yours.": "辅导程序自己还没有这道题的答案,所以无法检查你的答案。",
@@ -380,6 +379,9 @@ ZH_CN: dict[str, str] = {
     "None of these holds programs on this computer, so programs do not run: Steps mode works, and Settings > Programs can let programs run unprotected.": "这台电脑上以上保护都不可用,因此程序不会运行:“步骤”模式可以使用,可在 设置 > 程序 中允许程序在无保护状态下运行。",
     "None of these holds programs on this computer, and Settings > Programs lets them run anyway: only the sandbox's own checks stand between a program and your files.": "这台电脑上以上保护都不可用,而 设置 > 程序 允许程序照常运行:程序与你的文件之间只有沙箱自身的检查。",
     "Tested on Linux (seccomp and Landlock). On macOS a sandbox-exec profile, and on Windows a Job Object with a Low-integrity token, are applied where available but have not been tried.": "已在 Linux 上测试(seccomp 与 Landlock)。macOS 上的 sandbox-exec 配置和 Windows 上的作业对象加低完整性令牌在可用时会启用,但尚未实测。",
+    "Read the problem again; if it is written as you meant it, work through it with the hints.": "请再读一遍题目;如果题目和你想的一样,就用提示一步步做。",
+    "Every solution gives a negative number, which this problem's answer cannot be: the problem may be wrong as written (its numbers may not fit together), or the tutor could not solve it.": "每个解答都得出负数,而这道题的答案不可能是负数:可能是题目本身写错了(数字对不上),也可能是导师没能解出这道题。",
+    "Every solution gives part of something the question counts in whole ones: the problem may be wrong as written (its numbers may not fit together), or the tutor could not solve it.": "每个解答得出的都不是整数,而问题问的是按整个来数的东西:可能是题目本身写错了(数字对不上),也可能是导师没能解出这道题。",
 }
 
 

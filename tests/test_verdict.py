@@ -109,10 +109,15 @@ def test_samples_that_agree_are_checked_and_the_threshold_is_a_policy():
 
 def test_marks_on_the_answer():
     muffins = "A baker has 12 muffins for 5 boxes. How many muffins go in each box?"
-    negative = judge(result_of(Mode.POT, *[pot("answer = 12 - 17", -5.0)] * 3))
-    assert negative.level == Level.NOT_SURE and notes(negative) == [Note.NEGATIVE]
-    part = judge(result_of(Mode.POT, *[pot("answer = 12 / 5", 2.4)] * 3, problem=muffins))
-    assert notes(part) == [Note.PART_OF_A_COUNT]
+    negative = judge(result_of(Mode.POT, pot("answer = 12 - 17", -5.0)))
+    assert negative.level == Level.NOT_SURE and notes(negative) == [Note.ONE_SOLUTION, Note.NEGATIVE]
+    part = judge(result_of(Mode.POT, pot("answer = 12 / 5", 2.4), problem=muffins))
+    assert notes(part) == [Note.ONE_SOLUTION, Note.PART_OF_A_COUNT]
+    # Every solution impossible: the problem itself may be wrong (tests/test_impossible_problems.py).
+    negatives = judge(result_of(Mode.POT, *[pot("answer = 12 - 17", -5.0)] * 3))
+    assert negatives.level == Level.NOT_SURE and notes(negatives) == [Note.ALL_NEGATIVE]
+    parts = judge(result_of(Mode.POT, *[pot("answer = 12 / 5", 2.4)] * 3, problem=muffins))
+    assert notes(parts) == [Note.ALL_PARTS]
     # A fraction of a measured quantity is only doubtful: the program and the steps agreeing outweigh
     # it; samples of one model agreeing do not.
     price = "Two friends share 7 dollars equally: 2 parts. How much does each friend get?"

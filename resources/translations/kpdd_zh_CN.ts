@@ -1681,157 +1681,172 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
 <context>
     <name>Verdict</name>
     <message>
-        <location filename="../../kpdd/verdict.py" line="92"/>
+        <location filename="../../kpdd/verdict.py" line="95"/>
         <source>Checked</source>
         <translation>已核对</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="93"/>
+        <location filename="../../kpdd/verdict.py" line="96"/>
         <source>Not sure</source>
         <translation>没有把握</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="94"/>
+        <location filename="../../kpdd/verdict.py" line="97"/>
         <source>No answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="98"/>
+        <location filename="../../kpdd/verdict.py" line="101"/>
         <source>checked</source>
         <translation>已核对</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="99"/>
+        <location filename="../../kpdd/verdict.py" line="102"/>
         <source>check this one</source>
         <translation>请核对</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="100"/>
+        <location filename="../../kpdd/verdict.py" line="103"/>
         <source>no answer</source>
         <translation>没有答案</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="103"/>
+        <location filename="../../kpdd/verdict.py" line="106"/>
         <source>Work through it with the hints, or solve it in Both mode to have it checked.</source>
         <translation>请借助提示一步步做,或用“两者”模式解题来核对。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="106"/>
+        <location filename="../../kpdd/verdict.py" line="109"/>
         <source>Work through it with the hints and check each step yourself.</source>
         <translation>请借助提示一步步做,并自己检查每一步。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="110"/>
+        <location filename="../../kpdd/verdict.py" line="113"/>
+        <source>Read the problem again; if it is written as you meant it, work through it with the hints.</source>
+        <translation>请再读一遍题目;如果题目和你想的一样,就用提示一步步做。</translation>
+    </message>
+    <message>
+        <location filename="../../kpdd/verdict.py" line="117"/>
         <source>{0} of {1} solutions give this answer.</source>
         <translation>{1} 个解答中有 {0} 个得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="111"/>
+        <location filename="../../kpdd/verdict.py" line="118"/>
         <source>The program and the worked steps give the same answer.</source>
         <translation>程序和解题步骤得出相同的答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="112"/>
+        <location filename="../../kpdd/verdict.py" line="119"/>
         <source>A second model, {0}, gives the same answer.</source>
         <translation>第二个模型 {0} 得出相同的答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="113"/>
+        <location filename="../../kpdd/verdict.py" line="120"/>
         <source>The program ran and set its answer.</source>
         <translation>程序运行完毕并给出了答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="114"/>
+        <location filename="../../kpdd/verdict.py" line="121"/>
         <source>Every calculation in the steps is right.</source>
         <translation>步骤中的每一步计算都正确。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="115"/>
+        <location filename="../../kpdd/verdict.py" line="122"/>
         <source>Only one solution was written, so nothing checked it.</source>
         <translation>只写了一个解答,没有任何东西核对过它。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="116"/>
+        <location filename="../../kpdd/verdict.py" line="123"/>
         <source>Only {0} of {1} solutions give this answer.</source>
         <translation>{1} 个解答中只有 {0} 个得出这个答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="117"/>
+        <location filename="../../kpdd/verdict.py" line="124"/>
         <source>The program and the worked steps give different answers.</source>
         <translation>程序和解题步骤得出的答案不同。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="118"/>
+        <location filename="../../kpdd/verdict.py" line="125"/>
         <source>The program did not run to an answer, so nothing checked the worked steps.</source>
         <translation>程序没有运行出答案,所以没有任何东西核对过解题步骤。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="121"/>
+        <location filename="../../kpdd/verdict.py" line="128"/>
         <source>The worked steps reach no answer, so nothing checked the program.</source>
         <translation>解题步骤没有得出答案,所以没有任何东西核对过程序。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="122"/>
+        <location filename="../../kpdd/verdict.py" line="129"/>
         <source>A second model, {0}, gives a different answer.</source>
         <translation>第二个模型 {0} 得出不同的答案。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="123"/>
+        <location filename="../../kpdd/verdict.py" line="130"/>
         <source>A second model, {0}, gives the same answer, but the first solution looked wrong for a word problem, so their agreement does not make it checked.</source>
         <translation>第二个模型 {0} 得出相同的答案,但第一个解答看起来不像应用题的答案,所以两者一致也不算已核对。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="126"/>
+        <location filename="../../kpdd/verdict.py" line="133"/>
         <source>This is the answer of a second model, {0}; the first model&apos;s answer is different.</source>
         <translation>这是第二个模型 {0} 的答案;第一个模型的答案与之不同。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="129"/>
+        <location filename="../../kpdd/verdict.py" line="136"/>
         <source>The answer is negative, which a word problem&apos;s answer almost never is.</source>
         <translation>答案是负数,而应用题的答案几乎从来不是负数。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="130"/>
+        <location filename="../../kpdd/verdict.py" line="137"/>
+        <source>Every solution gives a negative number, which this problem&apos;s answer cannot be: the problem may be wrong as written (its numbers may not fit together), or the tutor could not solve it.</source>
+        <translation>每个解答都得出负数,而这道题的答案不可能是负数:可能是题目本身写错了(数字对不上),也可能是导师没能解出这道题。</translation>
+    </message>
+    <message>
+        <location filename="../../kpdd/verdict.py" line="140"/>
+        <source>Every solution gives part of something the question counts in whole ones: the problem may be wrong as written (its numbers may not fit together), or the tutor could not solve it.</source>
+        <translation>每个解答得出的都不是整数,而问题问的是按整个来数的东西:可能是题目本身写错了(数字对不上),也可能是导师没能解出这道题。</translation>
+    </message>
+    <message>
+        <location filename="../../kpdd/verdict.py" line="143"/>
         <source>The answer is not a whole number, but the question counts whole things.</source>
         <translation>答案不是整数,但题目问的是可以逐个数的东西。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="133"/>
+        <location filename="../../kpdd/verdict.py" line="146"/>
         <source>The answer is not a whole number.</source>
         <translation>答案不是整数。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="134"/>
+        <location filename="../../kpdd/verdict.py" line="147"/>
         <source>The program uses {0}, a number the problem does not give.</source>
         <translation>程序用到了 {0},而题目中没有这个数。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="135"/>
+        <location filename="../../kpdd/verdict.py" line="148"/>
         <source>The program uses {0} and then takes it back out: the answer does not depend on it.</source>
         <translation>程序用了 {0},随后又把它抵消了:答案并不取决于它。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="138"/>
+        <location filename="../../kpdd/verdict.py" line="151"/>
         <source>The program never said which value is the answer; its last result, {0}, was taken.</source>
         <translation>程序没有说明哪个值是答案;这里取了它最后的结果 {0}。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="141"/>
+        <location filename="../../kpdd/verdict.py" line="154"/>
         <source>A step gets its arithmetic wrong: {0} is {1}, not {2}.</source>
         <translation>有一步算错了:{0} 等于 {1},不是 {2}。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="142"/>
+        <location filename="../../kpdd/verdict.py" line="155"/>
         <source>Solving was stopped before it found an answer.</source>
         <translation>在找到答案之前已停止解题。</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="143"/>
+        <location filename="../../kpdd/verdict.py" line="156"/>
         <source>The model stopped with an error: {0}</source>
         <translation>模型出错停止:{0}</translation>
     </message>
     <message>
-        <location filename="../../kpdd/verdict.py" line="144"/>
+        <location filename="../../kpdd/verdict.py" line="157"/>
         <source>The model did not produce a usable answer.</source>
         <translation>模型没有给出可用的答案。</translation>
     </message>
