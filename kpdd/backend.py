@@ -94,6 +94,39 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+# Output that is one short unit over and over ("isConnected isConnected ...", "12 + 12 + 12 + ...") never
+# reaches an answer: generation stops. In a solution it is a small model looping (the solver drops that
+# solution); in the one-sentence core question it is a broken model (a damaged file, the wrong format).
+DEGENERATE_REPEATS = 12
+DEGENERATE_UNIT_MAX = 40
+DEGENERATE_MIN_TOKENS = 24
+
+
+def _phrase_like(unit: str) -> bool:
+    """A unit of words or of arithmetic, not a line of dashes nor the digits of a long number
+    (0.3333333333333333, 1000000000000 are numbers, not loops)."""
+    return any(c.isalnum() for c in unit) and any(not (c.isdigit() or c in " .,") for c in unit)
+
+
+def repeated_tail(text: str) -> str | None:
+    """The unit that the end of `text` repeats `DEGENERATE_REPEATS` times in a row (1 to
+    `DEGENERATE_UNIT_MAX` characters, a phrase or a piece of arithmetic), or None."""
+    for length in range(1, min(DEGENERATE_UNIT_MAX, len(text) // DEGENERATE_REPEATS) + 1):
+        unit = text[-length:]
+        if _phrase_like(unit) and text.endswith(unit * DEGENERATE_REPEATS):
+            return unit
+    return None
+
+
+def degenerate_message(unit: str) -> str:
+    """What a user reads when generation stopped on `repeated_tail`."""
+    shown = " ".join(unit.split())[:30] or unit[:30]
+    return (
+        f'The model\'s output looks broken: it wrote "{shown}" over and over, so solving stopped. '
+        "If it does this with every problem, the model file may be damaged: choose another model or set it up again."
+    )
+
+
 def earliest_stop(text: str, stops: Sequence[str]) -> int:
     """Index of the first stop string in `text`, or -1."""
     best = -1

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kpdd.backend import (
+    DEGENERATE_MIN_TOKENS,
     BackendError,
     CancelToken,
     Generation,
@@ -23,11 +24,12 @@ from kpdd.backend import (
     OnText,
     StopTextStream,
     common_prefix_length,
+    repeated_tail,
 )
 from kpdd.format import GGUF_KEY_BASE_MODEL, GGUF_KEY_FORMAT_VERSION, GGUF_KEY_MODES
+from kpdd.gguf_file import check_gguf_file, read_header
 from kpdd.llama_batch import DEFAULT_PARALLEL, BatchedLlama, FollowUp
 
-GGUF_MAGIC = b"GGUF"
 DEFAULT_CONTEXT = 4096
 # Prompt evaluation runs in chunks with a cancellation check between them. Chunks start small and
 # grow while one takes less than CHUNK_SECONDS, so Stop answers within a fraction of a second on a
@@ -83,26 +85,6 @@ def threads_for(cores: int, idle: float | None) -> int:
     return max(1, min(wanted, round(idle)))
 
 
-def check_gguf_file(path: str | Path) -> Path:
-    """Fail with a plain message for a missing, empty or non-GGUF file (before llama.cpp sees it)."""
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise BackendError(f"Model file not found: {path}")
-    if path.is_dir():
-        raise BackendError(f"{path} is a folder, not a GGUF model file.")
-    try:
-        with path.open("rb") as handle:
-            magic = handle.read(4)
-    except OSError as exc:
-        raise BackendError(f"Cannot read the model file {path}: {exc.strerror or exc}") from exc
-    if magic != GGUF_MAGIC:
-        raise BackendError(
-            f"{path.name} is not a GGUF model file (it does not start with 'GGUF'). "
-            "KPDD Tutor runs llama.cpp models in GGUF format."
-        )
-    return path
-
-
 # read_gguf_metadata's results by (path, size, mtime): skipping a 150k-token vocabulary string by
 # string takes about half a second, and the model list is read before every solve.
 _METADATA_CACHE: dict[tuple[str, int, int], dict[str, Any]] = {}
@@ -119,63 +101,8 @@ def read_gguf_metadata(path: str | Path) -> dict[str, Any]:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _METADATA_CACHE:
-        _METADATA_CACHE[key] = _read_gguf_metadata(path)
+        _METADATA_CACHE[key] = read_header(path).metadata
     return dict(_METADATA_CACHE[key])
-
-
-def _read_gguf_metadata(path: Path) -> dict[str, Any]:
-    import struct
-
-    scalar_formats = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?",
-                      10: "<Q", 11: "<q", 12: "<d"}  # fmt: skip
-    size = path.stat().st_size
-
-    def read_exact(handle: Any, n: int) -> bytes:
-        data = handle.read(n)
-        if len(data) != n:
-            raise BackendError(f"{path.name} is truncated (the GGUF header ends early).")
-        return data
-
-    def read_string(handle: Any) -> str:
-        (length,) = struct.unpack("<Q", read_exact(handle, 8))
-        if length > size:
-            raise BackendError(f"{path.name} is not a valid GGUF file (bad string length).")
-        return read_exact(handle, length).decode("utf-8", errors="replace")
-
-    def skip_value(handle: Any, value_type: int) -> Any:
-        if value_type in scalar_formats:
-            fmt = scalar_formats[value_type]
-            return struct.unpack(fmt, read_exact(handle, struct.calcsize(fmt)))[0]
-        if value_type == 8:
-            return read_string(handle)
-        if value_type == 9:
-            (item_type,) = struct.unpack("<I", read_exact(handle, 4))
-            (count,) = struct.unpack("<Q", read_exact(handle, 8))
-            if item_type in scalar_formats:
-                handle.seek(count * struct.calcsize(scalar_formats[item_type]), os.SEEK_CUR)
-            else:
-                for _ in range(count):
-                    skip_value(handle, item_type)
-            return None
-        raise BackendError(f"{path.name} is not a valid GGUF file (unknown value type {value_type}).")
-
-    metadata: dict[str, Any] = {}
-    with path.open("rb") as handle:
-        read_exact(handle, 4)
-        (version,) = struct.unpack("<I", read_exact(handle, 4))
-        if version not in (2, 3):
-            raise BackendError(f"{path.name} uses GGUF version {version}, which is not supported.")
-        _n_tensors, n_kv = struct.unpack("<QQ", read_exact(handle, 16))
-        if n_kv > 100_000:
-            raise BackendError(f"{path.name} is not a valid GGUF file (bad header).")
-        for _ in range(n_kv):
-            key = read_string(handle)
-            (value_type,) = struct.unpack("<I", read_exact(handle, 4))
-            value = skip_value(handle, value_type)
-            if value is not None:
-                metadata[key] = value
-    metadata["_file_size"] = size
-    return metadata
 
 
 def model_info_from_metadata(path: str | Path, metadata: dict[str, Any]) -> ModelInfo:
@@ -314,6 +241,9 @@ class LlamaBackend:
             text += decoder.decode(llm.detokenize([token], special=True))
             if stream.update(text):
                 finish = "stop"
+                break
+            if completion_tokens >= DEGENERATE_MIN_TOKENS and repeated_tail(text):
+                finish = "degenerate"
                 break
             if cancel is not None and cancel.cancelled:
                 finish = "cancelled"

@@ -25,7 +25,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kpdd.backend import BackendError, CancelToken, Generation, earliest_stop
+from kpdd.backend import (
+    DEGENERATE_MIN_TOKENS,
+    DEGENERATE_REPEATS,
+    DEGENERATE_UNIT_MAX,
+    BackendError,
+    CancelToken,
+    Generation,
+    earliest_stop,
+    repeated_tail,
+)
 
 DEFAULT_PARALLEL = 8
 DEFAULT_BATCH_CONTEXT = 16384  # KV cells for the shared prefix and every slot's prompt and text
@@ -391,8 +400,19 @@ class _BatchRun:
             self.finish(slot, "complete")
         elif len(slot.generated) >= slot.max_tokens:
             self.finish(slot, "length")
+        elif self.degenerate(slot):
+            self.finish(slot, "degenerate")  # a broken model repeating itself: never an answer
         else:
             slot.next_token = token
+
+    @staticmethod
+    def degenerate(slot: _Slot) -> bool:
+        """Looked at every 8 tokens: a periodic tail stays periodic wherever it is cut."""
+        count = len(slot.generated)
+        if count < DEGENERATE_MIN_TOKENS or count % 8:
+            return False
+        tail = bytes(slot.text_bytes[-4 * DEGENERATE_REPEATS * DEGENERATE_UNIT_MAX :])
+        return repeated_tail(tail.decode("utf-8", errors="replace")) is not None
 
     def begin(self, slot: _Slot, tokens: list[int], limit: int) -> bool:
         """Point `slot` at a new prompt, keeping the cached tokens it shares; False if too long."""

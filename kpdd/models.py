@@ -298,17 +298,33 @@ def _disk_sha256_cache() -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def remember_sha256(path: Path, digest: str) -> None:
-    """Record a file's sha256 for its current size and mtime (in memory and in the user cache)."""
+def _remember(path: Path, **facts: str) -> None:
+    """Record facts about a file (its sha256, its tensor check) for its current size and mtime."""
     key = _file_key(path)
-    _SHA256_CACHE[key] = digest
     cache = _disk_sha256_cache()
-    cache[key[0]] = {"size": key[1], "mtime_ns": key[2], "sha256": digest}
+    known = cache.get(key[0])
+    same = isinstance(known, dict) and (known.get("size"), known.get("mtime_ns")) == key[1:]
+    cache[key[0]] = {**(known if same else {}), "size": key[1], "mtime_ns": key[2], **facts}
     try:
         paths.cache_dir().mkdir(parents=True, exist_ok=True)
         paths.atomic_write_text(paths.cache_dir() / SHA256_CACHE_FILE, json.dumps(cache, indent=1))
     except OSError:
-        pass  # a read-only cache only costs the next start one more hash
+        pass  # a read-only cache only costs the next start one more look
+
+
+def _remembered(path: Path, fact: str) -> str | None:
+    key = _file_key(path)
+    known = _disk_sha256_cache().get(key[0])
+    if isinstance(known, dict) and (known.get("size"), known.get("mtime_ns")) == key[1:]:
+        value = known.get(fact)
+        return str(value) if value is not None else None
+    return None
+
+
+def remember_sha256(path: Path, digest: str) -> None:
+    """Record a file's sha256 for its current size and mtime (in memory and in the user cache)."""
+    _SHA256_CACHE[_file_key(path)] = digest
+    _remember(path, sha256=digest)
 
 
 def cached_sha256(path: Path) -> str:
@@ -317,17 +333,31 @@ def cached_sha256(path: Path) -> str:
     key = _file_key(path)
     if key in _SHA256_CACHE:
         return _SHA256_CACHE[key]
-    known = _disk_sha256_cache().get(key[0])
-    if (
-        isinstance(known, dict)
-        and (known.get("size"), known.get("mtime_ns")) == key[1:]
-        and known.get("sha256")
-    ):
-        _SHA256_CACHE[key] = str(known["sha256"])
-        return _SHA256_CACHE[key]
+    known = _remembered(path, "sha256")
+    if known:
+        _SHA256_CACHE[key] = known
+        return known
     digest = sha256_of(path)
     remember_sha256(path, digest)
     return digest
+
+
+def checked_tensor_damage(path: Path) -> str | None:
+    """What is wrong with a model file's tensor data (kpdd.gguf_file.tensor_damage), or None; looked
+    at once per file version (about a second for 1 GB), then remembered like its sha256."""
+    from kpdd.gguf_file import tensor_damage
+
+    known = _remembered(path, "tensors")
+    if known is not None:
+        return None if known == "ok" else known
+    try:
+        problem = tensor_damage(path)
+    except BackendError as exc:  # not a GGUF file a model can be read from at all
+        problem = str(exc)
+    except (OSError, ValueError) as exc:
+        return f"it cannot be read ({exc})"
+    _remember(path, tensors=problem or "ok")
+    return problem
 
 
 def pinned_source(path: Path) -> ModelSource | None:
@@ -342,10 +372,13 @@ def pinned_source(path: Path) -> ModelSource | None:
 
 
 def damage(path: Path) -> str | None:
-    """None when a pinned model file is intact (or has no pin), else what is wrong with it, in words."""
-    source = pinned_source(path)
-    if source is None or not path.exists():
+    """None when a model file is intact, else what is wrong with it, in words: a pinned file by its
+    size and sha256, any other by a look at its tensor data (a file the user added or gave)."""
+    if not path.exists():
         return None
+    source = pinned_source(path)
+    if source is None:
+        return checked_tensor_damage(path)
     size = path.stat().st_size
     if size != source.size:
         return f"it is {size:,} bytes, not {source.size:,}"
@@ -636,9 +669,12 @@ def resolve_model(model: str | Path | None, lora: str | Path | None = None) -> M
 
 def add_model(path: str | Path) -> ModelEntry:
     """Remember a GGUF file by path (not copied: model files are large)."""
-    from kpdd.llama_backend import check_gguf_file
+    from kpdd.gguf_file import check_gguf_file
 
     path = check_gguf_file(path).absolute()
+    problem = damage(path)
+    if problem is not None:
+        raise DamagedModelError(f"{path.name} cannot be used: {problem}. Download it again.")
     config = paths.load_config()
     known = [p for p in config.get("models", []) if Path(p) != path]
     paths.update_config(models=known + [str(path)])
@@ -822,12 +858,14 @@ def load_backend(entry: ModelEntry, **kwargs):  # -> LlamaBackend
 
     if not entry.available:
         raise ModelNotFoundError(entry.problem or f"The model {entry.name} cannot be used.")
-    # A damaged file can load and give empty answers: a pinned one is checked first (cached).
-    problem = damage(entry.path)
-    if problem is not None:
-        raise DamagedModelError(
-            f"The model file {entry.path} is damaged: {problem}. Run `{SETUP_COMMAND}` again to replace it."
-        )
+    # A damaged file can load and give empty or endless answers: every file is checked first (cached).
+    for path in (entry.path, entry.lora_path):
+        problem = damage(path) if path is not None else None
+        if problem is not None:
+            fix = (
+                f"Run `{SETUP_COMMAND}` again to replace it." if pinned_source(path) else "Download it again."
+            )
+            raise DamagedModelError(f"The model file {path} is damaged: {problem}. {fix}")
     backend = LlamaBackend(entry.path, lora_path=entry.lora_path, **kwargs)
     # The name the model list shows ("KPDD SmolLM2-135M"), not the base file's GGUF name plus the
     # adapter's file name: the app's status bar, history and solution sheets say what the user chose.

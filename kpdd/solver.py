@@ -45,7 +45,15 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from kpdd.answers import answer_from_value, answers_match, extract_answer, numbers_given
-from kpdd.backend import Backend, Cancelled, CancelToken, Generation
+from kpdd.backend import (
+    Backend,
+    BackendError,
+    Cancelled,
+    CancelToken,
+    Generation,
+    degenerate_message,
+    repeated_tail,
+)
 from kpdd.cancelling import cancelled_numbers
 from kpdd.format import (
     MAX_TOKENS,
@@ -826,6 +834,12 @@ class Solver:
         def follow_up(i: int, generation: Generation) -> tuple[str, int] | None:
             self._record_batched_stage(results[i], key_points[i], plan[position[i]], generation, 1)
             position[i] += 1
+            if generation.finish_reason == "degenerate" and plan[position[i] - 1] in (
+                Stage.CORE_QUESTION,
+                Stage.KEY_INFORMATION,
+            ):  # a broken model: no later stage will help
+                results[i].error = degenerate_message(repeated_tail(generation.text) or "")
+                return None
             if position[i] == len(plan):
                 return None
             return prompt(i), self.max_tokens[plan[position[i]]]
@@ -995,6 +1009,9 @@ class Solver:
         result.stages.append(record)
         if generation.finish_reason == "cancelled":
             raise Cancelled()
+        if generation.finish_reason == "degenerate" and stage in (Stage.CORE_QUESTION, Stage.KEY_INFORMATION):
+            raise BackendError(degenerate_message(repeated_tail(raw) or ""))  # a broken model
+        # (A solution that degenerates is a small model looping: it fails alone, as one that loops line by line.)
         if stage in (Stage.CORE_QUESTION, Stage.KEY_INFORMATION):
             emit(StageEvent("stage_end", stage, text, solution_index))
         return record

@@ -37,8 +37,8 @@ def test_metadata_is_read_once_and_again_when_the_file_changes(tmp_path, monkeyp
     from kpdd import llama_backend
 
     reads = []
-    real = llama_backend._read_gguf_metadata
-    monkeypatch.setattr(llama_backend, "_read_gguf_metadata", lambda p: reads.append(p) or real(p))
+    real = llama_backend.read_header
+    monkeypatch.setattr(llama_backend, "read_header", lambda p: reads.append(p) or real(p))
 
     path = tmp_path / "m.gguf"
 

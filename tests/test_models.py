@@ -323,11 +323,11 @@ def test_a_damaged_model_file_is_caught_at_load_and_says_to_run_setup(kpdd_home,
         models.load_backend(models.ModelEntry(name="Tiny", path=path))
     path.write_bytes(data[:-10])
     assert models.damage(path) == f"it is {len(data) - 10:,} bytes, not {len(data):,}"
-    # A file of the same name elsewhere is the user's own: it has no pin.
+    # A file of the same name elsewhere is the user's own: it has no pin, its tensor data is looked at.
     elsewhere = kpdd_home / "downloads" / "tiny.gguf"
     elsewhere.parent.mkdir()
     elsewhere.write_bytes(b"GGUF other")
-    assert models.damage(elsewhere) is None
+    assert "uses GGUF version" in models.damage(elsewhere)
 
 
 def test_the_check_is_hashed_once_and_remembered_across_starts(kpdd_home, monkeypatch):
