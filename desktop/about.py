@@ -136,12 +136,31 @@ class AboutDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(620, 560)
 
-    def model_rows(self) -> list[tuple[str, str]]:
-        """(label, value) rows about the active model; one plain row when there is none."""
+    def answering_text(self) -> list[str]:
+        """What a student wants first: which model answers, what checks it, and how often it is right."""
         try:
             entry = models.active_model()
         except models.ModelNotFoundError:
-            return [(self.tr("Model"), self.tr("none installed (run `{0}`)").format(models.SETUP_COMMAND))]
+            return [self.tr("No model is installed yet: run `{0}`.").format(models.SETUP_COMMAND)]
+        lines = [self.tr("{0} answers your problems.").format(entry.name)]
+        second = models.second_opinion_model(entry)
+        if second is not None:
+            if models.checks_every_answer():
+                lines.append(
+                    self.tr("{0} solves every problem too, to check the answer.").format(second.name)
+                )
+            else:
+                lines.append(self.tr("{0} is asked too when an answer looks doubtful.").format(second.name))
+        if entry.measured_text:
+            lines.append(self.tr("Measured: {0}.").format(entry.measured_text))
+        return lines
+
+    def model_rows(self) -> list[tuple[str, str]]:
+        """(label, value) rows of technical details about the active model (none when there is none)."""
+        try:
+            entry = models.active_model()
+        except models.ModelNotFoundError:
+            return []
         files = entry.path.name + (f" + {entry.lora_path.name}" if entry.lora_path else "")
         if entry.format_version:
             training = self.tr("trained on the KPDD format ({0})").format(entry.format_version)
@@ -166,27 +185,12 @@ class AboutDialog(QDialog):
                     self.tr("package {0}, sha256 {1}").format(source.packages, source.sha256),
                 )
             )
-        for key, value in sorted(entry.provenance.items()):
-            if key == "sittings" and isinstance(value, list):
-                for number, sitting in enumerate(value, 1):
-                    rows.append((self.tr("training sitting {0}").format(number), self.sitting_text(sitting)))
-                continue
-            rows.append((str(key).replace("_", " "), plain_text(value)))
+        provenance = entry.provenance
+        if isinstance(provenance.get("teachers"), dict):
+            rows.append((self.tr("Taught by"), plain_text(provenance["teachers"])))
+        if provenance.get("data"):
+            rows.append((self.tr("Trained on"), plain_text(provenance["data"])))
         return rows
-
-    def sitting_text(self, sitting: object) -> str:
-        """One training sitting of a shipped student (its manifest's provenance) as one line."""
-        if not isinstance(sitting, dict):
-            return plain_text(sitting)
-        training = sitting.get("training") or {}
-        data_files = [f for f in sitting.get("data_files", []) if isinstance(f, dict)]
-        files = ", ".join(str(f.get("name", "?")) for f in data_files)
-        records = sum(int(f.get("records") or 0) for f in data_files)
-        return self.tr("{0} records ({1}), {2} steps, {3} tokens in {4} min on {5}, eval loss {6}").format(
-            records, files or "?", training.get("steps", "?"), training.get("tokens", "?"),
-            round(float(training.get("seconds", 0)) / 60), training.get("device", "?"),
-            plain_text(training.get("eval_loss", "?")),
-        )  # fmt: skip
 
     def feature_label(self, name: str) -> str:
         labels = {
@@ -239,7 +243,8 @@ class AboutDialog(QDialog):
             "An offline math word-problem tutor built on Key-Point-Driven Distillation "
             "(KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution."
         ).format(KPDD_PAPER)
-        model_title = self.tr("Active model")
+        answering_title = self.tr("Which model answers")
+        model_title = self.tr("Model details")
         licenses_title = self.tr("Licenses")
         own_license = self.tr("KPDD Tutor is licensed under {0}.").format(PROJECT_LICENSE)
         sandbox_title = self.tr("Program sandbox")
@@ -265,10 +270,9 @@ class AboutDialog(QDialog):
         )
         bundled_title = self.tr("Bundled third-party parts:")
         lgpl_note = self.tr("Qt and PySide6 are dynamically linked under the LGPL and can be replaced.")
-        parts = [f"<p>{esc(intro)}</p>", f"<h3>{esc(model_title)}</h3><table>"]
-        for label, value in self.model_rows():
-            parts.append(f"<tr><td><b>{esc(label)}</b>&nbsp;&nbsp;</td><td>{esc(value)}</td></tr>")
-        parts += ["</table>", f"<h3>{esc(sandbox_title)}</h3>", f"<p>{esc(sandbox_intro)}</p><table>"]
+        parts = [f"<p>{esc(intro)}</p>", f"<h3>{esc(answering_title)}</h3>"]
+        parts += [f"<p>{esc(line)}</p>" for line in self.answering_text()]
+        parts += [f"<h3>{esc(sandbox_title)}</h3>", f"<p>{esc(sandbox_intro)}</p><table>"]
         protection = sandbox.protection()
         rows = self.sandbox_rows(protection.features)
         for label, state, active in rows:
@@ -286,6 +290,12 @@ class AboutDialog(QDialog):
         parts.append(f"<p>{esc(bundled_title)}</p><ul>")
         parts += [f"<li>{esc(name)}: {esc(license_name)}</li>" for name, license_name in BUNDLED]
         parts.append(f"</ul><p>{esc(lgpl_note)}</p>")
+        rows = self.model_rows()  # last: for whoever wants to know exactly what runs
+        if rows:
+            parts.append(f"<h3>{esc(model_title)}</h3><table>")
+            for label, value in rows:
+                parts.append(f"<tr><td><b>{esc(label)}</b>&nbsp;&nbsp;</td><td>{esc(value)}</td></tr>")
+            parts.append("</table>")
         return "".join(parts)
 
     def show_licenses(self) -> None:

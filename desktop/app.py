@@ -52,12 +52,31 @@ def create_window(settings=None, solver_thread=None, history=None):
     return MainWindow(settings, solver_thread, history)
 
 
+def missing_display() -> str | None:
+    """Why the window cannot open here (a Linux session with no display), in words; None when it can.
+
+    Qt would abort with a message about its xcb plugin, naming libraries that are installed."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "KPDD Tutor opens a window, and this session has no display (neither DISPLAY nor WAYLAND_DISPLAY "
+        "is set: a server, or a terminal reached over SSH without X forwarding). Start it from the "
+        'desktop, or solve from the terminal: kpdd solve "your problem".'
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     # Frozen apps start the program sandbox's worker through this same executable: first thing.
     from kpdd.sandbox import maybe_run_worker
 
     maybe_run_worker()
     args = build_parser().parse_args(argv if argv is not None else sys.argv[1:])
+    no_display = missing_display()
+    if no_display:
+        print(f"error: {no_display}", file=sys.stderr)
+        return 1
     from PySide6.QtCore import QTimer
 
     app = create_app()

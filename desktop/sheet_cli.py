@@ -66,6 +66,10 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     solver = open_solver(args, batch=True)  # a worksheet: every answer checked when a second opinion is on
 
     def progress(p) -> None:
+        if p.last_result is None and p.resumed:  # the first report, before any solving: say what is kept
+            left = p.total - p.resumed
+            print(f"{p.resumed} of {p.total} problems were already solved (kept in {results_path}); "
+                  f"solving the other {left}.", file=sys.stderr, flush=True)  # fmt: skip
         print(f"\r[{p.done}/{p.total}] {format_eta(p.eta_s)}    ", end="", file=sys.stderr, flush=True)
 
     try:
@@ -79,8 +83,6 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     finally:
         solver.backend.close()
     print(file=sys.stderr)
-    if outcome.resumed:
-        print(f"{outcome.resumed} problems were already solved (from {results_path}).", file=sys.stderr)
     items = [SheetItem.from_result(r) if r is not None else SheetItem(problem=p.question)
              for p, r in zip(problems, outcome.results)]  # fmt: skip
     options = SheetOptions(

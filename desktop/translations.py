@@ -262,8 +262,6 @@ ZH_CN: dict[str, str] = {
     "Model": "模型",
     "none installed (run `{0}`)": "尚未安装(请运行 `{0}`)",
     "trained on the KPDD format ({0})": "按 KPDD 格式训练({0})",
-    "training sitting {0}": "训练阶段 {0}",
-    "{0} records ({1}), {2} steps, {3} tokens in {4} min on {5}, eval loss {6}": "{0} 条记录({1}),{2} 步,{3} 个词元,用时 {4} 分钟({5}),验证损失 {6}",
     "prompted few-shot (not trained on the KPDD format)": "少样本提示(未按 KPDD 格式训练)",
     "Format": "格式",
     "License": "许可证",
@@ -271,7 +269,6 @@ ZH_CN: dict[str, str] = {
     "Source": "来源",
     "package {0}, sha256 {1}": "软件包 {0},sha256 {1}",
     "An offline math word-problem tutor built on Key-Point-Driven Distillation (KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution.": "一个离线的数学应用题辅导程序,基于关键点驱动蒸馏(KPDD;Zhu 等,2024,{0}):先找核心问题,再列关键信息,最后给出解答。",
-    "Active model": "当前模型",
     "Program sandbox": "程序沙箱",
     "The programs a model writes run in a sandbox: checked before they run, then in a fresh process with these protections from the operating system:": "模型编写的程序在沙箱中运行:先经检查,再在全新的进程中运行,并受操作系统的以下保护:",
     "Some protections are off on this computer: the others and the sandbox's own checks still apply, but programs run less contained than they could.": "本机上有些保护未启用:其余保护和沙箱自身的检查仍然有效,但程序受到的限制比应有的少。",
@@ -382,6 +379,15 @@ ZH_CN: dict[str, str] = {
     "Read the problem again; if it is written as you meant it, work through it with the hints.": "请再读一遍题目;如果题目和你想的一样,就用提示一步步做。",
     "Every solution gives a negative number, which this problem's answer cannot be: the problem may be wrong as written (its numbers may not fit together), or the tutor could not solve it.": "每个解答都得出负数,而这道题的答案不可能是负数:可能是题目本身写错了(数字对不上),也可能是导师没能解出这道题。",
     "Every solution gives part of something the question counts in whole ones: the problem may be wrong as written (its numbers may not fit together), or the tutor could not solve it.": "每个解答得出的都不是整数,而问题问的是按整个来数的东西:可能是题目本身写错了(数字对不上),也可能是导师没能解出这道题。",
+    "No model is installed yet: run `{0}`.": "还没有安装模型:请运行 `{0}`。",
+    "{0} answers your problems.": "由 {0} 解答你的题目。",
+    "{0} solves every problem too, to check the answer.": "{0} 也会解每一道题,用来核对答案。",
+    "{0} is asked too when an answer looks doubtful.": "答案看起来可疑时,也会请 {0} 解一遍。",
+    "Measured: {0}.": "实测:{0}。",
+    "Taught by": "教师模型",
+    "Trained on": "训练数据",
+    "Which model answers": "由哪个模型解答",
+    "Model details": "模型详情",
 }
 
 

@@ -284,13 +284,37 @@ def programs_may_run(mode: str) -> bool:
     return True
 
 
+def read_problem_file(path: Path) -> str | None:
+    """The text of a problem file, or None after saying on stderr why it cannot be one."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        print(f"error: {path} is not a text file (UTF-8): give the problem as text.", file=sys.stderr)
+        return None
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
     from kpdd.solver import MAX_PROBLEM_CHARS, prepare_problem
     from kpdd.verdict import Level, judge
 
-    problem = Path(args.file).read_text(encoding="utf-8") if args.file else " ".join(args.problem)
+    if args.file:
+        problem = read_problem_file(Path(args.file))
+        if problem is None:
+            return 2
+    else:
+        problem = " ".join(args.problem)
     if not problem.strip():
-        print("error: the problem is empty. Give it as an argument or with -f FILE.", file=sys.stderr)
+        where = (
+            f"{args.file} is empty: write the problem in it"
+            if args.file
+            else "give it as an argument or with -f FILE"
+        )
+        print(f"error: the problem is empty: {where}.", file=sys.stderr)
         return 2
     if not programs_may_run(args.mode):
         return 2
@@ -612,11 +636,15 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             register = point.load()
         except ImportError as exc:
-            stub = sub.add_parser(command, help="(not installed)")
+            # Not in --help (someone who installed the app needs no training commands), but named
+            # when typed: it says which extra brings it.
+            stub = sub.add_parser(command)
             stub.set_defaults(func=cmd_unavailable, missing=str(exc))
             continue
         register(sub)
         registered.add(point.value)
+    listed = [action.dest for action in sub._choices_actions]
+    sub.metavar = "{" + ",".join(listed) + "}"
     return parser
 
 

@@ -140,6 +140,11 @@ class SheetItem:
             note = "Solving was stopped before it finished."
         elif answer is None and data.get("error"):
             note = str(data["error"])
+        if data.get("problem_truncated"):  # the sheet shows what was solved: say it is not all there was
+            from kpdd.solver import MAX_PROBLEM_CHARS
+
+            cut = f"The problem in the list was longer: only its first {MAX_PROBLEM_CHARS} characters were read and solved."
+            note = f"{cut} {note}".strip()
         return cls(
             problem=data.get("problem", ""),
             core_question=data.get("core_question", "") or "",

@@ -82,6 +82,25 @@ def test_empty_problem_is_refused_with_a_message():
     assert "empty" in done.stderr
 
 
+def test_a_problem_file_that_is_empty_or_not_text_is_named(tmp_path, capsys):
+    from kpdd import cli
+
+    empty, binary = tmp_path / "empty.txt", tmp_path / "photo.bin"
+    empty.write_text("")
+    binary.write_bytes(bytes(range(256)) * 4)
+    assert cli.main(["solve", "-f", str(empty)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"error: the problem is empty: {empty} is empty: write the problem in it.\n"
+    )
+    assert cli.main(["solve", "-f", str(binary)]) == 2
+    assert (
+        capsys.readouterr().err == f"error: {binary} is not a text file (UTF-8): give the problem as text.\n"
+    )
+    assert cli.main(["solve", "-f", str(tmp_path / "absent.txt")]) == 2
+    assert "error: cannot read" in capsys.readouterr().err
+
+
 def test_no_model_says_which_command_fetches_it(tmp_path):
     env = {"KPDD_HOME": str(tmp_path)}
     done = kpdd("solve", "What is 2 + 2?", env=env)
@@ -232,7 +251,8 @@ def test_commands_and_backends_of_the_other_packages_come_from_their_entry_point
 
 
 def test_a_command_whose_package_is_missing_says_so(monkeypatch, capsys):
-    """An installer build leaves distill/ out: its commands stay listed and explain what to install."""
+    """An installer build leaves distill/ out: its commands are not in --help, and typed, they explain
+    what to install."""
     from importlib.metadata import EntryPoint, EntryPoints
 
     from kpdd import cli
@@ -246,3 +266,7 @@ def test_a_command_whose_package_is_missing_says_so(monkeypatch, capsys):
     assert cli.main(["ghost"]) == 2
     message = capsys.readouterr().err
     assert "`kpdd ghost` is not part of this installation" in message and "no_such_package" in message
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    help_text = capsys.readouterr().out
+    assert "solve" in help_text and "ghost" not in help_text

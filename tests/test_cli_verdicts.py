@@ -80,6 +80,15 @@ def test_sheet_reads_a_list_line_by_line_says_so_first_and_counts_what_to_check(
     shown = tmp_path / "program.md"
     assert cli.main(["sheet", str(problems), "-o", str(shown), "--show", "program", "--samples", "1"]) == 0
     assert f"```python\n{SCRIPT[Stage.PROGRAM]}\n```" in shown.read_text()
+    # The same list again, with two more problems: what was kept is said before solving starts.
+    problems.write_text(
+        problems.read_text() + "\nA box holds 3 pens. How many pens?\nA cat has 4 legs. Legs?"
+    )
+    capsys.readouterr()
+    assert cli.main(["sheet", str(problems), "-o", str(out), "--samples", "1"]) == 0
+    err = capsys.readouterr().err
+    kept = err.index("8 of 10 problems were already solved (kept in ")
+    assert "solving the other 2." in err and kept < err.index("[9/10]")
 
 
 def test_solve_says_how_to_have_a_not_sure_answer_checked_by_the_second_model(monkeypatch, capsys):

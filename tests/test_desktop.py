@@ -818,3 +818,20 @@ def test_settings_turns_unprotected_programs_on_and_off_and_asks_again(window):
     window.settings_dialog.unsafe_programs.setChecked(False)
     window.settings_dialog.accept()
     assert not sandbox.unprotected_allowed()
+
+
+def test_without_a_display_the_app_says_so_in_one_line(kpdd_home):
+    """No DISPLAY on Linux: a sentence a user understands, not Qt's abort about its xcb plugin."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop.app"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: KPDD Tutor opens a window, and this session has no display"
+    )
+    assert "xcb" not in done.stderr

@@ -38,23 +38,21 @@ def test_about_shows_version_model_and_licenses(window, kpdd_home, smollm2_gguf,
     assert dialog.title_label.text() == f"KPDD Tutor {metadata.version('kpdd-tutor')}"
     body = dialog.body.toPlainText()
     assert "Key-Point-Driven Distillation" in body and "2407.10167" in body
-    # The default is the shipped KPDD student: its adapter over the base, and where it came from.
+    # First what a student wants to know: which model answers and how often it is right.
     student = models.default_model()
     assert student.kind == "bundled" and student.name == "KPDD Qwen2.5-Coder-0.5B"
-    assert student.name in body and f"{qwen05_gguf.name} + {student.lora_path.name}" in body
-    assert "Q4_K_M" in body and "qwen2" in body
-    assert "trained on the KPDD format (kpdd-1)" in body
+    answering = body.index("Which model answers")
+    assert body.index(f"{student.name} answers your problems.") > answering
+    assert f"Measured: {student.measured_text}." in body
+    assert answering < body.index("Program sandbox") < body.index("Licenses") < body.index("Model details")
+    # The technical details come last, short: no training internals per sitting.
+    details = body[body.index("Model details") :]
+    assert f"{qwen05_gguf.name} + {student.lora_path.name}" in details
+    assert "Q4_K_M" in details and "qwen2" in details and "trained on the KPDD format (kpdd-1)" in details
     teachers = student.provenance["teachers"]
-    assert f"gold {teachers['gold']}" in body and "teacher note" in body and "{'" not in body  # not a repr
-    assert "Qwen2.5-Coder-1.5B-Instruct" in body  # the LLM teacher is named
-    # Each training sitting is one readable line, first sitting first.
-    places = []
-    for number, sitting in enumerate(student.provenance["sittings"], 1):
-        text = dialog.sitting_text(sitting)
-        assert f"{sitting['training']['steps']} steps" in text and sitting["data_files"][0]["name"] in text
-        assert text in body
-        places.append(body.index(f"training sitting {number}"))
-    assert places == sorted(places) and len(places) >= 1
+    assert f"gold {teachers['gold']}" in details and "{'" not in details  # not a repr
+    assert "Qwen2.5-Coder-1.5B-Instruct" in details  # the LLM teacher is named
+    assert "sitting" not in body and "recipe" not in body
     assert models.QWEN_CODER_05B.packages in body and models.QWEN_CODER_05B.sha256 in body
     for name in ("Apache-2.0", "LGPL-3.0", "MIT", "BSD-3-Clause", "PSF-2.0", "PySide6", "llama.cpp"):
         assert name in body, name
@@ -73,7 +71,7 @@ def test_about_without_model_and_escape_closes(window):
     from PySide6.QtTest import QTest
 
     dialog = open_about(window)
-    assert "none installed" in dialog.body.toPlainText()
+    assert "No model is installed yet: run `kpdd setup`." in dialog.body.toPlainText()
     QTest.keyClick(dialog, Qt.Key.Key_Escape)
     assert wait_until(lambda: not dialog.isVisible(), 5)
 

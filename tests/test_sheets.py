@@ -290,3 +290,22 @@ def test_kpdd_sheet_cli_resumes_and_writes_pdf(kpdd_home, smollm2_gguf, tmp_path
     assert key == 0
     # The scripted model's answer (64), not the real model's, is the one on every problem.
     assert (tmp_path / "key.md").read_text().count("64") >= len(QUESTIONS)
+
+
+def test_a_problem_cut_for_length_is_said_on_the_sheet(tmp_path):
+    """A worksheet line of 200 KB is solved from its first characters: the sheet says so."""
+    from kpdd.batch import read_problems, run_batch
+    from kpdd.solver import MAX_PROBLEM_CHARS, Solver
+    from tests.desktop_fixtures import PROBLEM, ScriptedBackend
+
+    worksheet = tmp_path / "worksheet.txt"
+    worksheet.write_text(PROBLEM + " " + "And then some more words. " * 8000 + "\n", encoding="utf-8")
+    assert worksheet.stat().st_size > 200_000
+    outcome = run_batch(
+        Solver(ScriptedBackend(delay_s=0)), read_problems(worksheet), tmp_path / "results.jsonl"
+    )
+    item = SheetItem.from_result(outcome.results[0])
+    assert len(item.problem) <= MAX_PROBLEM_CHARS + 10
+    said = f"only its first {MAX_PROBLEM_CHARS} characters were read and solved"
+    assert said in item.note
+    assert said in render_markdown([item], SheetOptions(title="Long")) and said in render_html([item])

@@ -31,278 +31,302 @@
     </message>
     <message>
         <location filename="../../desktop/about.py" line="144"/>
-        <location filename="../../desktop/about.py" line="151"/>
+        <source>No model is installed yet: run `{0}`.</source>
+        <translation>还没有安装模型:请运行 `{0}`。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="145"/>
+        <source>{0} answers your problems.</source>
+        <translation>由 {0} 解答你的题目。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="150"/>
+        <source>{0} solves every problem too, to check the answer.</source>
+        <translation>{0} 也会解每一道题,用来核对答案。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="153"/>
+        <source>{0} is asked too when an answer looks doubtful.</source>
+        <translation>答案看起来可疑时,也会请 {0} 解一遍。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="155"/>
+        <source>Measured: {0}.</source>
+        <translation>实测:{0}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="170"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="144"/>
-        <source>none installed (run `{0}`)</source>
-        <translation>尚未安装(请运行 `{0}`)</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/about.py" line="147"/>
+        <location filename="../../desktop/about.py" line="166"/>
         <source>trained on the KPDD format ({0})</source>
         <translation>按 KPDD 格式训练({0})</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="149"/>
+        <location filename="../../desktop/about.py" line="168"/>
         <source>prompted few-shot (not trained on the KPDD format)</source>
         <translation>少样本提示(未按 KPDD 格式训练)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="152"/>
+        <location filename="../../desktop/about.py" line="171"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="153"/>
+        <location filename="../../desktop/about.py" line="172"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="154"/>
+        <location filename="../../desktop/about.py" line="173"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="155"/>
+        <location filename="../../desktop/about.py" line="174"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="156"/>
+        <location filename="../../desktop/about.py" line="175"/>
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="161"/>
+        <location filename="../../desktop/about.py" line="180"/>
         <source>License</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="161"/>
+        <location filename="../../desktop/about.py" line="180"/>
         <source>unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="165"/>
+        <location filename="../../desktop/about.py" line="184"/>
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="166"/>
+        <location filename="../../desktop/about.py" line="185"/>
         <source>package {0}, sha256 {1}</source>
         <translation>软件包 {0},sha256 {1}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="172"/>
-        <source>training sitting {0}</source>
-        <translation>训练阶段 {0}</translation>
+        <location filename="../../desktop/about.py" line="190"/>
+        <source>Taught by</source>
+        <translation>教师模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="185"/>
-        <source>{0} records ({1}), {2} steps, {3} tokens in {4} min on {5}, eval loss {6}</source>
-        <translation>{0} 条记录({1}),{2} 步,{3} 个词元,用时 {4} 分钟({5}),验证损失 {6}</translation>
+        <location filename="../../desktop/about.py" line="192"/>
+        <source>Trained on</source>
+        <translation>训练数据</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="193"/>
+        <location filename="../../desktop/about.py" line="197"/>
         <source>System-call filter (seccomp)</source>
         <translation>系统调用过滤(seccomp)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="194"/>
+        <location filename="../../desktop/about.py" line="198"/>
         <source>File and network rules (Landlock)</source>
         <translation>文件与网络规则(Landlock)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="195"/>
+        <location filename="../../desktop/about.py" line="199"/>
         <source>No network (a network namespace of its own)</source>
         <translation>无网络(独立的网络命名空间)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="196"/>
+        <location filename="../../desktop/about.py" line="200"/>
         <source>Unprivileged user</source>
         <translation>非特权用户</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="197"/>
+        <location filename="../../desktop/about.py" line="201"/>
         <source>A fresh process for each program</source>
         <translation>每个程序一个全新进程</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="198"/>
+        <location filename="../../desktop/about.py" line="202"/>
         <source>Job Object (Windows)</source>
         <translation>作业对象(Windows)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="199"/>
+        <location filename="../../desktop/about.py" line="203"/>
         <source>Restricted token (Windows)</source>
         <translation>受限令牌(Windows)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="200"/>
+        <location filename="../../desktop/about.py" line="204"/>
         <source>Network</source>
         <translation>网络</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="201"/>
+        <location filename="../../desktop/about.py" line="205"/>
         <source>sandbox-exec profile (macOS)</source>
         <translation>sandbox-exec 配置(macOS)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="202"/>
+        <location filename="../../desktop/about.py" line="206"/>
         <source>Sandbox worker</source>
         <translation>沙箱工作进程</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="209"/>
-        <location filename="../../desktop/about.py" line="227"/>
+        <location filename="../../desktop/about.py" line="213"/>
+        <location filename="../../desktop/about.py" line="231"/>
         <source>in force</source>
         <translation>已启用</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="210"/>
+        <location filename="../../desktop/about.py" line="214"/>
         <source>in force (the app does not run as root)</source>
         <translation>已启用(应用未以 root 身份运行)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="211"/>
+        <location filename="../../desktop/about.py" line="215"/>
         <source>applied (untried on this platform)</source>
         <translation>已应用(未在此平台上测试)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="212"/>
+        <location filename="../../desktop/about.py" line="216"/>
         <source>off: the pyseccomp package is missing</source>
         <translation>未启用:缺少 pyseccomp 包</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="213"/>
+        <location filename="../../desktop/about.py" line="217"/>
         <source>off: the system library libseccomp.so.2 is missing</source>
         <translation>未启用:缺少系统库 libseccomp.so.2</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="214"/>
+        <location filename="../../desktop/about.py" line="218"/>
         <source>off: the filter could not be built</source>
         <translation>未启用:无法建立过滤器</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="215"/>
+        <location filename="../../desktop/about.py" line="219"/>
         <source>off: the landlock package is missing</source>
         <translation>未启用:缺少 landlock 包</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="216"/>
+        <location filename="../../desktop/about.py" line="220"/>
         <source>off: this kernel does not offer it</source>
         <translation>未启用:此内核不提供该功能</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="217"/>
+        <location filename="../../desktop/about.py" line="221"/>
         <source>off: this system does not let the app make one (user namespaces)</source>
         <translation>未启用:此系统不允许应用创建(用户命名空间)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="218"/>
+        <location filename="../../desktop/about.py" line="222"/>
         <source>off: the switch to the user nobody failed</source>
         <translation>未启用:无法切换到用户 nobody</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="219"/>
+        <location filename="../../desktop/about.py" line="223"/>
         <source>not available on this system</source>
         <translation>此系统上不可用</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="220"/>
+        <location filename="../../desktop/about.py" line="224"/>
         <source>not blocked on Windows</source>
         <translation>在 Windows 上未被阻止</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="221"/>
+        <location filename="../../desktop/about.py" line="225"/>
         <source>off: the Job Object could not be set</source>
         <translation>未启用:无法设置作业对象</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="222"/>
+        <location filename="../../desktop/about.py" line="226"/>
         <source>off: the token could not be lowered</source>
         <translation>未启用:无法降低令牌权限</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="223"/>
+        <location filename="../../desktop/about.py" line="227"/>
         <source>off: sandbox-exec is missing</source>
         <translation>未启用:缺少 sandbox-exec</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="224"/>
+        <location filename="../../desktop/about.py" line="228"/>
         <source>off: the sandbox could not start</source>
         <translation>未启用:沙箱无法启动</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="225"/>
+        <location filename="../../desktop/about.py" line="229"/>
         <source>off (test)</source>
         <translation>未启用(测试)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="227"/>
+        <location filename="../../desktop/about.py" line="231"/>
         <source>off</source>
         <translation>未启用</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="239"/>
+        <location filename="../../desktop/about.py" line="243"/>
         <source>An offline math word-problem tutor built on Key-Point-Driven Distillation (KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution.</source>
         <translation>一个离线的数学应用题辅导程序,基于关键点驱动蒸馏(KPDD;Zhu 等,2024,{0}):先找核心问题,再列关键信息,最后给出解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="242"/>
-        <source>Active model</source>
-        <translation>当前模型</translation>
+        <location filename="../../desktop/about.py" line="246"/>
+        <source>Which model answers</source>
+        <translation>由哪个模型解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="243"/>
+        <location filename="../../desktop/about.py" line="247"/>
+        <source>Model details</source>
+        <translation>模型详情</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/about.py" line="248"/>
         <source>Licenses</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="244"/>
+        <location filename="../../desktop/about.py" line="249"/>
         <source>KPDD Tutor is licensed under {0}.</source>
         <translation>KPDD 数学辅导以 {0} 许可证发布。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="245"/>
+        <location filename="../../desktop/about.py" line="250"/>
         <source>Program sandbox</source>
         <translation>程序沙箱</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="247"/>
+        <location filename="../../desktop/about.py" line="252"/>
         <source>The programs a model writes run in a sandbox: checked before they run, then in a fresh process with these protections from the operating system:</source>
         <translation>模型编写的程序在沙箱中运行:先经检查,再在全新的进程中运行,并受操作系统的以下保护:</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="251"/>
+        <location filename="../../desktop/about.py" line="256"/>
         <source>Some protections are off on this computer: the others and the sandbox&apos;s own checks still apply, but programs run less contained than they could.</source>
         <translation>本机上有些保护未启用:其余保护和沙箱自身的检查仍然有效,但程序受到的限制比应有的少。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="255"/>
+        <location filename="../../desktop/about.py" line="260"/>
         <source>None of these holds programs on this computer, so programs do not run: Steps mode works, and Settings &gt; Programs can let programs run unprotected.</source>
         <translation>这台电脑上以上保护都不可用,因此程序不会运行:“步骤”模式可以使用,可在 设置 &gt; 程序 中允许程序在无保护状态下运行。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="259"/>
+        <location filename="../../desktop/about.py" line="264"/>
         <source>None of these holds programs on this computer, and Settings &gt; Programs lets them run anyway: only the sandbox&apos;s own checks stand between a program and your files.</source>
         <translation>这台电脑上以上保护都不可用,而 设置 &gt; 程序 允许程序照常运行:程序与你的文件之间只有沙箱自身的检查。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="263"/>
+        <location filename="../../desktop/about.py" line="268"/>
         <source>Tested on Linux (seccomp and Landlock). On macOS a sandbox-exec profile, and on Windows a Job Object with a Low-integrity token, are applied where available but have not been tried.</source>
         <translation>已在 Linux 上测试(seccomp 与 Landlock)。macOS 上的 sandbox-exec 配置和 Windows 上的作业对象加低完整性令牌在可用时会启用,但尚未实测。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="266"/>
+        <location filename="../../desktop/about.py" line="271"/>
         <source>Bundled third-party parts:</source>
         <translation>随附的第三方组件:</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="267"/>
+        <location filename="../../desktop/about.py" line="272"/>
         <source>Qt and PySide6 are dynamically linked under the LGPL and can be replaced.</source>
         <translation>Qt 和 PySide6 按 LGPL 动态链接,可以替换。</translation>
     </message>
