@@ -46,6 +46,7 @@ BUNDLED = [
     ("pyseccomp", "MIT"),
     ("landlock", "MIT"),
     ("libseccomp (if the system has none)", "LGPL-2.1"),
+    ("WenQuanYi Micro Hei (the font for Chinese)", "Apache-2.0"),
 ]
 
 

@@ -28,4 +28,20 @@ def create_app(argv: list[str] | None = None):  # -> QApplication
         QCoreApplication.setOrganizationName("kpdd")
         QCoreApplication.setApplicationName("KPDD Tutor")
         app = QApplication(argv if argv is not None else [sys.argv[0]])
+        register_cjk_font()
     return app
+
+
+def register_cjk_font() -> list[str]:
+    """Make the Chinese font that setup placed or the installer carries (kpdd.fonts) known to Qt,
+    which then falls back to it for every character the chosen font lacks: the window, the answer
+    cards and the PDFs show Chinese on a machine with no CJK font. Returns its families ([]: none)."""
+    from PySide6.QtGui import QFontDatabase
+
+    from kpdd.fonts import cjk_font_file
+
+    path = cjk_font_file()
+    if path is None:
+        return []
+    font_id = QFontDatabase.addApplicationFont(str(path))
+    return QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []

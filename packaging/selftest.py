@@ -151,13 +151,15 @@ def check_bundle_contents(bundle: Path) -> str:
     translations = sorted(p.name for p in (resources / "translations").glob("*.qm"))
     _check(bool(translations), "no compiled translations (.qm) in the bundle")
     _check((resources / "icons" / "kpdd-tutor.svg").is_file(), "the app icon is missing from the bundle")
+    _check(any((resources / "fonts").glob("*.tt[cf]")), "the font for Chinese is missing from the bundle")
     unwanted = [
         name
         for name in ("torch", "transformers", "onnxruntime", "distill", "export")
         if (bundle / name).exists()
     ]
     _check(not unwanted, f"training/export packages in the bundle: {unwanted}")
-    return f"licenses, icons and translations ({', '.join(translations)}) present; no torch/transformers/onnxruntime"
+    return (f"licenses, icons, the font for Chinese and translations ({', '.join(translations)}) present; "
+            "no torch/transformers/onnxruntime")  # fmt: skip
 
 
 def step_llama(ctx: Context) -> str:

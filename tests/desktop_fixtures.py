@@ -32,7 +32,10 @@ SCRIPT = {
 
 
 def qapp() -> QApplication:
-    return QApplication.instance() or QApplication(["kpdd-test"])
+    """The app's own QApplication (desktop.qt_app): with the Chinese font registered, as users get it."""
+    from desktop.qt_app import create_app
+
+    return create_app(["kpdd-test"])
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
