@@ -35,7 +35,8 @@ __all__ = [
 # taken as a decimal point because a decimal point must be followed by a digit.
 _NUMBER_RE = re.compile(
     r"""
-    (?<![\w./])                                  # not inside a word or another number
+    (?<![A-Za-z0-9_./])                          # not inside a word or another number (a digit
+                                                 # right after a Chinese character is a number: 有17只)
     (?P<sign>[-\u2212])?                         # no space: "10 - 4" is a subtraction
     (?:[$\u20ac\u00a3\u00a5]\ ?)?                 # $ EUR GBP JPY
     (?:
@@ -231,6 +232,39 @@ def _extract(text: str) -> float | None:
     return _word_number(word) if word else None
 
 
+# Chinese numerals: digits, and the units they multiply (十 ten ... 亿 a hundred million).
+_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}  # fmt: skip
+_ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
+_ZH_NUMBER_RE = re.compile("[" + "".join(_ZH_DIGITS) + "".join(_ZH_UNITS) + "]+")
+
+
+def chinese_number(text: str) -> float | None:
+    """The value of a run of Chinese numerals ("十七" 17, "一百二十" 120, "三千五百" 3500, "两万" 20000),
+    or None when it is not a number (a unit alone, "万" in 万一)."""
+    total = section = 0
+    digit: int | None = None
+    for char in text:
+        if char in _ZH_DIGITS:
+            digit = _ZH_DIGITS[char] if digit is None else digit * 10 + _ZH_DIGITS[char]  # 二〇二六
+        elif char in ("万", "亿"):
+            if digit is None and section == 0 and total == 0:
+                return None
+            total += (section + (digit or 0)) * _ZH_UNITS[char]
+            section, digit = 0, None
+        else:  # 十 百 千: "十七" starts without its digit
+            section += (1 if digit is None else digit) * _ZH_UNITS[char]
+            digit = None
+    value = total + section + (digit or 0)
+    return float(value) if (value or "零" in text or "〇" in text) else None
+
+
+def chinese_numbers(text: str) -> list[float]:
+    """The numbers a text writes in Chinese numerals, in order."""
+    found = (chinese_number(match.group(0)) for match in _ZH_NUMBER_RE.finditer(text or ""))
+    return [value for value in found if value is not None]
+
+
 def numerals_in_text(text: str) -> list[float]:
     """The numbers a text writes in digits ("1,200", "3/4"), in order, repeats kept, rounded to 6
     decimals."""
@@ -242,6 +276,23 @@ def numbers_in_text(text: str) -> set[float]:
     "hundred"), rounded to 6 decimals so that a program's literals can be looked up in it."""
     values = set(numerals_in_text(text))
     values.update(round(_word_number(match), 6) for match in _WORD_NUMBER_RE.finditer(text or ""))
+    values.update(round(value, 6) for value in chinese_numbers(text))
+    values.update(_chinese_fractions(text or ""))
+    return values
+
+
+# 百分之二十 (20 per cent) and 五分之三 (three fifths): both numbers, and the value.
+_ZH_PART_RE = re.compile(r"([\d一二两三四五六七八九十百千]+)分之([\d一二两三四五六七八九十百千]+)")
+
+
+def _chinese_fractions(text: str) -> set[float]:
+    values: set[float] = set()
+    for match in _ZH_PART_RE.finditer(text):
+        whole, part = (
+            float(m) if m.isdigit() else chinese_number(m) for m in (match.group(1), match.group(2))
+        )
+        if whole and part is not None:
+            values.update({whole, part, round(part / whole, 6)})
     return values
 
 
@@ -263,6 +314,15 @@ IMPLIED_NUMBERS: dict[str, tuple[float, ...]] = {
 _IMPLIED_RE = re.compile(
     r"%|\b(?:" + "|".join(w for w in IMPLIED_NUMBERS if w != "%") + r")\b", re.IGNORECASE
 )
+# The same in Chinese: 一半 half, 倍 times (its number is written beside it), 一打 a dozen, 八折 80% of
+# the price (a program may write 0.8, 80 / 100 or 1 - 0.2), a week, an hour ...
+IMPLIED_CHINESE: dict[str, tuple[float, ...]] = {
+    "半": (2, 0.5), "双": (2,), "一打": (12,), "百分之": (100,), "％": (100,),
+    "周": (7,), "星期": (7,), "礼拜": (7,), "天": (24,), "小时": (60,), "钟头": (60,), "分钟": (60,),
+    "年": (12, 52, 365), "月": (4, 30), "角": (10,), "分钱": (100,), "毛": (10,), "斤": (2,),
+}  # fmt: skip
+# 八折 / 七五折: the price times 0.8 / 0.75.
+_ZH_DISCOUNT_RE = re.compile(r"([一二三四五六七八九\d])([一二三四五六七八九五\d])?折")
 
 
 def numbers_given(problem: str) -> set[float]:
@@ -271,6 +331,15 @@ def numbers_given(problem: str) -> set[float]:
     values = numbers_in_text(problem)
     for match in _IMPLIED_RE.finditer(problem or ""):
         values.update(float(v) for v in IMPLIED_NUMBERS[match.group(0).lower()])
+    for word, implied in IMPLIED_CHINESE.items():
+        if word in (problem or ""):
+            values.update(float(v) for v in implied)
+    for match in _ZH_DISCOUNT_RE.finditer(problem or ""):
+        tenths = "".join(str(_ZH_DIGITS.get(c, c)) for c in match.group(0)[:-1])
+        rate = float("0." + tenths)
+        values.update(
+            {rate, round(rate * 100, 6), round(1 - rate, 6), round((1 - rate) * 100, 6), 10.0, 100.0}
+        )
     return values
 
 

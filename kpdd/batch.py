@@ -77,9 +77,12 @@ def _number(value: Any) -> float | None:
 
 
 # A line that starts a new problem in a list: "1.", "2)", "-", "*" or a bullet, then the problem.
-_LIST_MARK = re.compile(r"^\s*(?:\(?\d{1,3}[.):]|[-*\u2022])\s+")
-# A line that ends a problem: a question, maybe closed by a quote or a bracket.
-_QUESTION_END = re.compile(r"\?[\"'\u201d\u2019)\]]*\s*$")
+# "1." "(2)" "- " "• ", and the Chinese forms "1、" "（3）" "４．" (digits full-width or not).
+_LIST_MARK = re.compile(
+    r"^\s*(?:[(\uff08]?[0-9\uff10-\uff19]{1,3}(?:[.):]\s+|[\u3001\uff0e\uff09]\s*)|[-*\u2022]\s+)"
+)
+# A line that ends a problem: a question (? or the full-width ？), maybe closed by a quote or a bracket.
+_QUESTION_END = re.compile(r"[?\uff1f][\"'\u201d\u2019)\]\uff09\u300d\u300f]*\s*$")
 # How much of each problem the preview shows.
 PREVIEW_CHARS = 70
 
@@ -134,7 +137,8 @@ def describe_problems(problems: list[BatchProblem], source: str = "") -> list[st
 
 def text_questions(text: str) -> int:
     """How many questions a text asks (its question marks that end a sentence)."""
-    return len(re.findall(r"\?(?=[\"'\u201d\u2019)\]]*(?:\s|$))", text))
+    # A full-width ？ ends a question whatever follows: Chinese puts no space after it.
+    return len(re.findall(r"\?(?=[\"'\u201d\u2019)\]]*(?:\s|$))|\uff1f", text))
 
 
 def parse_problems(text: str, suffix: str) -> list[BatchProblem]:

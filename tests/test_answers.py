@@ -350,3 +350,35 @@ def test_numbers_given_adds_what_the_words_imply():
     assert {12.0, 7.0, 100.0} <= numbers_given("A dozen eggs a week, 20% of them brown.")
     assert numbers_given("Halfway there, by the hourglass") == set()  # whole words only
     assert numbers_given("He is thirsty") == set()
+
+
+# -- Chinese -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("十七", 17), ("二十", 20), ("十", 10), ("一百二十", 120), ("一百零五", 105), ("三千五百", 3500),
+     ("两万", 20000), ("三万五千", 35000), ("二〇二六", 2026), ("零", 0), ("万一", None)],
+)  # fmt: skip
+def test_chinese_numerals(text: str, value: float | None) -> None:
+    from kpdd.answers import chinese_number
+
+    assert chinese_number(text) == value
+
+
+def test_numbers_given_in_chinese() -> None:
+    farmer = "一个农民有17只羊，山羊的数量是羊的三倍。他卖掉了12只山羊。他现在一共有多少只动物？"
+    assert {17.0, 3.0, 12.0} <= numbers_given(farmer)  # 17只: digits next to Chinese characters
+    assert 17.0 in numbers_given("小明有１７个苹果")  # full-width digits
+    given = numbers_given(
+        "全班有四十人，其中百分之二十是男生，五分之三喜欢数学，一半的人骑车，还买了一打铅笔。"
+    )
+    assert {40.0, 20.0, 100.0, 0.2, 3.0, 5.0, 0.6, 2.0, 0.5, 12.0} <= given
+    assert {0.8, 80.0, 0.2, 200.0} <= numbers_given("一件衣服原价200元，打八折后多少钱？")
+    assert 12.0 not in numbers_given("一件衣服原价200元，打八折后多少钱？")  # 打 here is not a dozen
+    assert 56.0 not in numbers_given(farmer)
+
+
+def test_a_chinese_answer_is_read() -> None:
+    assert extract_answer("所以他现在一共有56只动物。") == 56.0
+    assert extract_answer("答案是56。") == 56.0

@@ -215,3 +215,19 @@ def test_turning_the_second_opinion_on_or_off_solves_the_batch_again(kpdd_home, 
     assert run_batch(checked, problems, results_path).solved_now == 0
     assert run_batch(alone, problems, results_path).solved_now == 0
     assert student.prompts == [] and checker.prompts == []
+
+
+def test_chinese_worksheets_one_problem_per_line_with_full_width_question_marks():
+    from kpdd.batch import parse_problems, text_questions
+
+    text = (
+        "一个农民有17只羊，山羊的数量是羊的三倍。他卖掉了12只山羊。他现在一共有多少只动物？\n"
+        "小明有5个苹果，又买了3个。他现在有几个苹果？\n"
+        "一本书12元，买3本要多少钱？\n"
+    )
+    problems = [p.question for p in parse_problems(text, ".txt")]
+    assert problems == [line for line in text.splitlines()]
+    numbered = "1、小明有5个苹果。他有几个？\n2、一本书12元。\n买3本要多少钱？\n（3）一周有几天？"
+    assert [p.question for p in parse_problems(numbered, ".txt")] == [
+        "小明有5个苹果。他有几个？", "一本书12元。 买3本要多少钱？", "一周有几天？"]  # fmt: skip
+    assert text_questions("他有几个？她有几个？") == 2
