@@ -1088,6 +1088,8 @@ class MainWindow(QMainWindow):
                 "Have {0} solve it too, to check this answer, or work through it with the hints."
             )
             advice = advice.format(self.second_model)
+        elif self.protection is not None and not self.protection.allowed and verdict.level == Level.NOT_SURE:
+            advice = self.tr("Work through it with the hints.")  # Both mode is off here: no program runs
         sentences = presenters.verdict_sentences(verdict, advice)
         self._set_answer(presenters.answer_text(result), verdict.level, presenters.join_sentences(sentences))
         self.agreement_label.setText(presenters.agreement_text(result))

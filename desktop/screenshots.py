@@ -223,10 +223,27 @@ def take_scripted(out: Path) -> int:
     _shoot_second_opinion(window, out)
     _shoot_batch_and_settings(window, out)
     _shoot_themes_and_languages(window, out)
+    _shoot_without_a_sandbox(window, out)
     window.close()
     app.processEvents()
     app.quit()
     return 0
+
+
+def _shoot_without_a_sandbox(window, out: Path) -> None:
+    """25: a machine whose sandbox has no operating-system layer (its workers cannot load pyseccomp
+    or landlock, as where libseccomp is missing): the notice, and Steps mode solving."""
+    from desktop.settings import DesktopSettings, apply_settings
+    from kpdd import sandbox
+
+    apply_settings(DesktopSettings(theme="light", language="en"))
+    sandbox.shutdown()
+    sandbox._lib_paths = lambda: []
+    sandbox._pool.features = None
+    window.solver_thread.check_protection()
+    _wait(lambda: window.protection is not None and not window.protection.protected, 10)
+    _solve(window, APPLES, "cot")
+    _grab(window, out / "25-no-sandbox-steps-only.png")
 
 
 def _shoot_one_solve(window, backend, out: Path) -> None:
@@ -467,8 +484,14 @@ def main(argv: list[str] | None = None) -> int:
 
         # Resolved in the real home, before switching homes.
         real_models, active_name = paths.models_dir(), active_model().name
+    from kpdd.fonts import cjk_font_file
+
+    font = cjk_font_file()  # the font for Chinese setup placed, found before switching homes
     with tempfile.TemporaryDirectory(prefix="kpdd-shots-") as home:
         os.environ["KPDD_HOME"] = home
+        if font is not None and cjk_font_file() is None:
+            (Path(home) / "fonts").mkdir()
+            (Path(home) / "fonts" / font.name).symlink_to(font)
         if args.scripted:
             return take_scripted(args.out)
         return take(args.out, args.model, args.timeout, args.threads, real_models, active_name)

@@ -388,6 +388,7 @@ ZH_CN: dict[str, str] = {
     "Trained on": "训练数据",
     "Which model answers": "由哪个模型解答",
     "Model details": "模型详情",
+    "Work through it with the hints.": "借助提示一步步做。",
 }
 
 

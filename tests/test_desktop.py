@@ -785,6 +785,7 @@ def test_without_an_os_layer_the_window_says_so_and_steps_mode_still_solves(kpdd
         assert win.current_mode() == "cot"
         win.problem_edit.setPlainText(PROBLEM)
         assert solve_and_wait(win).answer == 64  # the steps' answer
+        assert "Both mode" not in win.verdict_label.text()  # no advice to use what is off
         paths.update_config(unsafe_programs="on")  # what Settings > Programs writes
         win.solver_thread.check_protection()
         assert wait_until(lambda: win.protection.allowed)

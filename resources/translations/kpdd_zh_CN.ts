@@ -4,329 +4,329 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../desktop/about.py" line="116"/>
-        <location filename="../../desktop/about.py" line="125"/>
+        <location filename="../../desktop/about.py" line="117"/>
+        <location filename="../../desktop/about.py" line="126"/>
         <source>About KPDD Tutor</source>
         <translation>关于 KPDD 数学辅导</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="117"/>
+        <location filename="../../desktop/about.py" line="118"/>
         <source>KPDD Tutor {0}</source>
         <translation>KPDD 数学辅导 {0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="122"/>
+        <location filename="../../desktop/about.py" line="123"/>
         <source>Version</source>
         <translation>版本</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="127"/>
+        <location filename="../../desktop/about.py" line="128"/>
         <source>&amp;Licenses...</source>
         <translation>许可证(&amp;L)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="128"/>
+        <location filename="../../desktop/about.py" line="129"/>
         <source>Show the license texts</source>
         <translation>显示许可证文本</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="144"/>
+        <location filename="../../desktop/about.py" line="145"/>
         <source>No model is installed yet: run `{0}`.</source>
         <translation>还没有安装模型:请运行 `{0}`。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="145"/>
+        <location filename="../../desktop/about.py" line="146"/>
         <source>{0} answers your problems.</source>
         <translation>由 {0} 解答你的题目。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="150"/>
+        <location filename="../../desktop/about.py" line="151"/>
         <source>{0} solves every problem too, to check the answer.</source>
         <translation>{0} 也会解每一道题,用来核对答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="153"/>
+        <location filename="../../desktop/about.py" line="154"/>
         <source>{0} is asked too when an answer looks doubtful.</source>
         <translation>答案看起来可疑时,也会请 {0} 解一遍。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="155"/>
+        <location filename="../../desktop/about.py" line="156"/>
         <source>Measured: {0}.</source>
         <translation>实测:{0}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="170"/>
+        <location filename="../../desktop/about.py" line="171"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="166"/>
+        <location filename="../../desktop/about.py" line="167"/>
         <source>trained on the KPDD format ({0})</source>
         <translation>按 KPDD 格式训练({0})</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="168"/>
+        <location filename="../../desktop/about.py" line="169"/>
         <source>prompted few-shot (not trained on the KPDD format)</source>
         <translation>少样本提示(未按 KPDD 格式训练)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="171"/>
+        <location filename="../../desktop/about.py" line="172"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="172"/>
+        <location filename="../../desktop/about.py" line="173"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="173"/>
+        <location filename="../../desktop/about.py" line="174"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="174"/>
+        <location filename="../../desktop/about.py" line="175"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="175"/>
+        <location filename="../../desktop/about.py" line="176"/>
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="180"/>
+        <location filename="../../desktop/about.py" line="181"/>
         <source>License</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="180"/>
+        <location filename="../../desktop/about.py" line="181"/>
         <source>unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="184"/>
+        <location filename="../../desktop/about.py" line="185"/>
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="185"/>
+        <location filename="../../desktop/about.py" line="186"/>
         <source>package {0}, sha256 {1}</source>
         <translation>软件包 {0},sha256 {1}</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="190"/>
+        <location filename="../../desktop/about.py" line="191"/>
         <source>Taught by</source>
         <translation>教师模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="192"/>
+        <location filename="../../desktop/about.py" line="193"/>
         <source>Trained on</source>
         <translation>训练数据</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="197"/>
+        <location filename="../../desktop/about.py" line="198"/>
         <source>System-call filter (seccomp)</source>
         <translation>系统调用过滤(seccomp)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="198"/>
+        <location filename="../../desktop/about.py" line="199"/>
         <source>File and network rules (Landlock)</source>
         <translation>文件与网络规则(Landlock)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="199"/>
+        <location filename="../../desktop/about.py" line="200"/>
         <source>No network (a network namespace of its own)</source>
         <translation>无网络(独立的网络命名空间)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="200"/>
+        <location filename="../../desktop/about.py" line="201"/>
         <source>Unprivileged user</source>
         <translation>非特权用户</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="201"/>
+        <location filename="../../desktop/about.py" line="202"/>
         <source>A fresh process for each program</source>
         <translation>每个程序一个全新进程</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="202"/>
+        <location filename="../../desktop/about.py" line="203"/>
         <source>Job Object (Windows)</source>
         <translation>作业对象(Windows)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="203"/>
+        <location filename="../../desktop/about.py" line="204"/>
         <source>Restricted token (Windows)</source>
         <translation>受限令牌(Windows)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="204"/>
+        <location filename="../../desktop/about.py" line="205"/>
         <source>Network</source>
         <translation>网络</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="205"/>
+        <location filename="../../desktop/about.py" line="206"/>
         <source>sandbox-exec profile (macOS)</source>
         <translation>sandbox-exec 配置(macOS)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="206"/>
+        <location filename="../../desktop/about.py" line="207"/>
         <source>Sandbox worker</source>
         <translation>沙箱工作进程</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="213"/>
-        <location filename="../../desktop/about.py" line="231"/>
+        <location filename="../../desktop/about.py" line="214"/>
+        <location filename="../../desktop/about.py" line="232"/>
         <source>in force</source>
         <translation>已启用</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="214"/>
+        <location filename="../../desktop/about.py" line="215"/>
         <source>in force (the app does not run as root)</source>
         <translation>已启用(应用未以 root 身份运行)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="215"/>
+        <location filename="../../desktop/about.py" line="216"/>
         <source>applied (untried on this platform)</source>
         <translation>已应用(未在此平台上测试)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="216"/>
+        <location filename="../../desktop/about.py" line="217"/>
         <source>off: the pyseccomp package is missing</source>
         <translation>未启用:缺少 pyseccomp 包</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="217"/>
+        <location filename="../../desktop/about.py" line="218"/>
         <source>off: the system library libseccomp.so.2 is missing</source>
         <translation>未启用:缺少系统库 libseccomp.so.2</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="218"/>
+        <location filename="../../desktop/about.py" line="219"/>
         <source>off: the filter could not be built</source>
         <translation>未启用:无法建立过滤器</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="219"/>
+        <location filename="../../desktop/about.py" line="220"/>
         <source>off: the landlock package is missing</source>
         <translation>未启用:缺少 landlock 包</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="220"/>
+        <location filename="../../desktop/about.py" line="221"/>
         <source>off: this kernel does not offer it</source>
         <translation>未启用:此内核不提供该功能</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="221"/>
+        <location filename="../../desktop/about.py" line="222"/>
         <source>off: this system does not let the app make one (user namespaces)</source>
         <translation>未启用:此系统不允许应用创建(用户命名空间)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="222"/>
+        <location filename="../../desktop/about.py" line="223"/>
         <source>off: the switch to the user nobody failed</source>
         <translation>未启用:无法切换到用户 nobody</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="223"/>
+        <location filename="../../desktop/about.py" line="224"/>
         <source>not available on this system</source>
         <translation>此系统上不可用</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="224"/>
+        <location filename="../../desktop/about.py" line="225"/>
         <source>not blocked on Windows</source>
         <translation>在 Windows 上未被阻止</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="225"/>
+        <location filename="../../desktop/about.py" line="226"/>
         <source>off: the Job Object could not be set</source>
         <translation>未启用:无法设置作业对象</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="226"/>
+        <location filename="../../desktop/about.py" line="227"/>
         <source>off: the token could not be lowered</source>
         <translation>未启用:无法降低令牌权限</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="227"/>
+        <location filename="../../desktop/about.py" line="228"/>
         <source>off: sandbox-exec is missing</source>
         <translation>未启用:缺少 sandbox-exec</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="228"/>
+        <location filename="../../desktop/about.py" line="229"/>
         <source>off: the sandbox could not start</source>
         <translation>未启用:沙箱无法启动</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="229"/>
+        <location filename="../../desktop/about.py" line="230"/>
         <source>off (test)</source>
         <translation>未启用(测试)</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="231"/>
+        <location filename="../../desktop/about.py" line="232"/>
         <source>off</source>
         <translation>未启用</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="243"/>
+        <location filename="../../desktop/about.py" line="244"/>
         <source>An offline math word-problem tutor built on Key-Point-Driven Distillation (KPDD; Zhu et al., 2024, {0}): core question, key information, then a solution.</source>
         <translation>一个离线的数学应用题辅导程序,基于关键点驱动蒸馏(KPDD;Zhu 等,2024,{0}):先找核心问题,再列关键信息,最后给出解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="246"/>
+        <location filename="../../desktop/about.py" line="247"/>
         <source>Which model answers</source>
         <translation>由哪个模型解答</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="247"/>
+        <location filename="../../desktop/about.py" line="248"/>
         <source>Model details</source>
         <translation>模型详情</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="248"/>
+        <location filename="../../desktop/about.py" line="249"/>
         <source>Licenses</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="249"/>
+        <location filename="../../desktop/about.py" line="250"/>
         <source>KPDD Tutor is licensed under {0}.</source>
         <translation>KPDD 数学辅导以 {0} 许可证发布。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="250"/>
+        <location filename="../../desktop/about.py" line="251"/>
         <source>Program sandbox</source>
         <translation>程序沙箱</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="252"/>
+        <location filename="../../desktop/about.py" line="253"/>
         <source>The programs a model writes run in a sandbox: checked before they run, then in a fresh process with these protections from the operating system:</source>
         <translation>模型编写的程序在沙箱中运行:先经检查,再在全新的进程中运行,并受操作系统的以下保护:</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="256"/>
+        <location filename="../../desktop/about.py" line="257"/>
         <source>Some protections are off on this computer: the others and the sandbox&apos;s own checks still apply, but programs run less contained than they could.</source>
         <translation>本机上有些保护未启用:其余保护和沙箱自身的检查仍然有效,但程序受到的限制比应有的少。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="260"/>
+        <location filename="../../desktop/about.py" line="261"/>
         <source>None of these holds programs on this computer, so programs do not run: Steps mode works, and Settings &gt; Programs can let programs run unprotected.</source>
         <translation>这台电脑上以上保护都不可用,因此程序不会运行:“步骤”模式可以使用,可在 设置 &gt; 程序 中允许程序在无保护状态下运行。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="264"/>
+        <location filename="../../desktop/about.py" line="265"/>
         <source>None of these holds programs on this computer, and Settings &gt; Programs lets them run anyway: only the sandbox&apos;s own checks stand between a program and your files.</source>
         <translation>这台电脑上以上保护都不可用,而 设置 &gt; 程序 允许程序照常运行:程序与你的文件之间只有沙箱自身的检查。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="268"/>
+        <location filename="../../desktop/about.py" line="269"/>
         <source>Tested on Linux (seccomp and Landlock). On macOS a sandbox-exec profile, and on Windows a Job Object with a Low-integrity token, are applied where available but have not been tried.</source>
         <translation>已在 Linux 上测试(seccomp 与 Landlock)。macOS 上的 sandbox-exec 配置和 Windows 上的作业对象加低完整性令牌在可用时会启用,但尚未实测。</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="271"/>
+        <location filename="../../desktop/about.py" line="272"/>
         <source>Bundled third-party parts:</source>
         <translation>随附的第三方组件:</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="272"/>
+        <location filename="../../desktop/about.py" line="273"/>
         <source>Qt and PySide6 are dynamically linked under the LGPL and can be replaced.</source>
         <translation>Qt 和 PySide6 按 LGPL 动态链接,可以替换。</translation>
     </message>
@@ -624,12 +624,12 @@
 <context>
     <name>LicensesDialog</name>
     <message>
-        <location filename="../../desktop/about.py" line="97"/>
+        <location filename="../../desktop/about.py" line="98"/>
         <source>Licenses</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/about.py" line="101"/>
+        <location filename="../../desktop/about.py" line="102"/>
         <source>License texts</source>
         <translation>许可证文本</translation>
     </message>
@@ -870,32 +870,37 @@
         <translation>让 {0} 也解一遍来检查这个答案,或者跟着提示一步步做。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1125"/>
+        <location filename="../../desktop/main_window.py" line="1092"/>
+        <source>Work through it with the hints.</source>
+        <translation>借助提示一步步做。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1127"/>
         <source>The answer appears here, with how sure the tutor is of it.</source>
         <translation>答案会显示在这里,并说明辅导程序对它有多大把握。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1141"/>
+        <location filename="../../desktop/main_window.py" line="1143"/>
         <source>Not checked yet: {0} is solving the problem too, to check this answer.</source>
         <translation>尚未检查:{0} 也在解这道题,用来检查这个答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1142"/>
+        <location filename="../../desktop/main_window.py" line="1144"/>
         <source>Checking...</source>
         <translation>检查中...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1149"/>
+        <location filename="../../desktop/main_window.py" line="1151"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1149"/>
+        <location filename="../../desktop/main_window.py" line="1151"/>
         <source>Solving was stopped before it found an answer. Press Solve to start again.</source>
         <translation>在找到答案之前已停止解题。按“解题”重新开始。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1158"/>
+        <location filename="../../desktop/main_window.py" line="1160"/>
         <source>Hidden while you work on it: ask for a hint or show the whole solution.</source>
         <translation>在你思考时先隐藏:可以请求提示或显示完整解答。</translation>
     </message>
@@ -1120,7 +1125,7 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/main_window.py" line="796"/>
-        <location filename="../../desktop/main_window.py" line="1130"/>
+        <location filename="../../desktop/main_window.py" line="1132"/>
         <source>Solving...</source>
         <translation>正在解题...</translation>
     </message>
@@ -1193,77 +1198,77 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>出错了:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1169"/>
+        <location filename="../../desktop/main_window.py" line="1171"/>
         <source>Hidden so you can work on it yourself: ask for a hint or show the whole solution.</source>
         <translation>已隐藏,方便你自己思考:可以请求提示或显示完整解答。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1276"/>
+        <location filename="../../desktop/main_window.py" line="1278"/>
         <source>&amp;Hint</source>
         <translation>提示(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1277"/>
+        <location filename="../../desktop/main_window.py" line="1279"/>
         <source>Hint: reveal the core question first</source>
         <translation>提示:先显示核心问题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1279"/>
+        <location filename="../../desktop/main_window.py" line="1281"/>
         <source>No more hints</source>
         <translation>没有更多提示了</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1282"/>
+        <location filename="../../desktop/main_window.py" line="1284"/>
         <source>Next &amp;hint ({0} of {1})</source>
         <translation>下一个提示(&amp;H)({0}/{1})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1284"/>
+        <location filename="../../desktop/main_window.py" line="1286"/>
         <source>Next hint</source>
         <translation>下一个提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1288"/>
+        <location filename="../../desktop/main_window.py" line="1290"/>
         <source>Type your answer first.</source>
         <translation>请先输入你的答案。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1297"/>
+        <location filename="../../desktop/main_window.py" line="1299"/>
         <source>The tutor is solving the problem to check your answer...</source>
         <translation>辅导程序正在解题以检查你的答案...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1348"/>
+        <location filename="../../desktop/main_window.py" line="1350"/>
         <source>The pasted text had {0} characters; only the first {1} are kept, which is more than a word problem needs.</source>
         <translation>粘贴的文本有 {0} 个字符,只保留前 {1} 个,这对一道应用题已经足够。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1362"/>
+        <location filename="../../desktop/main_window.py" line="1364"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1362"/>
+        <location filename="../../desktop/main_window.py" line="1364"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1372"/>
+        <location filename="../../desktop/main_window.py" line="1374"/>
         <source>{0} is a folder, not a text file.</source>
         <translation>{0} 是文件夹,不是文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1383"/>
+        <location filename="../../desktop/main_window.py" line="1385"/>
         <source>{0} is not a word problem: open a plain text file (.txt) of at most {1} KB.</source>
         <translation>{0} 不是应用题:请打开不超过 {1} KB 的纯文本文件(.txt)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1391"/>
+        <location filename="../../desktop/main_window.py" line="1393"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1402"/>
+        <location filename="../../desktop/main_window.py" line="1404"/>
         <source>Reopened from history.</source>
         <translation>已从历史中重新打开。</translation>
     </message>
