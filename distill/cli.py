@@ -55,8 +55,9 @@ def _make_teacher(args: argparse.Namespace):
             f"(`kpdd setup --all` installs {models.QWEN_CODER_15B.name})"
         )
     teacher = GGUFTeacher(
-        entry.path, sampling, parallel=args.parallel, threads=args.threads, demos=args.demos
-    )
+        entry.path, sampling, parallel=args.parallel, threads=args.threads, demos=args.demos,
+        answer_hint=args.answer_hint,
+    )  # fmt: skip
     teacher.tally = tally
     return teacher, sampling, teacher
 
@@ -72,6 +73,9 @@ def cmd_teach(args: argparse.Namespace) -> int:
         except EvalDataError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+    if args.answer_hint and args.teacher != "gguf":
+        print("error: --answer-hint (rationalization) needs --teacher gguf", file=sys.stderr)
+        return 2
     loaded = load_dataset(args.data, data_dir=args.data_dir)
     problems = loaded.problems[args.offset :]
     if args.limit is not None:
@@ -101,19 +105,18 @@ def cmd_teach(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    stats = run_teach(
-        teacher,
-        problems,
-        args.out,
-        mode=Mode(args.mode),
-        samples=samples,
-        sampling=sampling,
-        concurrency=args.concurrency,
-        data_name=args.data,
-        reference_only=args.reference_only,
-        max_consecutive_failures=args.max_consecutive_failures,
-        progress=progress,
-    )
+    def teach(chosen, count: int, first: int) -> dict:
+        return run_teach(
+            teacher, chosen, args.out, mode=Mode(args.mode), samples=count, first_sample=first,
+            sampling=sampling, concurrency=args.concurrency, data_name=args.data,
+            reference_only=args.reference_only, max_consecutive_failures=args.max_consecutive_failures,
+            progress=progress,
+        )  # fmt: skip
+
+    if args.unsolved_in or args.until_verified:
+        stats = teach_unsolved(args, problems, samples, teach)
+    else:
+        stats = teach(problems, samples, args.first_sample)
     if client is not None:
         stats["teacher_tally"] = client.tally.to_dict()
         if hasattr(client, "close"):
@@ -137,6 +140,33 @@ def cmd_teach(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def teach_unsolved(args: argparse.Namespace, problems: list, samples: int, teach) -> dict:
+    """Teach only problems with no verified record yet (in --unsolved-in files and the output): one
+    round per sample index, each round asking again only what the rounds before left unsolved
+    (--until-verified), or every sample at once."""
+    from distill.teach import verified_problem_ids
+
+    files = [*(args.unsolved_in or []), args.out]
+    rounds = (
+        [(args.first_sample + r, 1) for r in range(samples)]
+        if args.until_verified
+        else [(args.first_sample, samples)]
+    )
+    stats: dict = {}
+    for first, count in rounds:
+        solved = verified_problem_ids(files)
+        left = [p for p in problems if p.id not in solved]
+        print(f"Round from sample {first}: {len(left)} of {len(problems)} problems have no verified record yet.",
+              file=sys.stderr, flush=True)  # fmt: skip
+        if not left:
+            break
+        stats = teach(left, count, first)
+        if stats.get("interrupted") or stats.get("stopped_early"):
+            break
+    return stats or {"problems": 0, "jobs": 0, "already_done": 0, "written": 0, "failed": 0, "remaining": 0,
+                     "failed_by_kind": {}}  # fmt: skip
 
 
 def cmd_filter(args: argparse.Namespace) -> int:
@@ -243,6 +273,30 @@ def register_teach(subparsers) -> None:
     teach.add_argument("--threads", type=int)
     teach.add_argument("--mode", choices=["pot", "cot", "both"], default="both")
     teach.add_argument("--samples", type=int, default=1, help="K rationales per problem")
+    teach.add_argument(
+        "--first-sample",
+        type=int,
+        default=0,
+        help="the index of the first sample (its seed is --seed plus it); 0 is greedy's",
+    )
+    teach.add_argument(
+        "--unsolved-in",
+        nargs="+",
+        metavar="FILE",
+        help="teach only problems with no verified record in these teacher files (nor in -o)",
+    )
+    teach.add_argument(
+        "--until-verified",
+        action="store_true",
+        help="with --samples K: K rounds of one sample each, every round only for the "
+        "problems still without a verified record",
+    )
+    teach.add_argument(
+        "--answer-hint",
+        action="store_true",
+        help="rationalization: show the teacher the gold answer (GGUF teacher); the filter "
+        "refuses a program or key information that writes the answer itself",
+    )
     teach.add_argument("--temperature", type=float, default=DEFAULT_TEACH_TEMPERATURE)
     teach.add_argument(
         "--max-tokens",

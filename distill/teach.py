@@ -101,6 +101,7 @@ def run_teach(
     *,
     mode: Mode = Mode.POT,
     samples: int = 1,
+    first_sample: int = 0,
     sampling: Sampling | None = None,
     concurrency: int = 4,
     data_name: str = "",
@@ -128,7 +129,9 @@ def run_teach(
         "stopped_early": False,
         "repaired_bytes": store.repaired_bytes,
     }
-    jobs = [(problem, sample) for problem in problems for sample in range(samples)]
+    jobs = [
+        (problem, sample) for problem in problems for sample in range(first_sample, first_sample + samples)
+    ]
     stats["jobs"] = len(jobs)
     started = time.perf_counter()
     try:
@@ -310,6 +313,10 @@ def filter_records(
             failures[failure] += 1
             continue
         gold = answer_from_value(record.get("gold"))
+        leak = gold_leak(record, gold)
+        if leak:
+            failures[leak] += 1
+            continue
         verdict: dict[str, Any] = {}
         program, steps = record.get("program"), record.get("steps")
         if program is not None:
@@ -360,6 +367,38 @@ def filter_records(
     stats["failures"] = dict(failures.most_common())
     stats["failures_by_stage"] = dict(Counter(name.split(":", 1)[0] for name in failures.elements()))
     return kept, stats
+
+
+def gold_leak(record: dict[str, Any], gold: float | None) -> str | None:
+    """A rationalized record (the teacher was told the answer) that writes the answer itself, where
+    the problem does not: a program with the gold as a literal, or key information stating it. Such a
+    record teaches copying, not reasoning: refused. None when there is no leak."""
+    if gold is None or (record.get("provenance") or {}).get("pass") != "rationalized":
+        return None
+    from kpdd.answers import numbers_in_text
+    from kpdd.solver import program_numbers
+
+    in_problem = {round(abs(v), 6) for v in numbers_in_text(str(record.get("question") or ""))}
+    target = round(abs(float(gold)), 6)
+    if target in in_problem:
+        return None  # the answer is one of the problem's own numbers: writing it is no leak
+    if target in {round(abs(v), 6) for v in program_numbers(str(record.get("program") or "")) or []}:
+        return "program:gold_literal"
+    if target in {round(abs(v), 6) for v in numbers_in_text("\n".join(record.get("key_information") or []))}:
+        return "key_information:gold_answer"
+    return None
+
+
+def verified_problem_ids(paths: Sequence[str | Path], sandbox_timeout_s: float = 2.0) -> set[str]:
+    """The problems of these teacher files with at least one record `filter_records` keeps (its
+    program gives the gold answer): what a further pass need not teach again."""
+    from itertools import chain
+
+    existing = [Path(p) for p in paths if Path(p).exists()]
+    kept, _ = filter_records(
+        chain.from_iterable(read_jsonl(p) for p in existing), sandbox_timeout_s=sandbox_timeout_s
+    )
+    return {str(record["problem_id"]) for record in kept}
 
 
 def _unusable_record(record: dict[str, Any], allow_reference_only: bool) -> str | None:

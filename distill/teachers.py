@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from kpdd.answers import format_answer
 from kpdd.format import (
     DEMONSTRATIONS,
     END_MARKER,
@@ -401,10 +402,20 @@ class ChatTeacher:
         }
 
 
+def teaching_pass(teacher: Any, sampling: Sampling | None) -> str:
+    """How a record was obtained: "greedy" (temperature 0), "sampled" (a temperature above 0, as
+    drawn for problems greedy decoding got wrong) or "rationalized" (the teacher was shown the gold
+    answer and asked to reach it from the problem's numbers)."""
+    if getattr(teacher, "answer_hint", False):
+        return "rationalized"
+    return "sampled" if sampling is not None and sampling.temperature > 0 else "greedy"
+
+
 def provenance(
     teacher: Teacher, sampling: Sampling | None, data: str, reference_only: bool
 ) -> dict[str, Any]:
     return {
+        "pass": teaching_pass(teacher, sampling),
         "teacher": teacher.name,
         "teacher_kind": teacher.kind,
         "prompt_version": teacher.prompt_version,
@@ -453,10 +464,23 @@ def transcript_reply(problem: str, key_points: KeyPoints, program: str | None, s
     return full[full.index(MARKERS[Stage.CORE_QUESTION]) :]
 
 
-def transcript_messages(problem: str, mode: Mode, demos: int | None = None) -> list[dict[str, str]]:
+# Rationalization (STaR, Zelikman et al. 2022): for a problem the teacher keeps getting wrong, it is
+# told the answer and asked for the way there. The filter refuses a program that writes the answer
+# itself (distill.teach), so what is kept computes it from the problem's numbers.
+ANSWER_HINT = (
+    "\n(The correct final answer is {answer}. Write the core question, the key information and a "
+    "program that computes this answer from the numbers in the problem. Never write {answer} itself "
+    "in the key information or the program.)"
+)
+
+
+def transcript_messages(
+    problem: str, mode: Mode, demos: int | None = None, answer: float | None = None
+) -> list[dict[str, str]]:
     """Chat messages asking for a whole KPDD transcript in one reply: system, the demonstrations as
-    user/assistant turns (all by default), then the problem. Everything before the problem is the
-    same for every problem, so a batched teacher reads it once."""
+    user/assistant turns (all by default), then the problem (with `answer` given as a hint when
+    rationalizing). Everything before the problem is the same for every problem, so a batched
+    teacher reads it once."""
     stages = transcript_stages(mode)
     system = TRANSCRIPT_SYSTEM_PROMPT.replace("{solutions}", "".join(_SOLUTION_FORMAT[s] for s in stages))
     messages = [{"role": "system", "content": system}]
@@ -466,7 +490,8 @@ def transcript_messages(problem: str, mode: Mode, demos: int | None = None) -> l
         steps = demo.steps if Stage.STEPS in stages else None
         messages.append({"role": "user", "content": f"Problem: {normalize_problem(demo.problem)}"})
         messages.append({"role": "assistant", "content": transcript_reply(demo.problem, kp, program, steps)})
-    messages.append({"role": "user", "content": f"Problem: {normalize_problem(problem)}"})
+    hint = "" if answer is None else ANSWER_HINT.format(answer=format_answer(answer))
+    messages.append({"role": "user", "content": f"Problem: {normalize_problem(problem)}{hint}"})
     return messages
 
 
@@ -516,6 +541,7 @@ class GGUFTeacher:
         threads: int | None = None,
         demos: int | None = None,
         n_ctx: int | None = None,
+        answer_hint: bool = False,
     ) -> None:
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -527,6 +553,9 @@ class GGUFTeacher:
         self.name = f"gguf:{path.name}"
         self.sampling = sampling
         self.demos = demos
+        self.answer_hint = answer_hint  # rationalization: each prompt gives the gold answer
+        if answer_hint:
+            self.prompt_version = TRANSCRIPT_PROMPT_VERSION + "-answer-hint"
         threads = threads or default_threads()
         # The main context is never used for generation: a small one keeps memory low.
         self.llm = Llama(model_path=str(path), n_ctx=256, n_threads=threads, verbose=False)
@@ -545,9 +574,9 @@ class GGUFTeacher:
         )  # fmt: skip
         self.tally = Tally()
 
-    def prompt(self, problem: str, mode: Mode) -> str:
+    def prompt(self, problem: str, mode: Mode, answer: float | None = None) -> str:
         """The chat prompt for one problem, its reply opened with the core-question marker."""
-        rendered = self._format(messages=transcript_messages(problem, mode, self.demos)).prompt
+        rendered = self._format(messages=transcript_messages(problem, mode, self.demos, answer)).prompt
         return rendered + MARKERS[Stage.CORE_QUESTION] + "\n"
 
     def teach_many(
@@ -558,7 +587,8 @@ class GGUFTeacher:
         cancel: Any = None,
     ) -> None:
         """Teach every (problem, sample) job; `on_done(job_index, stages)` as each one finishes."""
-        prompts = [self.prompt(problem.question, mode) for problem, _ in jobs]
+        prompts = [self.prompt(problem.question, mode, problem.answer if self.answer_hint else None)
+                   for problem, _ in jobs]  # fmt: skip
         seeds = [self.sampling.seed + sample for _, sample in jobs]
 
         def done(index: int, generation: Any) -> None:
