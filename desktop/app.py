@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quit-after", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--solve-when-loaded", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-preload", action="store_true", help="load the model only at the first solve")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print llama.cpp's own log (else it goes to logs/llama.log in the data folder)")  # fmt: skip
     return parser
 
 
@@ -73,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
 
     maybe_run_worker()
     args = build_parser().parse_args(argv if argv is not None else sys.argv[1:])
+    if args.verbose:
+        from kpdd.llama_log import ENV_VERBOSE
+
+        os.environ[ENV_VERBOSE] = "1"
     no_display = missing_display()
     if no_display:
         print(f"error: {no_display}", file=sys.stderr)

@@ -546,6 +546,7 @@ class GGUFTeacher:
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+        from kpdd import llama_log
         from kpdd.llama_backend import check_gguf_file, default_threads
         from kpdd.llama_batch import BatchedLlama
 
@@ -557,8 +558,9 @@ class GGUFTeacher:
         if answer_hint:
             self.prompt_version = TRANSCRIPT_PROMPT_VERSION + "-answer-hint"
         threads = threads or default_threads()
+        llama_log.route_llama_log()
         # The main context is never used for generation: a small one keeps memory low.
-        self.llm = Llama(model_path=str(path), n_ctx=256, n_threads=threads, verbose=False)
+        self.llm = Llama(model_path=str(path), n_ctx=256, n_threads=threads, verbose=llama_log.verbose())
         template = self.llm.metadata.get("tokenizer.chat_template")
         if not template:
             raise TeacherError(

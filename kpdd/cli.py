@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from importlib.metadata import EntryPoint, distributions
@@ -576,6 +577,8 @@ def build_parser() -> argparse.ArgumentParser:
     from kpdd.solver import AUTO_SAMPLES
 
     parser = argparse.ArgumentParser(prog="kpdd", description="KPDD Tutor: offline math word-problem solver")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print llama.cpp's own log (else it goes to logs/llama.log in the data folder)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
 
     solve = sub.add_parser("solve", help="solve a word problem, streaming each stage")
@@ -674,6 +677,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verbose:
+        from kpdd.llama_log import ENV_VERBOSE
+
+        os.environ[ENV_VERBOSE] = "1"
     try:
         return int(args.func(args) or 0)
     except BackendError as exc:

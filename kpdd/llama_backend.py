@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from kpdd import llama_log
 from kpdd.backend import (
     DEGENERATE_MIN_TOKENS,
     BackendError,
@@ -153,6 +154,7 @@ class LlamaBackend:
                 "llama-cpp-python is not installed. Run the setup command from the README."
             ) from exc
         self._llama_cpp = llama_cpp
+        llama_log.route_llama_log()
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(path),
@@ -161,7 +163,7 @@ class LlamaBackend:
                 n_threads=self.threads,
                 n_threads_batch=self.threads,
                 seed=seed,
-                verbose=False,
+                verbose=llama_log.verbose(),
             )
         except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
             raise BackendError(

@@ -235,3 +235,23 @@ def test_threads_change_between_calls_without_a_reload(smollm2_gguf):
         assert on_one.text == on_two.text and on_one.text.strip()
     finally:
         backend.close()
+
+
+def test_loading_a_model_prints_no_llama_cpp_lines_unless_verbose(tmp_path, smollm2_gguf):
+    """A student's adapter makes llama.cpp write a line per tensor; from a terminal none of it shows,
+    it goes to logs/llama.log (asked for with --verbose, it prints)."""
+    import os
+    import subprocess
+    import sys
+
+    script = "from kpdd.llama_backend import LlamaBackend; import sys; LlamaBackend(sys.argv[1], threads=1).close()"
+    env = {**os.environ, "KPDD_HOME": str(tmp_path)}
+    env.pop("KPDD_VERBOSE", None)
+    quiet = subprocess.run([sys.executable, "-c", script, str(smollm2_gguf)], capture_output=True, text=True,
+                           env=env, timeout=300)  # fmt: skip
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+    logged = (tmp_path / "logs" / "llama.log").read_text()
+    assert "llama_model_loader" in logged or "llama_context" in logged
+    loud = subprocess.run([sys.executable, "-c", script, str(smollm2_gguf)], capture_output=True, text=True,
+                          env={**env, "KPDD_VERBOSE": "1"}, timeout=300)  # fmt: skip
+    assert loud.returncode == 0 and "llama" in loud.stderr
