@@ -28,25 +28,17 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from kpdd.jsonl import read_jsonl  # noqa: E402
+
 RECORDS = REPO / "bench" / "records"
 SETS = ("gsm8k", "svamp", "asdiv", "multiarith")
 
 
 def read_partial(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The header and the finished records of a partial file (a line cut short by a crash is skipped)."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        lines = [line for line in handle.read().splitlines() if line.strip()]
-    if not lines:
-        return {}, []
-    header = json.loads(lines[0])
-    records = []
-    for line in lines[1:]:
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue
-    return header, records
+    objects = read_jsonl(path)
+    header = next(objects, {})
+    return header, list(objects)
 
 
 def finished_count(path: Path) -> int:

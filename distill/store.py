@@ -11,58 +11,18 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from kpdd.jsonl import read_jsonl, repair_tail
+
+__all__ = ["RecordStore", "read_jsonl", "record_key", "repair_tail"]
 
 
 def record_key(record: dict[str, Any]) -> str:
     """What makes a teacher record unique in a file: teacher, problem and sample index."""
     teacher = record.get("provenance", {}).get("teacher", "")
     return f"{teacher}|{record['problem_id']}|{record.get('sample', 0)}"
-
-
-def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Records of a JSONL file; a line that does not parse (cut by a crash) is skipped."""
-    with Path(path).open(encoding="utf-8") as handle:
-        for line in handle:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                value = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                yield value
-
-
-def repair_tail(path: Path) -> int:
-    """Cut a partial last line (no trailing newline) off the file; returns the bytes removed."""
-    if not path.exists():
-        return 0
-    size = path.stat().st_size
-    if size == 0:
-        return 0
-    with path.open("rb+") as handle:
-        handle.seek(size - 1)
-        if handle.read(1) == b"\n":
-            return 0
-        # Read backwards in blocks until the previous newline.
-        position = size
-        block = 4096
-        while position > 0:
-            start = max(0, position - block)
-            handle.seek(start)
-            chunk = handle.read(position - start)
-            newline = chunk.rfind(b"\n")
-            if newline != -1:
-                keep = start + newline + 1
-                handle.truncate(keep)
-                return size - keep
-            position = start
-        handle.truncate(0)
-        return size
 
 
 class RecordStore:

@@ -18,7 +18,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kpdd import paths
+from kpdd.jsonl import append_jsonl, read_jsonl
 
 QUESTION_COLUMNS = ("question", "problem", "text", "body")
 
@@ -230,33 +230,13 @@ def default_results_path(input_path: str | Path, mode: str, samples: int = 1) ->
 
 def load_results(results_path: str | Path) -> dict[str, dict[str, Any]]:
     """Finished results by key; a torn last line (a killed writer) is skipped."""
-    found: dict[str, dict[str, Any]] = {}
-    try:
-        text = Path(results_path).read_text(encoding="utf-8")
-    except OSError:
-        return found
-    for line in text.splitlines():
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(item, dict) and item.get("key") and isinstance(item.get("result"), dict):
-            found[item["key"]] = item
-    return found
-
-
-def _append(results_path: Path, item: dict[str, Any]) -> None:
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    with results_path.open("a", encoding="utf-8") as handle:
-        # A torn line from a killed run must not swallow this one: start on a fresh line.
-        if handle.tell() > 0:
-            with results_path.open("rb") as check:
-                check.seek(-1, os.SEEK_END)
-                if check.read(1) != b"\n":
-                    handle.write("\n")
-        handle.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    if not Path(results_path).exists():
+        return {}
+    return {
+        item["key"]: item
+        for item in read_jsonl(results_path)
+        if item.get("key") and isinstance(item.get("result"), dict)
+    }
 
 
 def run_batch(
@@ -304,7 +284,7 @@ def run_batch(
         data = result.to_dict()
         if problem.answer is not None:
             data["expected_answer"] = problem.answer
-        _append(results_path, {"key": key, "index": problem.index, "result": data})
+        append_jsonl(results_path, {"key": key, "index": problem.index, "result": data})
         results[index] = data
         outcome.solved_now += 1
         solved_seconds.append(time.perf_counter() - t0)

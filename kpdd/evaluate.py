@@ -21,6 +21,7 @@ from typing import Any
 from kpdd.answers import answers_match
 from kpdd.datasets import Problem
 from kpdd.format import Mode
+from kpdd.jsonl import read_jsonl, repair_tail
 from kpdd.paths import atomic_write_text
 from kpdd.solver import AUTO_SAMPLES, Solver, SolveResult
 
@@ -147,26 +148,13 @@ def _set_aside(part: Path) -> Path:
 def load_partial(report: Path, config: EvalConfig) -> dict[str, dict[str, Any]]:
     """Finished records of an earlier run with the same configuration (others are ignored)."""
     path = partial_path(report)
-    done: dict[str, dict[str, Any]] = {}
     if not path.exists():
-        return done
-    with path.open(encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
-    if not lines:
-        return done
-    try:
-        header = json.loads(lines[0])
-    except ValueError:
-        return done
+        return {}
+    objects = read_jsonl(path)  # a line cut short by a crash is skipped: that problem runs again
+    header = next(objects, {})
     if header.get("config") != config.key():
-        return done
-    for line in lines[1:]:
-        try:
-            record = json.loads(line)
-        except ValueError:  # a line cut short by a crash: that problem runs again
-            continue
-        done[record["id"]] = record
-    return done
+        return {}
+    return {record["id"]: record for record in objects if "id" in record}
 
 
 def _open_partial(
@@ -180,6 +168,8 @@ def _open_partial(
         set_aside = _set_aside(part)  # another configuration's finished work: keep it, never truncate
         if log is not None:
             log(f"{part.name} holds a run with another configuration: kept as {set_aside.name}")
+    if resume:
+        repair_tail(part)  # a record torn by a kill is dropped, and the next starts on a line of its own
     handle = part.open("a" if resume else "w", encoding="utf-8")
     if not resume:
         handle.write(json.dumps({"config": config.key()}) + "\n")
