@@ -46,7 +46,7 @@ def register(subparsers) -> None:
 
 
 def cmd_sheet(args: argparse.Namespace) -> int:
-    from kpdd.batch import default_results_path, describe_problems, format_eta, read_problems, run_batch
+    from kpdd.batch import default_results_path, describe_problems, read_problems, run_batch
     from kpdd.sheets import SheetItem, SheetOptions, SolutionView, verdict_summary
 
     out = Path(args.out)
@@ -65,12 +65,17 @@ def cmd_sheet(args: argparse.Namespace) -> int:
         return 2
     solver = open_solver(args, batch=True)  # a worksheet: every answer checked when a second opinion is on
 
+    from tqdm import tqdm
+
+    bars: list = []
+
     def progress(p) -> None:
-        if p.last_result is None and p.resumed:  # the first report, before any solving: say what is kept
-            left = p.total - p.resumed
-            print(f"{p.resumed} of {p.total} problems were already solved (kept in {results_path}); "
-                  f"solving the other {left}.", file=sys.stderr, flush=True)  # fmt: skip
-        print(f"\r[{p.done}/{p.total}] {format_eta(p.eta_s)}    ", end="", file=sys.stderr, flush=True)
+        if not bars:  # the first report, before any solving: say what is kept, then a bar for the rest
+            if p.resumed:
+                print(f"{p.resumed} of {p.total} problems were already solved (kept in {results_path}); "
+                      f"solving the other {p.total - p.resumed}.", file=sys.stderr, flush=True)  # fmt: skip
+            bars.append(tqdm(total=p.total - p.resumed, unit="problem", desc="solving", file=sys.stderr))
+        bars[0].update(p.done - p.resumed - bars[0].n)
 
     try:
         outcome = run_batch(
@@ -82,7 +87,8 @@ def cmd_sheet(args: argparse.Namespace) -> int:
         return 130
     finally:
         solver.backend.close()
-    print(file=sys.stderr)
+        for bar in bars:
+            bar.close()
     items = [SheetItem.from_result(r) if r is not None else SheetItem(problem=p.question)
              for p, r in zip(problems, outcome.results)]  # fmt: skip
     options = SheetOptions(

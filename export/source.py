@@ -23,7 +23,6 @@ that is a local path (never from the hub).
 from __future__ import annotations
 
 import json
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,19 +171,17 @@ def architecture(config: dict[str, Any]) -> str:
 
 def parameter_count(folder: Path) -> int:
     """Number of weights in a HF folder, from the safetensors headers (cheap) or file sizes."""
+    from safetensors import safe_open  # reads the header only; no tensor is loaded
+
     total = 0
     files = sorted(folder.glob("*.safetensors"))
     for path in files:
-        with path.open("rb") as handle:
-            (length,) = struct.unpack("<Q", handle.read(8))
-            header = json.loads(handle.read(length))
-        for key, info in header.items():
-            if key == "__metadata__":
-                continue
-            count = 1
-            for dim in info["shape"]:
-                count *= dim
-            total += count
+        with safe_open(str(path), framework="numpy") as handle:
+            for key in handle.keys():
+                count = 1
+                for dim in handle.get_slice(key).get_shape():
+                    count *= dim
+                total += count
     if not files:
         # pytorch_model.bin: assume 32-bit weights.
         total = sum(p.stat().st_size for p in folder.glob("pytorch_model*.bin")) // 4

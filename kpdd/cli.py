@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from importlib.metadata import EntryPoint, distributions
 from pathlib import Path
 
@@ -373,7 +372,7 @@ def open_eval_backend(args: argparse.Namespace):
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from kpdd.datasets import load_dataset
-    from kpdd.evaluate import EvalConfig, print_progress, run_eval
+    from kpdd.evaluate import EvalConfig, EvalProgress, run_eval
     from kpdd.models import resolve_model
     from kpdd.solver import Solver
 
@@ -406,11 +405,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         f"samples {samples_label(args.samples)})",
         file=sys.stderr,
     )
-    state: dict = {"started": time.perf_counter()}  # the clock counts the first problem too
     try:
         result = run_eval(
-            solver, loaded.problems, config, report,
-            progress=lambda d, t, r, n: print_progress(d, t, r, n, state), batch_size=args.batch_size,
+            solver, loaded.problems, config, report, progress=EvalProgress(), batch_size=args.batch_size,
             log=lambda message: print(message, file=sys.stderr),
         )  # fmt: skip
     except KeyboardInterrupt:

@@ -182,7 +182,7 @@ def run_eval(
     problems: Sequence[Problem],
     config: EvalConfig,
     report: Path | None = None,
-    progress: Callable[[int, int, dict[str, Any], int], None] | None = None,
+    progress: Callable[[int, int, dict[str, Any], int, int], None] | None = None,
     batch_size: int = 1,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -223,7 +223,7 @@ def run_eval(
             for problem in chunk:
                 records.append(done[problem.id])
                 if progress is not None:
-                    progress(len(records), len(problems), done[problem.id], len(done) - resumed)
+                    progress(len(records), len(problems), done[problem.id], len(done) - resumed, resumed)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -247,23 +247,25 @@ def run_eval(
     return result
 
 
-def print_progress(
-    done: int, total: int, record: dict[str, Any], solved_now: int, state: dict[str, Any]
-) -> None:
-    """One status line, rewritten in place on a terminal.
+class EvalProgress:
+    """`kpdd eval`'s progress bar (tqdm, on stderr): the problems solved in this run, the accuracy so
+    far over every finished one, and the time left from this run's pace alone (resumed problems took
+    no time, so they are not on the bar)."""
 
-    The time left is estimated from the problems solved in this run only: resumed ones take no time.
-    """
-    state.setdefault("correct", 0)
-    state.setdefault("started", time.perf_counter())
-    state["correct"] += 1 if record["correct"] else 0
-    elapsed = time.perf_counter() - state["started"]
-    eta = elapsed / solved_now * (total - done) if solved_now else 0.0
-    line = (
-        f"[{done}/{total}] accuracy so far {100 * state['correct'] / done:.1f}% "
-        f"| {elapsed:.0f}s elapsed, ~{eta:.0f}s left"
-    )
-    end = "\r" if sys.stderr.isatty() and done < total else "\n"
-    if end == "\n" and done < total and done % max(1, total // 20) != 0:
-        return
-    print(line, end=end, file=sys.stderr, flush=True)
+    def __init__(self, file: Any = None) -> None:
+        self.file = file if file is not None else sys.stderr
+        self.bar: Any = None
+        self.correct = 0
+
+    def __call__(self, done: int, total: int, record: dict[str, Any], solved_now: int, resumed: int) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total - resumed, unit="problem", file=self.file, dynamic_ncols=True,
+                            desc="solving" + (f" ({resumed} resumed)" if resumed else ""),
+                            mininterval=0.5 if self.file.isatty() else 30.0)  # fmt: skip
+        self.correct += bool(record.get("correct"))
+        self.bar.set_postfix_str(f"accuracy so far {100 * self.correct / done:.1f}%", refresh=False)
+        self.bar.update(solved_now - self.bar.n)
+        if done == total:
+            self.bar.close()

@@ -145,3 +145,14 @@ def test_auto_samples_are_composed_from_the_default_run_and_the_rechecked_proble
     # Three of five samples agreeing make Auto's answer checked; a lone first answer stays not sure.
     table = bench_auto_samples.verdict_table(composed)
     assert "| checked | 1 | 100.0% |" in table and "| not sure | 1 | 0.0% |" in table
+
+
+def test_the_statistics_are_scipys_exact_ones():
+    """Wilson intervals and the exact McNemar test (bench_student), on figures checked by hand."""
+    import bench_student
+
+    low, high = bench_student.wilson_interval(17, 42)  # the student on the 42 outside problems
+    assert (round(low, 1), round(high, 1)) == (27.0, 55.5)
+    assert bench_student.wilson_interval(0, 0) == (0.0, 100.0)
+    assert bench_student.mcnemar_p(5, 1) == 0.21875  # 2 * (1 + 6) / 64
+    assert bench_student.mcnemar_p(0, 0) == 1.0 and bench_student.mcnemar_p(248, 66) < 1e-20

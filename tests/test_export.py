@@ -732,3 +732,14 @@ def test_a_model_gguf_is_not_taken_for_an_adapter(smollm2_gguf, tmp_path):
     with pytest.raises(AdapterImportError, match="not a readable GGUF"):
         import_lora_gguf(truncated, smollm2_gguf, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_parameter_count_reads_the_safetensors_headers(tmp_path):
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from export.source import parameter_count
+
+    save_file({"a": np.zeros((3, 4), np.float32), "b": np.zeros((5,), np.float16)}, str(tmp_path / "model.safetensors"))
+    save_file({"c": np.zeros((2, 2, 2), np.float32)}, str(tmp_path / "model-2.safetensors"))
+    assert parameter_count(tmp_path) == 12 + 5 + 8
