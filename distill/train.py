@@ -92,24 +92,35 @@ class Recipe:
         return asdict(self)
 
 
-def _coerce(value: Any, kind: Any) -> Any:
-    """A recipe value from a string (command line) or a file, as the field's type."""
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def _coerce(key: str, value: Any, kind: Any) -> Any:
+    """A recipe value as its field's type: converted from a string (the command line), checked from a
+    file; a wrong type is refused with the key's name (`lora_r = 1.5` does not train a rank-1 adapter)."""
     kind = str(kind)
-    if not isinstance(value, str):
-        return value
-    if kind == "bool":
-        if value.lower() in ("1", "true", "yes", "on"):
-            return True
-        if value.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"not a boolean: {value!r}")
-    if kind == "int":
-        return int(value)
-    if kind == "float":
-        return float(value)
-    if "list" in kind:
-        return [v for v in value.split(",") if v]
-    return value
+    try:
+        if isinstance(value, str) and kind != "str":
+            if kind == "bool":
+                value = {"1": True, "true": True, "yes": True, "on": True,
+                         "0": False, "false": False, "no": False, "off": False}[value.lower()]  # fmt: skip
+            elif kind == "int":
+                value = int(value)
+            elif kind == "float":
+                value = float(value)
+            elif "list" in kind:
+                value = [v for v in value.split(",") if v]
+    except (KeyError, ValueError):
+        raise ValueError(f"Recipe key {key}: {value!r} is not a {kind}.") from None
+    ok = {
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+    }.get(kind, isinstance(value, list) and all(isinstance(v, str) for v in value))
+    if not ok:
+        raise ValueError(f"Recipe key {key}: {value!r} is not a {kind}.")
+    return float(value) if kind == "float" else value
 
 
 def load_recipe(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Recipe:
@@ -126,9 +137,13 @@ def load_recipe(path: str | Path | None, overrides: dict[str, Any] | None = None
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise ValueError(f"Unknown recipe keys: {', '.join(unknown)} (known: {', '.join(known)})")
-    recipe = Recipe(**{k: _coerce(v, known[k]) for k, v in values.items()})
-    if isinstance(recipe.data, str):
-        recipe.data = [recipe.data]
+    recipe = Recipe(**{k: _coerce(k, v, known[k]) for k, v in values.items()})
+    if recipe.precision not in PRECISIONS:
+        raise ValueError(f"Recipe key precision: {recipe.precision!r} is not one of {', '.join(PRECISIONS)}.")
+    if recipe.examples not in EXAMPLE_STYLES:
+        raise ValueError(
+            f"Recipe key examples: {recipe.examples!r} is not one of {', '.join(EXAMPLE_STYLES)}."
+        )
     if not recipe.base_model:
         raise ValueError("The recipe needs base_model (a Hugging Face model folder or a GGUF file).")
     if not recipe.data:

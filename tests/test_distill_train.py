@@ -26,6 +26,26 @@ def test_recipe_from_toml_with_overrides(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("lora_r = 1.5", r"Recipe key lora_r: 1.5 is not a int"),
+        ('learning_rate = "fast"', r"Recipe key learning_rate: 'fast' is not a float"),
+        ('lora = "maybe"', r"Recipe key lora: 'maybe' is not a bool"),
+        ("seq_len = true", r"Recipe key seq_len: True is not a int"),
+        ('precision = "fp16"', r"Recipe key precision: 'fp16' is not one of auto, bf16, fp32"),
+        ('examples = "chats"', r"Recipe key examples: 'chats' is not one of"),
+    ],
+)
+def test_a_recipe_value_of_the_wrong_type_is_refused_by_its_key(
+    line: str, message: str, tmp_path: Path
+) -> None:
+    recipe_file = tmp_path / "r.toml"
+    recipe_file.write_text(f'[train]\nbase_model = "m"\ndata = ["a.jsonl"]\n{line}\n')
+    with pytest.raises(ValueError, match=message):
+        load_recipe(recipe_file)
+
+
+@pytest.mark.parametrize(
     "recipe_file", sorted((REPO / "distill" / "recipes").glob("*.toml")), ids=lambda p: p.stem
 )
 def test_every_shipped_recipe_maps_onto_the_trainer(recipe_file: Path, tmp_path: Path) -> None:

@@ -740,6 +740,9 @@ def test_parameter_count_reads_the_safetensors_headers(tmp_path):
 
     from export.source import parameter_count
 
-    save_file({"a": np.zeros((3, 4), np.float32), "b": np.zeros((5,), np.float16)}, str(tmp_path / "model.safetensors"))
+    save_file(
+        {"a": np.zeros((3, 4), np.float32), "b": np.zeros((5,), np.float16)},
+        str(tmp_path / "model.safetensors"),
+    )
     save_file({"c": np.zeros((2, 2, 2), np.float32)}, str(tmp_path / "model-2.safetensors"))
     assert parameter_count(tmp_path) == 12 + 5 + 8
