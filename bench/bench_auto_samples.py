@@ -37,7 +37,8 @@ from bench_student import SET_NAMES, SETS, pairs_table  # noqa: E402
 from kpdd.answers import answers_match  # noqa: E402
 from kpdd.evaluate import summarize  # noqa: E402
 from kpdd.format import Mode  # noqa: E402
-from kpdd.solver import Solution, looks_wrong  # noqa: E402
+from kpdd.judgement import looks_wrong  # noqa: E402
+from kpdd.result import Solution  # noqa: E402
 
 CONFIG_NAME = "student05-auto"
 

@@ -29,7 +29,8 @@ from bench_student import SET_NAMES, SETS, pairs_table, record_solutions  # noqa
 
 from kpdd.answers import answers_match  # noqa: E402
 from kpdd.format import Mode  # noqa: E402
-from kpdd.solver import Solution, looks_wrong, vote  # noqa: E402
+from kpdd.judgement import looks_wrong, vote  # noqa: E402
+from kpdd.result import Solution  # noqa: E402
 
 
 def newly_flagged(record: dict) -> bool:

@@ -43,8 +43,9 @@ from bench_student import SET_NAMES, SETS, pairs_table, record_solutions  # noqa
 from kpdd.answers import answers_match  # noqa: E402
 from kpdd.evaluate import summarize  # noqa: E402
 from kpdd.format import Mode  # noqa: E402
-from kpdd.solver import Solution, looks_wrong, vote  # noqa: E402
-from kpdd.verdict import Level, judge, result_from_record  # noqa: E402
+from kpdd.judgement import looks_wrong, vote  # noqa: E402
+from kpdd.result import Solution, SolveResult  # noqa: E402
+from kpdd.verdict import Level, judge  # noqa: E402
 
 POLICIES = ("doubtful", "every")
 # The composed reports are named as bench_models.py names the configurations they stand for, so its
@@ -114,7 +115,7 @@ def compose_set(default: dict[str, dict], second_run: dict[str, dict], second: s
 
 def level_of(record: dict) -> Level:
     """The verdict level the app gives a record's answer (Program mode)."""
-    return judge(result_from_record(record, Mode.POT)).level
+    return judge(SolveResult.from_record(record, Mode.POT)).level
 
 
 def verdict_table(records: list[dict], heading: str = "verdict") -> str:

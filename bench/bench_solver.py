@@ -19,9 +19,9 @@ from pathlib import Path
 
 from kpdd.backend import common_prefix_length
 from kpdd.datasets import load_dataset
-from kpdd.format import Stage, inference_prompt
+from kpdd.format import Stage, inference_prompt, prepare_problem
 from kpdd.models import load_backend, resolve_model
-from kpdd.solver import Solver, prepare_problem
+from kpdd.solver import Solver
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -115,13 +115,11 @@ def load_report(out: Path, name: str, data: str) -> dict[str, Any] | None:
 
 
 def record_solutions(record: dict[str, Any]) -> list[Any]:
-    """An eval record's solutions as `kpdd.solver.Solution`s (kind, text, answer and the model that
-    wrote it when it was a second opinion: what a vote reads)."""
-    from kpdd.format import Mode
-    from kpdd.solver import Solution
+    """An eval record's solutions as `kpdd.result.Solution`s (what a vote reads), through the one
+    mapping of a record to a result (`SolveResult.from_record`)."""
+    from kpdd.result import SolveResult
 
-    return [Solution(Mode(s["kind"]), s["text"], answer=s["answer"], model=s.get("model") or "")
-            for s in record["solutions"]]  # fmt: skip
+    return SolveResult.from_record(record, "pot").solutions
 
 
 def revote(report: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +129,7 @@ def revote(report: dict[str, Any]) -> dict[str, Any]:
     from kpdd.answers import answers_match
     from kpdd.evaluate import summarize
     from kpdd.format import Mode
-    from kpdd.solver import vote
+    from kpdd.judgement import vote
 
     config = report["config"]
     if config.get("samples", 1) < 2 or config.get("mode") == Mode.BOTH.value:
@@ -290,7 +288,7 @@ def sc_against_greedy_table(out: Path, name: str = "kpdd-pot-sc5") -> str:
     any sample was right (what a perfect checker would score), and how often the vote is right by
     the share of samples behind it (the confidence the app shows)."""
     from kpdd.answers import answers_match
-    from kpdd.solver import looks_wrong
+    from kpdd.judgement import looks_wrong
 
     rows: list[tuple[str, list[tuple[bool, bool]]]] = []
     against_plain: list[tuple[str, list[tuple[bool, bool]]]] = []
@@ -397,7 +395,8 @@ def both_rule_on_singles_table(out: Path) -> str:
     in the app both solutions share one set of key points, here each mode wrote its own."""
     from kpdd.answers import answers_match
     from kpdd.format import Mode
-    from kpdd.solver import Solution, SolveResult, finalize
+    from kpdd.judgement import finalize
+    from kpdd.result import Solution, SolveResult
 
     lines = ["| set | problems | KPDD-PoT | KPDD-CoT | program, else steps | with the stepped-past rule | steps taken (right) |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip

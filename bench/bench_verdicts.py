@@ -42,7 +42,8 @@ from bench_student import wilson_interval  # noqa: E402
 
 from kpdd.answers import answers_match  # noqa: E402
 from kpdd.format import Mode  # noqa: E402
-from kpdd.solver import finalize  # noqa: E402
+from kpdd.judgement import finalize  # noqa: E402
+from kpdd.result import SolveResult  # noqa: E402
 from kpdd.verdict import (  # noqa: E402
     CHECKED_MIN_AGREEING,
     CHECKED_MIN_SHARE,
@@ -51,7 +52,6 @@ from kpdd.verdict import (  # noqa: E402
     Verdict,
     VerdictPolicy,
     judge,
-    result_from_record,
 )
 
 # The goal of the issue that introduced verdicts: a "checked" answer is right at least this often.
@@ -102,7 +102,7 @@ def load_records(report: Path, as_recorded: bool) -> tuple[Mode, list[dict[str, 
     records = [r for r in data.get("records", []) if isinstance(r, dict) and "solutions" in r]
     if not as_recorded:
         for record in records:
-            result = result_from_record(record, mode)
+            result = SolveResult.from_record(record, mode)
             finalize(result)
             record["prediction"], record["confidence"] = result.answer, result.confidence
             record["agree"], record["stepped_past"] = result.agree, result.stepped_past
@@ -115,7 +115,7 @@ def judge_reports(files: list[Path], policies: tuple[VerdictPolicy, ...], as_rec
     for report in files:
         mode, records = load_records(report, as_recorded)
         for record in records:
-            result = result_from_record(record, mode)
+            result = SolveResult.from_record(record, mode)
             judged.append(Judged(bool(record.get("correct")), {p: judge(result, p) for p in policies}))
     return judged
 

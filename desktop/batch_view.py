@@ -46,8 +46,9 @@ from kpdd.batch import (
     solver_identity,
     text_questions,
 )
+from kpdd.result import SolveResult
 from kpdd.sheets import SolutionView
-from kpdd.solver import AUTO_SAMPLES, SolveResult
+from kpdd.solver import AUTO_SAMPLES
 from kpdd.verdict import Level, judge
 
 # Auto, as a new user's main window: the answer a problem gets there, it gets in a sheet.

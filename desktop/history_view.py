@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from desktop import presenters, style
 from kpdd.answers import format_answer
 from kpdd.history import HistoryEntry, HistoryStore
-from kpdd.solver import SolveResult
+from kpdd.result import SolveResult
 from kpdd.verdict import Level, judge
 
 

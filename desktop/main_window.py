@@ -49,10 +49,11 @@ from desktop.history_view import HistoryPanel
 from desktop.settings import MAX_SAMPLES, SOLVE_MODES, DesktopSettings, effective_threads
 from desktop.workers import SolveRequest, SolverThread
 from kpdd.arithmetic import arithmetic_slips
-from kpdd.format import Mode, Stage, format_key_information, normalize_problem
+from kpdd.format import MAX_PROBLEM_CHARS, Mode, Stage, cut_problem, format_key_information, normalize_problem
 from kpdd.history import HistoryStore
 from kpdd.models import SETUP_COMMAND, resources_dir, setup_models_text
-from kpdd.solver import AUTO_SAMPLES, MAX_PROBLEM_CHARS, SolveResult, StageEvent, cut_problem
+from kpdd.result import SolveResult, StageEvent
+from kpdd.solver import AUTO_SAMPLES
 from kpdd.verdict import Level
 from kpdd.worked import WorkedSolution
 

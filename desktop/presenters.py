@@ -21,7 +21,7 @@ from desktop.style import palette
 from kpdd.answers import answers_match, extract_answer, format_answer, numbers_in_text
 from kpdd.arithmetic import ArithmeticCheck
 from kpdd.format import Mode
-from kpdd.solver import vote
+from kpdd.judgement import vote
 from kpdd.verdict import (
     LEVEL_LABELS,
     LEVEL_TITLES,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from distill.store import read_jsonl
-from kpdd.solver import program_stepped_past
+from kpdd.judgement import program_stepped_past
 
 CORE_QUESTION_MIN_OVERLAP = 0.5
 

@@ -376,7 +376,7 @@ def gold_leak(record: dict[str, Any], gold: float | None) -> str | None:
     if gold is None or (record.get("provenance") or {}).get("pass") != "rationalized":
         return None
     from kpdd.answers import numbers_in_text
-    from kpdd.solver import program_numbers
+    from kpdd.judgement import program_numbers
 
     in_problem = {round(abs(v), 6) for v in numbers_in_text(str(record.get("question") or ""))}
     target = round(abs(float(gold)), 6)

@@ -299,7 +299,7 @@ def read_problem_file(path: Path) -> str | None:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from kpdd.solver import MAX_PROBLEM_CHARS, prepare_problem
+    from kpdd.format import MAX_PROBLEM_CHARS, prepare_problem
     from kpdd.verdict import Level, judge
 
     if args.file:

@@ -23,7 +23,8 @@ from kpdd.datasets import Problem
 from kpdd.format import Mode
 from kpdd.jsonl import read_jsonl, repair_tail
 from kpdd.paths import atomic_write_text
-from kpdd.solver import AUTO_SAMPLES, Solver, SolveResult
+from kpdd.result import SolveResult
+from kpdd.solver import AUTO_SAMPLES, Solver
 
 
 @dataclass

@@ -492,3 +492,26 @@ def parse_transcript(text: str, expect: Iterable[Stage] | None = None) -> Parsed
     }
     parsed.missing = [stage for stage in expect if not values[stage]]
     return parsed
+
+
+# Longer pastes are cut: a word problem is a paragraph, and the context must hold the stages too.
+MAX_PROBLEM_CHARS = 2000
+
+
+def cut_problem(text: str) -> str:
+    """The first MAX_PROBLEM_CHARS characters, ending at a word boundary when one is near the end.
+    The one cut rule: the solver and the app's problem box both cut here."""
+    if len(text) <= MAX_PROBLEM_CHARS:
+        return text
+    cut = text[:MAX_PROBLEM_CHARS]
+    space = cut.rfind(" ", MAX_PROBLEM_CHARS - 200)
+    return cut[:space] if space > 0 else cut
+
+
+def prepare_problem(problem: str) -> tuple[str, bool]:
+    """Normalise a problem; cut it at MAX_PROBLEM_CHARS (`cut_problem`). Raises on empty."""
+    text = normalize_problem(problem or "")
+    if not text:
+        raise ValueError("The problem is empty: type or paste a word problem first.")
+    cut = cut_problem(text)
+    return cut, cut != text

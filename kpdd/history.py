@@ -66,7 +66,7 @@ class HistoryEntry:
 
     def verdict(self) -> str:
         """The verdict on the saved answer (a kpdd.verdict.Level value), worked out from the result."""
-        from kpdd.solver import SolveResult
+        from kpdd.result import SolveResult
         from kpdd.verdict import judge
 
         return judge(SolveResult.from_dict(self.result)).level.value

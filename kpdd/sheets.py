@@ -85,7 +85,7 @@ class SheetItem:
     def from_result(cls, result: Any) -> SheetItem:
         """From a `SolveResult` or its `to_dict()` (history entries and batch lines are dicts)."""
         from kpdd.format import Mode
-        from kpdd.solver import SolveResult
+        from kpdd.result import SolveResult
 
         data = result.to_dict() if hasattr(result, "to_dict") else dict(result or {})
         solved = result if hasattr(result, "shown_solution") else SolveResult.from_dict(data)
@@ -141,7 +141,7 @@ class SheetItem:
         elif answer is None and data.get("error"):
             note = str(data["error"])
         if data.get("problem_truncated"):  # the sheet shows what was solved: say it is not all there was
-            from kpdd.solver import MAX_PROBLEM_CHARS
+            from kpdd.format import MAX_PROBLEM_CHARS
 
             cut = f"The problem in the list was longer: only its first {MAX_PROBLEM_CHARS} characters were read and solved."
             note = f"{cut} {note}".strip()

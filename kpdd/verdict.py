@@ -31,7 +31,8 @@ from kpdd.answers import answers_match, format_answer, numbers_given
 from kpdd.arithmetic import ArithmeticCheck, check_arithmetic
 from kpdd.cancelling import cancelled_numbers
 from kpdd.format import Mode
-from kpdd.solver import Solution, SolveResult, counts_whole_things, impossible, looks_wrong
+from kpdd.judgement import counts_whole_things, impossible, looks_wrong
+from kpdd.result import Solution, SolveResult
 from kpdd.worked import used_numbers
 
 # An answer is "checked" when at least this many solutions give it (one is never enough: a lone
@@ -394,38 +395,9 @@ def _marks_on_the_programs(
     return doubts, [Finding(Note.PROGRAM_RAN)]
 
 
-def result_from_record(record: dict[str, Any], mode: Mode | str) -> SolveResult:
-    """A `kpdd eval` record (kpdd.evaluate.record_for) as the SolveResult a verdict reads."""
-    solutions = [
-        Solution(
-            kind=Mode(s.get("kind", "pot")),
-            text=s.get("text", "") or "",
-            answer=s.get("answer"),
-            error=s.get("error"),
-            error_kind=s.get("error_kind"),
-            sample_index=index,
-            model=s.get("model", "") or "",
-            answer_source=s.get("answer_source"),
-        )
-        for index, s in enumerate(record.get("solutions") or [])
-    ]
-    return SolveResult(
-        problem=record.get("question", "") or "",
-        mode=Mode(mode),
-        solutions=solutions,
-        answer=record.get("prediction"),
-        confidence=float(record.get("confidence") or 0.0),
-        agree=record.get("agree"),
-        stepped_past=bool(record.get("stepped_past")),
-        rechecked=bool(record.get("rechecked")),
-        second_opinion=record.get("second_opinion", "") or "",
-        error="backend error" if record.get("error_kind") == "backend_error" else None,
-    )
-
-
 def judge_record(record: dict[str, Any], mode: Mode | str, policy: VerdictPolicy = DEFAULT_POLICY) -> Verdict:
     """The verdict the app would give a `kpdd eval` record's answer."""
-    return judge(result_from_record(record, mode), policy)
+    return judge(SolveResult.from_record(record, mode), policy)
 
 
 def count_levels(verdicts: Sequence[Verdict]) -> dict[Level, int]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kpdd.cancelling import cancelled_numbers
 from kpdd.format import Mode
-from kpdd.solver import Solution, looks_wrong, plausibility
+from kpdd.judgement import looks_wrong, plausibility
+from kpdd.result import Solution
 from kpdd.verdict import Note, judge
 from tests.test_verdict import FARMER, notes, pot, result_of
 

@@ -58,7 +58,9 @@ def test_solve_json_and_edited_stages():
 @pytest.mark.slow
 def test_solve_with_auto_samples_rechecks_only_an_answer_that_looks_wrong():
     from kpdd.format import Mode
-    from kpdd.solver import RECHECK_SAMPLES, SolveResult, looks_wrong
+    from kpdd.judgement import looks_wrong
+    from kpdd.result import SolveResult
+    from kpdd.solver import RECHECK_SAMPLES
 
     # The student alone (a machine with the 1.5B installed would ask it instead of sampling).
     done = kpdd("solve", "--json", "--samples", "auto", "--threads", "2", "--second-opinion", "none", NATALIA)

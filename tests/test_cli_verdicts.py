@@ -8,8 +8,8 @@ import json
 import pytest
 
 from kpdd import cli
-from kpdd.format import Stage
-from kpdd.solver import MAX_PROBLEM_CHARS, Solver
+from kpdd.format import MAX_PROBLEM_CHARS, Stage
+from kpdd.solver import Solver
 from tests.desktop_fixtures import PROBLEM, SCRIPT, ScriptedBackend
 
 

@@ -10,7 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from kpdd.format import MARKERS, Stage  # noqa: E402
-from kpdd.solver import SolveResult  # noqa: E402
+from kpdd.result import SolveResult  # noqa: E402
 from tests.desktop_fixtures import (  # noqa: E402
     PROBLEM,
     SCRIPT,
@@ -309,7 +309,7 @@ def test_edit_core_question_and_resolve_from_there(window):
 
 
 def test_long_paste_is_truncated_with_a_note_shown_before_solving(window):
-    from kpdd.solver import MAX_PROBLEM_CHARS, prepare_problem
+    from kpdd.format import MAX_PROBLEM_CHARS, prepare_problem
 
     window.problem_edit.setPlainText(PROBLEM + " word" * 1000)
     # The box keeps exactly what the solver will read (one cut rule).
@@ -573,8 +573,8 @@ def test_sandbox_results_in_plain_words(source, words):
     from desktop.presenters import sandbox_summary
     from kpdd.answers import answer_from_value
     from kpdd.format import Mode
+    from kpdd.result import Solution
     from kpdd.sandbox import run_program
-    from kpdd.solver import Solution
 
     execution = run_program(source, timeout_s=1.0)
     solution = Solution(Mode.POT, source, execution=execution, error=execution.error or None,
@@ -695,7 +695,8 @@ def test_auto_samples_recheck_a_doubtful_first_answer_and_are_remembered(kpdd_ho
 def test_the_count_says_when_a_lone_sensible_answer_beat_more_votes(window):
     from desktop.presenters import agreement_text
     from kpdd.format import Mode
-    from kpdd.solver import Solution, SolveResult, finalize
+    from kpdd.judgement import finalize
+    from kpdd.result import Solution, SolveResult
 
     result = SolveResult("Tom has 3 apples and buys 4 more. How many apples does he have?", Mode.POT)
     result.solutions = [Solution(Mode.POT, "answer = 3 - 4", answer=-1.0)] * 2 + [

@@ -15,8 +15,8 @@ import pytest
 
 from kpdd.format import Mode
 from kpdd.history import HistoryStore, history_path
+from kpdd.result import Solution, SolveResult
 from kpdd.sandbox import ProgramResult
-from kpdd.solver import Solution, SolveResult
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from kpdd import cli
 from kpdd.format import Mode, Stage
+from kpdd.judgement import finalize
+from kpdd.result import Solution, SolveResult
 from kpdd.sheets import SheetItem, SheetOptions, render_html, render_markdown
-from kpdd.solver import Solution, Solver, SolveResult, finalize
+from kpdd.solver import Solver
 from kpdd.verdict import Level, Note, judge
 from tests.desktop_fixtures import ScriptedBackend, close_window, make_window, wait_signal
 

@@ -133,7 +133,8 @@ def test_the_gguf_teacher_writes_labelled_transcripts_in_batches_and_resumes(tmp
 
 
 def test_batched_auto_rechecks_only_doubtful_answers_or_asks_a_second_opinion(backend):
-    from kpdd.solver import AUTO_SAMPLES, RECHECK_SAMPLES, Solver, looks_wrong
+    from kpdd.judgement import looks_wrong
+    from kpdd.solver import AUTO_SAMPLES, RECHECK_SAMPLES, Solver
 
     # The stock model, few-shot, answers badly: some answers look wrong, some do not.
     alone = Solver(backend).solve_batch(PROBLEMS, Mode.POT, samples=AUTO_SAMPLES)

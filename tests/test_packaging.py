@@ -220,8 +220,9 @@ def test_worker_check_refuses_a_process_that_is_another_program(tmp_path):
 
 
 def test_sheet_step_writes_a_complete_pdf(tmp_path):
+    from kpdd.format import Mode
+    from kpdd.result import Solution, SolveResult
     from kpdd.sandbox import ProgramResult
-    from kpdd.solver import Mode, Solution, SolveResult
 
     selftest = load("selftest")
     result = SolveResult(problem=selftest.SAMPLE_PROBLEM, mode=Mode.POT, core_question="How many apples are left?",

@@ -16,10 +16,7 @@ import pytest  # noqa: E402
 from kpdd.batch import parse_problems, run_batch  # noqa: E402
 from kpdd.format import Stage  # noqa: E402
 from kpdd.sheets import SheetItem, SheetOptions, SolutionView, render_html, render_markdown  # noqa: E402
-from kpdd.solver import (
-    AUTO_SAMPLES,  # noqa: E402
-    Solver,  # noqa: E402
-)
+from kpdd.solver import AUTO_SAMPLES, Solver
 from tests.desktop_fixtures import SCRIPT, ScriptedBackend  # noqa: E402
 
 QUESTIONS = [
@@ -295,7 +292,8 @@ def test_kpdd_sheet_cli_resumes_and_writes_pdf(kpdd_home, smollm2_gguf, tmp_path
 def test_a_problem_cut_for_length_is_said_on_the_sheet(tmp_path):
     """A worksheet line of 200 KB is solved from its first characters: the sheet says so."""
     from kpdd.batch import read_problems, run_batch
-    from kpdd.solver import MAX_PROBLEM_CHARS, Solver
+    from kpdd.format import MAX_PROBLEM_CHARS
+    from kpdd.solver import Solver
     from tests.desktop_fixtures import PROBLEM, ScriptedBackend
 
     worksheet = tmp_path / "worksheet.txt"

@@ -8,22 +8,12 @@ import time
 import pytest
 
 from kpdd.backend import CancelToken
-from kpdd.format import MARKERS, Mode, Stage
+from kpdd.format import MARKERS, MAX_PROBLEM_CHARS, Mode, Stage, cut_problem, prepare_problem
+from kpdd.judgement import finalize, vote
 from kpdd.llama_backend import LlamaBackend
-from kpdd.solver import (
-    AUTO_SAMPLES,
-    MAX_PROBLEM_CHARS,
-    RECHECK_SAMPLES,
-    Solution,
-    Solver,
-    SolveResult,
-    cut_problem,
-    finalize,
-    first_completion,
-    prepare_problem,
-    solution_complete,
-    vote,
-)
+from kpdd.result import Solution, SolveResult
+from kpdd.solver import AUTO_SAMPLES, RECHECK_SAMPLES, Solver
+from kpdd.stage_text import first_completion, solution_complete
 
 NATALIA = (
     "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
@@ -375,7 +365,7 @@ def test_a_doubtful_answer_gets_a_second_opinion_that_outweighs_it():
 
 
 def test_every_answer_is_checked_when_asked_and_the_event_carries_the_first_answer():
-    from kpdd.solver import SecondOpinionAsked
+    from kpdd.result import SecondOpinionAsked
     from tests.desktop_fixtures import SCRIPT, ScriptedBackend
 
     teacher = ScriptedBackend(delay_s=0, name="teacher")
@@ -409,7 +399,7 @@ MUFFINS = "A bakery baked 160 muffins and sold 12 of them in the morning. How ma
 
 
 def test_an_impossible_answer_never_wins_a_vote_however_many_votes_it_has():
-    from kpdd.solver import counts_whole_things, impossible
+    from kpdd.judgement import counts_whole_things, impossible
 
     assert counts_whole_things(MUFFINS) and not counts_whole_things("How many hours did she work?")
     assert impossible(-2.0, MUFFINS) and impossible(2.5, MUFFINS) and not impossible(148.0, MUFFINS)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kpdd.format import Mode, Stage
-from kpdd.solver import Solution, Solver, SolveResult, finalize
+from kpdd.judgement import finalize
+from kpdd.result import Solution, SolveResult
+from kpdd.solver import Solver
 from kpdd.verdict import (
     DEFAULT_POLICY,
     Level,
