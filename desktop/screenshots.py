@@ -235,11 +235,12 @@ def _shoot_without_a_sandbox(window, out: Path) -> None:
     or landlock, as where libseccomp is missing): the notice, and Steps mode solving."""
     from desktop.settings import DesktopSettings, apply_settings
     from kpdd import sandbox
+    from kpdd.sandbox import parent as sandbox_parent
 
     apply_settings(DesktopSettings(theme="light", language="en"))
     sandbox.shutdown()
-    sandbox._lib_paths = lambda: []
-    sandbox._pool.features = None
+    sandbox_parent._lib_paths = lambda: []
+    sandbox_parent._pool.features = None
     window.solver_thread.check_protection()
     _wait(lambda: window.protection is not None and not window.protection.protected, 10)
     _solve(window, APPLES, "cot")

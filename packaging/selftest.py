@@ -85,9 +85,9 @@ def is_frozen() -> bool:
 
 def live_worker_pids() -> set[int]:
     """Process ids of the sandbox's pooled workers (idle and busy) right now."""
-    from kpdd import sandbox
+    from kpdd.sandbox import parent as sandbox_parent
 
-    pool = sandbox._pool  # no public accessor; the self-test only reads it
+    pool = sandbox_parent._pool  # no public accessor; the self-test only reads it
     with pool.lock:
         workers = list(pool.idle) + list(pool.busy)
     return {w.proc.pid for w in workers if w.proc.poll() is None}
@@ -104,8 +104,9 @@ def worker_executable(pid: int) -> str | None:
 def check_workers_are_this_app(pids: set[int]) -> str:
     """Frozen: every worker must be this very executable, started in worker mode."""
     from kpdd import sandbox
+    from kpdd.sandbox import parent as sandbox_parent
 
-    command = sandbox.worker_command()
+    command = sandbox_parent.worker_command()
     if is_frozen():
         _check(command == [sys.executable, sandbox.WORKER_FLAG],
                f"a frozen app must start its workers as itself, not {command}")  # fmt: skip

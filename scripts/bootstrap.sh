@@ -21,7 +21,7 @@ ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1' || need+=(libegl1)
 ldconfig -p 2>/dev/null | grep -q 'libfontconfig.so.1' || need+=(libfontconfig1)
 ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || need+=(libgl1)
 ldconfig -p 2>/dev/null | grep -q 'libdbus-1.so.3' || need+=(libdbus-1-3)
-# The program sandbox's seccomp filter is built by the system's libseccomp (kpdd/_sandbox_os.py).
+# The program sandbox's seccomp filter is built by the system's libseccomp (kpdd/sandbox/os_layer.py).
 ldconfig -p 2>/dev/null | grep -q 'libseccomp.so.2' || need+=(libseccomp2)
 # Qt's xcb platform (a real window) needs these; offscreen tests do not.
 for lib in libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 libxcb-render-util0 libxcb-xkb1 \

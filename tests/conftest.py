@@ -70,11 +70,12 @@ def no_os_layer(monkeypatch):
     """This process's sandbox as on a machine without seccomp and Landlock: its workers cannot load
     pyseccomp or landlock, so they report no operating-system layer, as they would there."""
     from kpdd import sandbox
+    from kpdd.sandbox import parent as sandbox_parent
 
     sandbox.shutdown()
-    monkeypatch.setattr(sandbox, "_lib_paths", lambda: [])
-    monkeypatch.setattr(sandbox._pool, "features", None)
+    monkeypatch.setattr(sandbox_parent, "_lib_paths", lambda: [])
+    monkeypatch.setattr(sandbox_parent._pool, "features", None)
     yield
     sandbox.shutdown()
     monkeypatch.undo()
-    sandbox._pool.features = None
+    sandbox_parent._pool.features = None

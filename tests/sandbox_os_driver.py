@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kpdd import sandbox  # noqa: E402
+from kpdd.sandbox import parent as sandbox_parent  # noqa: E402
 
 PR_SET_CHILD_SUBREAPER = 36
 SECRET_VARIABLE = "KPDD_TEST_SECRET"
@@ -49,7 +49,7 @@ def _processes() -> dict[int, tuple[int, str]]:
     return found
 
 
-def stray_processes(pool: sandbox._Pool) -> list[int]:
+def stray_processes(pool: sandbox_parent._Pool) -> list[int]:
     """Living descendants of this process other than the templates and the one armed child each may have."""
     table = _processes()
     me = os.getpid()
@@ -81,10 +81,10 @@ def main() -> None:
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise SystemExit("cannot become a subreaper")
     secret = os.environ[SECRET_VARIABLE]
-    pool = sandbox._unguarded_pool(*args.disable.split(","))
+    pool = sandbox_parent._unguarded_pool(*args.disable.split(","))
     pool.prestart(1)
     print(json.dumps({"features": [f.__dict__ for f in pool.features or []]}), flush=True)
-    clean = sandbox._run_checked(CHECK, 2.0, 256, None, pool).answer
+    clean = sandbox_parent._run_checked(CHECK, 2.0, 256, None, pool).answer
     for name in args.programs:
         folder = Path(tempfile.mkdtemp(prefix="kpdd-trap-"))
         folder.chmod(0o755)
@@ -100,7 +100,9 @@ def main() -> None:
         udp.setblocking(False)
         template = pool.idle[-1] if pool.idle else None
         source = Path(name).read_text(encoding="utf-8").replace("KPDD_TMP", str(folder))
-        result = sandbox._run_checked(source.replace("KPDD_PORT", str(port)), args.timeout, 128, None, pool)
+        result = sandbox_parent._run_checked(
+            source.replace("KPDD_PORT", str(port)), args.timeout, 128, None, pool
+        )
         seen = " ".join(str(x) for x in (result.answer, result.stdout, result.error))
         try:
             tcp.accept()[0].close()
@@ -129,7 +131,7 @@ def main() -> None:
             "secret_seen": secret in seen or token in seen,
             "stray": stray_processes(pool),
             "template_kept": template is not None and template in pool.idle and template.alive(),
-            "next_same": sandbox._run_checked(CHECK, 2.0, 256, None, pool).answer == clean,
+            "next_same": sandbox_parent._run_checked(CHECK, 2.0, 256, None, pool).answer == clean,
         }
         print(json.dumps(report), flush=True)
     pool.shutdown()

@@ -68,7 +68,7 @@ def test_cli_argument_dispatches_to_the_kpdd_command_line(kpdd_home):
 
 
 def _message(stream) -> tuple[dict, bytes]:
-    """One frame from a sandbox template: (header, body), see kpdd/_sandbox_worker.py."""
+    """One frame from a sandbox template: (header, body), see kpdd/sandbox/worker.py."""
     head_len, body_len = struct.unpack(">II", stream.read(8))
     return json.loads(stream.read(head_len)), stream.read(body_len)
 
@@ -195,6 +195,10 @@ def test_bundle_check_needs_licenses_translations_and_icons_and_no_training_stac
         selftest.check_bundle_contents(bundle)
     (bundle / "resources" / "translations" / "kpdd_zh_CN.qm").write_bytes(b"qm")
     (bundle / "resources" / "icons" / "kpdd-tutor.svg").write_text("<svg/>")
+    with pytest.raises(selftest.StepFailed, match="font for Chinese"):
+        selftest.check_bundle_contents(bundle)
+    (bundle / "resources" / "fonts").mkdir()
+    (bundle / "resources" / "fonts" / "wqy-microhei.ttc").write_bytes(b"ttc")
     assert "kpdd_zh_CN.qm" in selftest.check_bundle_contents(bundle)
     (bundle / "torch").mkdir()
     with pytest.raises(selftest.StepFailed, match="torch"):

@@ -24,6 +24,7 @@ import pytest
 
 from kpdd import sandbox
 from kpdd.sandbox import ProgramResult, check_source, run_program
+from kpdd.sandbox import parent as sandbox_parent  # noqa: E402
 
 CORPUS = Path(__file__).with_name("hostile_programs")
 HOSTILE = sorted(CORPUS.glob("*.py"))
@@ -112,7 +113,7 @@ def test_worker_alone_contains_program(path: Path, trap: Trap) -> None:
     """Skip the AST check: the isolated worker must still refuse the action, and nothing happens."""
     expected = _header(path, "layer2")
     source = trap.prepare(path.read_text(encoding="utf-8"))
-    result = sandbox._run_checked(source, 1.0, 128, None)
+    result = sandbox_parent._run_checked(source, 1.0, 128, None)
     assert not result.ok
     assert result.error_kind in expected, (result.error_kind, result.error)
     trap.assert_untouched()
@@ -318,12 +319,12 @@ def test_cancel_kills_the_program_and_keeps_the_template() -> None:
     the next program does not wait for a new template."""
     sandbox.shutdown()
     sandbox.prestart(1)
-    pid = sandbox._pool.idle[0].proc.pid
+    pid = sandbox_parent._pool.idle[0].proc.pid
     token = _Token()
     threading.Timer(0.2, lambda: setattr(token, "cancelled", True)).start()
     result = run_program("while True:\n    pass", timeout_s=10, cancel=token)
     assert result.error == "Stopped."
-    assert [w.proc.pid for w in sandbox._pool.idle] == [pid]
+    assert [w.proc.pid for w in sandbox_parent._pool.idle] == [pid]
     counts = []
     for _ in range(100):  # the template forks the next child right after its report
         counts.append(len(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()))
@@ -365,7 +366,7 @@ def test_worker_has_empty_environment_and_temp_cwd(trap: Trap) -> None:
         "g = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]"
         ".__init__.__globals__\nanswer = repr([sorted(g['environ']), g['getcwd']()])"
     )
-    result = sandbox._run_checked(source, 1.0, 128, None)
+    result = sandbox_parent._run_checked(source, 1.0, 128, None)
     assert result.ok, result.error
     env_names, cwd = eval(result.answer)
     assert set(env_names) <= {"LC_CTYPE"}  # only Python's own locale coercion, nothing inherited
@@ -400,11 +401,11 @@ def test_frozen_app_path(tmp_path: Path) -> None:
         "import json, sys\n"
         f"sys.path.insert(0, {str(REPO)!r})\n"
         f"sys.frozen = True\nsys.executable = {str(app)!r}\n"
-        "from kpdd import sandbox\n"
-        "assert sandbox.worker_command() == [sys.executable, '--kpdd-sandbox-worker']\n"
+        "from kpdd import sandbox\nfrom kpdd.sandbox import parent as sandbox_parent\n"
+        "assert sandbox_parent.worker_command() == [sys.executable, '--kpdd-sandbox-worker']\n"
         "r1 = sandbox.run_program('import math\\nanswer = math.factorial(5)')\n"
         "r2 = sandbox.run_program('import os\\nanswer = 1')\n"
-        "r3 = sandbox._run_checked('import os\\nanswer = 1', 1.0, 128, None)\n"
+        "r3 = sandbox_parent._run_checked('import os\\nanswer = 1', 1.0, 128, None)\n"
         "print(json.dumps([r1.answer, r2.error_kind, r3.error_kind]))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "KPDD_SANDBOX_PYTHON"}
@@ -415,12 +416,12 @@ def test_frozen_app_path(tmp_path: Path) -> None:
 
 def test_sandbox_python_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KPDD_SANDBOX_PYTHON", sys.executable)
-    assert sandbox.worker_command()[:2] == [sys.executable, "-I"]
-    monkeypatch.setattr(sandbox, "SANDBOX_PYTHON", "/nonexistent/python")
+    assert sandbox_parent.worker_command()[:2] == [sys.executable, "-I"]
+    monkeypatch.setattr(sandbox_parent, "SANDBOX_PYTHON", "/nonexistent/python")
     sandbox.shutdown()
     result = run_program("answer = 1")
     assert not result.ok and result.error_kind == "runtime" and "could not start" in result.error
-    monkeypatch.setattr(sandbox, "SANDBOX_PYTHON", None)
+    monkeypatch.setattr(sandbox_parent, "SANDBOX_PYTHON", None)
     assert run_program("answer = 1").answer == 1
 
 
@@ -444,7 +445,7 @@ def test_worker_process_is_isolated_and_limited() -> None:
     nobody when we are root, another network namespace, only its pipes open)."""
     sandbox.shutdown()
     sandbox.prestart(1)
-    worker = sandbox._pool.idle[0]
+    worker = sandbox_parent._pool.idle[0]
     proc_dir = Path(f"/proc/{worker.proc.pid}")
     argv = proc_dir.joinpath("cmdline").read_bytes().split(b"\0")
     assert b"-I" in argv and b"-S" in argv
@@ -476,7 +477,7 @@ def test_a_late_or_poisoned_program_keeps_its_template() -> None:
     memory error, a crash or a poisoning in the program's own process leave the template in place."""
     sandbox.shutdown()
     sandbox.prestart(1)
-    pid = sandbox._pool.idle[0].proc.pid
+    pid = sandbox_parent._pool.idle[0].proc.pid
     for source in (
         "while True:\n    pass",
         "answer = len('x' * 10**10)",
@@ -484,7 +485,7 @@ def test_a_late_or_poisoned_program_keeps_its_template() -> None:
         "def f(n):\n    return f(n + 1)\nanswer = f(0)",
     ):
         run_program(source, timeout_s=0.3, memory_mb=64)
-        assert [w.proc.pid for w in sandbox._pool.idle] == [pid]
+        assert [w.proc.pid for w in sandbox_parent._pool.idle] == [pid]
     assert run_program("import math\nanswer = math.sqrt(16)").answer == 4.0
 
 
@@ -494,7 +495,7 @@ def test_reply_parsing_trusts_nothing() -> None:
     good = (
         b'{"ok": true, "answer": 3, "stdout": "", "error": "", "error_kind": null, "answer_source": "answer"}'
     )
-    assert sandbox._reply_from(good) == ProgramResult(ok=True, answer=3, answer_source="answer")
+    assert sandbox_parent._reply_from(good) == ProgramResult(ok=True, answer=3, answer_source="answer")
     for body in (
         b"[" * 200_000,
         b'{"a":' * 100_000,
@@ -511,9 +512,9 @@ def test_reply_parsing_trusts_nothing() -> None:
         b'{"ok": true, "answer": ' + b"9" * 5000 + b', "answer_source": "answer"}',
         b'{"ok": true, "answer": 1, "stdout": 5, "answer_source": "answer"}',
     ):
-        assert sandbox._reply_from(body) is None, body[:60]
-    frame = sandbox._Frame({"result": True, "status": "exited", "code": 0}, b"[" * 200_000)
-    result = sandbox._result_from(frame, 2.0, 256)
+        assert sandbox_parent._reply_from(body) is None, body[:60]
+    frame = sandbox_parent._Frame({"result": True, "status": "exited", "code": 0}, b"[" * 200_000)
+    result = sandbox_parent._result_from(frame, 2.0, 256)
     assert result.error_kind == "runtime" and "could not be read" in result.error
 
 
@@ -551,16 +552,19 @@ def test_a_template_that_breaks_the_protocol_is_killed(
     fake = tmp_path / "fake_worker.py"
     fake.write_text(FAKE_PRELUDE + FAKE_TEMPLATES[behaviour] + "\n")
     sandbox.shutdown()
-    monkeypatch.setattr(sandbox, "WORKER_PATH", fake)
+    monkeypatch.setattr(sandbox_parent, "WORKER_PATH", fake)
     started = time.perf_counter()
     result = run_program("answer = 1", timeout_s=0.3)
     assert not result.ok
     assert result.error_kind == ("timeout" if behaviour == "silent" else "runtime"), result
-    assert time.perf_counter() - started < 0.3 + sandbox.DEADLINE_MARGIN_S + sandbox.TEMPLATE_GRACE_S + 1
+    assert (
+        time.perf_counter() - started
+        < 0.3 + sandbox_parent.DEADLINE_MARGIN_S + sandbox_parent.TEMPLATE_GRACE_S + 1
+    )
     if behaviour == "garbage_body":  # a template's well-formed report of a program's bad reply: kept
-        assert len(sandbox._pool.idle) == 1
+        assert len(sandbox_parent._pool.idle) == 1
         sandbox.shutdown()
-    assert not sandbox._pool.idle and not sandbox._pool.busy  # retired, not kept
+    assert not sandbox_parent._pool.idle and not sandbox_parent._pool.busy  # retired, not kept
     monkeypatch.undo()
     assert run_program("answer = 2").answer == 2
 
@@ -591,15 +595,15 @@ def test_no_trace_of_a_program_is_left_for_the_next() -> None:
     scans all of its own memory for it. The template never read A's source, and zeroed A's reply after
     passing it on, so B finds nothing (A, scanning itself, does find it: the scan works). The reads of
     /proc/self need the Python layers, Landlock, seccomp and nobody out of the way."""
-    pool = sandbox._unguarded_pool("python", "landlock", "seccomp", "unprivileged_user")
+    pool = sandbox_parent._unguarded_pool("python", "landlock", "seccomp", "unprivileged_user")
     try:
         tail = os.urandom(8).hex()
         marker = f"kpdd-residue-{tail}"
-        first = sandbox._run_checked(
+        first = sandbox_parent._run_checked(
             f"note = {marker!r}\nprint(note)\n" + MEMORY_SCAN.format(tail=tail), 5.0, 512, None, pool
         )
         assert first.ok and first.answer >= 1, first
-        second = sandbox._run_checked(MEMORY_SCAN.format(tail=tail), 5.0, 512, None, pool)
+        second = sandbox_parent._run_checked(MEMORY_SCAN.format(tail=tail), 5.0, 512, None, pool)
         assert second.ok and second.answer == 0, second
     finally:
         pool.shutdown()
@@ -635,7 +639,7 @@ def test_the_ast_check_alone_refuses_the_new_vectors() -> None:
 # The CLI as it runs on a machine whose sandbox worker cannot load pyseccomp or landlock (a system
 # without libseccomp, an old kernel): the worker reports no OS layer, as it would there.
 WITHOUT_OS_LAYER = (
-    "import sys\nfrom kpdd import sandbox\nsandbox._lib_paths = lambda: []\n"
+    "import sys\nfrom kpdd.sandbox import parent\nparent._lib_paths = lambda: []\n"
     "from kpdd.cli import main\nsys.exit(main(sys.argv[1:]))"
 )
 

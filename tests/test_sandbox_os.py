@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from kpdd import sandbox
+from kpdd.sandbox import parent as sandbox_parent  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DRIVER = REPO / "tests" / "sandbox_os_driver.py"
@@ -146,33 +147,30 @@ def test_layers_can_only_be_disabled_from_tests() -> None:
     refuses it; the worker honours --test-disable only when run as a script (not via worker_main)."""
     for folder in ("kpdd", "desktop", "packaging", "distill", "export"):
         for path in (REPO / folder).rglob("*.py"):
-            if path.name in ("sandbox.py", "_sandbox_worker.py", "_sandbox_os.py"):
+            if path.parent.name == "sandbox" and path.parent.parent.name == "kpdd":
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
             assert "_unguarded_pool" not in text and "--test-disable" not in text, path
     with pytest.raises(ValueError):
-        sandbox._unguarded_pool()
+        sandbox_parent._unguarded_pool()
     with pytest.raises(ValueError):
-        sandbox._unguarded_pool("everything")
+        sandbox_parent._unguarded_pool("everything")
     sys.frozen = True  # type: ignore[attr-defined]
     try:
         with pytest.raises(RuntimeError):
-            sandbox._unguarded_pool("python")
+            sandbox_parent._unguarded_pool("python")
     finally:
         del sys.frozen  # type: ignore[attr-defined]
-    from kpdd import _sandbox_worker
+    from kpdd.sandbox import worker
 
-    assert (
-        _sandbox_worker._parse(["--kpdd-sandbox-worker", "--test-disable=python,seccomp"], False)[0]
-        == frozenset()
-    )
-    assert sandbox.TEST_LAYERS >= _sandbox_worker._parse(["--test-disable=python,seccomp"], True)[0]
+    assert worker._parse(["--kpdd-sandbox-worker", "--test-disable=python,seccomp"], False)[0] == frozenset()
+    assert sandbox_parent.TEST_LAYERS >= worker._parse(["--test-disable=python,seccomp"], True)[0]
 
 
 def _run_unguarded(source: str, *disable: str) -> sandbox.ProgramResult:
-    pool = sandbox._unguarded_pool(*disable)
+    pool = sandbox_parent._unguarded_pool(*disable)
     try:
-        return sandbox._run_checked(source, 2.0, 128, None, pool=pool)
+        return sandbox_parent._run_checked(source, 2.0, 128, None, pool=pool)
     finally:
         pool.shutdown()
 
@@ -182,11 +180,11 @@ def test_landlock_lets_a_program_read_the_standard_library_but_not_installed_pac
     site-packages that pyenv and python.org layouts keep inside it."""
     import sysconfig
 
-    from kpdd import _sandbox_os
+    from kpdd.sandbox import os_layer
 
-    assert not [p for p in _sandbox_os.read_paths() if "site-packages" in p or "dist-packages" in p]
+    assert not [p for p in os_layer.read_paths() if "site-packages" in p or "dist-packages" in p]
     stdlib = Path(sysconfig.get_paths()["stdlib"])
-    assert str(stdlib / "os.py") in _sandbox_os.read_paths()
+    assert str(stdlib / "os.py") in os_layer.read_paths()
     # Root reads them here (no user switch), so only Landlock stands between the program and the files.
     inside = stdlib / "site-packages"
     package_file = next((p for p in sorted(inside.glob("*.py")) + sorted(inside.glob("*.txt"))), None)
@@ -214,9 +212,9 @@ def test_seccomp_refuses_looking_at_paths_with_access_and_readlink() -> None:
 def test_the_real_uid_is_reported_not_the_namespace_one() -> None:
     """An ordinary user's worker enters a user namespace, inside which its uid reads 65534: About must
     show the uid programs really run as."""
-    from kpdd import _sandbox_os
+    from kpdd.sandbox import os_layer
 
-    layer = _sandbox_os.LinuxLayer(frozenset({"seccomp", "landlock"}))
+    layer = os_layer.LinuxLayer(frozenset({"seccomp", "landlock"}))
     assert layer.real_uid == os.getuid()
     if os.geteuid() != 0:
         layer.prepare()

@@ -1,7 +1,7 @@
 """The sandbox's operating-system layer: what holds when a program has escaped every Python layer.
 
 Standalone (stdlib, plus the optional ``pyseccomp`` and ``landlock`` packages), like
-``_sandbox_worker.py``, which loads it. Nothing here is reached from user code: the worker applies it
+``worker.py``, which loads it. Nothing here is reached from user code: the worker applies it
 in each program's process before reading the program.
 
 Linux (tested): the template worker (a fork server that never runs user code) prepares, once:
