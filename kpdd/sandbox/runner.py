@@ -12,7 +12,6 @@ corpus with them disabled, ``--test-disable python``).
 
 from __future__ import annotations
 
-import ast
 import builtins
 import decimal
 import fractions
@@ -253,10 +252,14 @@ def _program_line(tb) -> int | None:
 
 
 def _compile(source: str):
-    """The program's code, its lines numbered from LINE_OFFSET + 1."""
-    tree = ast.parse(source, FILENAME, "exec")
-    ast.increment_lineno(tree, LINE_OFFSET)
-    return compile(tree, FILENAME, "exec", dont_inherit=True)
+    """The program's code, its lines numbered from LINE_OFFSET + 1 (each code object's first line
+    moved: line numbers are stored relative to it, so every line moves with it)."""
+
+    def shifted(code: types.CodeType) -> types.CodeType:
+        consts = tuple(shifted(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+        return code.replace(co_firstlineno=code.co_firstlineno + LINE_OFFSET, co_consts=consts)
+
+    return shifted(compile(source, FILENAME, "exec", dont_inherit=True))
 
 
 def _describe(exc: BaseException) -> str:
