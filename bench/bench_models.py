@@ -170,10 +170,10 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
                    threads: int) -> Path:  # fmt: skip
     """resources/models/measured.json: each model's Program-mode figures, shown by `kpdd models` and
     the app's model manager. Only configurations measured on all four sets are written."""
-    from kpdd.models import MEASURED_FILE, resources_dir
+    from kpdd.models import MEASURED_FILE, files
     from kpdd.paths import atomic_write_text
 
-    path = resources_dir() / "models" / MEASURED_FILE
+    path = files.resources_dir() / "models" / MEASURED_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -86,7 +86,7 @@ def system_has_cjk_font() -> bool:
         return False
     try:
         listed = subprocess.run(
-            [fc_list, ":lang=zh-cn", "family"], capture_output=True, text=True, timeout=20
+            [fc_list, ":lang=zh", "family"], capture_output=True, text=True, timeout=20
         )
     except (OSError, subprocess.SubprocessError):
         return False

@@ -79,3 +79,11 @@ def no_os_layer(monkeypatch):
     sandbox.shutdown()
     monkeypatch.undo()
     sandbox_parent._pool.features = None
+
+
+def pretend_second_opinion(monkeypatch, source) -> None:
+    """Tests: `source` stands in for the second-opinion model (the 1.5B is not installed in CI)."""
+    from kpdd import models
+
+    monkeypatch.setattr(models, "SECOND_OPINION", source)
+    monkeypatch.setattr(models.second_opinion, "SECOND_OPINION", source)

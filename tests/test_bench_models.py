@@ -28,7 +28,7 @@ def _report(folder: Path, name: str, data: str, right: list[bool], seconds: floa
 
 
 def test_the_second_opinion_is_written_beside_the_students_own_figures(tmp_path, monkeypatch):
-    monkeypatch.setattr(models, "resources_dir", lambda: tmp_path / "resources")
+    monkeypatch.setattr(models.files, "resources_dir", lambda: tmp_path / "resources")
     (tmp_path / "resources" / "models").mkdir(parents=True)
     out, latency = tmp_path / "runs", tmp_path / "runs" / "latency"
     table = {

@@ -132,7 +132,9 @@ def test_about_says_which_protection_is_off_and_why(window, monkeypatch):
         sandbox.OSFeature("landlock", False, "kernel", "ENOSYS: Function not implemented"),
         sandbox.OSFeature("network_namespace", True, "active", "user namespace"),
     ]
-    monkeypatch.setattr(sandbox, "os_layer_status", lambda: weaker)
+    from kpdd.sandbox import parent
+
+    monkeypatch.setattr(parent, "os_layer_status", lambda: weaker)  # what protection() reads
     dialog = open_about(window)
     body = dialog.body.toPlainText()
     assert "off: the system library libseccomp.so.2 is missing (Unable to find libseccomp)" in body

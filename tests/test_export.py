@@ -466,7 +466,7 @@ def test_manifest_ships_an_adapter_the_app_lists_and_checks(tiny_lora_run, tiny_
             "--note", "teacher_note=gold only", "-o", str(manifest_path)]  # fmt: skip
     assert main(args) == 0
     shutil.copyfile(base, bundle / "models" / base.name)  # an installer carries the base beside it
-    monkeypatch.setattr(models, "resources_dir", lambda: bundle)
+    monkeypatch.setattr(models.files, "resources_dir", lambda: bundle)
 
     [student] = models.bundled_students()
     assert student.available, student.problem

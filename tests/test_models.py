@@ -15,7 +15,7 @@ def test_installer_bundled_base_is_the_default(kpdd_home, tmp_path, monkeypatch,
     bundle = tmp_path / "bundle" / "resources"
     (bundle / "models").mkdir(parents=True)
     (bundle / "models" / models.SMOLLM2.file_name).symlink_to(smollm2_gguf)
-    monkeypatch.setattr(models, "resources_dir", lambda: bundle)
+    monkeypatch.setattr(models.files, "resources_dir", lambda: bundle)
     default = models.default_model()
     assert default.path.parent == bundle / "models"
     assert default.kind == "default" and default.quantization == "Q4_1"
@@ -26,7 +26,7 @@ def test_users_own_copy_wins_over_the_bundled_one(kpdd_home, tmp_path, monkeypat
     bundle = tmp_path / "bundle" / "resources"
     (bundle / "models").mkdir(parents=True)
     (bundle / "models" / models.SMOLLM2.file_name).symlink_to(smollm2_gguf)
-    monkeypatch.setattr(models, "resources_dir", lambda: bundle)
+    monkeypatch.setattr(models.files, "resources_dir", lambda: bundle)
     paths.models_dir().mkdir(parents=True)
     (paths.models_dir() / models.SMOLLM2.file_name).symlink_to(smollm2_gguf)
     listed = models.list_models()
@@ -41,7 +41,7 @@ def test_bundled_student_manifest_uses_adapter_over_base(kpdd_home, tmp_path, mo
     (bundle / "models" / "student.json").write_text(json.dumps({
         "name": "KPDD student", "adapter": "student.gguf", "base_file": models.SMOLLM2.file_name,
         "format_version": "kpdd-1", "license": "Apache-2.0"}))  # fmt: skip
-    monkeypatch.setattr(models, "resources_dir", lambda: bundle)
+    monkeypatch.setattr(models.files, "resources_dir", lambda: bundle)
     student = models.list_models()[0]
     assert student.kind == "bundled" and not student.available
     assert "kpdd setup" in student.problem  # its base is missing: the message says how to get it
@@ -236,7 +236,7 @@ def test_bundled_student_with_a_damaged_adapter_is_not_used(kpdd_home, tmp_path,
     manifest = {"name": "KPDD student", "adapter": "student.gguf", "base_file": models.SMOLLM2.file_name,
                 "sha256": models.sha256_of(adapter)}  # fmt: skip
     (bundle / "models" / "student.json").write_text(json.dumps(manifest))
-    monkeypatch.setattr(models, "resources_dir", lambda: bundle)
+    monkeypatch.setattr(models.files, "resources_dir", lambda: bundle)
     paths.models_dir().mkdir(parents=True)
     (paths.models_dir() / models.SMOLLM2.file_name).symlink_to(smollm2_gguf)
     assert models.default_model().name == "KPDD student"
@@ -334,11 +334,11 @@ def test_the_check_is_hashed_once_and_remembered_across_starts(kpdd_home, monkey
     path, data = tiny_pinned_model(monkeypatch)
     hashed = []
     real = models.sha256_of
-    monkeypatch.setattr(models, "sha256_of", lambda p: hashed.append(p) or real(p))
-    monkeypatch.setattr(models, "_SHA256_CACHE", {})
+    monkeypatch.setattr(models.files, "sha256_of", lambda p: hashed.append(p) or real(p))
+    monkeypatch.setattr(models.files, "_SHA256_CACHE", {})
     assert models.damage(path) is None and models.damage(path) is None
     assert len(hashed) == 1
-    monkeypatch.setattr(models, "_SHA256_CACHE", {})  # a new process: the user cache answers
+    monkeypatch.setattr(models.files, "_SHA256_CACHE", {})  # a new process: the user cache answers
     assert models.damage(path) is None and len(hashed) == 1
     assert (paths.cache_dir() / models.SHA256_CACHE_FILE).exists()
     with path.open("r+b") as handle:  # new bytes, new mtime: hashed again, and caught

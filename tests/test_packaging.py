@@ -140,9 +140,10 @@ def test_self_test_asks_the_second_opinion_an_installer_carries(fake_bundle, smo
     solves the sample with it; turned off, or not carried, the default answers alone (not a failure).
     SmolLM2 stands in for the 1.1 GB Qwen2.5-Coder-1.5B, asked about a copy under another name."""
     from kpdd import models
+    from tests.conftest import pretend_second_opinion
 
     selftest = load("selftest")
-    monkeypatch.setattr(models, "SECOND_OPINION", models.SMOLLM2)
+    pretend_second_opinion(monkeypatch, models.SMOLLM2)
     first = kpdd_home / "first-model.gguf"
     first.symlink_to(smollm2_gguf)
     ctx = selftest.Context(workdir=tmp_path, threads=1, entry=models.add_model(first))

@@ -18,6 +18,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from kpdd import models, paths  # noqa: E402
+from tests.conftest import pretend_second_opinion  # noqa: E402
 from tests.desktop_fixtures import qapp  # noqa: E402
 
 
@@ -25,7 +26,7 @@ from tests.desktop_fixtures import qapp  # noqa: E402
 def second_installed(kpdd_home, smollm2_gguf, monkeypatch) -> models.ModelEntry:
     """SmolLM2 installed as the second-opinion model; returns a first model to ask it about (a user
     file holding the same weights under another name)."""
-    monkeypatch.setattr(models, "SECOND_OPINION", models.SMOLLM2)
+    pretend_second_opinion(monkeypatch, models.SMOLLM2)
     paths.models_dir().mkdir(parents=True)
     (paths.models_dir() / models.SMOLLM2.file_name).symlink_to(smollm2_gguf)
     first = kpdd_home / "first-model.gguf"
@@ -69,7 +70,7 @@ def test_a_missing_or_damaged_second_opinion_leaves_the_first_model_answering_al
 ):
     from kpdd.cli import build_parser, open_solver
 
-    monkeypatch.setattr(models, "SECOND_OPINION", models.SMOLLM2)
+    pretend_second_opinion(monkeypatch, models.SMOLLM2)
     first = models.add_model(shutil.copy(smollm2_gguf, tmp_path / "first.gguf"))
     assert models.second_opinion_model(first) is None  # not installed
     paths.models_dir().mkdir(parents=True)
