@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-    from kpdd.cli import SAMPLES_HELP, add_model_arguments, samples_argument
+    from kpdd.cli_options import SAMPLES_HELP, add_model_arguments, samples_argument
     from kpdd.sheets import SolutionView
     from kpdd.solver import AUTO_SAMPLES
 
@@ -59,7 +59,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     results_path = (
         Path(args.results) if args.results else default_results_path(args.problems, args.mode, args.samples)
     )
-    from kpdd.cli import open_solver, programs_may_run
+    from kpdd.cli_options import open_solver, programs_may_run
 
     if not programs_may_run(args.mode):
         return 2

@@ -85,9 +85,7 @@ def system_has_cjk_font() -> bool:
     if fc_list is None:
         return False
     try:
-        listed = subprocess.run(
-            [fc_list, ":lang=zh", "family"], capture_output=True, text=True, timeout=20
-        )
+        listed = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.SubprocessError):
         return False
     return bool(listed.stdout.strip())

@@ -248,7 +248,7 @@ def test_eval_progress_counts_only_the_problems_solved_now():
 
 
 def test_commands_and_backends_of_the_other_packages_come_from_their_entry_points():
-    from kpdd.cli import COMMANDS_GROUP, EVAL_BACKENDS_GROUP, extension_points
+    from kpdd.cli_options import COMMANDS_GROUP, EVAL_BACKENDS_GROUP, extension_points
 
     commands = {name: point.value for name, point in extension_points(COMMANDS_GROUP).items()}
     assert commands == {
@@ -265,14 +265,14 @@ def test_a_command_whose_package_is_missing_says_so(monkeypatch, capsys):
     what to install."""
     from importlib.metadata import EntryPoint, EntryPoints
 
-    from kpdd import cli
+    from kpdd import cli, cli_options
 
     class GhostDistribution:
         entry_points = EntryPoints(
-            [EntryPoint(name="ghost", value="no_such_package.cli:register", group=cli.COMMANDS_GROUP)]
+            [EntryPoint(name="ghost", value="no_such_package.cli:register", group=cli_options.COMMANDS_GROUP)]
         )
 
-    monkeypatch.setattr(cli, "distributions", lambda: [GhostDistribution()])
+    monkeypatch.setattr(cli_options, "distributions", lambda: [GhostDistribution()])
     assert cli.main(["ghost"]) == 2
     message = capsys.readouterr().err
     assert "`kpdd ghost` is not part of this installation" in message and "no_such_package" in message

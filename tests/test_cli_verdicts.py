@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from kpdd import cli
+from kpdd import cli, cli_options
 from kpdd.format import MAX_PROBLEM_CHARS, Stage
 from kpdd.solver import Solver
 from tests.desktop_fixtures import PROBLEM, SCRIPT, ScriptedBackend
@@ -23,7 +23,7 @@ def scripted(monkeypatch):
     def open_solver(args, batch=False):
         return Solver(ScriptedBackend(Holder.script, delay_s=0))
 
-    monkeypatch.setattr(cli, "open_solver", open_solver)
+    monkeypatch.setattr(cli_options, "open_solver", open_solver)
     return Holder
 
 
@@ -100,7 +100,7 @@ def test_solve_says_how_to_have_a_not_sure_answer_checked_by_the_second_model(mo
         teacher = Solver(ScriptedBackend(delay_s=0, name="teacher"))
         return Solver(ScriptedBackend(script["answer"], delay_s=0), second_opinion=teacher)
 
-    monkeypatch.setattr(cli, "open_solver", open_solver)
+    monkeypatch.setattr(cli_options, "open_solver", open_solver)
     assert cli.main(["solve", "--samples", "1", PROBLEM]) == 0
     out = capsys.readouterr().out
     assert out.endswith("To have teacher check this answer, solve again with --second-opinion-on every.\n")
@@ -132,7 +132,7 @@ def test_when_the_second_model_answers_its_program_is_printed_and_the_reasons_ar
         second = Solver(ScriptedBackend(FARMER_SECOND, delay_s=0, name="Qwen2.5-Coder-1.5B-Instruct"))
         return Solver(ScriptedBackend(FARMER_STUDENT, delay_s=0, name="KPDD student"), second_opinion=second)
 
-    monkeypatch.setattr(cli, "open_solver", open_solver)
+    monkeypatch.setattr(cli_options, "open_solver", open_solver)
     assert cli.main(["solve", FARMER]) == 0
     out = capsys.readouterr().out
     streamed, rest = out.split(

@@ -5,7 +5,7 @@ and a sheet, and says too that the tutor may be the one at fault (it is, on real
 
 from __future__ import annotations
 
-from kpdd import cli
+from kpdd import cli, cli_options
 from kpdd.format import Mode, Stage
 from kpdd.judgement import finalize
 from kpdd.result import Solution, SolveResult
@@ -45,7 +45,7 @@ def test_every_solution_impossible_flags_the_problem_and_one_possible_answer_doe
 
 def test_the_cli_says_the_problem_may_be_wrong(monkeypatch, capsys) -> None:
     monkeypatch.setattr(
-        cli, "open_solver", lambda args, batch=False: Solver(ScriptedBackend(TOM_SCRIPT, delay_s=0))
+        cli_options, "open_solver", lambda args, batch=False: Solver(ScriptedBackend(TOM_SCRIPT, delay_s=0))
     )
     assert cli.main(["solve", TOM]) == 0  # Auto: the negative first answer draws four more
     answer = capsys.readouterr().out.split("== Answer ==\n")[1].splitlines()

@@ -68,7 +68,8 @@ def test_one_setting_says_when_it_is_asked_for_everything(second_installed, caps
 def test_a_missing_or_damaged_second_opinion_leaves_the_first_model_answering_alone(
     kpdd_home, smollm2_gguf, tmp_path, monkeypatch, capsys
 ):
-    from kpdd.cli import build_parser, open_solver
+    from kpdd.cli import build_parser
+    from kpdd.cli_options import open_solver
 
     pretend_second_opinion(monkeypatch, models.SMOLLM2)
     first = models.add_model(shutil.copy(smollm2_gguf, tmp_path / "first.gguf"))
@@ -86,7 +87,8 @@ def test_a_missing_or_damaged_second_opinion_leaves_the_first_model_answering_al
 
 
 def test_kpdd_solve_asks_it_unless_told_not_to(second_installed):
-    from kpdd.cli import build_parser, open_solver
+    from kpdd.cli import build_parser
+    from kpdd.cli_options import open_solver
 
     def solver_for(*extra: str):
         args = build_parser().parse_args(["solve", "--model", str(second_installed.path), "--threads", "1",
