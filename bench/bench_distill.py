@@ -44,8 +44,9 @@ def bench_gold(data_dir: Path) -> dict:
 def bench_teacher(gguf: Path, data_dir: Path, n: int, levels: list[int], tmp: Path) -> list[dict]:
     from test_distill_e2e import LlamaServer, free_port
 
+    from distill.chat_client import OpenAIChat
     from distill.teach import run_teach
-    from distill.teachers import ChatTeacher, OpenAIChat, Sampling
+    from distill.teachers import ChatTeacher, Sampling
     from kpdd.datasets import load_gsm8k
     from kpdd.format import Mode
 

@@ -24,7 +24,8 @@ def _print_stats(title: str, stats: dict) -> None:
 
 
 def _make_teacher(args: argparse.Namespace):
-    from distill.teachers import ChatTeacher, GoldTeacher, OpenAIChat, Sampling, Tally
+    from distill.chat_client import OpenAIChat, Tally
+    from distill.teachers import ChatTeacher, GoldTeacher, Sampling
 
     sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
     if args.teacher == "gold":
@@ -44,7 +45,7 @@ def _make_teacher(args: argparse.Namespace):
         )
         name = f"openai:{args.teacher_model}@{args.base_url.rstrip('/')}"
         return ChatTeacher(client, name, "openai", sampling, args.demos), sampling, client
-    from distill.teachers import GGUFTeacher
+    from distill.gguf_teacher import GGUFTeacher
     from kpdd import models
 
     gguf = args.gguf or str(models.base_model_path(models.QWEN_CODER_15B))

@@ -25,8 +25,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
+from distill.chat_client import TeacherError
 from distill.store import RecordStore, read_jsonl, record_key
-from distill.teachers import Sampling, Teacher, TeacherError, now_iso, provenance
+from distill.teachers import Sampling, Teacher, now_iso, provenance
 from kpdd.answers import answer_from_value, answers_match, extract_answer
 from kpdd.backend import BackendError
 from kpdd.format import Mode

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from distill.analysis import analyze, compare_key_points, stepped_past_answer
+from distill.chat_client import OpenAIChat, TeacherError
 from distill.store import RecordStore, read_jsonl, repair_tail
 from distill.teach import EvalDataError, check_training_data, filter_records, run_teach
-from distill.teachers import ChatTeacher, GoldTeacher, OpenAIChat, Sampling, TeacherError, stage_messages
+from distill.teachers import ChatTeacher, GoldTeacher, Sampling, stage_messages
 from kpdd.datasets import Problem
 from kpdd.format import DEMONSTRATIONS, Mode, Stage
 from kpdd.sandbox import computed_values

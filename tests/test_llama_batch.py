@@ -105,8 +105,9 @@ def test_batched_staged_solve_runs_every_stage_and_reuses_each_problems_cache(ba
 
 def test_the_gguf_teacher_writes_labelled_transcripts_in_batches_and_resumes(tmp_path: Path, smollm2_gguf):
     """The batched teacher end to end through `run_teach`, with SmolLM2-Instruct as a (weak) teacher."""
+    from distill.gguf_teacher import GGUFTeacher
     from distill.teach import run_teach
-    from distill.teachers import GGUFTeacher, Sampling
+    from distill.teachers import Sampling
     from kpdd.datasets import Problem
 
     problems = [Problem(f"p{i}", q, 1.0, "mine") for i, q in enumerate(PROBLEMS[:3])]
