@@ -71,7 +71,8 @@ def bench_teacher(gguf: Path, data_dir: Path, n: int, levels: list[int], tmp: Pa
 
 
 def bench_training(base: Path, data: Path, tmp: Path, steps: int, label: str) -> list[dict]:
-    from distill.train import load_recipe, run_training
+    from distill.recipe import load_recipe
+    from distill.train import run_training
 
     rows = []
     for precision in ("fp32", "bf16"):

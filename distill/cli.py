@@ -192,7 +192,8 @@ def cmd_filter(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from distill.train import load_recipe, run_training
+    from distill.recipe import load_recipe
+    from distill.train import run_training
 
     overrides = {}
     for item in args.set or []:

@@ -17,255 +17,22 @@ The result is a run directory: the model (full weights) or the LoRA adapter, the
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
-import random
 import shutil
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from distill.hf_models import load_base, save_plain
+from distill.recipe import Recipe
 from distill.run_info import RUN_FILE, RUN_FORMAT
-from distill.store import read_jsonl
-from distill.teach import record_training_problem
 from distill.teachers import now_iso
+from distill.train_data import collate, load_training_records, pack_examples
 from kpdd.format import (
-    EXAMPLE_STYLES,
     FORMAT_VERSION,
     PLAIN_MODE,
-    KeyPoints,
-    solution_examples,
-    training_examples,
 )
-
-
-@dataclass
-class Recipe:
-    """Everything a training run needs; saved as recipe.json in the run directory."""
-
-    base_model: str = ""
-    data: list[str] = field(default_factory=list)
-    out: str = "runs/kpdd-student"
-    lora: bool = True
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_targets: str = "all-linear"  # or a comma-separated list of module names
-    # A finished LoRA run (its directory, or the adapter GGUF it shipped as) whose adapter this run
-    # starts from: continued training on more data in a later sitting. Its target modules are kept;
-    # rank, alpha and base must match.
-    init_adapter: str = ""
-    include_transcript: bool = False
-    # "stages": one example per stage (prompt = transcript so far); "transcripts": one example per
-    # solution kind running through all stages (about 3x fewer tokens for the same targets);
-    # "plain": the solution straight after the problem, no key points (the ablation).
-    examples: str = "stages"
-    seq_len: int = 512
-    packing: bool = True
-    batch_size: int = 8
-    grad_accum: int = 1
-    learning_rate: float = 2e-4
-    weight_decay: float = 0.0
-    warmup_ratio: float = 0.03
-    min_lr_ratio: float = 0.1
-    max_grad_norm: float = 1.0
-    epochs: float = 1.0
-    max_steps: int = 0  # > 0 overrides epochs
-    eval_fraction: float = 0.02
-    eval_every: int = 100
-    eval_batches: int = 20
-    save_every: int = 200
-    keep_checkpoints: int = 2
-    log_every: int = 10
-    seed: int = 0
-    # auto: bf16 autocast where the hardware computes in bf16 (GPUs that support it, CPUs with
-    # AVX512-BF16 or AMX), else fp32; bf16 | fp32 force one.
-    precision: str = "auto"
-    threads: int = 0  # CPU threads for torch (0: torch's default)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-PRECISIONS = ("auto", "bf16", "fp32")
-
-
-def _coerce(key: str, value: Any, kind: Any) -> Any:
-    """A recipe value as its field's type: converted from a string (the command line), checked from a
-    file; a wrong type is refused with the key's name (`lora_r = 1.5` does not train a rank-1 adapter)."""
-    kind = str(kind)
-    try:
-        if isinstance(value, str) and kind != "str":
-            if kind == "bool":
-                value = {"1": True, "true": True, "yes": True, "on": True,
-                         "0": False, "false": False, "no": False, "off": False}[value.lower()]  # fmt: skip
-            elif kind == "int":
-                value = int(value)
-            elif kind == "float":
-                value = float(value)
-            elif "list" in kind:
-                value = [v for v in value.split(",") if v]
-    except (KeyError, ValueError):
-        raise ValueError(f"Recipe key {key}: {value!r} is not a {kind}.") from None
-    ok = {
-        "bool": isinstance(value, bool),
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-        "str": isinstance(value, str),
-    }.get(kind, isinstance(value, list) and all(isinstance(v, str) for v in value))
-    if not ok:
-        raise ValueError(f"Recipe key {key}: {value!r} is not a {kind}.")
-    return float(value) if kind == "float" else value
-
-
-def load_recipe(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Recipe:
-    """A recipe from a .json or .toml file (or defaults), then `overrides` (command-line values)."""
-    values: dict[str, Any] = {}
-    if path:
-        path = Path(path)
-        text = path.read_text(encoding="utf-8")
-        values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-        if isinstance(values.get("train"), dict):  # [train] table in TOML
-            values = values["train"]
-    values.update(overrides or {})
-    known = {f.name: f.type for f in fields(Recipe)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(f"Unknown recipe keys: {', '.join(unknown)} (known: {', '.join(known)})")
-    recipe = Recipe(**{k: _coerce(k, v, known[k]) for k, v in values.items()})
-    if recipe.precision not in PRECISIONS:
-        raise ValueError(f"Recipe key precision: {recipe.precision!r} is not one of {', '.join(PRECISIONS)}.")
-    if recipe.examples not in EXAMPLE_STYLES:
-        raise ValueError(
-            f"Recipe key examples: {recipe.examples!r} is not one of {', '.join(EXAMPLE_STYLES)}."
-        )
-    if not recipe.base_model:
-        raise ValueError("The recipe needs base_model (a Hugging Face model folder or a GGUF file).")
-    if not recipe.data:
-        raise ValueError("The recipe needs data (filtered JSONL files from `kpdd filter`).")
-    return recipe
-
-
-# -- data ----------------------------------------------------------------------------------------
-
-
-def _is_eval_problem(problem_id: str, fraction: float, seed: int) -> bool:
-    digest = hashlib.sha256(f"{seed}:{problem_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
-
-
-def load_training_records(paths: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Filtered records, refusing any that come from evaluation data (with a clear message)."""
-    records: list[dict[str, Any]] = []
-    files = []
-    refused: Counter = Counter()
-    for path in paths:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"Training data {path} does not exist.")
-        count = 0
-        for record in read_jsonl(path):
-            reason = record_training_problem(record)
-            if reason:
-                refused[reason] += 1
-                continue
-            if not record.get("program") and not record.get("steps"):
-                continue
-            records.append(record)
-            count += 1
-        files.append(
-            {
-                "path": str(path.resolve()),
-                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                "records": count,
-            }
-        )
-    if refused:
-        raise ValueError(
-            "Refusing to train on records from evaluation data (GSM8K test, GSM-Symbolic, SVAMP, ASDiv, "
-            f"MultiArith, or --reference-only): {dict(refused)}. Remove them from the training files."
-        )
-    if not records:
-        raise ValueError(f"No usable training records in {', '.join(paths)}: run `kpdd filter` first.")
-    return records, {"files": files}
-
-
-def build_examples(
-    records: list[dict[str, Any]], include_transcript: bool, style: str = "stages"
-) -> list[tuple[str, Any]]:
-    """(problem_id, TrainingExample) pairs for every record, in the recipe's example style."""
-    if style not in EXAMPLE_STYLES:
-        raise ValueError(f"Unknown examples style {style!r} (known: {', '.join(EXAMPLE_STYLES)})")
-    out = []
-    for record in records:
-        key_points = KeyPoints(record["core_question"], list(record["key_information"]))
-        program, steps = record.get("program"), record.get("steps")
-        if style == "stages":
-            examples = training_examples(record["question"], key_points, program, steps, include_transcript)
-        else:
-            examples = solution_examples(record["question"], key_points, program, steps, style)
-        out.extend((str(record["problem_id"]), example) for example in examples)
-    return out
-
-
-def tokenize_example(tokenizer: Any, prompt: str, target: str) -> tuple[list[int], list[int]]:
-    """Token ids and labels: the prompt as the tokenizer encodes a prompt at inference (with its
-    special tokens, if it adds any), the target without, then EOS; labels -100 on the prompt."""
-    prompt_ids = tokenizer(prompt).input_ids
-    target_ids = tokenizer(target, add_special_tokens=False).input_ids
-    if tokenizer.eos_token_id is not None:
-        target_ids = target_ids + [tokenizer.eos_token_id]
-    return prompt_ids + target_ids, [-100] * len(prompt_ids) + target_ids
-
-
-def pack(
-    items: list[tuple[list[int], list[int]]], seq_len: int, packing: bool, pad_id: int
-) -> tuple[list[dict[str, list[int]]], int]:
-    """Rows of at most `seq_len` tokens: examples packed whole (greedy, in order) or one per row.
-    Returns the rows and how many examples were too long and dropped."""
-    rows: list[dict[str, list[int]]] = []
-    dropped = 0
-    current_ids: list[int] = []
-    current_labels: list[int] = []
-
-    def flush() -> None:
-        if current_ids:
-            pad = seq_len - len(current_ids) if packing else 0
-            rows.append(
-                {
-                    "input_ids": current_ids + [pad_id] * pad,
-                    "labels": current_labels + [-100] * pad,
-                    "attention_mask": [1] * len(current_ids) + [0] * pad,
-                }
-            )
-
-    for ids, labels in items:
-        if len(ids) > seq_len:
-            dropped += 1
-            continue
-        if not packing or len(current_ids) + len(ids) > seq_len:
-            flush()
-            current_ids, current_labels = [], []
-        current_ids = current_ids + ids
-        current_labels = current_labels + labels
-    flush()
-    return rows, dropped
-
-
-def collate(rows: list[dict[str, list[int]]], pad_id: int) -> dict[str, Any]:
-    import torch
-
-    width = max(len(r["input_ids"]) for r in rows)
-    batch = {}
-    for key, fill in (("input_ids", pad_id), ("labels", -100), ("attention_mask", 0)):
-        batch[key] = torch.tensor([r[key] + [fill] * (width - len(r[key])) for r in rows], dtype=torch.long)
-    return batch
-
 
 # -- models --------------------------------------------------------------------------------------
 
@@ -331,38 +98,6 @@ def _continue_lora(model: Any, recipe: Recipe) -> tuple[Any, dict[str, Any]]:
 
 CHECKPOINT_PREFIX = "checkpoint-"  # transformers.Trainer's folder names under run_dir/checkpoints
 LOSS_COLUMNS = ["step", "epoch", "loss", "lr", "tokens", "tokens_per_second", "eval_loss", "seconds"]
-
-
-@dataclass
-class PackedData:
-    """Training and held-out rows, packed, with what went into them."""
-
-    train_rows: list[dict[str, list[int]]]
-    eval_rows: list[dict[str, list[int]]]
-    train_examples: int
-    eval_examples: int
-    dropped_too_long: int
-
-
-def pack_examples(recipe: Recipe, records: list[dict[str, Any]], tokenizer: Any) -> PackedData:
-    """The recipe's examples of `records`, tokenized, split by problem (a held-out slice for the
-    eval loss), shuffled and packed into rows of `seq_len` tokens."""
-    train_items, eval_items = [], []
-    for problem_id, example in build_examples(records, recipe.include_transcript, recipe.examples):
-        item = tokenize_example(tokenizer, example.prompt, example.target)
-        held_out = _is_eval_problem(problem_id, recipe.eval_fraction, recipe.seed)
-        (eval_items if held_out else train_items).append(item)
-    if not train_items:
-        train_items, eval_items = eval_items, []
-    random.Random(recipe.seed).shuffle(train_items)  # mix stages and problems before packing
-    pad_id = tokenizer.pad_token_id
-    train_rows, dropped = pack(train_items, recipe.seq_len, recipe.packing, pad_id)
-    eval_rows, eval_dropped = pack(eval_items, recipe.seq_len, recipe.packing, pad_id)
-    if not train_rows:
-        raise ValueError(f"No training example fits in seq_len={recipe.seq_len} tokens.")
-    # The eval loss costs a forward pass a batch: a few batches, not the whole held-out slice.
-    eval_rows = eval_rows[: max(1, recipe.eval_batches) * recipe.batch_size]
-    return PackedData(train_rows, eval_rows, len(train_items), len(eval_items), dropped + eval_dropped)
 
 
 def _checkpoints(run_dir: Path) -> list[Path]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from distill.train import load_recipe, pack
+from distill.recipe import load_recipe
+from distill.train_data import pack
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -83,7 +84,7 @@ def test_packing_keeps_examples_whole_and_masks_padding() -> None:
 def test_target_only_labels_from_the_kpdd_format(smollm2_gguf: Path, tmp_path: Path) -> None:
     from transformers import AutoTokenizer
 
-    from distill.train import tokenize_example
+    from distill.train_data import tokenize_example
     from kpdd.format import KeyPoints, training_examples
 
     tokenizer = AutoTokenizer.from_pretrained(str(smollm2_gguf.parent), gguf_file=smollm2_gguf.name)
@@ -259,7 +260,7 @@ def test_hf_backend_reuses_the_kv_cache_without_changing_output(tiny_run: dict) 
 
 
 def test_example_styles_cover_each_solution_once() -> None:
-    from distill.train import build_examples
+    from distill.train_data import build_examples
     from kpdd.format import Stage
 
     record = {

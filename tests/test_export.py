@@ -680,7 +680,8 @@ def test_shipped_adapter_gguf_continues_as_the_trained_adapter(architecture, tin
     from safetensors.torch import load_file
     from transformers import AutoModelForCausalLM
 
-    from distill.train import Recipe, _continue_lora
+    from distill.recipe import Recipe
+    from distill.train import _continue_lora
 
     if architecture == "llama":
         base, run = tiny_hf, tiny_lora_run
