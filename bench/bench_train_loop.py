@@ -30,8 +30,7 @@ sys.path.insert(0, str(REPO / "tests"))
 CHILD = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from distill.recipe import load_recipe  # noqa: E402
-from distill.train import run_training
+from distill.train import load_recipe, run_training  # both checkouts' names (the old has no distill/recipe.py)
 recipe = load_recipe(None, json.loads(sys.argv[2]))
 print("SUMMARY " + json.dumps(run_training(recipe, log=lambda *a: None)))
 """
