@@ -85,9 +85,9 @@ def app_solve_times(problems: list, mode: str, counts: list[int]) -> dict[int, l
     seconds: dict[int, list[float]] = {t: [] for t in counts}
     for problem in [problems[0], *problems]:  # the first round warms every window, off the clock
         for threads, window in windows.items():
-            window.problem_edit.setPlainText(problem.question)
+            window.problem_card.edit.setPlainText(problem.question)
             started = time.perf_counter()
-            window.solve()
+            window.session.solve()
             wait(lambda w=window: not w.busy)
             seconds[threads].append(time.perf_counter() - started)
     for window in windows.values():

@@ -39,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def create_window(settings=None, solver_thread=None, history=None):
     """The main window with settings applied (theme, font, language)."""
-    from desktop.main_window import MainWindow, app_icon
+    from desktop.main_window import MainWindow
     from desktop.settings import DesktopSettings, apply_settings
+    from desktop.style import app_icon
 
     settings = settings or DesktopSettings.load()
     apply_settings(settings)
@@ -88,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app()
     window = create_window()
     if args.mode:
-        window.mode_combo.setCurrentIndex(["pot", "cot", "both"].index(args.mode))
+        window.session.set_mode(args.mode)
     if args.problem:
-        window.problem_edit.setPlainText(" ".join(args.problem))
+        window.problem_card.edit.setPlainText(" ".join(args.problem))
     window.show()
 
     def ready() -> None:
@@ -101,12 +102,12 @@ def main(argv: list[str] | None = None) -> int:
                 app.quit()
                 return
         if args.solve:
-            window.solve()
+            window.session.solve()
         elif args.solve_when_loaded:
             # Benchmark: time to first token once the model is already loaded (the usual case).
             def loaded(_seconds: float) -> None:
                 print(f"MODEL_READY {time.perf_counter() - _T0:.3f}", flush=True)
-                window.solve()
+                window.session.solve()
 
             window.solver_thread.worker.warmed_up.connect(loaded)
             window.solver_thread.preload()
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         def first_token() -> None:
             print(f"FIRST_TOKEN {time.perf_counter() - _T0:.3f}", flush=True)
             if args.quit_after:
-                window.stop()
+                window.session.stop()
 
         window.first_token.connect(first_token)
     if args.quit_after and (args.solve or args.solve_when_loaded):
@@ -137,7 +138,7 @@ def _check_model_then_preload(window) -> None:
     try:
         active_model()
     except ModelNotFoundError as exc:
-        window._model_failed("missing", str(exc))
+        window.report_model_failure("missing", str(exc))
         return
     window.solver_thread.preload()
 

@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from desktop import presenters, style
 from desktop.settings import SOLVE_MODES
-from desktop.workers import BatchRequest, SolverThread
+from desktop.solve_request import BatchRequest
+from desktop.workers import SolverThread
 from kpdd.answers import format_answer
 from kpdd.batch import (
     BatchProblem,

@@ -2,7 +2,7 @@
 
 View-model helpers: sandbox results in plain words, the answer's verdict (kpdd.verdict) in the
 student's language, a program as worked steps and steps with their wrong arithmetic marked (as
-HTML for the solution card), the answer line with agreement and confidence, hint steps, and the
+HTML for the solution card), the answer line with agreement and confidence, and the
 check-my-answer verdict. Strings go through Qt's translation system (`QCoreApplication.translate`),
 which works without a QApplication too (it returns the source); the verdict's words are
 kpdd.verdict's own texts, translated in its context "Verdict".
@@ -11,8 +11,7 @@ kpdd.verdict's own texts, translated in its context "Verdict".
 from __future__ import annotations
 
 import html
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
@@ -33,7 +32,7 @@ from kpdd.verdict import (
     Verdict,
     judge,
 )
-from kpdd.worked import WorkedSolution, worked_steps
+from kpdd.worked import WorkedSolution
 
 
 def tr(text: str) -> str:
@@ -186,14 +185,6 @@ def _esc(text: str) -> str:
     return html.escape(text or "", quote=False)
 
 
-def worked_of(result: Any) -> WorkedSolution:
-    """The shown program of a result as worked steps (none when it has no program that ran)."""
-    program = result.shown_solution(Mode.POT) if result is not None else None
-    if program is None or program.answer is None:
-        return WorkedSolution()
-    return worked_steps(program.text)
-
-
 def worked_html(worked: WorkedSolution, problem: str, dark: bool, count: int | None = None) -> str:
     """Worked steps as numbered rows: the name and the formula in words, then the numbers and the
     value. `count`: only the first steps (hint mode). No colour says "right": that is the verdict's."""
@@ -328,54 +319,3 @@ def check_answer(student_text: str, result: Any, reveal: bool = False) -> CheckV
             "right. Ask for a hint to compare the steps.",
         )
     return CheckVerdict(False, text.format(format_answer(value)))
-
-
-def solution_steps(result: Any) -> list[str]:
-    """The solution cut into steps for hint mode: a program's worked steps (its lines when it did not
-    run), or the sentences/lines of the steps."""
-    steps: list[str] = []
-    program = result.program if result is not None else ""
-    text = result.steps if result is not None else ""
-    if program:
-        worked = worked_of(result)
-        if worked.ran and worked.steps:
-            return [step.text() for step in worked.steps]
-        steps += [line for line in program.splitlines() if line.strip()]
-    elif text:
-        for line in text.splitlines():
-            steps += [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", line) if s.strip()]
-    return steps
-
-
-@dataclass
-class HintState:
-    """Hint mode: core question, then key information, then the solution one step at a time, then the answer."""
-
-    result: Any
-    revealed: int = 0  # how many of `sequence` are shown
-    sequence: list[tuple[str, str]] = field(default_factory=list)  # (part, text)
-
-    def __post_init__(self) -> None:
-        r = self.result
-        self.sequence = [
-            ("core_question", r.core_question),
-            ("key_information", "\n".join(r.key_information)),
-        ]
-        self.sequence += [("step", step) for step in solution_steps(r)]
-        self.sequence.append(("answer", answer_text(r)))
-
-    @property
-    def finished(self) -> bool:
-        return self.revealed >= len(self.sequence)
-
-    def next(self) -> tuple[str, str] | None:
-        if self.finished:
-            return None
-        self.revealed += 1
-        return self.sequence[self.revealed - 1]
-
-    def shown(self, part: str) -> list[str]:
-        return [text for p, text in self.sequence[: self.revealed] if p == part]
-
-    def steps_total(self) -> int:
-        return sum(1 for p, _ in self.sequence if p == "step")

@@ -193,11 +193,11 @@ def use_model(model: str | None, real_models: Path | None, active_name: str | No
 
 
 def _solve(window, problem: str, mode: str, samples: int = 1, timeout_s: float = 600) -> None:
-    window.problem_edit.setPlainText(problem)
-    window.mode_combo.setCurrentIndex(("pot", "cot", "both").index(mode))
-    window.samples_spin.setValue(samples)
-    window.solve()
-    _wait(lambda: not window.busy, timeout_s)
+    window.problem_card.edit.setPlainText(problem)
+    window.problem_card.mode_combo.setCurrentIndex(("pot", "cot", "both").index(mode))
+    window.problem_card.samples_spin.setValue(samples)
+    window.session.solve()
+    _wait(lambda: not window.session.busy, timeout_s)
 
 
 def take_scripted(out: Path) -> int:
@@ -217,7 +217,7 @@ def take_scripted(out: Path) -> int:
     window.resize(1280, 820)
     window.show()
     window.solver_thread.preload()
-    _wait(lambda: window.model_state == "ready", 10)
+    _wait(lambda: window.session.model_state == "ready", 10)
     _shoot_one_solve(window, backend, out)
     _shoot_other_outcomes(window, backend, out)
     _shoot_second_opinion(window, out)
@@ -242,7 +242,7 @@ def _shoot_without_a_sandbox(window, out: Path) -> None:
     sandbox_parent._lib_paths = lambda: []
     sandbox_parent._pool.features = None
     window.solver_thread.check_protection()
-    _wait(lambda: window.protection is not None and not window.protection.protected, 10)
+    _wait(lambda: window.session.protection is not None and not window.session.protection.protected, 10)
     _solve(window, APPLES, "cot")
     _grab(window, out / "25-no-sandbox-steps-only.png")
 
@@ -251,26 +251,29 @@ def _shoot_one_solve(window, backend, out: Path) -> None:
     """01-06: empty, streaming, the verdict, checking an answer, the program, hints."""
     _grab(window, out / "01-empty.png")
     backend.delay_s = 0.03
-    window.problem_edit.setPlainText(FARMER)
-    window.samples_spin.setValue(1)
-    window.solve()
-    _wait(lambda: window.program_edit.toPlainText().count("\n") >= 2 or not window.busy, 60)
+    window.problem_card.edit.setPlainText(FARMER)
+    window.problem_card.samples_spin.setValue(1)
+    window.session.solve()
+    _wait(
+        lambda: window.solution_card.program_edit.toPlainText().count("\n") >= 2 or not window.session.busy,
+        60,
+    )
     _grab(window, out / "02-solving.png")
-    _wait(lambda: not window.busy, 60)
+    _wait(lambda: not window.session.busy, 60)
     backend.delay_s = 0.0
     _grab(window, out / "03-not-sure.png")  # the issue's farmer: a lone wrong program, not sure
 
-    window.check_edit.setText("56")
-    window.check_answer()
+    window.answer_card.check_edit.setText("56")
+    window.answer_card.check_button.click()
     _grab(window, out / "04-check-my-answer.png")  # the right answer is not called wrong
 
-    window.solution_panel.program_button.click()
+    window.solution_card.program_button.click()
     _grab(window, out / "05-program-view.png")
-    window.solution_panel.worked_button.click()
+    window.solution_card.worked_button.click()
 
-    window.start_hints()
+    window.session.start_hints()
     for _ in range(3):
-        window.next_hint()
+        window.session.next_hint()
     _grab(window, out / "06-hints.png")
 
 
@@ -289,16 +292,18 @@ def _shoot_other_outcomes(window, backend, out: Path) -> None:
     _grab(window, out / "10-no-answer.png")
 
     backend.delay_s = 0.05
-    window.problem_edit.setPlainText(BOOK)
-    window.mode_combo.setCurrentIndex(0)
-    window.solve()
-    _wait(lambda: len(window.program_edit.toPlainText()) > 12 or not window.busy, 60)
-    window.stop()
-    _wait(lambda: not window.busy, 10)
+    window.problem_card.edit.setPlainText(BOOK)
+    window.problem_card.mode_combo.setCurrentIndex(0)
+    window.session.solve()
+    _wait(lambda: len(window.solution_card.program_edit.toPlainText()) > 12 or not window.session.busy, 60)
+    window.session.stop()
+    _wait(lambda: not window.session.busy, 10)
     backend.delay_s = 0.0
     _grab(window, out / "11-stopped.png")
 
-    window.problem_edit.setPlainText(PENS + " " + "(This sheet was copied from a long page of notes.) " * 60)
+    window.problem_card.edit.setPlainText(
+        PENS + " " + "(This sheet was copied from a long page of notes.) " * 60
+    )
     _grab(window, out / "12-long-problem-cut.png")
 
 
@@ -316,27 +321,27 @@ def _shoot_second_opinion(window, out: Path) -> None:
     )
     worker.second_opinion_provider = lambda entry: "second"
     window.solver_thread.reload()
-    window.problem_edit.setPlainText(FARMER)
-    window.mode_combo.setCurrentIndex(0)
-    window.samples_spin.setValue(0)  # Auto: with a second opinion, that model is the recheck
-    window.solve()
-    _wait(lambda: "second opinion" in window.notice_label.text() or not window.busy, 60)
+    window.problem_card.edit.setPlainText(FARMER)
+    window.problem_card.mode_combo.setCurrentIndex(0)
+    window.problem_card.samples_spin.setValue(0)  # Auto: with a second opinion, that model is the recheck
+    window.session.solve()
+    _wait(lambda: "second opinion" in window.problem_card.notice_label.text() or not window.session.busy, 60)
     _grab(window, out / "20-asking-a-second-opinion.png")
-    _wait(lambda: not window.busy, 60)
+    _wait(lambda: not window.session.busy, 60)
     _grab(window, out / "21-second-opinion-answer.png")
     first_every = worker.every_answer_provider
     worker.every_answer_provider = lambda: False  # doubtful answers only: a plausible one is offered a check
-    window.problem_edit.setPlainText(APPLES)
-    window.samples_spin.setValue(1)
-    window.solve()
-    _wait(lambda: not window.busy, 60)
+    window.problem_card.edit.setPlainText(APPLES)
+    window.problem_card.samples_spin.setValue(1)
+    window.session.solve()
+    _wait(lambda: not window.session.busy, 60)
     _grab(window, out / "24-check-it-with-the-second-model.png")
     worker.every_answer_provider = lambda: True
-    window.problem_edit.setPlainText(APPLES)
-    window.solve()
-    _wait(lambda: window.answer_state == "checking" or not window.busy, 60)
+    window.problem_card.edit.setPlainText(APPLES)
+    window.session.solve()
+    _wait(lambda: window.session.answer == "checking" or not window.session.busy, 60)
     _grab(window, out / "22-checking-every-answer.png")
-    _wait(lambda: not window.busy, 60)
+    _wait(lambda: not window.session.busy, 60)
     _grab(window, out / "23-checked-by-two-models.png")
     worker.every_answer_provider = first_every
     worker.backend_factory, worker.second_opinion_provider = first_factory, first_provider
@@ -363,11 +368,11 @@ def _shoot_batch_and_settings(window, out: Path) -> None:
 
     # The settings as the README's setup leaves them: the second model installed (in this demo's
     # empty home it is not, and the dialog would show only how to install it).
-    from kpdd import models
+    from kpdd import models, paths
 
     installed = models.installed_second_opinion
     models.installed_second_opinion = lambda: models.ModelEntry(
-        name=models.SECOND_OPINION.name, path=models.paths.models_dir() / models.SECOND_OPINION.file_name
+        name=models.SECOND_OPINION.name, path=paths.models_dir() / models.SECOND_OPINION.file_name
     )
     try:
         window.open_settings()
@@ -415,16 +420,16 @@ def take(out: Path, model: str | None, timeout_s: float, threads: int = 0, real_
     window.resize(1280, 820)
     window.show()
     window.solver_thread.preload()
-    _wait(lambda: window.model_state in ("ready", "missing", "corrupt"), timeout_s)
+    _wait(lambda: window.session.model_state in ("ready", "missing", "corrupt"), timeout_s)
     _grab(window, out / "01-empty.png")
 
-    window.problem_edit.setPlainText(window.samples[0]["question"])
-    window.solve()
-    _wait(lambda: len(window.key_panel.edit.toPlainText()) > 25 or not window.busy, timeout_s)
+    window.problem_card.edit.setPlainText(window.problem_card.samples[0]["question"])
+    window.session.solve()
+    _wait(lambda: len(window.stages.key.edit.toPlainText()) > 25 or not window.session.busy, timeout_s)
     _grab(window, out / "02-solving.png")
-    _wait(lambda: not window.busy, timeout_s)
-    window.check_edit.setText("64")
-    window.check_answer()
+    _wait(lambda: not window.session.busy, timeout_s)
+    window.answer_card.check_edit.setText("64")
+    window.answer_card.check_button.click()
     _grab(window, out / "03-solved-program.png")
 
     window.open_batch()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QLocale, Qt, QTranslator
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
@@ -340,3 +341,27 @@ class SettingsDialog(QDialog):
     def second_opinion_choice(self) -> SecondOpinionUse | None:
         """The second opinion as the user left it; None when it cannot be chosen (not installed)."""
         return SECOND_OPINION_USES[self.second_opinion.currentIndex()] if self.second_installed else None
+
+    def apply(self, current: DesktopSettings, solver_thread: Any) -> DesktopSettings:
+        """Save and apply what the user chose (OK pressed): the look at once, the model loaded again
+        where threads or the second opinion changed, the sandbox asked again where programs were let
+        run unprotected or stopped. Returns the settings now in force."""
+        from kpdd import models
+
+        new = self.result_settings()
+        reload = new.threads != current.threads
+        second = self.second_opinion_choice()
+        if second is not None and second != models.second_opinion_use():
+            # Turned on or off, the second model loads or goes; "doubtful" <-> "every" needs no reload.
+            reload = reload or (SecondOpinionUse.OFF in (second, models.second_opinion_use()))
+            models.set_second_opinion_use(second)
+        new.save()
+        apply_settings(new)
+        if reload:
+            solver_thread.reload(effective_threads(new))
+        if self.unsafe_programs_choice() != sandbox.unprotected_allowed():
+            paths.update_config(
+                **{sandbox.UNPROTECTED_SETTING: "on" if self.unsafe_programs_choice() else "off"}
+            )
+            solver_thread.check_protection()
+        return new

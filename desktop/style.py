@@ -130,3 +130,11 @@ def answer_card_style(level: Level | None, dark: bool) -> str:
     edge = verdict_colors(level, dark)[0] if level == Level.CHECKED else p.border
     width = 2 if level == Level.CHECKED else 1
     return f"QFrame#card {{ background: {p.card}; border: {width}px solid {edge}; border-radius: 10px; }}"
+
+
+def app_icon():  # -> QIcon
+    from PySide6.QtGui import QIcon
+
+    from kpdd.models import resources_dir
+
+    return QIcon(str(resources_dir() / "icons" / "kpdd-tutor.svg"))

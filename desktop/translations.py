@@ -20,6 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 TS_FILE = ROOT / "resources" / "translations" / "kpdd_zh_CN.ts"
 SOURCES = [
     "main_window.py",
+    "cards/problem.py",
+    "cards/stages.py",
+    "cards/solution.py",
+    "cards/answer.py",
+    "machine_status.py",
     "history_view.py",
     "settings.py",
     "models_view.py",

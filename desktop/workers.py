@@ -11,37 +11,12 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from desktop.solve_request import BatchRequest, RequestFailed, SolveRequest, solve_request
 from kpdd.backend import BackendError, CancelToken
-
-
-@dataclass
-class SolveRequest:
-    problem: str
-    mode: str = "pot"
-    samples: int = 1
-    core_question: str | None = None
-    key_information: list[str] | str | None = None
-    cancel: CancelToken = field(default_factory=CancelToken)
-    purpose: str = "show"  # "show" | "hint" | "check": how the window presents the result
-    request_id: int = 0
-    # A result to have checked by the second model instead of solving ("Check it with ..."):
-    # the worker asks that model only, and the finished result is this one with its answer added.
-    to_check: Any = None
-
-
-@dataclass
-class BatchRequest:
-    problems: list  # list[kpdd.batch.BatchProblem]
-    results_path: Path
-    mode: str = "pot"
-    samples: int = 1
-    cancel: CancelToken = field(default_factory=CancelToken)
 
 
 def default_backend_factory(entry: Any, threads: int | None) -> Any:
@@ -237,38 +212,15 @@ class SolverWorker(QObject):
             self.event.emit(request.request_id, event)
 
         try:
-            if request.to_check is not None:
-                if solver.second_opinion is None:
-                    self.failed.emit(request.request_id, "no second model")
-                    return
-                result = solver.check(request.to_check, on_event=on_event, cancel=request.cancel)
-            else:
-                result = solver.solve(
-                    request.problem,
-                    request.mode,
-                    samples=request.samples,
-                    core_question=request.core_question,
-                    key_information=request.key_information,
-                    on_event=on_event,
-                    cancel=request.cancel,
-                )
+            result = solve_request(solver, request, on_event)
+        except RequestFailed as exc:
+            self.failed.emit(request.request_id, str(exc))
+            return
         except Exception as exc:  # a bug must reach the user as a message, not kill the thread
             traceback.print_exc()
             self.failed.emit(request.request_id, str(exc) or type(exc).__name__)
             return
-        self._prepare_worked_steps(result)
         self.finished.emit(request.request_id, result)
-
-    @staticmethod
-    def _prepare_worked_steps(result: Any) -> None:
-        """Run the shown program once more for its worked steps here, not on the UI thread: the
-        window then finds them in kpdd.worked's cache."""
-        from kpdd.format import Mode
-        from kpdd.worked import worked_steps
-
-        program = result.shown_solution(Mode.POT) if not result.cancelled else None
-        if program is not None and program.answer is not None:
-            worked_steps(program.text)
 
     @Slot(object)
     def run_batch(self, request: BatchRequest) -> None:
@@ -357,3 +309,16 @@ class SolverThread(QObject):
         self._unload.emit()
         self.thread.quit()
         self.thread.wait(wait_ms)
+
+
+class OnUiThread(QObject):
+    """Calls `call` on the thread this object was made on (the UI thread). A worker's signal
+    connected straight to a plain-Python receiver (the tutor session) would run it on the worker's
+    thread, beside the widgets it redraws."""
+
+    def __init__(self, call: Callable[..., Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.call = call
+
+    def run(self, *args: Any) -> None:
+        self.call(*args)

@@ -19,7 +19,7 @@ from kpdd.batch import (
 )
 from kpdd.models import resources_dir
 from kpdd.solver import Solver
-from tests.desktop_fixtures import ScriptedBackend
+from tests.scripted_backend import ScriptedBackend
 
 PROBLEMS_TXT = """A farmer packs 6 baskets with 14 apples each.
 He gives away 20 apples. How many are left?

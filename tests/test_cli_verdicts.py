@@ -10,7 +10,7 @@ import pytest
 from kpdd import cli, cli_options
 from kpdd.format import MAX_PROBLEM_CHARS, Stage
 from kpdd.solver import Solver
-from tests.desktop_fixtures import PROBLEM, SCRIPT, ScriptedBackend
+from tests.scripted_backend import PROBLEM, SCRIPT, ScriptedBackend
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from tests.desktop_fixtures import (  # noqa: E402
     ScriptedBackend,
     close_window,
     make_window,
+    shown,
     wait_signal,
     wait_until,
 )
@@ -32,28 +33,28 @@ def window(kpdd_home):
 
 
 def solve_and_wait(win, **kwargs):
-    request = win.solve(**kwargs)
+    request = win.session.solve(**kwargs)
     assert request is not None
     (result,) = wait_signal(win.solve_finished, 20)
     return result
 
 
 def test_empty_problem_disables_solve(window):
-    assert not window.solve_button.isEnabled()
-    assert window.solve() is None
-    window.problem_edit.setPlainText("   \n ")
-    assert not window.solve_button.isEnabled()
-    window.problem_edit.setPlainText(PROBLEM)
-    assert window.solve_button.isEnabled()
+    assert not window.problem_card.solve_button.isEnabled()
+    assert window.session.solve() is None
+    window.problem_card.edit.setPlainText("   \n ")
+    assert not window.problem_card.solve_button.isEnabled()
+    window.problem_card.edit.setPlainText(PROBLEM)
+    assert window.problem_card.solve_button.isEnabled()
 
 
 def test_open_file_loads_a_text_problem_and_refuses_what_is_not_one(window, tmp_path):
-    from desktop.main_window import MAX_PROBLEM_FILE_BYTES
+    from desktop.session import MAX_PROBLEM_FILE_BYTES
 
     text_file = tmp_path / "problem.txt"
     text_file.write_text("\ufeff" + PROBLEM + "\n\n", encoding="utf-8")
     window.open_problem(text_file)
-    assert window.problem_edit.toPlainText() == PROBLEM
+    assert window.problem_card.edit.toPlainText() == PROBLEM
 
     scan = tmp_path / "scan.txt"
     scan.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)))
@@ -64,7 +65,7 @@ def test_open_file_loads_a_text_problem_and_refuses_what_is_not_one(window, tmp_
         window.last_message = None
         window.open_problem(path)
         assert window.last_message is not None and words in window.last_message[1], path
-        assert window.problem_edit.toPlainText() == PROBLEM  # what the student had typed stays
+        assert window.problem_card.edit.toPlainText() == PROBLEM  # what the student had typed stays
 
 
 def test_automatic_threads_are_picked_before_each_solve_and_a_fixed_count_is_kept(kpdd_home):
@@ -81,7 +82,7 @@ def test_automatic_threads_are_picked_before_each_solve_and_a_fixed_count_is_kep
     backend = ThreadedBackend()
     win, _ = make_window(backend)
     try:
-        win.problem_edit.setPlainText(PROBLEM)
+        win.problem_card.edit.setPlainText(PROBLEM)
         solve_and_wait(win)
         solve_and_wait(win)
         # "Automatic" (the default): the cores idle at that moment, once per solve, within the cores.
@@ -102,7 +103,7 @@ def test_many_solves_leave_none_alone(window):
     some twenty solves. (Python 3.12 and later never free None; the count then stays put anyway.)"""
     import sys
 
-    window.problem_edit.setPlainText(PROBLEM)
+    window.problem_card.edit.setPlainText(PROBLEM)
     solve_and_wait(window)  # first solve: caches and lazy imports take their references
     before = sys.getrefcount(None)
     for _ in range(5):
@@ -111,49 +112,53 @@ def test_many_solves_leave_none_alone(window):
 
 
 def test_solve_streams_three_panels_and_saves_history(window):
-    window.problem_edit.setPlainText(PROBLEM)
+    window.problem_card.edit.setPlainText(PROBLEM)
     result = solve_and_wait(window)
     assert result.answer == 64
-    assert window.core_panel.edit.toPlainText() == SCRIPT[Stage.CORE_QUESTION]
-    assert "14 apples" in window.key_panel.edit.toPlainText()
-    assert "answer = apples - given_away" in window.program_edit.toPlainText()
-    assert "64" in window.sandbox_label.text()
-    assert window.answer_label.text() == "64"
-    entries = window.history.search("apples")
+    assert window.stages.core.edit.toPlainText() == SCRIPT[Stage.CORE_QUESTION]
+    assert "14 apples" in window.stages.key.edit.toPlainText()
+    assert "answer = apples - given_away" in window.solution_card.program_edit.toPlainText()
+    assert "64" in window.solution_card.sandbox_label.text()
+    assert window.answer_card.answer_label.text() == "64"
+    entries = window.session.history.search("apples")
     assert len(entries) == 1 and entries[0].answer == 64
     assert window.history_panel.list.count() == 1
-    assert window.solve_button.isEnabled() and not window.stop_button.isEnabled()
+    assert window.problem_card.solve_button.isEnabled() and not window.problem_card.stop_button.isEnabled()
 
 
 def test_ctrl_enter_solves(window):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    window.problem_edit.setPlainText(PROBLEM)
+    window.problem_card.edit.setPlainText(PROBLEM)
     window.activateWindow()
-    QTest.keyClick(window.problem_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert window.busy
+    QTest.keyClick(window.problem_card.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert window.session.busy
     wait_signal(window.solve_finished, 20)
-    assert window.answer_label.text() == "64"
+    assert window.answer_card.answer_label.text() == "64"
 
 
 def test_both_mode_shows_agreement(window):
-    window.problem_edit.setPlainText(PROBLEM)
-    window.mode_combo.setCurrentIndex(2)
+    window.problem_card.edit.setPlainText(PROBLEM)
+    window.problem_card.mode_combo.setCurrentIndex(2)
     result = solve_and_wait(window)
     assert result.agree is True
     # The program and the steps agree: the answer is checked, and says so in the confident style.
-    assert window.verdict_badge.text() == "Checked" and window.answer_label.font().bold()
-    assert window.verdict_label.text().startswith("The program and the worked steps give the same answer.")
-    assert not window.hint_path_button.isVisibleTo(window)
+    assert (
+        window.answer_card.verdict_badge.text() == "Checked" and window.answer_card.answer_label.font().bold()
+    )
+    assert window.answer_card.verdict_label.text().startswith(
+        "The program and the worked steps give the same answer."
+    )
+    assert not shown(window.answer_card.hint_path_button)
     # The program opens as worked steps, the reasoning below it; the program is one click away.
-    assert window.worked_view.isVisibleTo(window) and window.steps_edit.isVisibleTo(window)
-    assert not window.program_edit.isVisibleTo(window)
-    assert "Answer = apples − given away" in window.worked_view.toPlainText()
-    assert "The answer is 64" in window.steps_edit.toPlainText()
-    window.solution_panel.program_button.click()
-    assert window.program_edit.isVisibleTo(window) and not window.worked_view.isVisibleTo(window)
-    assert window.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]
+    assert shown(window.solution_card.worked_view) and shown(window.solution_card.steps_edit)
+    assert not shown(window.solution_card.program_edit)
+    assert "Answer = apples − given away" in window.solution_card.worked_view.toPlainText()
+    assert "The answer is 64" in window.solution_card.steps_edit.toPlainText()
+    window.solution_card.program_button.click()
+    assert shown(window.solution_card.program_edit) and not shown(window.solution_card.worked_view)
+    assert window.solution_card.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]
 
 
 def test_both_mode_shows_the_steps_answer_when_the_program_went_a_step_too_far(kpdd_home):
@@ -162,14 +167,14 @@ def test_both_mode_shows_the_steps_answer_when_the_program_went_a_step_too_far(k
     win, _ = make_window(ScriptedBackend(script))
     win.show()
     try:
-        win.problem_edit.setPlainText(PROBLEM)
-        win.mode_combo.setCurrentIndex(2)
+        win.problem_card.edit.setPlainText(PROBLEM)
+        win.problem_card.mode_combo.setCurrentIndex(2)
         result = solve_and_wait(win)
         assert (result.answer, result.stepped_past, result.agree) == (64.0, True, False)
-        assert win.answer_label.text() == "64"
-        assert "went a step further, so the steps' answer is shown" in win.agreement_label.text()
+        assert win.answer_card.answer_label.text() == "64"
+        assert "went a step further, so the steps' answer is shown" in win.answer_card.agreement_label.text()
         # The history keeps whose answer was shown.
-        saved = SolveResult.from_dict(win.history.search()[0].result)
+        saved = SolveResult.from_dict(win.session.history.search()[0].result)
         assert (saved.answer, saved.stepped_past, saved.agree) == (64.0, True, False)
     finally:
         close_window(win)
@@ -181,11 +186,14 @@ def test_the_window_reopens_in_the_mode_and_samples_of_the_last_solve(kpdd_home)
 
     win, _ = make_window(settings=DesktopSettings.load())
     try:
-        assert (win.current_mode(), win.samples_spin.value()) == ("pot", 0)  # a new user's default: Auto
-        assert win.samples_spin.text() == "Auto"
-        win.problem_edit.setPlainText(PROBLEM)
-        win.mode_combo.setCurrentIndex(1)
-        win.samples_spin.setValue(3)
+        assert (win.problem_card.mode(), win.problem_card.samples_spin.value()) == (
+            "pot",
+            0,
+        )  # a new user's default: Auto
+        assert win.problem_card.samples_spin.text() == "Auto"
+        win.problem_card.edit.setPlainText(PROBLEM)
+        win.problem_card.mode_combo.setCurrentIndex(1)
+        win.problem_card.samples_spin.setValue(3)
         assert solve_and_wait(win).mode.value == "cot"
         # The Settings dialog's OK keeps them (it rewrites the whole desktop section).
         dialog = SettingsDialog(win.settings, win)
@@ -197,7 +205,7 @@ def test_the_window_reopens_in_the_mode_and_samples_of_the_last_solve(kpdd_home)
     assert (saved.mode, saved.samples, saved.font_size) == ("cot", 3, 13)
     win, _ = make_window(settings=saved)
     try:
-        assert (win.current_mode(), win.samples_spin.value()) == ("cot", 3)
+        assert (win.problem_card.mode(), win.problem_card.samples_spin.value()) == ("cot", 3)
     finally:
         close_window(win)
     # A hand-edited config with a mode the app does not have opens in the default one.
@@ -212,56 +220,62 @@ def test_stop_takes_effect_quickly(kpdd_home):
     win, backend = make_window(ScriptedBackend(delay_s=0.05))  # ~10 s for the whole script
     win.show()
     try:
-        win.problem_edit.setPlainText(PROBLEM)
-        win.solve()
+        win.problem_card.edit.setPlainText(PROBLEM)
+        win.session.solve()
         wait_signal(win.first_token, 10)
-        assert win.stop_button.isEnabled()
+        assert win.problem_card.stop_button.isEnabled()
         t0 = time.perf_counter()
-        win.stop_button.click()
+        win.problem_card.stop_button.click()
         (result,) = wait_signal(win.solve_finished, 5)
         assert time.perf_counter() - t0 < 0.5
         assert result.cancelled
-        assert win.notice_label.text() == "Stopped."
-        assert win.solve_button.isEnabled()
-        assert win.history.count() == 0  # a stopped solve is not saved as solved
+        assert win.problem_card.notice_label.text() == "Stopped."
+        assert win.problem_card.solve_button.isEnabled()
+        assert win.session.history.count() == 0  # a stopped solve is not saved as solved
     finally:
         close_window(win)
 
 
 def test_hint_mode_reveals_one_part_at_a_time(window):
-    window.problem_edit.setPlainText(PROBLEM)
-    window.hint_button.click()
+    window.problem_card.edit.setPlainText(PROBLEM)
+    window.problem_card.hint_button.click()
     wait_signal(window.solve_finished, 20)
     # First hint: only the core question.
-    assert "apples" in window.core_panel.edit.toPlainText()
-    assert window.key_panel.edit.toPlainText() == ""
-    assert window.worked_view.toPlainText() == "" and window.program_edit.toPlainText() == ""
-    assert window.answer_label.text() == "?" and not window.verdict_badge.isVisibleTo(window)
-    window.hint_button.click()
-    assert "14 apples" in window.key_panel.edit.toPlainText()
-    assert window.worked_view.toPlainText() == ""
+    assert "apples" in window.stages.core.edit.toPlainText()
+    assert window.stages.key.edit.toPlainText() == ""
+    assert (
+        window.solution_card.worked_view.toPlainText() == ""
+        and window.solution_card.program_edit.toPlainText() == ""
+    )
+    assert window.answer_card.answer_label.text() == "?" and not shown(window.answer_card.verdict_badge)
+    window.problem_card.hint_button.click()
+    assert "14 apples" in window.stages.key.edit.toPlainText()
+    assert window.solution_card.worked_view.toPlainText() == ""
     # Then the program's worked steps, one at a time, with their values.
-    window.hint_button.click()
-    assert window.worked_view.isVisibleTo(window) and not window.program_edit.isVisibleTo(window)
-    assert window.worked_view.toPlainText().split() == "1 Apples = 6 × 14 = 84".split()
-    window.hint_button.click()
-    assert "Given away = 20" in window.worked_view.toPlainText()
-    window.hint_button.click()
-    assert "= 84 − 20 = 64" in window.worked_view.toPlainText()
-    assert window.answer_label.text() == "?"
-    window.hint_button.click()
-    assert window.answer_label.text() == "64" and window.verdict_badge.text() == "Not sure"
-    assert window.hint.finished and not window.hint_button.isEnabled()
+    window.problem_card.hint_button.click()
+    assert shown(window.solution_card.worked_view) and not shown(window.solution_card.program_edit)
+    assert window.solution_card.worked_view.toPlainText().split() == "1 Apples = 6 × 14 = 84".split()
+    window.problem_card.hint_button.click()
+    assert "Given away = 20" in window.solution_card.worked_view.toPlainText()
+    window.problem_card.hint_button.click()
+    assert "= 84 − 20 = 64" in window.solution_card.worked_view.toPlainText()
+    assert window.answer_card.answer_label.text() == "?"
+    window.problem_card.hint_button.click()
+    assert (
+        window.answer_card.answer_label.text() == "64"
+        and window.answer_card.verdict_badge.text() == "Not sure"
+    )
+    assert window.session.hint.finished and not window.problem_card.hint_button.isEnabled()
 
 
 def test_check_my_answer_is_tolerant(window):
-    window.problem_edit.setPlainText(PROBLEM)
-    window.check_edit.setText("64 apples")
-    window.check_button.click()
+    window.problem_card.edit.setPlainText(PROBLEM)
+    window.answer_card.check_edit.setText("64 apples")
+    window.answer_card.check_button.click()
     wait_signal(window.solve_finished, 20)
-    assert window.check_label.property("correct") is True
-    assert window.answer_label.text() == "?"  # checking does not give the solution away
-    assert window.program_edit.toPlainText() == ""
+    assert window.answer_card.correct is True
+    assert window.answer_card.answer_label.text() == "?"  # checking does not give the solution away
+    assert window.solution_card.program_edit.toPlainText() == ""
     for text, expected in (
         ("64.0", True),
         ("$64", True),
@@ -271,38 +285,41 @@ def test_check_my_answer_is_tolerant(window):
         ("6*14-20 = 64", True),
         ("64.00", True),
     ):
-        window.check_edit.setText(text)
-        window.check_button.click()
-        assert window.check_label.property("correct") is expected, text
-    assert window.reveal_button.isVisibleTo(window)
-    window.reveal_button.click()
-    assert window.answer_label.text() == "64"
-    assert not window.reveal_button.isVisibleTo(window)
+        window.answer_card.check_edit.setText(text)
+        window.answer_card.check_button.click()
+        assert window.answer_card.correct is expected, text
+    assert shown(window.problem_card.reveal_button)
+    window.problem_card.reveal_button.click()
+    assert window.answer_card.answer_label.text() == "64"
+    assert not shown(window.problem_card.reveal_button)
     # With the solution on screen, a mismatch names the tutor's answer; the tutor is not sure of it
     # (one program, nothing checked it), so it says the student's may be the right one.
-    window.check_edit.setText("65")
-    window.check_button.click()
-    assert "differs from the tutor's answer, 64, but the tutor is not sure" in window.check_label.text()
-    assert "yours may be the right one" in window.check_label.text()
+    window.answer_card.check_edit.setText("65")
+    window.answer_card.check_button.click()
+    assert (
+        "differs from the tutor's answer, 64, but the tutor is not sure"
+        in window.answer_card.check_label.text()
+    )
+    assert "yours may be the right one" in window.answer_card.check_label.text()
 
 
 def test_edit_core_question_and_resolve_from_there(window):
-    window.problem_edit.setPlainText(PROBLEM)
+    window.problem_card.edit.setPlainText(PROBLEM)
     solve_and_wait(window)
     backend = window.solver_thread.worker.solver.backend
     backend.prompts.clear()
-    window.core_panel.edit.setPlainText("How many apples remain after the gift?")
-    window.resolve_core_button.click()
+    window.stages.core.edit.setPlainText("How many apples remain after the gift?")
+    window.stages.core.resolve_button.click()
     (result,) = wait_signal(window.solve_finished, 20)
     assert result.core_question == "How many apples remain after the gift?"
     # The edited core question was not generated again: the first prompt asks for key information.
     assert backend.prompts[0].rstrip().endswith("### Key information")
     assert "How many apples remain after the gift?" in backend.prompts[0]
-    assert window.core_panel.edit.toPlainText() == "How many apples remain after the gift?"
+    assert window.stages.core.edit.toPlainText() == "How many apples remain after the gift?"
 
     backend.prompts.clear()
-    window.key_panel.edit.setPlainText("- 84 apples in all\n- 20 given away")
-    window.resolve_key_button.click()
+    window.stages.key.edit.setPlainText("- 84 apples in all\n- 20 given away")
+    window.stages.key.resolve_button.click()
     (result,) = wait_signal(window.solve_finished, 20)
     assert result.key_information == ["84 apples in all", "20 given away"]
     assert len(backend.prompts) == 1 and "- 84 apples in all" in backend.prompts[0]
@@ -311,16 +328,16 @@ def test_edit_core_question_and_resolve_from_there(window):
 def test_long_paste_is_truncated_with_a_note_shown_before_solving(window):
     from kpdd.format import MAX_PROBLEM_CHARS, prepare_problem
 
-    window.problem_edit.setPlainText(PROBLEM + " word" * 1000)
+    window.problem_card.edit.setPlainText(PROBLEM + " word" * 1000)
     # The box keeps exactly what the solver will read (one cut rule).
-    assert window.problem_edit.toPlainText() == prepare_problem(PROBLEM + " word" * 1000)[0]
+    assert window.problem_card.edit.toPlainText() == prepare_problem(PROBLEM + " word" * 1000)[0]
     # Said under the problem at once, before any solve, and still there after it.
-    assert window.problem_note.isVisibleTo(window) and "5" in window.problem_note.text()
-    assert f"only the first {MAX_PROBLEM_CHARS} are kept" in window.problem_note.text()
+    assert shown(window.problem_card.note) and "5" in window.problem_card.note.text()
+    assert f"only the first {MAX_PROBLEM_CHARS} are kept" in window.problem_card.note.text()
     solve_and_wait(window)
-    assert window.problem_note.isVisibleTo(window)
-    window.problem_edit.setPlainText(PROBLEM)  # another problem: the note goes
-    assert not window.problem_note.isVisibleTo(window)
+    assert shown(window.problem_card.note)
+    window.problem_card.edit.setPlainText(PROBLEM)  # another problem: the note goes
+    assert not shown(window.problem_card.note)
 
 
 def test_failing_program_is_explained_plainly(kpdd_home):
@@ -329,12 +346,15 @@ def test_failing_program_is_explained_plainly(kpdd_home):
     win, _ = make_window(ScriptedBackend(script))
     win.show()
     try:
-        win.problem_edit.setPlainText(PROBLEM)
+        win.problem_card.edit.setPlainText(PROBLEM)
         result = solve_and_wait(win)
         assert result.answer is None
-        assert "stopped with an error while running" in win.sandbox_label.text()
-        assert "ZeroDivisionError" in win.sandbox_label.text() or "division" in win.sandbox_label.text()
-        assert "usable answer" in win.notice_label.text()
+        assert "stopped with an error while running" in win.solution_card.sandbox_label.text()
+        assert (
+            "ZeroDivisionError" in win.solution_card.sandbox_label.text()
+            or "division" in win.solution_card.sandbox_label.text()
+        )
+        assert "usable answer" in win.problem_card.notice_label.text()
     finally:
         close_window(win)
 
@@ -348,15 +368,15 @@ def test_no_model_shows_setup_dialog(kpdd_home):
     win = create_window(DesktopSettings(language="en"))  # real worker, empty KPDD home: no model
     win.show()
     try:
-        win.problem_edit.setPlainText(PROBLEM)
-        win.solve()
+        win.problem_card.edit.setPlainText(PROBLEM)
+        win.session.solve()
         title, text = wait_signal(win.message_shown, 20)
         assert title == "No model yet"
         assert (
             "kpdd setup" in text
             and "Qwen2.5-Coder-0.5B-Instruct and SmolLM2-135M-Instruct, about 589 MB" in text
         )
-        assert wait_until(lambda: not win.busy)
+        assert wait_until(lambda: not win.session.busy)
         assert "kpdd setup" in win.model_status.text()
     finally:
         close_window(win)
@@ -382,13 +402,13 @@ def test_corrupt_model_file_is_reported(kpdd_home):
 
         paths.update_config(active_model=str(bad.resolve()))
         win.solver_thread.worker.entry_provider = lambda: kmodels.resolve_model(str(bad))
-        win.problem_edit.setPlainText(PROBLEM)
-        win.solve()
+        win.problem_card.edit.setPlainText(PROBLEM)
+        win.session.solve()
         title, text = wait_signal(win.message_shown, 30)
         assert title == "The model could not be loaded"
         assert "broken.gguf" in text and "corrupt" in text
         assert win.model_status.text() == "The model could not be loaded"
-        assert wait_until(lambda: not win.busy) and win.solve_button.isEnabled()
+        assert wait_until(lambda: not win.session.busy) and win.problem_card.solve_button.isEnabled()
     finally:
         close_window(win)
 
@@ -396,46 +416,53 @@ def test_corrupt_model_file_is_reported(kpdd_home):
 def test_reopen_delete_and_export_history(window, tmp_path):
     import json
 
-    window.problem_edit.setPlainText(PROBLEM)
+    window.problem_card.edit.setPlainText(PROBLEM)
     solve_and_wait(window)
-    window.problem_edit.setPlainText("A box has 3 rows of 4 eggs. How many eggs?")
+    window.problem_card.edit.setPlainText("A box has 3 rows of 4 eggs. How many eggs?")
     solve_and_wait(window)
     panel = window.history_panel
     assert panel.list.count() == 2
     panel.search.setText("packs")
     assert panel.list.count() == 1
     panel.list.setCurrentRow(0)
-    window.problem_edit.clear()
+    window.problem_card.edit.clear()
     panel.reopen_button.click()
-    assert window.problem_text() == PROBLEM
-    assert window.answer_label.text() == "64"
-    assert "answer = apples - given_away" in window.program_edit.toPlainText()
+    assert window.problem_card.text() == PROBLEM
+    assert window.answer_card.answer_label.text() == "64"
+    assert "answer = apples - given_away" in window.solution_card.program_edit.toPlainText()
     out = tmp_path / "history.json"
     assert panel.export_to(out) == 1
     assert json.loads(out.read_text())[0]["problem"] == PROBLEM
     panel.search.clear()
     panel.list.setCurrentRow(0)
     panel.delete_button.click()
-    assert window.history.count() == 1
+    assert window.session.history.count() == 1
 
 
 def test_language_switch_to_chinese_and_back(window):
     from desktop.settings import set_language
 
-    assert window.solve_button.text() == "&Solve"
-    window.problem_edit.setPlainText(PROBLEM)
+    assert window.problem_card.solve_button.text() == "&Solve"
+    window.problem_card.edit.setPlainText(PROBLEM)
     solve_and_wait(window)
-    window.check_edit.setText("64")
-    window.check_button.click()
+    window.answer_card.check_edit.setText("64")
+    window.answer_card.check_button.click()
     assert set_language("zh_CN")
-    assert wait_until(lambda: window.solve_button.text() != "&Solve", 5)
-    assert "程序运行完毕" in window.sandbox_label.text()  # the shown result is explained again, in Chinese
-    assert "没有把握" in window.check_label.text() and window.verdict_badge.text() == "没有把握"
-    assert window.verdict_label.text().startswith("只写了一个解答")  # the verdict's words, translated
-    assert "解" in window.solve_button.text()
-    assert "核心问题" in window.core_panel.title()
+    assert wait_until(lambda: window.problem_card.solve_button.text() != "&Solve", 5)
+    assert (
+        "程序运行完毕" in window.solution_card.sandbox_label.text()
+    )  # the shown result is explained again, in Chinese
+    assert (
+        "没有把握" in window.answer_card.check_label.text()
+        and window.answer_card.verdict_badge.text() == "没有把握"
+    )
+    assert window.answer_card.verdict_label.text().startswith(
+        "只写了一个解答"
+    )  # the verdict's words, translated
+    assert "解" in window.problem_card.solve_button.text()
+    assert "核心问题" in window.stages.core.title()
     assert set_language("en")
-    assert wait_until(lambda: window.solve_button.text() == "&Solve", 5)
+    assert wait_until(lambda: window.problem_card.solve_button.text() == "&Solve", 5)
 
 
 def test_accessible_names_and_keyboard_focus(window):
@@ -445,13 +472,13 @@ def test_accessible_names_and_keyboard_focus(window):
         w.objectName() or type(w).__name__
         for w in window.findChildren(QWidget)
         if isinstance(w, (QAbstractButton, QLineEdit, QPlainTextEdit, QComboBox, QSpinBox))
-        and w.isVisibleTo(window)
+        and shown(w)
         and not w.accessibleName()
         and not isinstance(w.parent(), (QComboBox, QSpinBox))
         and type(w).__name__ not in ("QDockWidgetTitleButton",)
     ]
     assert missing == []
-    assert window.problem_edit.tabChangesFocus()
+    assert window.problem_card.edit.tabChangesFocus()
 
 
 def test_theme_and_font_settings_apply_and_persist(window):
@@ -545,7 +572,15 @@ def test_translation_files_cover_every_string():
 
     from PySide6.QtCore import QTranslator
 
-    from desktop.translations import TS_FILE, ZH_CN
+    from desktop.translations import ROOT, SOURCES, TS_FILE, ZH_CN
+
+    # Every desktop module with texts to translate is one lupdate reads.
+    with_texts = {
+        p.relative_to(ROOT / "desktop").as_posix()
+        for p in (ROOT / "desktop").rglob("*.py")
+        if re.search(r"self\.tr\(|QCoreApplication\.translate\(", p.read_text(encoding="utf-8"))
+    }
+    assert with_texts - {"translations.py"} <= set(SOURCES)
 
     text = TS_FILE.read_text(encoding="utf-8")
     sources = [html.unescape(s) for s in re.findall(r"<source>(.*?)</source>", text, re.DOTALL)]
@@ -554,7 +589,7 @@ def test_translation_files_cover_every_string():
     assert 'type="unfinished"' not in text
     translator = QTranslator()
     assert translator.load(str(TS_FILE.with_suffix(".qm")))
-    assert translator.translate("MainWindow", "&Solve") == "解题(&S)"
+    assert translator.translate("ProblemCard", "&Solve") == "解题(&S)"
 
 
 @pytest.mark.parametrize(
@@ -645,11 +680,11 @@ def test_batch_dialog_cancel_resume_and_export(kpdd_home, tmp_path):
 
 
 def test_several_samples_say_how_many_give_the_answer(window):
-    window.problem_edit.setPlainText(PROBLEM)
-    window.samples_spin.setValue(3)
+    window.problem_card.edit.setPlainText(PROBLEM)
+    window.problem_card.samples_spin.setValue(3)
     result = solve_and_wait(window)
     assert len(result.solutions) == 3 and result.confidence == 1.0
-    assert "3 of 3 solutions give this answer." in window.agreement_label.text()
+    assert "3 of 3 solutions give this answer." in window.answer_card.agreement_label.text()
 
 
 def test_auto_samples_recheck_a_doubtful_first_answer_and_are_remembered(kpdd_home):
@@ -659,33 +694,39 @@ def test_auto_samples_recheck_a_doubtful_first_answer_and_are_remembered(kpdd_ho
     backend = ScriptedBackend(greedy={Stage.PROGRAM: "answer = 20 - 6 * 14"})
     win, _ = make_window(backend, settings=DesktopSettings.load())
     try:
-        win.problem_edit.setPlainText(PROBLEM)
-        win.samples_spin.setValue(0)
-        assert win.samples_spin.text() == "Auto"
+        win.problem_card.edit.setPlainText(PROBLEM)
+        win.problem_card.samples_spin.setValue(0)
+        assert win.problem_card.samples_spin.text() == "Auto"
         notices: list[str] = []
-        for edit in (win.program_edit, win.steps_edit):  # what the notice says while solutions stream
-            edit.textChanged.connect(lambda: notices.append(win.notice_label.text()))
+        for edit in (
+            win.solution_card.program_edit,
+            win.solution_card.steps_edit,
+        ):  # what the notice says while solutions stream
+            edit.textChanged.connect(lambda: notices.append(win.problem_card.notice_label.text()))
         result = solve_and_wait(win)
         assert result.rechecked and len(result.solutions) == 5 and result.answer == 64.0
         assert any("The first answer looked wrong: writing 4 more solutions to vote on" in n for n in notices)
-        assert win.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]  # the program behind the answer
-        text = win.agreement_label.text()
+        assert (
+            win.solution_card.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]
+        )  # the program behind the answer
+        text = win.answer_card.agreement_label.text()
         assert "The first answer looked wrong, so 5 solutions were written to vote on." in text
         assert "4 of 5 solutions give this answer." in text
         # A sensible first answer is kept: one solution.
         backend.greedy.clear()
         result = solve_and_wait(win)
         assert not result.rechecked and len(result.solutions) == 1
-        assert "looked wrong" not in win.agreement_label.text()
+        assert "looked wrong" not in win.answer_card.agreement_label.text()
         # Both mode has its own check: Auto is one program and one set of steps there, never a recheck.
         backend.greedy[Stage.PROGRAM] = "answer = 20 - 6 * 14"
         notices.clear()
-        win.mode_combo.setCurrentIndex(2)
-        assert win.current_mode() == "both"
+        win.problem_card.mode_combo.setCurrentIndex(2)
+        assert win.problem_card.mode() == "both"
         result = solve_and_wait(win)
         assert not result.rechecked and len(result.solutions) == 2
         assert (
-            not any("looked wrong" in n for n in notices) and "looked wrong" not in win.agreement_label.text()
+            not any("looked wrong" in n for n in notices)
+            and "looked wrong" not in win.answer_card.agreement_label.text()
         )
     finally:
         close_window(win)
@@ -733,12 +774,12 @@ def test_warm_up_reads_examples_and_gives_way_to_a_solve(kpdd_home):
         win.solver_thread.preload()
         ready.wait(10)
         time.sleep(0.3)  # the warm-up is streaming its (2 s long) continuation
-        win.problem_edit.setPlainText(PROBLEM)
+        win.problem_card.edit.setPlainText(PROBLEM)
         t0 = time.perf_counter()
-        win.solve()
+        win.session.solve()
         wait_signal(win.first_token, 10)
         assert time.perf_counter() - t0 < 1.0
-        win.stop()
+        win.session.stop()
         wait_signal(win.solve_finished, 5)
         assert warmed == []
     finally:
@@ -748,26 +789,28 @@ def test_warm_up_reads_examples_and_gives_way_to_a_solve(kpdd_home):
 def test_stop_while_queued_behind_a_batch_is_immediate(kpdd_home, tmp_path):
     import time
 
-    from desktop.workers import BatchRequest
+    from desktop.solve_request import BatchRequest
     from kpdd.batch import parse_problems
 
     win, backend = make_window(ScriptedBackend(delay_s=0.02))
     try:
         batch = BatchRequest(parse_problems("Q one?\n\nQ two?\n\nQ three?", ".txt"), tmp_path / "r.jsonl")
         win.solver_thread.run_batch(batch)  # about 5 s of work on the one worker thread
-        win.problem_edit.setPlainText(PROBLEM)
-        win.solve()
-        assert win.busy
+        win.problem_card.edit.setPlainText(PROBLEM)
+        win.session.solve()
+        assert win.session.busy
         t0 = time.perf_counter()
-        win.stop_button.click()
-        assert not win.busy and time.perf_counter() - t0 < 0.5
-        assert win.notice_label.text() == "Stopped." and win.solve_button.isEnabled()
+        win.problem_card.stop_button.click()
+        assert not win.session.busy and time.perf_counter() - t0 < 0.5
+        assert (
+            win.problem_card.notice_label.text() == "Stopped." and win.problem_card.solve_button.isEnabled()
+        )
         batch_finished = Recorder(win.solver_thread.worker.batch_finished)
         batch.cancel.cancel()
         batch_finished.wait(10)
         # The window is usable again: a new solve runs and finishes normally.
         result = solve_and_wait(win)
-        assert result.answer == 64 and win.answer_label.text() == "64"
+        assert result.answer == 64 and win.answer_card.answer_label.text() == "64"
     finally:
         close_window(win)
 
@@ -779,17 +822,17 @@ def test_without_an_os_layer_the_window_says_so_and_steps_mode_still_solves(kpdd
     win.show()
     try:
         win.solver_thread.check_protection()
-        assert wait_until(lambda: win.protection is not None)
+        assert wait_until(lambda: win.session.protection is not None)
         assert win.sandbox_banner.isVisible() and "cannot run safely" in win.sandbox_banner.text()
-        model = win.mode_combo.model()
+        model = win.problem_card.mode_combo.model()
         assert not model.item(0).isEnabled() and not model.item(2).isEnabled() and model.item(1).isEnabled()
-        assert win.current_mode() == "cot"
-        win.problem_edit.setPlainText(PROBLEM)
+        assert win.problem_card.mode() == "cot"
+        win.problem_card.edit.setPlainText(PROBLEM)
         assert solve_and_wait(win).answer == 64  # the steps' answer
-        assert "Both mode" not in win.verdict_label.text()  # no advice to use what is off
+        assert "Both mode" not in win.answer_card.verdict_label.text()  # no advice to use what is off
         paths.update_config(unsafe_programs="on")  # what Settings > Programs writes
         win.solver_thread.check_protection()
-        assert wait_until(lambda: win.protection.allowed)
+        assert wait_until(lambda: win.session.protection.allowed)
         assert win.sandbox_banner.isVisible() and "run unprotected" in win.sandbox_banner.text()
         assert model.item(0).isEnabled()
     finally:
@@ -798,9 +841,9 @@ def test_without_an_os_layer_the_window_says_so_and_steps_mode_still_solves(kpdd
 
 def test_with_an_os_layer_there_is_no_banner(window):
     window.solver_thread.check_protection()
-    assert wait_until(lambda: window.protection is not None)
-    assert window.protection.protected and not window.sandbox_banner.isVisible()
-    assert all(window.mode_combo.model().item(i).isEnabled() for i in range(3))
+    assert wait_until(lambda: window.session.protection is not None)
+    assert window.session.protection.protected and not window.sandbox_banner.isVisible()
+    assert all(window.problem_card.mode_combo.model().item(i).isEnabled() for i in range(3))
 
 
 def test_settings_turns_unprotected_programs_on_and_off_and_asks_again(window):

@@ -53,10 +53,14 @@ def test_real_model_solve_edit_resolve_and_stop(kpdd_home, smollm2_gguf):
         warmed_up = Recorder(win.solver_thread.worker.warmed_up)
         win.solver_thread.preload()
         warmed_up.wait(SLOW_S)
-        assert win.model_state == "ready"
-        win.problem_edit.setPlainText(PROBLEM)
-        win.solve()
-        assert win.busy and win.stop_button.isEnabled() and not win.solve_button.isEnabled()
+        assert win.session.model_state == "ready"
+        win.problem_card.edit.setPlainText(PROBLEM)
+        win.session.solve()
+        assert (
+            win.session.busy
+            and win.problem_card.stop_button.isEnabled()
+            and not win.problem_card.solve_button.isEnabled()
+        )
         wait_signal(win.first_token, SLOW_S)
         (result,) = wait_signal(win.solve_finished, SLOW_S)
         assert not result.cancelled and result.error is None
@@ -65,35 +69,35 @@ def test_real_model_solve_edit_resolve_and_stop(kpdd_home, smollm2_gguf):
         assert first.prompt_tokens > 500 and first.prompt_tokens_evaluated < first.prompt_tokens // 4, first
         assert result.model and result.model in win.model_status.text()
         # Three panels were filled from the stream and match the result.
-        assert result.core_question and win.core_panel.edit.toPlainText() == result.core_question
-        assert result.key_information and win.key_panel.edit.toPlainText().startswith("- ")
-        assert result.program and win.program_edit.toPlainText()
-        assert win.sandbox_label.text()  # the sandbox's result or its error, in words
-        assert win.history.count() == 1
-        assert win.history.search("pencils")[0].model == result.model
+        assert result.core_question and win.stages.core.edit.toPlainText() == result.core_question
+        assert result.key_information and win.stages.key.edit.toPlainText().startswith("- ")
+        assert result.program and win.solution_card.program_edit.toPlainText()
+        assert win.solution_card.sandbox_label.text()  # the sandbox's result or its error, in words
+        assert win.session.history.count() == 1
+        assert win.session.history.search("pencils")[0].model == result.model
 
         # Edit the core question and solve again from there: it is kept, the rest is generated.
         edited = "How many pencils does Mia have after giving 10 away?"
-        win.core_panel.edit.setPlainText(edited)
-        win.resolve_core_button.click()
+        win.stages.core.edit.setPlainText(edited)
+        win.stages.core.resolve_button.click()
         (again,) = wait_signal(win.solve_finished, SLOW_S)
         assert again.core_question == edited and again.stages[0].finish_reason == "given"
-        assert win.core_panel.edit.toPlainText() == edited
+        assert win.stages.core.edit.toPlainText() == edited
         assert again.key_information and again.program
-        assert win.history.count() == 2
+        assert win.session.history.count() == 2
 
         # Stop: a fresh solve, stopped as soon as it streams; the window answers within 0.5 s.
-        win.mode_combo.setCurrentIndex(1)  # Steps: a different continuation, so it generates
-        win.solve()
+        win.problem_card.mode_combo.setCurrentIndex(1)  # Steps: a different continuation, so it generates
+        win.session.solve()
         wait_signal(win.first_token, SLOW_S)
         t0 = time.perf_counter()
-        win.stop_button.click()
+        win.problem_card.stop_button.click()
         (stopped,) = wait_signal(win.solve_finished, 5)
         elapsed = time.perf_counter() - t0
         assert stopped.cancelled
         assert elapsed < 0.5, f"Stop took {elapsed:.2f} s"
-        assert win.solve_button.isEnabled() and not win.stop_button.isEnabled()
-        assert win.history.count() == 2
+        assert win.problem_card.solve_button.isEnabled() and not win.problem_card.stop_button.isEnabled()
+        assert win.session.history.count() == 2
     finally:
         close_window(win)
 
@@ -146,16 +150,16 @@ def test_stop_while_the_prompt_is_read(kpdd_home, smollm2_gguf):
     win = real_window(smollm2_gguf)
     win.show()
     try:
-        win.problem_edit.setPlainText(PROBLEM)
+        win.problem_card.edit.setPlainText(PROBLEM)
         for delay in (0.5, 1.5):
             win.solver_thread.reload(1)  # a fresh model: the whole prompt must be read
-            win.solve()
+            win.session.solve()
             wait_until(lambda: False, delay)
             t0 = time.perf_counter()
-            win.stop_button.click()
-            assert wait_until(lambda: not win.busy, 5)
+            win.problem_card.stop_button.click()
+            assert wait_until(lambda: not win.session.busy, 5)
             elapsed = time.perf_counter() - t0
             assert elapsed < 0.5, f"Stop took {elapsed:.2f} s"
-            assert win.solve_button.isEnabled()
+            assert win.problem_card.solve_button.isEnabled()
     finally:
         close_window(win)

@@ -16,6 +16,7 @@ from tests.desktop_fixtures import (  # noqa: E402
     ScriptedBackend,
     close_window,
     make_window,
+    shown,
     wait_signal,
 )
 
@@ -34,14 +35,14 @@ FARMER_SCRIPT = {
 def farmer(kpdd_home):
     window, backend = make_window(ScriptedBackend(FARMER_SCRIPT, delay_s=0.001))
     window.show()
-    window.problem_edit.setPlainText(FARMER)
-    window.samples_spin.setValue(1)
+    window.problem_card.edit.setPlainText(FARMER)
+    window.problem_card.samples_spin.setValue(1)
     yield window
     close_window(window)
 
 
 def solve(window):
-    assert window.solve() is not None
+    assert window.session.solve() is not None
     (result,) = wait_signal(window.solve_finished, 20)
     return result
 
@@ -50,56 +51,68 @@ def test_the_issues_wrong_answer_is_not_sure_and_the_right_one_is_not_called_wro
     result = solve(farmer)
     assert result.answer == 75.0
     # Not the confident style: plain type, an amber "Not sure", the reason in words, the hint path.
-    assert farmer.answer_label.text() == "75" and not farmer.answer_label.font().bold()
-    assert farmer.verdict_badge.text() == "Not sure" and farmer.verdict_badge.isVisibleTo(farmer)
-    assert farmer.verdict_label.text().startswith("Only one solution was written, so nothing checked it.")
-    assert farmer.hint_path_button.isVisibleTo(farmer)
+    assert (
+        farmer.answer_card.answer_label.text() == "75" and not farmer.answer_card.answer_label.font().bold()
+    )
+    assert farmer.answer_card.verdict_badge.text() == "Not sure" and shown(farmer.answer_card.verdict_badge)
+    assert farmer.answer_card.verdict_label.text().startswith(
+        "Only one solution was written, so nothing checked it."
+    )
+    assert shown(farmer.answer_card.hint_path_button)
     # The program shows as worked steps a student reads; the unused `days = 7` is left out.
-    text = farmer.worked_view.toPlainText()
+    text = farmer.solution_card.worked_view.toPlainText()
     assert "Goats = sheep × 3" in text and "= 17 × 3 = 51" in text and "Days" not in text
     assert "1 line(s) of the program are not needed" in text
     # Typing the right 56: the tutor does not claim the student is wrong.
-    farmer.check_edit.setText("56")
-    farmer.check_button.click()
-    assert farmer.check_label.property("correct") is False
-    assert "differs from the tutor's answer, 75, but the tutor is not sure" in farmer.check_label.text()
-    assert "Not quite" not in farmer.check_label.text()
+    farmer.answer_card.check_edit.setText("56")
+    farmer.answer_card.check_button.click()
+    assert farmer.answer_card.correct is False
+    assert (
+        "differs from the tutor's answer, 75, but the tutor is not sure"
+        in farmer.answer_card.check_label.text()
+    )
+    assert "Not quite" not in farmer.answer_card.check_label.text()
     # History marks it too.
     assert "check this one" in farmer.history_panel.list.item(0).text()
 
 
 def test_the_hint_path_from_a_doubtful_answer(farmer):
     solve(farmer)
-    farmer.check_edit.setText("56")
-    farmer.check_button.click()
-    assert "75" in farmer.check_label.text()  # the solution is on screen: its answer is named
-    farmer.hint_path_button.click()
-    assert "75" not in farmer.check_label.text()  # hidden again for the hints: not given away
-    assert farmer.hint is not None and farmer.answer_label.text() == "?"
-    assert farmer.core_panel.edit.toPlainText() == FARMER_SCRIPT[Stage.CORE_QUESTION]
-    assert farmer.key_panel.edit.toPlainText() == "" and farmer.worked_view.toPlainText() == ""
-    assert farmer.hint_button.text() == "Next &hint (2 of 6)"  # core, facts, three steps, answer
-    assert not farmer.hint_path_button.isVisibleTo(farmer)
+    farmer.answer_card.check_edit.setText("56")
+    farmer.answer_card.check_button.click()
+    assert "75" in farmer.answer_card.check_label.text()  # the solution is on screen: its answer is named
+    farmer.answer_card.hint_path_button.click()
+    assert "75" not in farmer.answer_card.check_label.text()  # hidden again for the hints: not given away
+    assert farmer.session.hint is not None and farmer.answer_card.answer_label.text() == "?"
+    assert farmer.stages.core.edit.toPlainText() == FARMER_SCRIPT[Stage.CORE_QUESTION]
+    assert farmer.stages.key.edit.toPlainText() == "" and farmer.solution_card.worked_view.toPlainText() == ""
+    assert farmer.problem_card.hint_button.text() == "Next &hint (2 of 6)"  # core, facts, three steps, answer
+    assert not shown(farmer.answer_card.hint_path_button)
 
 
 def test_false_arithmetic_in_the_steps_is_marked_in_place(farmer):
-    farmer.mode_combo.setCurrentIndex(1)  # Steps
+    farmer.problem_card.mode_combo.setCurrentIndex(1)  # Steps
     result = solve(farmer)
     assert result.answer == 54.0
-    html = farmer.steps_edit.toHtml()
+    html = farmer.solution_card.steps_edit.toHtml()
     assert "line-through" in html and ">49<" in html and ">51<" in html
-    assert "A step gets its arithmetic wrong: 17 × 3 is 51, not 49." in farmer.verdict_label.text()
-    assert farmer.verdict_badge.text() == "Not sure"
+    assert (
+        "A step gets its arithmetic wrong: 17 × 3 is 51, not 49." in farmer.answer_card.verdict_label.text()
+    )
+    assert farmer.answer_card.verdict_badge.text() == "Not sure"
 
 
 def test_both_mode_agreeing_is_checked_and_history_says_so(kpdd_home):
     window, _ = make_window(ScriptedBackend(delay_s=0.001))
     window.show()
     try:
-        window.problem_edit.setPlainText(PROBLEM)
-        window.mode_combo.setCurrentIndex(2)
+        window.problem_card.edit.setPlainText(PROBLEM)
+        window.problem_card.mode_combo.setCurrentIndex(2)
         solve(window)
-        assert window.verdict_badge.text() == "Checked" and window.answer_label.font().bold()
+        assert (
+            window.answer_card.verdict_badge.text() == "Checked"
+            and window.answer_card.answer_label.font().bold()
+        )
         assert "#1e7d3a" in window.answer_card.styleSheet()  # the confident edge, only when checked
         item = window.history_panel.list.item(0).text()
         assert "= 64  ·  checked  ·  Both  ·  " in item
@@ -117,11 +130,14 @@ def test_both_mode_never_shows_an_impossible_answer(kpdd_home):
     window, _ = make_window(ScriptedBackend(script, delay_s=0.001))
     window.show()
     try:
-        window.problem_edit.setPlainText(muffins)
-        window.mode_combo.setCurrentIndex(2)
+        window.problem_card.edit.setPlainText(muffins)
+        window.problem_card.mode_combo.setCurrentIndex(2)
         result = solve(window)
-        assert result.answer == 148.0 and window.answer_label.text() == "148"
-        assert "The program and the worked steps give different answers." in window.verdict_label.text()
+        assert result.answer == 148.0 and window.answer_card.answer_label.text() == "148"
+        assert (
+            "The program and the worked steps give different answers."
+            in window.answer_card.verdict_label.text()
+        )
     finally:
         close_window(window)
 
@@ -130,19 +146,22 @@ def test_stop_says_stopped_not_no_answer(kpdd_home):
     window, _ = make_window(ScriptedBackend(delay_s=0.05))
     window.show()
     try:
-        window.problem_edit.setPlainText(PROBLEM)
-        window.solve()
-        assert window.verdict_badge.text() == "Solving..."
+        window.problem_card.edit.setPlainText(PROBLEM)
+        window.session.solve()
+        assert window.answer_card.verdict_badge.text() == "Solving..."
         wait_signal(window.first_token, 10)
-        window.stop_button.click()
+        window.problem_card.stop_button.click()
         (result,) = wait_signal(window.solve_finished, 5)
         assert result.cancelled
-        assert window.answer_label.text() == "Stopped" and not window.answer_label.font().bold()
-        assert window.verdict_label.text().startswith("Solving was stopped before it found an answer.")
-        assert not window.verdict_badge.isVisibleTo(window) and not window.hint_path_button.isVisibleTo(
-            window
+        assert (
+            window.answer_card.answer_label.text() == "Stopped"
+            and not window.answer_card.answer_label.font().bold()
         )
-        assert window.core_panel.edit.toPlainText()  # what streamed before Stop stays
+        assert window.answer_card.verdict_label.text().startswith(
+            "Solving was stopped before it found an answer."
+        )
+        assert not shown(window.answer_card.verdict_badge) and not shown(window.answer_card.hint_path_button)
+        assert window.stages.core.edit.toPlainText()  # what streamed before Stop stays
     finally:
         close_window(window)
 
@@ -151,11 +170,13 @@ def test_no_answer_is_said_plainly(kpdd_home):
     window, _ = make_window(ScriptedBackend({**SCRIPT, Stage.PROGRAM: "answer = 6 * 14 / 0"}, delay_s=0.001))
     window.show()
     try:
-        window.problem_edit.setPlainText(PROBLEM)
-        window.samples_spin.setValue(1)
+        window.problem_card.edit.setPlainText(PROBLEM)
+        window.problem_card.samples_spin.setValue(1)
         solve(window)
-        assert window.answer_label.text() == "No answer" and not window.verdict_badge.isVisibleTo(window)
-        assert window.verdict_label.text().startswith(
+        assert window.answer_card.answer_label.text() == "No answer" and not shown(
+            window.answer_card.verdict_badge
+        )
+        assert window.answer_card.verdict_label.text().startswith(
             "The model did not produce a usable answer. Try Steps or Both"
         )
         assert "no answer" in window.history_panel.list.item(0).text()
@@ -165,21 +186,23 @@ def test_no_answer_is_said_plainly(kpdd_home):
 
 def test_your_answer_is_cleared_for_another_problem(farmer):
     solve(farmer)
-    farmer.check_edit.setText("56")
-    farmer.check_button.click()
-    assert farmer.check_label.text()
-    farmer.problem_edit.setPlainText(FARMER + " ")  # the same problem: the answer stays
-    assert farmer.check_edit.text() == "56"
-    farmer._sample_chosen(2)  # a sample problem
-    assert farmer.check_edit.text() == "" and farmer.check_label.text() == ""
-    assert farmer.answer_label.text() == "" and not farmer.verdict_badge.isVisibleTo(farmer)
+    farmer.answer_card.check_edit.setText("56")
+    farmer.answer_card.check_button.click()
+    assert farmer.answer_card.check_label.text()
+    farmer.problem_card.edit.setPlainText(FARMER + " ")  # the same problem: the answer stays
+    assert farmer.answer_card.check_edit.text() == "56"
+    farmer.problem_card._sample_chosen(2)  # a sample problem
+    assert farmer.answer_card.check_edit.text() == "" and farmer.answer_card.check_label.text() == ""
+    assert farmer.answer_card.answer_label.text() == "" and not shown(farmer.answer_card.verdict_badge)
     # The cards held the last problem's stages: they are cleared for the new one.
-    assert farmer.core_panel.edit.toPlainText() == "" and farmer.program_edit.toPlainText() == ""
+    assert (
+        farmer.stages.core.edit.toPlainText() == "" and farmer.solution_card.program_edit.toPlainText() == ""
+    )
 
 
 def _answer_colour(window) -> str:
     """The colour the program panel's highlighter gives the word `answer`."""
-    block = window.program_edit.document().firstBlock()
+    block = window.solution_card.program_edit.document().firstBlock()
     while block.isValid():
         start = block.text().find("answer")
         for fmt in block.layout().formats() if start >= 0 else []:
@@ -199,12 +222,12 @@ def test_the_theme_recolours_the_cards_and_the_verdict(farmer):
     try:
         apply_settings(DesktopSettings(theme="dark", language="en"))
         assert style.DARK.window in farmer.styleSheet() and style.LIGHT.window not in farmer.styleSheet()
-        assert style.DARK.unsure_soft in farmer.verdict_badge.styleSheet()
-        assert farmer.verdict_badge.text() == "Not sure"  # the result is shown again, not lost
+        assert style.DARK.unsure_soft in farmer.answer_card.verdict_badge.styleSheet()
+        assert farmer.answer_card.verdict_badge.text() == "Not sure"  # the result is shown again, not lost
         assert _answer_colour(farmer) == style.DARK.syntax_answer  # the program too
     finally:
         apply_settings(DesktopSettings(theme="light", language="en"))
-    assert style.LIGHT.unsure_soft in farmer.verdict_badge.styleSheet()
+    assert style.LIGHT.unsure_soft in farmer.answer_card.verdict_badge.styleSheet()
     assert _answer_colour(farmer) == style.LIGHT.syntax_answer
 
 
@@ -257,8 +280,8 @@ def test_a_damaged_model_file_is_reported_with_the_setup_command(kpdd_home, monk
     window.solver_thread.worker.entry_provider = lambda: models.ModelEntry(name="Tiny", path=path)
     window.show()
     try:
-        window.problem_edit.setPlainText(PROBLEM)
-        window.solve()
+        window.problem_card.edit.setPlainText(PROBLEM)
+        window.session.solve()
         title, text = wait_signal(window.message_shown, 30)
         assert title == "The model could not be loaded"
         assert "tiny.gguf is damaged" in text and "Run `kpdd setup` again" in text

@@ -74,12 +74,12 @@ def test_the_window_says_the_problem_may_be_wrong(kpdd_home) -> None:
     win, _ = make_window(ScriptedBackend(TOM_SCRIPT))
     win.show()
     try:
-        win.problem_edit.setPlainText(TOM)
-        win.samples_spin.setValue(0)
-        assert win.solve() is not None
+        win.problem_card.edit.setPlainText(TOM)
+        win.problem_card.samples_spin.setValue(0)
+        assert win.session.solve() is not None
         (result,) = wait_signal(win.solve_finished, 20)
         assert result.answer == -3
-        assert MAY_BE_WRONG in win.verdict_label.text()
-        assert "Read the problem again" in win.verdict_label.text()
+        assert MAY_BE_WRONG in win.answer_card.verdict_label.text()
+        assert "Read the problem again" in win.answer_card.verdict_label.text()
     finally:
         close_window(win)

@@ -19,7 +19,7 @@ from kpdd.backend import Generation, degenerate_message, repeated_tail
 from kpdd.format import MARKERS, Stage
 from kpdd.gguf_file import read_header, tensor_damage
 from kpdd.solver import Solver
-from tests.desktop_fixtures import SCRIPT, ScriptedBackend
+from tests.scripted_backend import SCRIPT, ScriptedBackend
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -63,11 +63,11 @@ def test_the_window_shows_the_answer_and_saves_it(name: str, kpdd_home: Path) ->
     win, _ = make_window(ScriptedBackend({**SCRIPT, Stage.PROGRAM: PROGRAMS[name]}))
     win.show()
     try:
-        win.problem_edit.setPlainText(PROBLEM)
-        assert win.solve() is not None
+        win.problem_card.edit.setPlainText(PROBLEM)
+        assert win.session.solve() is not None
         (result,) = wait_signal(win.solve_finished, 20)
-        assert result.answer == 64 and win.answer_label.text() == "64"
-        assert [e.answer for e in win.history.search("apples")] == [64]
+        assert result.answer == 64 and win.answer_card.answer_label.text() == "64"
+        assert [e.answer for e in win.session.history.search("apples")] == [64]
         assert win.history_panel.list.count() == 1
     finally:
         close_window(win)

@@ -201,20 +201,22 @@ def test_the_window_says_it_is_asking_and_whose_answer_it_shows(kpdd_home):
     )
     window = create_window(DesktopSettings(language="en"), SolverThread(worker))
     try:
-        window.problem_edit.setPlainText(
+        window.problem_card.edit.setPlainText(
             "A farmer packs 6 baskets with 14 apples each. He gives away 20. How many are left?"
         )
-        window.samples_spin.setValue(0)  # Auto
-        window.solve()
-        assert wait_until(lambda: "asking teacher for a second opinion" in window.notice_label.text(), 30)
-        assert wait_until(lambda: not window.busy, 30)
-        assert window.result.answer == 64.0 and window.result.second_opinion == "teacher"
-        assert "This is the answer of a second model, teacher" in window.verdict_label.text()
+        window.problem_card.samples_spin.setValue(0)  # Auto
+        window.session.solve()
+        assert wait_until(
+            lambda: "asking teacher for a second opinion" in window.problem_card.notice_label.text(), 30
+        )
+        assert wait_until(lambda: not window.session.busy, 30)
+        assert window.session.result.answer == 64.0 and window.session.result.second_opinion == "teacher"
+        assert "This is the answer of a second model, teacher" in window.answer_card.verdict_label.text()
         assert window.model_status.text() == "Model: student + teacher"
         # The card shows the second model's program, and says whose it is and what the first answered.
-        assert window.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]
+        assert window.solution_card.program_edit.toPlainText() == SCRIPT[Stage.PROGRAM]
         assert "The solution shown is teacher's. The first model, student, answered -64." in (
-            window.agreement_label.text()
+            window.answer_card.agreement_label.text()
         )
     finally:
         window.solver_thread.shutdown()
@@ -231,17 +233,23 @@ def test_checking_every_answer_shows_the_first_answer_then_the_verdict(kpdd_home
     # The second model slow enough to see the answer wait.
     window, _student, _teacher = _window_with_a_second_model(teacher_delay_s=0.05, every=True)
     try:
-        window.solve()
-        assert wait_until(lambda: window.answer_state == "checking", 30)
-        assert window.answer_label.text() == "64" and window.verdict_badge.text() == "Checking..."
-        assert "teacher is solving the problem too" in window.verdict_label.text()
-        assert window.notice_label.text() == "Checking the answer with teacher..."
-        assert not window.answer_label.font().bold()  # not the confident style until checked
-        assert wait_until(lambda: not window.busy, 30)
-        assert window.answer_state == "shown" and window.answer_label.text() == "64"
-        assert window.verdict_badge.text() == "Checked" and window.answer_label.font().bold()
-        assert "A second model, teacher, gives the same answer." in window.verdict_label.text()
-        assert presenters.verdict_of(window.result).level == Level.CHECKED
+        window.session.solve()
+        assert wait_until(lambda: window.session.answer == "checking", 30)
+        assert (
+            window.answer_card.answer_label.text() == "64"
+            and window.answer_card.verdict_badge.text() == "Checking..."
+        )
+        assert "teacher is solving the problem too" in window.answer_card.verdict_label.text()
+        assert window.problem_card.notice_label.text() == "Checking the answer with teacher..."
+        assert not window.answer_card.answer_label.font().bold()  # not the confident style until checked
+        assert wait_until(lambda: not window.session.busy, 30)
+        assert window.session.answer == "shown" and window.answer_card.answer_label.text() == "64"
+        assert (
+            window.answer_card.verdict_badge.text() == "Checked"
+            and window.answer_card.answer_label.font().bold()
+        )
+        assert "A second model, teacher, gives the same answer." in window.answer_card.verdict_label.text()
+        assert presenters.verdict_of(window.session.result).level == Level.CHECKED
     finally:
         window.solver_thread.shutdown()
         close_window(window)
@@ -250,7 +258,8 @@ def test_checking_every_answer_shows_the_first_answer_then_the_verdict(kpdd_home
 def test_a_batch_in_the_app_checks_every_answer(kpdd_home, tmp_path):
     """The app's batch (worksheets): the second model solves every problem, not only doubtful ones,
     though single solves ask it about doubtful answers only."""
-    from desktop.workers import BatchRequest, SolverWorker
+    from desktop.solve_request import BatchRequest
+    from desktop.workers import SolverWorker
     from kpdd.batch import BatchProblem
     from tests.desktop_fixtures import Recorder, ScriptedBackend
 
@@ -315,7 +324,7 @@ def test_the_app_reads_the_second_opinions_examples_ahead_of_the_first_solve(kpd
     a few-shot first model, so the first answer it is asked about does not wait for them."""
     from desktop.workers import SolverWorker
     from kpdd.format import Stage, inference_prompt
-    from tests.desktop_fixtures import ScriptedBackend
+    from tests.scripted_backend import ScriptedBackend
 
     qapp()
     student = ScriptedBackend(delay_s=0, name="student")  # trained on the format: nothing to read ahead
@@ -336,7 +345,7 @@ def _window_with_a_second_model(teacher_script=None, teacher_delay_s=0.02, every
     from desktop.app import create_window
     from desktop.settings import DesktopSettings
     from desktop.workers import SolverThread, SolverWorker
-    from tests.desktop_fixtures import ScriptedBackend
+    from tests.scripted_backend import ScriptedBackend
 
     qapp()
     student = ScriptedBackend(delay_s=0, name="student")
@@ -348,8 +357,8 @@ def _window_with_a_second_model(teacher_script=None, teacher_delay_s=0.02, every
         every_answer_provider=lambda: every,
     )
     window = create_window(DesktopSettings(language="en"), SolverThread(worker))
-    window.samples_spin.setValue(1)
-    window.problem_edit.setPlainText(
+    window.problem_card.samples_spin.setValue(1)
+    window.problem_card.edit.setPlainText(
         "A farmer packs 6 baskets with 14 apples each. He gives away 20. How many are left?"
     )
     return window, student, teacher
@@ -363,27 +372,30 @@ def test_a_not_sure_answer_can_be_checked_by_the_second_model_with_one_click(kpd
 
     window, student, teacher = _window_with_a_second_model()
     try:
-        window.solve()
-        assert wait_until(lambda: not window.busy, 30)
-        assert window.result.second_opinion == "" and not teacher.prompts  # not asked: looked fine
-        assert window.verdict_badge.text() == "Not sure"
-        button = window.second_check_button
+        window.session.solve()
+        assert wait_until(lambda: not window.session.busy, 30)
+        assert window.session.result.second_opinion == "" and not teacher.prompts  # not asked: looked fine
+        assert window.answer_card.verdict_badge.text() == "Not sure"
+        button = window.answer_card.second_check_button
         assert not button.isHidden() and button.text() == "Check it with teacher"
-        assert window.verdict_label.text().endswith(
+        assert window.answer_card.verdict_label.text().endswith(
             "Have teacher solve it too, to check this answer, or work through it with the hints."
         )
         solved_by_student = len(student.prompts)
         button.click()
-        assert window.answer_state == "checking" and window.answer_label.text() == "64"
-        assert window.verdict_badge.text() == "Checking..." and button.isHidden()
-        assert window.notice_label.text() == "Checking the answer with teacher..."
-        assert wait_until(lambda: not window.busy, 30)
+        assert window.session.answer == "checking" and window.answer_card.answer_label.text() == "64"
+        assert window.answer_card.verdict_badge.text() == "Checking..." and button.isHidden()
+        assert window.problem_card.notice_label.text() == "Checking the answer with teacher..."
+        assert wait_until(lambda: not window.session.busy, 30)
         assert len(student.prompts) == solved_by_student and teacher.prompts  # only the second model ran
-        assert window.verdict_badge.text() == "Checked" and window.answer_label.font().bold()
-        assert "A second model, teacher, gives the same answer." in window.verdict_label.text()
-        assert window.notice_label.text().startswith("Checked with teacher in ")
+        assert (
+            window.answer_card.verdict_badge.text() == "Checked"
+            and window.answer_card.answer_label.font().bold()
+        )
+        assert "A second model, teacher, gives the same answer." in window.answer_card.verdict_label.text()
+        assert window.problem_card.notice_label.text().startswith("Checked with teacher in ")
         assert button.isHidden()  # nothing more to check
-        entries = window.history.search()
+        entries = window.session.history.search()
         assert len(entries) == 1 and entries[0].verdict() == "checked"
         assert entries[0].result["second_opinion"] == "teacher"
     finally:
@@ -398,21 +410,27 @@ def test_a_check_that_disagrees_says_so_and_a_stopped_check_keeps_the_answer(kpd
     other = {**SCRIPT, Stage.PROGRAM: "apples = 6 * 14\nanswer = apples - 30"}  # 54
     window, _student, teacher = _window_with_a_second_model(other, teacher_delay_s=0.05)
     try:
-        window.solve()
-        assert wait_until(lambda: not window.busy, 30)
-        window.check_with_second_model()
+        window.session.solve()
+        assert wait_until(lambda: not window.session.busy, 30)
+        window.session.check_with_second_model()
         assert wait_until(lambda: bool(teacher.prompts), 30)
-        window.stop()
-        assert wait_until(lambda: not window.busy, 30)
-        assert window.notice_label.text() == "Check stopped: the answer is as it was."
-        assert window.answer_state == "shown" and window.answer_label.text() == "64"
-        assert window.verdict_badge.text() == "Not sure" and not window.second_check_button.isHidden()
-        assert window.history.search()[0].result["second_opinion"] == ""
-        window.check_with_second_model()
-        assert wait_until(lambda: not window.busy, 30)
-        assert window.verdict_badge.text() == "Not sure" and window.result.second_opinion == "teacher"
-        assert "A second model, teacher, gives a different answer." in window.verdict_label.text()
-        assert window.second_check_button.isHidden() and len(window.history.search()) == 1
+        window.session.stop()
+        assert wait_until(lambda: not window.session.busy, 30)
+        assert window.problem_card.notice_label.text() == "Check stopped: the answer is as it was."
+        assert window.session.answer == "shown" and window.answer_card.answer_label.text() == "64"
+        assert (
+            window.answer_card.verdict_badge.text() == "Not sure"
+            and not window.answer_card.second_check_button.isHidden()
+        )
+        assert window.session.history.search()[0].result["second_opinion"] == ""
+        window.session.check_with_second_model()
+        assert wait_until(lambda: not window.session.busy, 30)
+        assert (
+            window.answer_card.verdict_badge.text() == "Not sure"
+            and window.session.result.second_opinion == "teacher"
+        )
+        assert "A second model, teacher, gives a different answer." in window.answer_card.verdict_label.text()
+        assert window.answer_card.second_check_button.isHidden() and len(window.session.history.search()) == 1
     finally:
         window.solver_thread.shutdown()
         close_window(window)
@@ -432,22 +450,30 @@ def test_the_check_is_offered_only_with_a_second_model_and_on_not_sure_answers(k
     )
     window = create_window(DesktopSettings(language="en"), SolverThread(worker))
     try:
-        window.problem_edit.setPlainText("A farmer packs 6 baskets with 14 apples each. He gives away 20.")
-        window.samples_spin.setValue(1)
-        window.solve()
-        assert wait_until(lambda: not window.busy, 30)
-        assert window.verdict_badge.text() == "Not sure" and window.second_check_button.isHidden()
-        assert window.check_with_second_model() is None
-        assert "solve it in Both mode to have it checked" in window.verdict_label.text()
+        window.problem_card.edit.setPlainText(
+            "A farmer packs 6 baskets with 14 apples each. He gives away 20."
+        )
+        window.problem_card.samples_spin.setValue(1)
+        window.session.solve()
+        assert wait_until(lambda: not window.session.busy, 30)
+        assert (
+            window.answer_card.verdict_badge.text() == "Not sure"
+            and window.answer_card.second_check_button.isHidden()
+        )
+        assert window.session.check_with_second_model() is None
+        assert "solve it in Both mode to have it checked" in window.answer_card.verdict_label.text()
     finally:
         window.solver_thread.shutdown()
         close_window(window)
     window, _student, teacher = _window_with_a_second_model()
     try:
-        window.mode_combo.setCurrentIndex(2)  # Both: the program and the steps agree, so checked
-        window.solve()
-        assert wait_until(lambda: not window.busy, 30)
-        assert window.verdict_badge.text() == "Checked" and window.second_check_button.isHidden()
+        window.problem_card.mode_combo.setCurrentIndex(2)  # Both: the program and the steps agree, so checked
+        window.session.solve()
+        assert wait_until(lambda: not window.session.busy, 30)
+        assert (
+            window.answer_card.verdict_badge.text() == "Checked"
+            and window.answer_card.second_check_button.isHidden()
+        )
     finally:
         window.solver_thread.shutdown()
         close_window(window)
@@ -457,7 +483,7 @@ def test_solver_check_adds_the_second_models_answer_and_leaves_the_first_result_
     from kpdd.format import Stage
     from kpdd.solver import Solver
     from kpdd.verdict import Level, judge
-    from tests.desktop_fixtures import PROBLEM, SCRIPT, ScriptedBackend
+    from tests.scripted_backend import PROBLEM, SCRIPT, ScriptedBackend
 
     solver = Solver(ScriptedBackend(delay_s=0, name="student"),
                     second_opinion=Solver(ScriptedBackend(delay_s=0, name="teacher")))  # fmt: skip
@@ -486,15 +512,15 @@ def test_stop_while_every_answer_is_checked_keeps_the_first_answer_unchecked(kpd
 
     window, _student, teacher = _window_with_a_second_model(teacher_delay_s=0.05, every=True)
     try:
-        window.solve()
-        assert wait_until(lambda: window.answer_state == "checking" and bool(teacher.prompts), 30)
-        window.stop()
-        assert wait_until(lambda: not window.busy, 30)
-        assert window.notice_label.text() == "Check stopped: the answer is not checked."
-        assert window.answer_state == "shown" and window.answer_label.text() == "64"
-        assert window.verdict_badge.text() == "Not sure" and not window.result.cancelled
-        assert not window.second_check_button.isHidden()
-        (entry,) = window.history.search()
+        window.session.solve()
+        assert wait_until(lambda: window.session.answer == "checking" and bool(teacher.prompts), 30)
+        window.session.stop()
+        assert wait_until(lambda: not window.session.busy, 30)
+        assert window.problem_card.notice_label.text() == "Check stopped: the answer is not checked."
+        assert window.session.answer == "shown" and window.answer_card.answer_label.text() == "64"
+        assert window.answer_card.verdict_badge.text() == "Not sure" and not window.session.result.cancelled
+        assert not window.answer_card.second_check_button.isHidden()
+        (entry,) = window.session.history.search()
         assert entry.answer == 64.0 and entry.result["second_opinion"] == ""
     finally:
         window.solver_thread.shutdown()
@@ -506,16 +532,19 @@ def test_an_answer_reopened_from_history_can_be_checked_and_its_entry_is_updated
 
     window, _student, _teacher = _window_with_a_second_model()
     try:
-        window.solve()
-        assert wait_until(lambda: not window.busy, 30)
-        window.problem_edit.setPlainText("Another problem, typed after.")
-        (entry,) = window.history.search()
-        window.reopen(entry)
-        assert window.answer_label.text() == "64" and not window.second_check_button.isHidden()
-        window.second_check_button.click()
-        assert wait_until(lambda: not window.busy, 30)
-        assert window.verdict_badge.text() == "Checked"
-        (updated,) = window.history.search()
+        window.session.solve()
+        assert wait_until(lambda: not window.session.busy, 30)
+        window.problem_card.edit.setPlainText("Another problem, typed after.")
+        (entry,) = window.session.history.search()
+        window.session.reopen(entry)
+        assert (
+            window.answer_card.answer_label.text() == "64"
+            and not window.answer_card.second_check_button.isHidden()
+        )
+        window.answer_card.second_check_button.click()
+        assert wait_until(lambda: not window.session.busy, 30)
+        assert window.answer_card.verdict_badge.text() == "Checked"
+        (updated,) = window.session.history.search()
         assert updated.id == entry.id and updated.verdict() == "checked"
     finally:
         window.solver_thread.shutdown()

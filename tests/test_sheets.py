@@ -17,7 +17,7 @@ from kpdd.batch import parse_problems, run_batch  # noqa: E402
 from kpdd.format import Stage  # noqa: E402
 from kpdd.sheets import SheetItem, SheetOptions, SolutionView, render_html, render_markdown  # noqa: E402
 from kpdd.solver import AUTO_SAMPLES, Solver
-from tests.desktop_fixtures import SCRIPT, ScriptedBackend  # noqa: E402
+from tests.scripted_backend import SCRIPT, ScriptedBackend  # noqa: E402
 
 QUESTIONS = [
     "A farmer packs 6 baskets with 14 apples each and gives away 20. How many are left?",
@@ -294,7 +294,7 @@ def test_a_problem_cut_for_length_is_said_on_the_sheet(tmp_path):
     from kpdd.batch import read_problems, run_batch
     from kpdd.format import MAX_PROBLEM_CHARS
     from kpdd.solver import Solver
-    from tests.desktop_fixtures import PROBLEM, ScriptedBackend
+    from tests.scripted_backend import PROBLEM, ScriptedBackend
 
     worksheet = tmp_path / "worksheet.txt"
     worksheet.write_text(PROBLEM + " " + "And then some more words. " * 8000 + "\n", encoding="utf-8")

@@ -207,7 +207,7 @@ def test_pot_solve_streams_every_stage_in_order(solver):
 
 def scripted(steps: str | None = None, greedy_program: str | None = None, sampled_programs=()):
     """The farmer problem's scripted model; sampled (temperature > 0) programs come from a list."""
-    from tests.desktop_fixtures import SCRIPT, ScriptedBackend
+    from tests.scripted_backend import SCRIPT, ScriptedBackend
 
     class Scripted(ScriptedBackend):
         def generate(self, prompt, *, temperature=0.0, **kwargs):
@@ -226,7 +226,7 @@ def scripted(steps: str | None = None, greedy_program: str | None = None, sample
     [(None, True, 64.0), ("84 - 24 = 60 are left. The answer is 60.", False, 64.0)],
 )
 def test_both_mode_agrees_only_when_program_and_steps_give_the_same_answer(steps, agree, answer):
-    from tests.desktop_fixtures import PROBLEM
+    from tests.scripted_backend import PROBLEM
 
     result = Solver(scripted(steps)).solve(PROBLEM, Mode.BOTH)
     assert [s.kind for s in result.solutions] == [Mode.POT, Mode.COT]
@@ -236,7 +236,7 @@ def test_both_mode_agrees_only_when_program_and_steps_give_the_same_answer(steps
 
 
 def test_self_consistency_votes_and_reports_the_winners_share():
-    from tests.desktop_fixtures import PROBLEM
+    from tests.scripted_backend import PROBLEM
 
     greedy = "answer = 6 * 14 - 20"
     backend = scripted(greedy_program=greedy, sampled_programs=["answer = 6 * 14 - 24", "answer = 84 - 20"])
@@ -283,7 +283,7 @@ def test_long_problem_is_truncated_not_refused(solver):
 def test_plain_distilled_model_goes_straight_to_the_program():
     """The ablation model (kpdd.modes holds "plain") is never asked for key points."""
     from kpdd.format import PLAIN_MODE, inference_prompt
-    from tests.desktop_fixtures import ScriptedBackend
+    from tests.scripted_backend import ScriptedBackend
 
     backend = ScriptedBackend(delay_s=0)
     backend.info.modes = ("pot", PLAIN_MODE)
@@ -297,7 +297,7 @@ def test_plain_distilled_model_goes_straight_to_the_program():
 
 def first_answer_backend(greedy_program: str):
     """The scripted backend: its greedy program is `greedy_program`, its sampled ones the script's."""
-    from tests.desktop_fixtures import ScriptedBackend
+    from tests.scripted_backend import ScriptedBackend
 
     return ScriptedBackend(delay_s=0, greedy={Stage.PROGRAM: greedy_program})
 
@@ -308,7 +308,7 @@ def first_answer_backend(greedy_program: str):
      ("answer = 6 * 14 - 25", "25 is not in the problem")],
 )  # fmt: skip
 def test_auto_samples_recheck_a_first_answer_that_looks_wrong(greedy_program, why):
-    from tests.desktop_fixtures import PROBLEM
+    from tests.scripted_backend import PROBLEM
 
     backend = first_answer_backend(greedy_program)
     events = []
@@ -322,7 +322,7 @@ def test_auto_samples_recheck_a_first_answer_that_looks_wrong(greedy_program, wh
 
 
 def test_auto_samples_keep_a_sensible_first_answer_and_both_mode_keeps_one_sample():
-    from tests.desktop_fixtures import PROBLEM
+    from tests.scripted_backend import PROBLEM
 
     backend = first_answer_backend("apples = 6 * 14\nanswer = apples - 20")
     events = []
@@ -336,7 +336,7 @@ def test_auto_samples_keep_a_sensible_first_answer_and_both_mode_keeps_one_sampl
 
 
 def test_a_doubtful_answer_gets_a_second_opinion_that_outweighs_it():
-    from tests.desktop_fixtures import SCRIPT, ScriptedBackend
+    from tests.scripted_backend import SCRIPT, ScriptedBackend
 
     doubtful = ScriptedBackend({**SCRIPT, Stage.PROGRAM: "answer = 20 - 6 * 14"}, delay_s=0, name="student")
     teacher = ScriptedBackend(delay_s=0, name="teacher")
@@ -366,7 +366,7 @@ def test_a_doubtful_answer_gets_a_second_opinion_that_outweighs_it():
 
 def test_every_answer_is_checked_when_asked_and_the_event_carries_the_first_answer():
     from kpdd.result import SecondOpinionAsked
-    from tests.desktop_fixtures import SCRIPT, ScriptedBackend
+    from tests.scripted_backend import SCRIPT, ScriptedBackend
 
     teacher = ScriptedBackend(delay_s=0, name="teacher")
     solver = Solver(ScriptedBackend(delay_s=0), second_opinion=Solver(teacher), check_every_answer=True)
@@ -425,7 +425,7 @@ def test_both_mode_never_prefers_a_negative_count_over_the_steps():
 def test_both_mode_with_five_samples_the_issues_tie_goes_to_a_possible_answer():
     """The issue's case: Both mode, 5 samples, a tie went to a program answering -2 muffins over the
     steps' 148 (and the greedy pair's 22). Solved for real through the solver and the sandbox."""
-    from tests.desktop_fixtures import SCRIPT, ScriptedBackend
+    from tests.scripted_backend import SCRIPT, ScriptedBackend
 
     sampled = {**SCRIPT, Stage.PROGRAM: "left = 20 - 22\nanswer = left",
                Stage.STEPS: "160 - 12 = 148. The answer is 148."}  # fmt: skip

@@ -17,7 +17,7 @@ from kpdd.verdict import (
     judge,
     judge_record,
 )
-from tests.desktop_fixtures import PROBLEM, SCRIPT, ScriptedBackend
+from tests.scripted_backend import PROBLEM, SCRIPT, ScriptedBackend
 
 FARMER = (
     "A farmer has 17 sheep and 3 times as many goats. He sells 12 goats. How many animals does he have now?"
