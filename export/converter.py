@@ -20,6 +20,7 @@ that matches them) shadows any other installed version and a crash or kill canno
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -173,6 +174,32 @@ def converter_env(src: Path) -> dict[str, str]:
     return env
 
 
+# Less free space than this after a failed conversion means the disk filled up: the converter's own
+# log, on the same disk, may then be cut before its error line.
+LOW_SPACE_BYTES = 1024 * 1024
+
+
+def ran_out_of_space(log_lines: list[str], folder: Path) -> bool:
+    if any("No space left on device" in line or "[Errno 28]" in line for line in log_lines):
+        return True
+    try:
+        return shutil.disk_usage(folder).free < LOW_SPACE_BYTES
+    except OSError:
+        return False
+
+
+SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+
+
+def file_size_limited() -> bool:
+    """Whether this process may not write files past a size (RLIMIT_FSIZE; a child inherits it)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return False
+    return resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY
+
+
 # Test hook: called with the converter's Popen right after it starts (tests use it to kill it).
 on_converter_started: Callable[[subprocess.Popen], None] | None = None
 
@@ -205,6 +232,12 @@ def run_converter(script: str, args: Sequence[str], log_path: Path) -> None:
             "See `python convert_hf_to_gguf.py --print-supported-models` in "
             f"{src} for the architectures it supports."
         )
-    if any("No space left on device" in line for line in lines):
+    if ran_out_of_space(lines, log_path.parent):
         raise ExportError("The disk ran out of space during the conversion.")
+    # numpy's short write names no errno ("N requested and M written"): a size limit, or a failing disk.
+    if any("File too large" in line or SHORT_WRITE.search(line) for line in lines):
+        if file_size_limited():
+            raise ExportError("The converted file grew past the largest file this system lets the export "
+                              "write (a file size limit: see `ulimit -f`).")  # fmt: skip
+        raise ExportError(f"{script} could not write the whole file: is the disk failing or full?")
     raise ExportError(f"{script} failed (exit code {code}):\n" + "\n".join(lines[-12:]))

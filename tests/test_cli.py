@@ -55,22 +55,6 @@ def test_solve_json_and_edited_stages():
     assert result["solutions"][0]["kind"] == "cot"
 
 
-@pytest.mark.slow
-def test_solve_with_auto_samples_rechecks_only_an_answer_that_looks_wrong():
-    from kpdd.format import Mode
-    from kpdd.judgement import looks_wrong
-    from kpdd.result import SolveResult
-    from kpdd.solver import RECHECK_SAMPLES
-
-    # The student alone (a machine with the 1.5B installed would ask it instead of sampling).
-    done = kpdd("solve", "--json", "--samples", "auto", "--threads", "2", "--second-opinion", "none", NATALIA)
-    result = SolveResult.from_dict(json.loads(done.stdout))
-    assert result.mode == Mode.POT and result.solutions
-    first_looks_wrong = looks_wrong(result.solutions[0], result.problem)
-    assert result.rechecked == first_looks_wrong
-    assert len(result.solutions) == (RECHECK_SAMPLES if first_looks_wrong else 1)
-
-
 def test_samples_must_be_a_count_or_auto():
     done = kpdd("solve", "--samples", "0", "What is 2 + 2?")
     assert done.returncode == 2

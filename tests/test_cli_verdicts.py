@@ -149,3 +149,18 @@ def test_when_the_second_model_answers_its_program_is_printed_and_the_reasons_ar
     assert answer[1].startswith("Not sure: This is the answer of a second model")
     # The reason names the printed program's own last result, `total`, which only the 1.5B's has.
     assert "its last result, total, was taken" in answer[1]
+
+
+@pytest.mark.parametrize(
+    "program, rechecked",
+    [(SCRIPT[Stage.PROGRAM], False), ("apples = 6 * 14\nanswer = 20 - apples", True)],  # -64 apples left
+)
+def test_auto_samples_recheck_only_an_answer_that_looks_wrong(scripted, capsys, program, rechecked):
+    from kpdd.result import SolveResult
+    from kpdd.solver import RECHECK_SAMPLES
+
+    scripted.script = {**SCRIPT, Stage.PROGRAM: program}
+    assert cli.main(["solve", "--json", "--samples", "auto", PROBLEM]) == 0
+    result = SolveResult.from_dict(json.loads(capsys.readouterr().out))
+    assert result.rechecked is rechecked
+    assert len(result.solutions) == (RECHECK_SAMPLES if rechecked else 1)

@@ -86,7 +86,9 @@ def test_real_model_solve_edit_resolve_and_stop(kpdd_home, smollm2_gguf):
         assert again.key_information and again.program
         assert win.session.history.count() == 2
 
-        # Stop: a fresh solve, stopped as soon as it streams; the window answers within 0.5 s.
+        # Stop: a fresh solve, stopped as soon as it streams; the window answers within a few tokens'
+        # time at the speed just measured (the 0.5 s target is bench/bench_desktop.py's).
+        token_s = again.seconds / max(1, again.completion_tokens)
         win.problem_card.mode_combo.setCurrentIndex(1)  # Steps: a different continuation, so it generates
         win.session.solve()
         wait_signal(win.first_token, SLOW_S)
@@ -95,7 +97,7 @@ def test_real_model_solve_edit_resolve_and_stop(kpdd_home, smollm2_gguf):
         (stopped,) = wait_signal(win.solve_finished, 5)
         elapsed = time.perf_counter() - t0
         assert stopped.cancelled
-        assert elapsed < 0.5, f"Stop took {elapsed:.2f} s"
+        assert elapsed < 50 * token_s, f"Stop took {elapsed:.2f} s, {elapsed / token_s:.0f} tokens' time"
         assert win.problem_card.solve_button.isEnabled() and not win.problem_card.stop_button.isEnabled()
         assert win.session.history.count() == 2
     finally:
@@ -144,22 +146,32 @@ def test_killed_app_mid_solve_keeps_history_intact(kpdd_home, smollm2_gguf):
 
 @pytest.mark.slow
 def test_stop_while_the_prompt_is_read(kpdd_home, smollm2_gguf):
-    """Stop during the cold few-shot prompt (no warm-up, nothing cached) also answers within 0.5 s."""
+    """Stop during the cold few-shot prompt (no warm-up, nothing cached) does not wait for the rest
+    of it: it answers within a fraction of the time the whole prompt takes, measured first."""
     from tests.desktop_fixtures import wait_until
 
     win = real_window(smollm2_gguf)
     win.show()
     try:
+        loaded_at: list[float] = []  # when the worker has the model loaded (told on its thread)
+        win.solver_thread.worker.model_ready.connect(lambda _name: loaded_at.append(time.perf_counter()))
         win.problem_card.edit.setPlainText(PROBLEM)
-        for delay in (0.5, 1.5):
+        win.session.solve()
+        wait_signal(win.first_token, SLOW_S)
+        read_s = time.perf_counter() - loaded_at[-1]  # the whole prompt read, and one token
+        win.session.stop()
+        assert wait_until(lambda: not win.session.busy, SLOW_S)
+        for fraction in (0.25, 0.6):
             win.solver_thread.reload(1)  # a fresh model: the whole prompt must be read
+            loads = len(loaded_at)
             win.session.solve()
-            wait_until(lambda: False, delay)
+            assert wait_until(lambda loads=loads: len(loaded_at) > loads, SLOW_S)
+            wait_until(lambda: False, read_s * fraction)
             t0 = time.perf_counter()
             win.problem_card.stop_button.click()
             assert wait_until(lambda: not win.session.busy, 5)
             elapsed = time.perf_counter() - t0
-            assert elapsed < 0.5, f"Stop took {elapsed:.2f} s"
+            assert elapsed < read_s / 4, f"Stop took {elapsed:.2f} s of a {read_s:.2f} s prompt"
             assert win.problem_card.solve_button.isEnabled()
     finally:
         close_window(win)

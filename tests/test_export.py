@@ -7,9 +7,11 @@ llama.cpp's converter comes from the shared cache (`kpdd export fetch-converter`
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -290,13 +292,20 @@ def small_fs(tmp_path):
             finally:
                 subprocess.run(["umount", str(mount_point)], check=False)
             return
+    with file_size_limit(SMALL_DISK_BYTES):
+        yield mount_point, "file size limit"
+
+
+@contextlib.contextmanager
+def file_size_limit(limit: int):
+    """No file this process (or a child) writes may grow past `limit`: a write past it fails (EFBIG)."""
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails with EFBIG
-    resource.setrlimit(resource.RLIMIT_FSIZE, (SMALL_DISK_BYTES, hard))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
     try:
-        yield mount_point, "file size limit"
+        yield
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, old_handler)
@@ -309,20 +318,37 @@ def test_full_disk_real_filesystem(tiny_hf, small_fs):
         with pytest.raises(ExportError, match="Not enough free disk space"):
             export_gguf(tiny_hf, folder, types=["f16"])
         assert listing(folder) == []
-    with pytest.raises(ExportError, match="space|failed|too large"):
+    said = {"tmpfs": "The disk ran out of space during the conversion.",
+            "file size limit": "The converted file grew past the largest file this system lets the export write"}[kind]  # fmt: skip
+    with pytest.raises(ExportError, match=re.escape(said)):
         export_gguf(tiny_hf, folder, types=["f16", "q8_0"], check_space=False, verify=False)
     assert listing(folder) == []  # the work folder with its partial files is gone
 
 
+def test_a_file_size_limit_is_named_and_leaves_nothing(tiny_hf, tmp_path):
+    """A system that limits file sizes (ulimit -f) fails the write with EFBIG, not a full disk."""
+    with file_size_limit(SMALL_DISK_BYTES), pytest.raises(ExportError, match=r"largest file .* `ulimit -f`"):
+        export_gguf(tiny_hf, tmp_path / "out", types=["f16"], check_space=False, verify=False)
+    assert listing(tmp_path / "out") == []
+
+
 def test_killed_converter_leaves_no_file(tiny_hf, tmp_path, monkeypatch):
-    def kill_it(proc):
-        time.sleep(0.5)
+    """Kill the converter while it writes (its partial file is on disk): an error naming it, no file left."""
+    out = tmp_path / "out"
+    seen_partial = []
+
+    def kill_it_mid_write(proc):
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline and not seen_partial:
+            seen_partial.extend(out.glob(".kpdd-export-*/*.partial"))
+            time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
 
-    monkeypatch.setattr(converter, "on_converter_started", kill_it)
+    monkeypatch.setattr(converter, "on_converter_started", kill_it_mid_write)
     with pytest.raises(ExportError, match="interrupted.*SIGKILL"):
-        export_gguf(tiny_hf, tmp_path / "out", types=["f16"])
-    assert listing(tmp_path / "out") == []
+        export_gguf(tiny_hf, out, types=["f16"])
+    assert seen_partial, "the converter finished before it could be killed mid-write"
+    assert listing(out) == []
 
 
 @pytest.mark.slow

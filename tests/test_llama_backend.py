@@ -94,9 +94,13 @@ def test_greedy_is_deterministic(backend):
 
 
 @pytest.mark.slow
-def test_cancel_stops_within_half_a_second(backend):
+def test_cancel_stops_within_a_few_tokens(backend):
+    """Cancel is checked per token: it takes effect within a few tokens' time, measured here first
+    (the absolute target, 0.5 s in the app, is bench/bench_solver.py's)."""
     cancel = CancelToken()
     prompt = "Count from one to one thousand in words: one, two, three,"
+    baseline = backend.generate(prompt, stop=[], max_tokens=16)
+    token_s = baseline.seconds / max(1, baseline.completion_tokens)
     cancelled_at: list[float] = []
 
     def stop() -> None:
@@ -105,8 +109,9 @@ def test_cancel_stops_within_half_a_second(backend):
 
     threading.Timer(0.3, stop).start()
     gen = backend.generate(prompt, stop=[], max_tokens=2000, cancel=cancel)
-    assert gen.finish_reason == "cancelled"
-    assert time.perf_counter() - cancelled_at[0] < 1.0
+    assert gen.finish_reason == "cancelled" and gen.completion_tokens < 2000
+    latency = time.perf_counter() - cancelled_at[0]
+    assert latency < 20 * token_s, f"cancel took {latency:.2f} s, {latency / token_s:.0f} tokens' time"
 
 
 def test_missing_file_is_a_clear_error(tmp_path):

@@ -309,14 +309,19 @@ def test_cancel_stops_a_running_program() -> None:
     started = time.perf_counter()
     result = run_program("while True:\n    pass", timeout_s=10, cancel=token)
     elapsed = time.perf_counter() - started
+    # Stopped, not timed out: well before the 10 s limit (bench_sandbox measures how soon).
     assert not result.ok and result.error_kind == "runtime" and result.error == "Stopped."
-    assert elapsed < 0.3 + 0.5
+    assert elapsed < 10 / 4
     assert run_program("answer = 1", cancel=_Token()).answer == 1
 
 
 def test_cancel_kills_the_program_and_keeps_the_template() -> None:
     """A cancel stops the program's process only (the template kills it on SIGUSR1 and reports), so
     the next program does not wait for a new template."""
+    sandbox.shutdown()
+    started = time.perf_counter()
+    assert run_program("answer = 5").answer == 5
+    cold_s = time.perf_counter() - started  # a program that waits for a new template, measured now
     sandbox.shutdown()
     sandbox.prestart(1)
     pid = sandbox_parent._pool.idle[0].proc.pid
@@ -334,7 +339,8 @@ def test_cancel_kills_the_program_and_keeps_the_template() -> None:
     assert counts[-1] == 1 and max(counts) == 1  # the next armed child; the cancelled one is gone
     started = time.perf_counter()
     assert run_program("answer = 5").answer == 5
-    assert time.perf_counter() - started < 0.5
+    warm_s = time.perf_counter() - started
+    assert warm_s < cold_s / 2, f"{warm_s * 1000:.0f} ms after a cancel, {cold_s * 1000:.0f} ms cold"
 
 
 def test_cancel_with_backend_token() -> None:

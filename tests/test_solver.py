@@ -195,10 +195,12 @@ def test_pot_solve_streams_every_stage_in_order(solver):
     assert result.core_question and result.key_information
     assert [s.kind for s in result.solutions] == [Mode.POT]
     program = result.solutions[0]
-    assert program.execution is not None or program.error_kind == "no_answer"
-    # The program is executed by the sandbox: its answer is the sandbox's answer.
-    if program.execution is not None and program.execution.ok and program.answer is not None:
-        assert result.answer == program.answer
+    # The sandbox ran the program (the stock model's greedy one stops mid-line and fails): the
+    # answer is what the run computed, none when it failed, and the result's answer is that one.
+    assert program.text and program.execution is not None
+    assert (program.answer is not None) == program.execution.ok
+    assert program.error_kind == (None if program.execution.ok else "runtime")
+    assert result.answer == program.answer
     # Stages share one context: the key-information stage re-reads only the newly added text.
     key_stage = result.stages[1]
     assert key_stage.prompt_tokens_evaluated < 0.1 * key_stage.prompt_tokens
@@ -267,8 +269,14 @@ def test_cancel_mid_solve_returns_quickly(solver):
         solver.backend.set_threads(2)
     latency = time.perf_counter() - cancelled_at[0]
     assert result.cancelled
-    # The target is 0.5 s (bench/bench_solver.py measures it); the bound leaves room for a busy CI host.
-    assert latency < 1.0
+    # Within a few tokens' time at this moment's speed (the 0.5 s target is bench/bench_solver.py's).
+    solver.backend.set_threads(1)
+    try:
+        baseline = solver.backend.generate("Count to ten: one, two,", stop=[], max_tokens=16)
+    finally:
+        solver.backend.set_threads(2)
+    token_s = baseline.seconds / max(1, baseline.completion_tokens)
+    assert latency < 20 * token_s, f"cancel took {latency:.2f} s, {latency / token_s:.0f} tokens' time"
 
 
 @pytest.mark.slow

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kpdd.format import Mode, Stage
 from kpdd.judgement import finalize
 from kpdd.result import Solution, SolveResult
@@ -228,8 +226,15 @@ def test_the_real_solver_with_a_scripted_model():
     assert verdict.level == Level.NOT_SURE and "6 × 14 is 84, not 74" in verdict.explanation()
 
 
-@pytest.mark.parametrize("level", list(Level))
-def test_every_level_has_a_title_and_a_label(level):
+def test_each_level_has_its_own_title_and_label_in_both_languages():
+    """A student tells the verdicts apart by their words: distinct in English and in Chinese."""
+    from desktop.translations import ZH_CN
     from kpdd.verdict import LEVEL_LABELS, LEVEL_TITLES
 
-    assert LEVEL_TITLES[level] and LEVEL_LABELS[level]
+    for table in (LEVEL_TITLES, LEVEL_LABELS):
+        assert set(table) == set(Level)
+        english = [table[level] for level in Level]
+        assert len(set(english)) == len(english) and all(english)
+        chinese = [ZH_CN[text] for text in english]
+        assert len(set(chinese)) == len(chinese)
+    assert LEVEL_TITLES[Level.CHECKED] == "Checked" and LEVEL_LABELS[Level.NOT_SURE] == "check this one"
