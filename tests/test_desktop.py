@@ -235,7 +235,7 @@ def test_stop_takes_effect_quickly(kpdd_home):
         (result,) = wait_signal(win.solve_finished, 5)
         elapsed = time.perf_counter() - t0
         assert result.cancelled
-        # Within a tenth of what finishing would have taken (the 0.5 s target is bench_desktop's).
+        # Within a tenth of what finishing would have taken (the 0.5 s target is bench/bench_stop.py's).
         assert elapsed < whole_s / 10, f"Stop took {elapsed:.2f} s of a {whole_s:.1f} s solve"
         assert win.problem_card.notice_label.text() == "Stopped."
         assert win.problem_card.solve_button.isEnabled()

@@ -87,7 +87,7 @@ def test_real_model_solve_edit_resolve_and_stop(kpdd_home, smollm2_gguf):
         assert win.session.history.count() == 2
 
         # Stop: a fresh solve, stopped as soon as it streams; the window answers within a few tokens'
-        # time at the speed just measured (the 0.5 s target is bench/bench_desktop.py's).
+        # time at the speed just measured (the 0.5 s target is bench/bench_stop.py's).
         token_s = again.seconds / max(1, again.completion_tokens)
         win.problem_card.mode_combo.setCurrentIndex(1)  # Steps: a different continuation, so it generates
         win.session.solve()

@@ -96,7 +96,7 @@ def test_greedy_is_deterministic(backend):
 @pytest.mark.slow
 def test_cancel_stops_within_a_few_tokens(backend):
     """Cancel is checked per token: it takes effect within a few tokens' time, measured here first
-    (the absolute target, 0.5 s in the app, is bench/bench_solver.py's)."""
+    (the absolute target, 0.5 s in the app, is bench/bench_stop.py's)."""
     cancel = CancelToken()
     prompt = "Count from one to one thousand in words: one, two, three,"
     baseline = backend.generate(prompt, stop=[], max_tokens=16)

@@ -309,7 +309,7 @@ def test_cancel_stops_a_running_program() -> None:
     started = time.perf_counter()
     result = run_program("while True:\n    pass", timeout_s=10, cancel=token)
     elapsed = time.perf_counter() - started
-    # Stopped, not timed out: well before the 10 s limit (bench_sandbox measures how soon).
+    # Stopped, not timed out: well before the 10 s limit (bench/bench_stop.py measures how soon).
     assert not result.ok and result.error_kind == "runtime" and result.error == "Stopped."
     assert elapsed < 10 / 4
     assert run_program("answer = 1", cancel=_Token()).answer == 1

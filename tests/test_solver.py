@@ -269,7 +269,7 @@ def test_cancel_mid_solve_returns_quickly(solver):
         solver.backend.set_threads(2)
     latency = time.perf_counter() - cancelled_at[0]
     assert result.cancelled
-    # Within a few tokens' time at this moment's speed (the 0.5 s target is bench/bench_solver.py's).
+    # Within a few tokens' time at this moment's speed (the 0.5 s target is bench/bench_stop.py's).
     solver.backend.set_threads(1)
     try:
         baseline = solver.backend.generate("Count to ten: one, two,", stop=[], max_tokens=16)
