@@ -1,7 +1,8 @@
-"""Every model the tutor lists, on one seeded random sample of the four test sets (docs/RESULTS.md).
+"""Every model the tutor lists, on one seeded random sample of the four test sets (docs/MODEL_CARD.md).
 
-Accuracy: `kpdd eval` on the same 300 problems of each set for every configuration (`--shuffle 0
---limit 300`: 1200 problems), batched on llama.cpp (`--batch-size 8`: continuous batching, each
+Accuracy: `kpdd eval` on the same 300 problems of each set for every configuration: the dev split
+(problems 1-300 of each set's `--shuffle 0` order, 1200 problems; tune here) or with `--split test`
+the test split (301-600; report here, once per model we ship, in runs/bench-models-test), batched on llama.cpp (`--batch-size 8`: continuous batching, each
 problem's stages in one sequence), so configurations are compared problem by problem (McNemar).
 Time to answer: the first `--latency N` problems of each set's sample again, one at a time on 2
 threads as the app solves them (`--batch-size 1`), in the same run so the figures sit side by side.
@@ -9,7 +10,8 @@ Every report is a resumable `kpdd eval --out` file under --out: an interrupted b
 it stopped, and a rerun only prints.
 
     .venv/bin/python bench/bench_models.py --configs student05-pot,qwen05-fewshot-pot
-    .venv/bin/python bench/bench_models.py --limit 300 --latency 10          # the model card's run
+    .venv/bin/python bench/bench_models.py --limit 300 --latency 10          # the model card's run (dev)
+    .venv/bin/python bench/bench_models.py --split test --configs cascade05-15 --latency 0  # a shipped model, reported
     .venv/bin/python bench/bench_models.py --render-only                     # print what is measured
     .venv/bin/python bench/bench_models.py --render-only --configs student05-pot --against runs/bench-models-s1
                                     # a new default against the old one's reports, kept in another folder
@@ -89,8 +91,16 @@ def configs() -> dict[str, dict[str, Any]]:
     return out
 
 
+def split_words(split: str, limit: int) -> str:
+    """Which problems a table is on, in words."""
+    from kpdd.datasets import EVAL_SPLITS
+
+    start, end = EVAL_SPLITS[split]
+    return f"problems {start + 1}-{min(end, start + limit)} of each set's seeded order (--shuffle 0)"
+
+
 def run_eval(name: str, config: dict[str, Any], data: str, limit: int, out: Path, batch_size: int,
-             threads: int, data_dir: Path) -> None:  # fmt: skip
+             threads: int, data_dir: Path, split: str = "dev") -> None:  # fmt: skip
     """One resumable `kpdd eval`; its progress goes to a .log beside the report."""
     report = report_path(out, name, data)
     report.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +108,8 @@ def run_eval(name: str, config: dict[str, Any], data: str, limit: int, out: Path
                "--model", config["model"], "--limit", str(limit), "--shuffle", "0",
                "--batch-size", str(batch_size), "--threads", str(threads), "--out", str(report),
                "--data-dir", str(data_dir), "--samples", str(config.get("samples", 1))]  # fmt: skip
+    if split == "test":  # problems 301-600 of the same order; dev is its first 300, as the records were run
+        command += ["--split", "test"]
     if config.get("second_opinion"):
         command += ["--second-opinion", config["second_opinion"]]
     if config.get("second_opinion_on"):
@@ -213,7 +225,7 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
         "that model asked when the first answer looks doubtful; under second_opinion_every: about every answer, "
         "composed from the two models' runs by bench/bench_every_answer.py); accuracy is the four-set average; "
         "time to answer on the first 10 of each set, one at a time",
-        "command": "python bench/bench_models.py --render-only --write-measured (docs/RESULTS.md lists the runs)",
+        "command": "python bench/bench_models.py --render-only --write-measured (docs/MODEL_CARD.md lists the runs)",
         "models": models,
     }
     atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
@@ -226,7 +238,7 @@ def render(out: Path, latency_out: Path, table: dict[str, dict[str, Any]], names
     pairs compared problem by problem."""
     accuracy, _ = accuracy_table(out, names)
     sections = [
-        f"## Accuracy (%), seeded sample of {args.limit} per set\n" + accuracy,
+        f"## Accuracy (%), {args.split} split: {split_words(args.split, args.limit)}\n" + accuracy,
         f"## Time to answer, one problem at a time on {args.threads} threads (first {args.latency} per set)\n"
         + latency_table(latency_out, names),
         "## Answers read from a program's last assignment\n" + answer_source_table(out, names),
@@ -264,7 +276,14 @@ def main() -> int:
     )
     parser.add_argument("--batch-size", type=int, default=8, help="problems decoded together for accuracy")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", default="runs/bench-models")
+    parser.add_argument(
+        "--split", choices=("dev", "test"), default="dev",
+        help="dev: problems 1-300 of each set's seeded order (tune here); test: 301-600 (report here, once "
+        "per shipped model)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--out", default=None, help="default: runs/bench-models (dev), runs/bench-models-test"
+    )
     parser.add_argument(
         "--data-dir", default=str(REPO.parent / "shared" / "data"), help="folder holding the four test sets"
     )
@@ -287,13 +306,14 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown or unavailable configurations: {', '.join(unknown)} (have {', '.join(table)})")
     sets = [d for d in args.sets.split(",") if d]
-    out = REPO / args.out
+    out = REPO / (args.out or ("runs/bench-models" if args.split == "dev" else "runs/bench-models-test"))
     latency_out = out / "latency"
     data_dir = Path(args.data_dir).resolve()
     if not args.render_only:
         for name in names:
             for data in sets if args.limit else []:  # --limit 0: time only, the reports stay as they are
-                run_eval(name, table[name], data, args.limit, out, args.batch_size, args.threads, data_dir)
+                run_eval(name, table[name], data, args.limit, out, args.batch_size, args.threads, data_dir,
+                         args.split)  # fmt: skip
         if args.latency:
             for name in names:
                 for data in sets:

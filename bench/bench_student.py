@@ -6,7 +6,7 @@ accuracy, time-to-answer and tokens/s tables, the error analysis of KPDD-PoT aga
 ablation, and the side-by-side with the paper. Every report is a resumable `kpdd eval --out` file
 under --out, so an interrupted run picks up where it stopped and a rerun only re-renders.
 
-    .venv/bin/python bench/bench_student.py --limit 100            # the RESULTS.md run
+    .venv/bin/python bench/bench_student.py --limit 100            # the MODEL_CARD.md run
     .venv/bin/python bench/bench_student.py --limit 0              # every problem of every set
     .venv/bin/python bench/bench_student.py --limit 0 --jobs 2 --out runs/results-full
                                    # all problems, two evals at once (1 thread each): more problems per

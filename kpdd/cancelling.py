@@ -7,7 +7,7 @@ A small student often adds back a quantity it has just taken away, or takes away
 added, and the program runs cleanly to a wrong answer. Such a program states a fact of the problem
 and then cancels it, which a right solution almost never does: of the default student's first
 answers to the 1200-problem seeded sample, 53 have a cancelling number and 3 of those are right
-(docs/RESULTS.md).
+(docs/MODEL_CARD.md).
 So a cancelling number counts against an answer like a number the problem does not give
 (`kpdd.solver.plausibility`), which sends it to a second opinion, and the verdict says which number
 cancels (`kpdd.verdict`).

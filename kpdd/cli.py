@@ -56,7 +56,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if not programs_may_run(args.mode):
         return 2
-    loaded = load_dataset(args.data, data_dir=args.data_dir, limit=args.limit, shuffle_seed=args.shuffle)
+    try:
+        loaded = load_dataset(args.data, data_dir=args.data_dir, limit=args.limit, shuffle_seed=args.shuffle,
+                              eval_split=args.split)  # fmt: skip
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if loaded.skipped:
         print(f"{loaded.name}: {loaded.skipped} items without a numeric answer skipped", file=sys.stderr)
     backend, model_name = open_eval_backend(args)
@@ -69,6 +74,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     every = check_every_answer(args)
     solver = Solver(backend, seed=args.seed, second_opinion=second, check_every_answer=every)
     extra = {} if args.shuffle is None else {"shuffle": args.shuffle}
+    if args.split:  # part of the configuration: a report of one split must not resume into another
+        extra.update(split=args.split, shuffle=0)
     if second is not None:  # part of the configuration: a resumed run must not mix with another
         extra["second_opinion"] = second.backend.info.name
         if every:
@@ -277,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", help="folder holding the data sets (else KPDD_DATA_DIR or `kpdd config data_dir`)"
     )
     ev.add_argument("--limit", type=int, help="solve the first N problems (see --shuffle)")
+    ev.add_argument(
+        "--split", choices=("dev", "test"),
+        help="problems 1-300 (dev: tune here) or 301-600 (test: report here) of the order of --shuffle 0",
+    )  # fmt: skip
     ev.add_argument(
         "--shuffle", type=int, metavar="SEED",
         help="solve in a seeded random order: with --limit N, a random sample of N that a larger "

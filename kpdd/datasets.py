@@ -338,19 +338,29 @@ def _strict_answer(value: Any) -> float | None:
 # One entry point by name
 
 
+# Every figure of the project names one of these parts of a set's seeded order (`--shuffle 0`):
+# rules and settings are tuned on "dev"; "test" is run once per model we ship, and reported.
+EVAL_SPLITS = {"dev": (0, 300), "test": (300, 600)}
+EVAL_SPLIT_SEED = 0
+
+
 def load_dataset(
     name_or_path: str,
     data_dir: str | Path | None = None,
     split: str = "test",
     limit: int | None = None,
     shuffle_seed: int | None = None,
+    eval_split: str | None = None,
 ) -> DatasetLoad:
     """Load a data set by name (gsm8k, gsm8k-train, svamp, asdiv, multiarith) or a path to a .jsonl
     file. `split` applies to gsm8k ("train" is the same as gsm8k-train); `limit` keeps the first N.
 
     `shuffle_seed` puts the problems in a seeded random order first, so `limit` keeps a uniform random
     sample. The order for a seed is fixed, so a larger limit with the same seed extends the sample: the
-    first N of a set are not a fair sample (ASDiv and MultiArith start with their easiest problems)."""
+    first N of a set are not a fair sample (ASDiv and MultiArith start with their easiest problems).
+
+    `eval_split` ("dev" or "test", EVAL_SPLITS) takes that part of the order of seed 0 (then `limit`
+    keeps its first N)."""
     key = name_or_path.strip().lower()
     skipped = 0
     if key in DATASET_FILES:
@@ -375,9 +385,20 @@ def load_dataset(
             f"Unknown data set {name_or_path!r}: use one of {', '.join(DATASET_FILES)} or a path to a .jsonl "
             "file with 'question' and 'answer' on each line."
         )
+    if eval_split is not None:
+        if eval_split not in EVAL_SPLITS:
+            raise ValueError(f"Unknown split {eval_split!r}: use one of {', '.join(EVAL_SPLITS)}")
+        if shuffle_seed not in (None, EVAL_SPLIT_SEED):
+            raise ValueError(
+                f"the {eval_split} split is part of the order of seed {EVAL_SPLIT_SEED}, not {shuffle_seed}"
+            )
+        shuffle_seed = EVAL_SPLIT_SEED
     if shuffle_seed is not None:
         problems = list(problems)
         random.Random(shuffle_seed).shuffle(problems)
+    if eval_split is not None:
+        start, end = EVAL_SPLITS[eval_split]
+        problems = problems[start:end]
     if limit is not None:
         if limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")

@@ -170,7 +170,7 @@ def vote(
     # Possible answers first; then most (weighted) votes; on a tie, prefer the group holding an
     # executed program (no arithmetic slips), then a second opinion's (the larger model: where the
     # vote changed by this, 17 right to 1 on the 1200-problem sample it was chosen on, 3 to 2 on 400
-    # held-out problems; docs/RESULTS.md), then the earliest group (the greedy solution's).
+    # held-out problems; docs/MODEL_CARD.md), then the earliest group (the greedy solution's).
     best_value, best_members = max(
         groups,
         key=lambda g: (

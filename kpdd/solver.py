@@ -25,7 +25,7 @@ answer, or a plausibility below 1), draws more up to RECHECK_SAMPLES and votes: 
 of five samples for a fraction of their time, since most first answers pass the checks. A solver
 with a `second_opinion` (another, larger model) asks that model instead of drawing more samples:
 with the 0.5B student and the 1.5B that measured about 10 points better than the student alone
-(docs/RESULTS.md).
+(docs/MODEL_CARD.md).
 
 In mode `both` the program's answer wins a disagreement, except when the program had computed the
 steps' answer on the way and then kept going: a small student trained on multi-step programs often

@@ -313,3 +313,36 @@ def test_bad_json_file_is_a_format_error(tmp_path: Path) -> None:
     (tmp_path / "SVAMP.json").write_text("[{", encoding="utf-8")
     with pytest.raises(DataFormatError, match="SVAMP.json"):
         load_svamp(tmp_path)
+
+
+def test_the_dev_and_test_splits_are_disjoint_parts_of_one_seeded_order(tmp_path):
+    from kpdd.datasets import EVAL_SPLITS
+
+    path = tmp_path / "many.jsonl"
+    path.write_text(
+        "".join(json.dumps({"question": f"What is {i} + 1?", "answer": i + 1}) + "\n" for i in range(700))
+    )
+    dev = load_dataset(str(path), eval_split="dev").problems
+    test = load_dataset(str(path), eval_split="test").problems
+    assert (len(dev), len(test)) == (300, 300) and not set(p.question for p in dev) & set(
+        p.question for p in test
+    )
+    order = load_dataset(str(path), shuffle_seed=0).problems
+    assert (
+        dev == order[:300] and test == order[300:600] and EVAL_SPLITS == {"dev": (0, 300), "test": (300, 600)}
+    )
+    assert load_dataset(str(path), eval_split="test", limit=10).problems == order[300:310]
+    with pytest.raises(ValueError, match="order of seed 0"):
+        load_dataset(str(path), eval_split="test", shuffle_seed=1)
+
+
+def test_eval_refuses_a_split_of_another_order(capsys):
+    from kpdd import cli
+
+    assert (
+        cli.main(
+            ["eval", "--data", "svamp", "--data-dir", str(DATA_DIR), "--split", "test", "--shuffle", "3"]
+        )
+        == 2
+    )
+    assert "the test split is part of the order of seed 0, not 3" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from kpdd.models.registry import QWEN_CODER_15B
 
 # The model asked for a second opinion when an answer looks wrong (`kpdd.solver.Solver`): on the
 # seeded sample it lifts the default student by about 10 points at the same median time to answer
-# (docs/RESULTS.md). `kpdd setup --all` installs it; without it the tutor runs the student alone.
+# (docs/MODEL_CARD.md). `kpdd setup --all` installs it; without it the tutor runs the student alone.
 SECOND_OPINION = QWEN_CODER_15B
 SECOND_OPINION_KEY = "second_opinion"  # in the configuration: "off", "doubtful" or "every"
 
