@@ -73,7 +73,7 @@ if [ $dev = 1 ]; then
   .venv/bin/kpdd setup            # the models the tests use
 else
   # The tutor as it ships: the student, and Qwen2.5-Coder-1.5B (1.1 GB) for a second opinion on
-  # doubtful answers (docs/RESULTS.md: about 10 points more answers right).
+  # doubtful answers (docs/MODEL_CARD.md: about 10 points more answers right).
   .venv/bin/kpdd setup --all
 fi
 if [ $dev = 1 ]; then
