@@ -1,4 +1,4 @@
-"""`kpdd teach`, `kpdd filter`, `kpdd train` and `kpdd analyze` (registered by kpdd/cli.py).
+"""`kpdd teach`, `kpdd filter`, `kpdd train`, `kpdd analyze` and `kpdd translate` (registered by kpdd/cli.py).
 
 Only argparse and the standard library at import time: torch, transformers and llama.cpp are
 imported inside the commands, so `kpdd --help` stays fast and the app never pulls them in.
@@ -240,11 +240,82 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    """Add `teach`, `filter`, `train` and `analyze` to the kpdd CLI (entry points in pyproject.toml)."""
+    """Add `teach`, `filter`, `train`, `analyze` and `translate` to the kpdd CLI (entry points in
+    pyproject.toml)."""
     register_teach(subparsers)
     register_filter(subparsers)
     register_train(subparsers)
     register_analyze(subparsers)
+    register_translate(subparsers)
+
+
+def register_translate(subparsers) -> None:
+    tr = subparsers.add_parser(
+        "translate", help="word problems into Simplified Chinese by a local GGUF model, checked"
+    )
+    tr.add_argument("--data", required=True, help="a data set's name or PATH.jsonl")
+    tr.add_argument("--data-dir")
+    tr.add_argument("--split", choices=("dev", "test"), help="that part of the set's --shuffle 0 order")
+    tr.add_argument("--offset", type=int, default=0, help="skip the first N problems (after --split)")
+    tr.add_argument("--limit", type=int, help="translate N problems")
+    tr.add_argument(
+        "--out", "-o", required=True, help="OUT.jsonl: kept translations (refused: OUT.rejected.jsonl)"
+    )
+    tr.add_argument(
+        "--gguf", help="translator: a GGUF file or a listed model's name (default: Qwen2.5-Coder-1.5B)"
+    )
+    tr.add_argument("--parallel", type=int, default=16, help="problems decoded together")
+    tr.add_argument("--threads", type=int)
+    tr.set_defaults(func=cmd_translate)
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from distill.translate import GGUFTranslator, rejected_path, rejection_reasons, run_translate
+    from kpdd import models
+    from kpdd.backend import CancelToken
+    from kpdd.datasets import load_dataset
+
+    try:
+        loaded = load_dataset(args.data, data_dir=args.data_dir, eval_split=args.split)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    problems = loaded.problems[args.offset :][: args.limit]
+    entry = models.resolve_model(args.gguf or str(models.base_model_path(models.QWEN_CODER_15B)))
+    if not entry.available:
+        print(f"error: {entry.problem or 'the translator model cannot be used'} "
+              f"(`kpdd setup --all` installs {models.QWEN_CODER_15B.name})", file=sys.stderr)  # fmt: skip
+        return 2
+    translator = GGUFTranslator(entry.path, parallel=args.parallel, threads=args.threads)
+    out = Path(args.out)
+    print(
+        f"Translating {len(problems)} problems of {loaded.name} with {translator.name} -> {out}",
+        file=sys.stderr,
+    )
+    started = time.perf_counter()
+
+    def progress(stats) -> None:
+        done = stats.kept + stats.rejected
+        rate = done / max(1e-9, time.perf_counter() - started)
+        left = stats.problems - stats.already_done - done
+        eta = f", about {left / rate / 60:.0f} min left" if rate > 0 and left else ""
+        print(f"[{stats.already_done + done}/{stats.problems}] kept {stats.kept}, refused {stats.rejected}, "
+              f"{rate * 60:.1f} problems/min{eta}", file=sys.stderr, flush=True)  # fmt: skip
+
+    cancel = CancelToken()
+    try:
+        stats = run_translate(translator, problems, out, progress=progress, cancel=cancel)
+    except KeyboardInterrupt:
+        print(
+            "\nInterrupted: finished translations are kept; run the same command again to resume.",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        translator.close()
+    print(f"kept {stats.kept}, refused {stats.rejected} this run ({stats.already_done} done before); "
+          f"refused by reason over all runs: {rejection_reasons(out)} -> {out}, {rejected_path(out)}")  # fmt: skip
+    return 0
 
 
 def register_teach(subparsers) -> None:

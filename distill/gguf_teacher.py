@@ -114,6 +114,48 @@ def _round_up(value: int, step: int) -> int:
     return -(-value // step) * step
 
 
+class GGUFChat:
+    """A local GGUF chat model, prompts rendered with its own chat template and decoded `parallel` at
+    a time on one llama.cpp context (continuous batching, `kpdd.llama_batch`): what prompts share at
+    their start (instructions, demonstrations) is read once. The teacher and the translator use it."""
+
+    def __init__(self, model_path: str | Path, *, parallel: int = 8, threads: int | None = None,
+                 n_ctx: int | None = None, per_prompt_tokens: int = 768) -> None:  # fmt: skip
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        from kpdd import llama_log
+        from kpdd.llama_backend import check_gguf_file, default_threads
+        from kpdd.llama_batch import BatchedLlama
+
+        path = check_gguf_file(model_path)
+        self.name = f"gguf:{path.name}"
+        threads = threads or default_threads()
+        llama_log.route_llama_log()
+        # The main context is never used for generation: a small one keeps memory low.
+        self.llm = Llama(model_path=str(path), n_ctx=256, n_threads=threads, verbose=llama_log.verbose())
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise TeacherError(
+                f"{path.name} has no chat template; a GGUF teacher must be a chat model.", "setup"
+            )
+        eos = self.llm._model.token_get_text(self.llm.token_eos())
+        bos = self.llm._model.token_get_text(self.llm.token_bos()) if self.llm.token_bos() >= 0 else ""
+        self._format = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        self.batched = BatchedLlama(
+            self.llm._model, parallel=parallel, threads=threads, follow_cpu_share=True,
+            n_ctx=n_ctx or _round_up(2048 + parallel * per_prompt_tokens, 1024),
+        )  # fmt: skip
+
+    def prompt(self, messages: list[dict[str, str]]) -> str:
+        """The messages as the model's chat template writes them, the assistant's reply opened."""
+        return self._format(messages=messages).prompt
+
+    def close(self) -> None:
+        self.batched.close()
+        self.llm.close()
+
+
 class GGUFTeacher:
     """A local GGUF chat model (e.g. Qwen2.5-Coder-1.5B-Instruct) writing whole KPDD transcripts.
 
@@ -138,43 +180,23 @@ class GGUFTeacher:
         n_ctx: int | None = None,
         answer_hint: bool = False,
     ) -> None:
-        from llama_cpp import Llama
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        from kpdd import llama_log
-        from kpdd.llama_backend import check_gguf_file, default_threads
-        from kpdd.llama_batch import BatchedLlama
-
-        path = check_gguf_file(model_path)
-        self.name = f"gguf:{path.name}"
+        self.chat = GGUFChat(model_path, parallel=parallel, threads=threads, n_ctx=n_ctx,
+                             per_prompt_tokens=256 + sampling.max_tokens)  # fmt: skip
+        self.name = self.chat.name
         self.sampling = sampling
         self.demos = demos
         self.answer_hint = answer_hint  # rationalization: each prompt gives the gold answer
         if answer_hint:
             self.prompt_version = TRANSCRIPT_PROMPT_VERSION + "-answer-hint"
-        threads = threads or default_threads()
-        llama_log.route_llama_log()
-        # The main context is never used for generation: a small one keeps memory low.
-        self.llm = Llama(model_path=str(path), n_ctx=256, n_threads=threads, verbose=llama_log.verbose())
-        template = self.llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise TeacherError(
-                f"{path.name} has no chat template; a GGUF teacher must be a chat model.", "setup"
-            )
-        eos = self.llm._model.token_get_text(self.llm.token_eos())
-        bos = self.llm._model.token_get_text(self.llm.token_bos()) if self.llm.token_bos() >= 0 else ""
-        self._format = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
-        per_problem = 256 + sampling.max_tokens  # the problem's own turn, then the reply
-        self.batched = BatchedLlama(
-            self.llm._model, parallel=parallel, threads=threads, follow_cpu_share=True,
-            n_ctx=n_ctx or _round_up(2048 + parallel * per_problem, 1024),
-        )  # fmt: skip
         self.tally = Tally()
 
     def prompt(self, problem: str, mode: Mode, answer: float | None = None) -> str:
         """The chat prompt for one problem, its reply opened with the core-question marker."""
-        rendered = self._format(messages=transcript_messages(problem, mode, self.demos, answer)).prompt
-        return rendered + MARKERS[Stage.CORE_QUESTION] + "\n"
+        return (
+            self.chat.prompt(transcript_messages(problem, mode, self.demos, answer))
+            + MARKERS[Stage.CORE_QUESTION]
+            + "\n"
+        )
 
     def teach_many(
         self,
@@ -197,7 +219,7 @@ class GGUFTeacher:
                                "completion_tokens": generation.completion_tokens}  # fmt: skip
             on_done(index, stages)
 
-        self.batched.generate(
+        self.chat.batched.generate(
             prompts,
             stop=[END_MARKER, *EXTRA_STOPS],
             max_tokens=self.sampling.max_tokens,
@@ -214,5 +236,4 @@ class GGUFTeacher:
         return out
 
     def close(self) -> None:
-        self.batched.close()
-        self.llm.close()
+        self.chat.close()

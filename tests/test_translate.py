@@ -1,0 +1,106 @@
+"""`kpdd translate`: what makes a Chinese translation stand for its problem, and the resumable run
+(a scripted translator for the bookkeeping; the real GGUF path with SmolLM2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from distill.translate import check_translation, done_ids, rejected_path, run_translate
+from kpdd.datasets import Problem
+
+FARMER = (
+    "A farmer has 17 sheep and 3 times as many goats. He sells 12 goats. How many animals does he have now?"
+)
+
+
+@pytest.mark.parametrize(
+    "chinese, reason",
+    [
+        ("一个农民有17只羊，山羊的数量是羊的3倍。他卖掉了12只山羊。他现在一共有多少只动物？", None),
+        (
+            "一个农民有17只羊，山羊的数量是羊的三倍。他卖掉了12只山羊。他现在一共有多少只动物？",
+            None,
+        ),  # 三倍 is 3
+        ("", "empty"),
+        ("A farmer has 17 sheep and 3 times as many goats. He sells 12 goats.", "not_chinese"),
+        ("一个农民有17只sheep，山羊是羊的3倍。他卖掉了12只山羊。", "untranslated"),
+        ("一个农民有17只羊，山羊的数量是羊的3倍。他卖掉了10只山羊。", "numbers"),  # 12 became 10
+        ("农民有17只羊和17×3=51只山羊。他卖掉了12只山羊。", "added_number"),  # a step worked out
+        ("农民有17只羊，山羊是羊的3倍，卖了12只，现在有56只动物。", "answer"),  # solved it
+    ],
+)
+def test_a_translation_is_kept_only_when_it_keeps_the_problem(chinese, reason):
+    assert check_translation(FARMER, chinese, 56) == reason
+
+
+def test_names_may_stay_and_implied_numbers_may_be_written():
+    english = "Mia buys a dozen eggs and uses half of them. How many eggs are left?"
+    assert check_translation(english, "Mia买了12个鸡蛋，用掉了一半。还剩下多少个鸡蛋？", 6) is None
+
+
+class ScriptedTranslator:
+    """Replies from a table, keyed by the English; records what it was asked."""
+
+    name = "scripted"
+
+    def __init__(self, replies: dict[str, str]) -> None:
+        self.replies = replies
+        self.asked: list[str] = []
+
+    def translate_many(self, questions, on_done, cancel=None) -> None:
+        for index, question in enumerate(questions):
+            self.asked.append(question)
+            on_done(index, self.replies[question], "stop")
+
+
+def test_kept_and_refused_go_to_their_files_and_a_rerun_redoes_neither(tmp_path: Path):
+    problems = [
+        Problem("p1", FARMER, 56.0, "test"),
+        Problem("p2", "Tom has 4 boxes of 6 pens. How many pens does he have?", 24.0, "test"),
+    ]
+    replies = {FARMER: "一个农民有17只羊，山羊的数量是羊的3倍。他卖掉了12只山羊。他现在一共有多少只动物？",
+               problems[1].question: "Tom has 4 boxes of 6 pens."}  # fmt: skip
+    out = tmp_path / "zh.jsonl"
+    translator = ScriptedTranslator(replies)
+    stats = run_translate(translator, problems, out, chunk=1)
+    assert (stats.kept, stats.rejected) == (1, 1)
+    (kept,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert kept["question"] == replies[FARMER] and kept["answer"] == "56" and kept["question_en"] == FARMER
+    (refused,) = [json.loads(line) for line in rejected_path(out).read_text(encoding="utf-8").splitlines()]
+    assert refused["source_id"] == "p2" and refused["reason"] == "not_chinese"
+    assert done_ids(out) == {"p1", "p2"}
+    again = run_translate(translator, problems, out)
+    assert (again.already_done, again.kept, again.rejected, len(translator.asked)) == (2, 0, 0, 2)
+    # The kept file is a problem list kpdd eval and kpdd teach read as they are.
+    from kpdd.datasets import load_dataset
+
+    (loaded,) = load_dataset(str(out)).problems
+    assert (loaded.id, loaded.question, loaded.answer) == ("zh-p1", replies[FARMER], 56.0)
+
+
+@pytest.mark.slow
+def test_the_command_runs_a_real_gguf_and_resumes(tmp_path: Path, smollm2_gguf, capsys):
+    from kpdd import cli
+
+    data = tmp_path / "problems.jsonl"
+    data.write_text("".join(json.dumps({"id": f"q{i}", "question": f"Ann has {i + 2} apples and buys 3 more. "
+                                        "How many apples does she have?", "answer": i + 5}) + "\n"
+                            for i in range(3)))  # fmt: skip
+    out = tmp_path / "zh.jsonl"
+    args = ["translate", "--data", str(data), "--gguf", str(smollm2_gguf), "--parallel", "3", "--threads", "2",
+            "-o", str(out)]  # fmt: skip
+    assert cli.main(args) == 0
+    assert done_ids(out) == {
+        "q0",
+        "q1",
+        "q2",
+    }  # every problem kept or refused, each with the translator's name
+    records = [json.loads(line) for path in (out, rejected_path(out)) if path.exists()
+               for line in path.read_text(encoding="utf-8").splitlines()]  # fmt: skip
+    assert all(r["translator"] == f"gguf:{smollm2_gguf.name}" for r in records)
+    capsys.readouterr()
+    assert cli.main(args) == 0
+    assert "kept 0, refused 0 this run (3 done before)" in capsys.readouterr().out
