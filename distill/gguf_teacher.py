@@ -12,18 +12,21 @@ from distill.chat_client import ChatReply, Tally, TeacherError
 from distill.teachers import Sampling
 from kpdd.answers import format_answer
 from kpdd.format import (
-    DEMONSTRATIONS,
     END_MARKER,
     EXTRA_STOPS,
     MARKERS,
     KeyPoints,
     Mode,
     Stage,
+    demonstrations_for,
+    is_chinese,
     normalize_problem,
     parse_transcript,
     transcript,
 )
 
+# A problem written in Chinese gets the demonstrations in Chinese (kpdd.format.DEMONSTRATIONS_ZH) and
+# is asked for its stages in Chinese: the problem's text says which prompt a record had.
 TRANSCRIPT_PROMPT_VERSION = "kpdd-teach-transcript-1"
 
 TRANSCRIPT_SYSTEM_PROMPT = (
@@ -36,6 +39,10 @@ TRANSCRIPT_SYSTEM_PROMPT = (
     "{solutions}"
     f"{END_MARKER}\n"
     "Use only numbers from the problem. Write nothing else."
+)
+IN_CHINESE = (
+    "\nThe problem is written in Chinese: write the core question, the key information and any worked "
+    "steps in Chinese (worked steps end with 答案是 and the number); a program keeps English variable names."
 )
 _SOLUTION_FORMAT = {
     Stage.PROGRAM: f"{MARKERS[Stage.PROGRAM]}\n"
@@ -78,8 +85,11 @@ def transcript_messages(
     teacher reads it once."""
     stages = transcript_stages(mode)
     system = TRANSCRIPT_SYSTEM_PROMPT.replace("{solutions}", "".join(_SOLUTION_FORMAT[s] for s in stages))
+    if is_chinese(problem):
+        system += IN_CHINESE
     messages = [{"role": "system", "content": system}]
-    for demo in DEMONSTRATIONS[: len(DEMONSTRATIONS) if demos is None else demos]:
+    _header, demonstrations = demonstrations_for(problem)
+    for demo in demonstrations[: len(demonstrations) if demos is None else demos]:
         kp = KeyPoints(demo.core_question, list(demo.key_information))
         program = demo.program if Stage.PROGRAM in stages else None
         steps = demo.steps if Stage.STEPS in stages else None

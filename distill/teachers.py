@@ -18,12 +18,12 @@ from typing import Any, Protocol
 
 from distill.chat_client import ChatClient
 from kpdd.format import (
-    DEMONSTRATIONS,
     FORMAT_VERSION,
     KeyPoints,
     Mode,
     Stage,
     clean_stage,
+    demonstrations_for,
     format_key_information,
     parse_key_information,
 )
@@ -77,7 +77,8 @@ def stage_messages(
     """Chat messages for one stage: system, the few-shot demonstrations (the first `demos` of them;
     all by default), then the problem."""
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for demo in DEMONSTRATIONS[: len(DEMONSTRATIONS) if demos is None else demos]:
+    _header, demonstrations = demonstrations_for(problem)  # in the problem's language
+    for demo in demonstrations[: len(demonstrations) if demos is None else demos]:
         demo_kp = KeyPoints(demo.core_question, list(demo.key_information))
         messages.append({"role": "user", "content": stage_user_message(demo.problem, stage, demo_kp)})
         messages.append({"role": "assistant", "content": _demo_reply(demo, stage)})

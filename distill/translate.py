@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kpdd.answers import format_answer, numbers_given, numerals_in_text
+from kpdd.format import is_chinese
 from kpdd.jsonl import append_jsonl, read_jsonl
 
 TRANSLATE_PROMPT_VERSION = "kpdd-translate-zh-1"
@@ -46,10 +47,8 @@ TRANSLATION_DEMOS = (
         "汤姆买了3本笔记本，每本2.50美元，又买了一支1.20美元的笔。他付了一张10美元的钞票。他应该找回多少钱？",
     ),
 )
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 # An English word left in the Chinese: lower case (a name starts with a capital and may stay).
 _UNTRANSLATED = re.compile(r"(?<![A-Za-z])[a-z]{3,}")
-MIN_CJK_SHARE = 0.3  # of the translation's characters other than spaces, digits and punctuation
 
 
 def translation_messages(question: str) -> list[dict[str, str]]:
@@ -71,8 +70,7 @@ def check_translation(english: str, chinese: str, answer: float) -> str | None:
     text = chinese.strip()
     if not text:
         return "empty"
-    letters = [c for c in text if c.isalpha()]
-    if not letters or len(_CJK.findall(text)) < MIN_CJK_SHARE * len(letters):
+    if not is_chinese(text):
         return "not_chinese"
     if _UNTRANSLATED.search(text):
         return "untranslated"

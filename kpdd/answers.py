@@ -69,7 +69,8 @@ _HASHES_RE = re.compile(r"####[ \t]*([^\n]*)")
 # "The answer is", "answer:", "Final answer =", "the answer would be". The number must come right after
 # (allowing markup such as "**", "$" or "\boxed{"), checked in `_number_after_phrase`.
 _PHRASE_RE = re.compile(
-    r"\banswer\b(?:[ \t]*(?:is|was|would[ \t]+be|will[ \t]+be|should[ \t]+be|equals|of))?[ \t]*[:=]?",
+    r"\banswer\b(?:[ \t]*(?:is|was|would[ \t]+be|will[ \t]+be|should[ \t]+be|equals|of))?[ \t]*[:=]?"
+    r"|答案(?:是|为|应该是)?[ \t]*[:=：]?",  # Chinese: 答案是 28。
     re.IGNORECASE,
 )
 _LEADING_MARKUP_RE = re.compile(

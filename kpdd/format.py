@@ -29,7 +29,7 @@ Changing any marker or the transcript layout is a new ``FORMAT_VERSION``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -182,6 +182,69 @@ DEMONSTRATIONS: tuple[Demonstration, ...] = (
     ),
 )
 
+# The same three, in Chinese as a Chinese textbook writes them (translated by hand for KPDD Tutor): a
+# problem written in Chinese is prompted with these, so its stages come back in Chinese. The programs
+# keep their English names, as the student's do.
+FEW_SHOT_HEADER_ZH = (
+    "分三个阶段解答每道数学应用题：先用一句话复述核心问题，再列出解题需要的关键信息，然后写一个把最终结果"
+    "存进变量 answer 的 Python 程序，或者一步一步地解答，最后写“答案是”和数字。\n\n"
+)
+DEMONSTRATIONS_ZH: tuple[Demonstration, ...] = (
+    Demonstration(
+        problem="一家面包店上午做了36个松饼，下午做的是上午的两倍。这一天卖出了80个松饼。关门时还剩多少个松饼？",
+        core_question="这一天卖完以后还剩多少个松饼？",
+        key_information=("上午做了36个松饼。", "下午做的松饼是上午的两倍。", "一共卖出了80个松饼。"),
+        program=DEMONSTRATIONS[0].program,
+        steps=(
+            "下午做了 2 * 36 = 72 个松饼。\n"
+            "一共做了 36 + 72 = 108 个松饼。\n"
+            "卖出80个以后，还剩 108 - 80 = 28 个松饼。\n"
+            "答案是 28。"
+        ),
+    ),
+    Demonstration(
+        problem="小乐每个工作日读15页书，周末每天读25页。这本书有300页。他需要几个整周才能读完？",
+        core_question="小乐读完300页需要几个整周？",
+        key_information=("一周有5个工作日，小乐每天读15页。", "周末有2天，他每天读25页。", "这本书有300页。"),
+        program=DEMONSTRATIONS[1].program,
+        steps=(
+            "工作日小乐读 5 * 15 = 75 页。\n"
+            "周末他读 2 * 25 = 50 页。\n"
+            "所以他每周读 75 + 50 = 125 页。\n"
+            "他需要 300 / 125 = 2.4 周，也就是3个整周。\n"
+            "答案是 3。"
+        ),
+    ),
+    Demonstration(
+        problem="一件夹克原价80美元。打折时降价25%，米娅付了一张100美元的钞票。她能找回多少钱？",
+        core_question="米娅付100美元能找回多少钱？",
+        key_information=("夹克打折前的价格是80美元。", "打折时降价25%。", "米娅付了100美元。"),
+        program=DEMONSTRATIONS[2].program,
+        steps=(
+            "折扣是 80 * 25 / 100 = 20 美元。\n"
+            "打折后的价格是 80 - 20 = 60 美元。\n"
+            "她找回 100 - 60 = 40 美元。\n"
+            "答案是 40。"
+        ),
+    ),
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# A text is Chinese when at least this share of its letters are Chinese characters.
+CHINESE_SHARE = 0.3
+
+
+def is_chinese(text: str) -> bool:
+    """Whether a problem (or a stage) is written in Chinese: names and units in Latin letters may stand in it."""
+    letters = [c for c in text or "" if c.isalpha()]
+    return bool(letters) and len(_CJK.findall(text)) >= CHINESE_SHARE * len(letters)
+
+
+def demonstrations_for(problem: str) -> tuple[str, tuple[Demonstration, ...]]:
+    """The few-shot header and demonstrations in the problem's language."""
+    return (
+        (FEW_SHOT_HEADER_ZH, DEMONSTRATIONS_ZH) if is_chinese(problem) else (FEW_SHOT_HEADER, DEMONSTRATIONS)
+    )
+
 
 @dataclass
 class KeyPoints:
@@ -273,17 +336,18 @@ def transcript(
     return "\n".join(parts) + "\n"
 
 
-def few_shot_preamble(demonstrations: Sequence[Demonstration] = DEMONSTRATIONS) -> str:
-    """Header plus demonstrations, for models not trained on the format.
+def few_shot_preamble(problem: str = "") -> str:
+    """Header plus demonstrations in the problem's language, for models not trained on the format.
 
     Each demonstration shows both a program and step-by-step solution, so the prefix is the same
     for every mode and the key-point stages are shared (and cached) when mode is `both`.
     """
+    header, demonstrations = demonstrations_for(problem)
     shots = [
         transcript(d.problem, KeyPoints(d.core_question, list(d.key_information)), d.program, d.steps)
         for d in demonstrations
     ]
-    return FEW_SHOT_HEADER + "\n".join(shots) + "\n"
+    return header + "\n".join(shots) + "\n"
 
 
 def inference_prompt(
@@ -294,7 +358,7 @@ def inference_prompt(
     with_key_points: bool = True,
 ) -> str:
     """The prompt that makes a model generate `stage` next."""
-    prefix = few_shot_preamble() if few_shot else ""
+    prefix = few_shot_preamble(problem) if few_shot else ""
     return prefix + transcript_prefix(problem, key_points, until=stage, with_key_points=with_key_points)
 
 

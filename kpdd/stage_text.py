@@ -12,7 +12,7 @@ import re
 from kpdd.format import Stage, clean_stage
 
 _ANSWER_ASSIGNMENT = re.compile(r"^answer\s*=", re.MULTILINE)
-_COT_CONCLUSION = re.compile(r"answer is[^\n]*\d", re.IGNORECASE)
+_COT_CONCLUSION = re.compile(r"(?:answer is|答案是|答案为)[^\n]*\d", re.IGNORECASE)
 
 
 # A line written this many times in a row means a small model is looping under greedy decoding.

@@ -164,3 +164,19 @@ def test_every_pass_resumes_after_a_kill(
         assert ids == {f"gsm8k-train-{i}" for i in range(6)}
         if which == "rationalized":
             assert all(r["provenance"]["prompt_version"].endswith("-answer-hint") for r in records)
+
+
+def test_a_chinese_problem_asks_the_teacher_for_chinese_stages() -> None:
+    from distill.gguf_teacher import IN_CHINESE
+    from kpdd.format import DEMONSTRATIONS_ZH
+
+    chinese = transcript_messages(
+        "一个农民有17只羊，山羊的数量是羊的三倍。他卖掉了12只山羊。一共有多少只动物？", Mode.POT
+    )
+    assert (
+        chinese[0]["content"].endswith(IN_CHINESE) and DEMONSTRATIONS_ZH[0].problem in chinese[1]["content"]
+    )
+    english = transcript_messages(FARMER, Mode.POT)
+    assert (
+        IN_CHINESE not in english[0]["content"] and DEMONSTRATIONS_ZH[0].problem not in english[1]["content"]
+    )

@@ -178,3 +178,43 @@ def test_plain_examples_have_no_key_points_and_match_the_plain_prompt():
     assert clean_stage(Stage.PROGRAM, example.target) == "answer = 3 + 4"
     with pytest.raises(ValueError, match="Unknown example style"):
         solution_examples(problem, kp, "answer = 1", None, style="stages")
+
+
+def test_a_chinese_problem_is_prompted_with_the_demonstrations_in_chinese():
+    from kpdd.format import (
+        DEMONSTRATIONS_ZH,
+        FEW_SHOT_HEADER,
+        FEW_SHOT_HEADER_ZH,
+        inference_prompt,
+        is_chinese,
+    )
+
+    farmer_zh = "一个农民有17只羊，山羊的数量是羊的三倍。他卖掉了12只山羊。他现在一共有多少只动物？"
+    chinese = inference_prompt(farmer_zh, Stage.CORE_QUESTION, few_shot=True)
+    assert chinese.startswith(FEW_SHOT_HEADER_ZH) and DEMONSTRATIONS_ZH[0].core_question in chinese
+    assert DEMONSTRATIONS[0].problem not in chinese
+    english = inference_prompt("Tom has 3 pens. How many pens?", Stage.CORE_QUESTION, few_shot=True)
+    assert english.startswith(FEW_SHOT_HEADER) and DEMONSTRATIONS[0].problem in english
+    assert (
+        is_chinese(farmer_zh)
+        and is_chinese("Mia买了12个鸡蛋，用掉了一半。")
+        and not is_chinese("Tom has 3 pens.")
+    )
+
+
+def test_the_chinese_demonstrations_are_the_english_ones_translated():
+    """Each says what its English original says: the same numbers (by `kpdd translate`'s own check),
+    steps whose arithmetic holds and whose answer is the program's."""
+    from distill.translate import check_translation
+    from kpdd.answers import extract_answer
+    from kpdd.arithmetic import arithmetic_slips
+    from kpdd.format import DEMONSTRATIONS_ZH
+    from kpdd.sandbox import run_program
+    from kpdd.stage_text import solution_complete
+
+    for english, chinese in zip(DEMONSTRATIONS, DEMONSTRATIONS_ZH, strict=True):
+        answer = run_program(chinese.program).answer
+        assert answer == extract_answer(english.steps) == extract_answer(chinese.steps)
+        assert check_translation(english.problem, chinese.problem, answer) is None
+        assert arithmetic_slips(chinese.steps) == []
+        assert solution_complete(Stage.STEPS, chinese.steps + "\n") is not None
