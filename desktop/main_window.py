@@ -73,9 +73,9 @@ class MainWindow(QMainWindow):
         self._build()
         self._wire()
         self.session.listeners.append(self._changed)
+        self._apply_style()  # before the first drawing: the answer card sizes its text from it
         self.retranslate()
         self.problem_card.samples_spin.setValue(self.settings.samples)
-        self._apply_style()
         self.resize(1280, 820)
 
     # -- building -----------------------------------------------------------------------------
@@ -234,7 +234,7 @@ class MainWindow(QMainWindow):
         """Everything in the current language, theme and font size (a streaming solve keeps its text)."""
         session = self.session
         if session.panels in (Panels.RESULT, Panels.HINT, Panels.HIDDEN) and not session.busy:
-            self.solution_card.draw(session)
+            self.solution_card.draw(session, restyle=True)
         self.stages.draw_placeholder(session)
         self.solution_card.update_view(session)
         for change in (

@@ -47,7 +47,7 @@ class Change(StrEnum):
     PROGRAM_RAN = "program_ran"  # data: the program's kpdd.result.Solution
     ANSWER = "answer"  # the answer card: drawn again from `answer`
     NOTICE = "notice"  # the line beside Solve: `notice`
-    STUDENT = "student"  # the student's own answer: `typed_answer`, `student`
+    STUDENT = "student"  # the student's own answer: `typed_answer`, `checked_answer`, `student`
     STATE = "state"  # which actions are open (busy, result, hints)
     HISTORY = "history"  # a result was saved
     FIRST_TOKEN = "first_token"  # the model's first words of a solve
@@ -220,7 +220,8 @@ class TutorSession:
         self.answer = Answer.EMPTY
         self.checking: tuple[SolveResult, str] | None = None  # (first result, the model checking it)
         self.notice: tuple[Notice, tuple[Any, ...]] | None = None
-        self.typed_answer = ""
+        self.typed_answer = ""  # what the "Your answer" box holds
+        self.checked_answer = ""  # what it held when Check was pressed: the verdict is on this
         self.student = Student.NONE
         self.check_problem = ""  # the normalized problem the typed answer belongs to
         self.shown_problem = ""  # the normalized problem the stage cards belong to ("" when empty)
@@ -282,9 +283,9 @@ class TutorSession:
         if not self.busy and self.hint is not None and not self.has_result_for_problem():
             self.hint = None
         current = normalize_problem(text)
-        if self.typed_answer and current != self.check_problem:
+        if (self.typed_answer or self.student != Student.NONE) and current != self.check_problem:
             # "Your answer" belongs to one problem: another problem starts with an empty box.
-            self.typed_answer = ""
+            self.typed_answer = self.checked_answer = ""
             self._set_student(Student.NONE)
         if not self.busy and self.shown_problem and current != self.shown_problem:
             # Another problem: what is on screen belongs to the last one.
@@ -356,6 +357,7 @@ class TutorSession:
             self.stopped_result = None
             self._show_panels(Panels.STOPPED)
             self._show_answer(Answer.STOPPED)
+            self._solve_ended_without_result(request)
         self._tell(Change.STATE)
         self._tell(Change.FINISHED, None)
 
@@ -422,6 +424,7 @@ class TutorSession:
             self.stopped_result = result  # what streamed stays on screen; the answer says Stopped
             self._show_panels(Panels.STOPPED)
             self._show_answer(Answer.STOPPED)
+            self._solve_ended_without_result(request)
         else:
             self._say(*self._finished_notice(request, result))
             self.result, self.result_problem = result, normalize_problem(request.problem)
@@ -482,8 +485,14 @@ class TutorSession:
             self.stopped_result = None
             self._show_panels(Panels.STOPPED)
             self._show_answer(Answer.EMPTY)
+            self._solve_ended_without_result(request)
         self._tell(Change.STATE)
         self._tell(Change.FINISHED, None)
+
+    def _solve_ended_without_result(self, request: SolveRequest) -> None:
+        """A solve for "Check my answer" stopped or failed: its "solving to check" line goes."""
+        if request.purpose == "check" and self.student == Student.SOLVING:
+            self._set_student(Student.NONE)
 
     def _show_result(self) -> None:
         assert self.result is not None
@@ -525,7 +534,7 @@ class TutorSession:
     def check_answer(self, typed: str) -> None:
         """Check the student's own answer: against the result when there is one for this problem,
         else after solving it out of sight."""
-        self.typed_answer = typed
+        self.typed_answer = self.checked_answer = typed
         if not typed.strip():
             self._set_student(Student.TYPE_FIRST)
             return
@@ -544,7 +553,8 @@ class TutorSession:
         result = SolveResult.from_dict(entry.result)
         self.set_problem(result.problem)
         self._tell(Change.PROBLEM)
-        self.set_mode(result.mode.value)
+        if self.programs_allowed() or result.mode == Mode.COT:  # else Steps stays: Program is off here
+            self.set_mode(result.mode.value)
         self.result, self.result_problem = result, normalize_problem(result.problem)
         self.result_history_id = entry.id
         self._show_result()

@@ -336,13 +336,14 @@ def transcript(
     return "\n".join(parts) + "\n"
 
 
-def few_shot_preamble(problem: str = "") -> str:
-    """Header plus demonstrations in the problem's language, for models not trained on the format.
+def few_shot_preamble(problem: str = "", by_language: bool = False) -> str:
+    """Header plus demonstrations, for models not trained on the format; `by_language`: in the
+    problem's language (Chinese ones for a Chinese problem).
 
     Each demonstration shows both a program and step-by-step solution, so the prefix is the same
     for every mode and the key-point stages are shared (and cached) when mode is `both`.
     """
-    header, demonstrations = demonstrations_for(problem)
+    header, demonstrations = demonstrations_for(problem) if by_language else (FEW_SHOT_HEADER, DEMONSTRATIONS)
     shots = [
         transcript(d.problem, KeyPoints(d.core_question, list(d.key_information)), d.program, d.steps)
         for d in demonstrations
@@ -358,7 +359,10 @@ def inference_prompt(
     with_key_points: bool = True,
 ) -> str:
     """The prompt that makes a model generate `stage` next."""
-    prefix = few_shot_preamble(problem) if few_shot else ""
+    # The solver keeps the English demonstrations for a Chinese problem too, until the Chinese dev set
+    # measures the Chinese ones: the 1.5B answered the Chinese farmer in Chinese stages with both, right
+    # (56) with the English ones and wrong (44) with the Chinese ones, in one try each.
+    prefix = few_shot_preamble(problem, by_language=False) if few_shot else ""
     return prefix + transcript_prefix(problem, key_points, until=stage, with_key_points=with_key_points)
 
 

@@ -494,12 +494,17 @@ def test_theme_and_font_settings_apply_and_persist(window):
 
     from desktop.settings import DesktopSettings, apply_settings
 
+    window.problem_card.edit.setPlainText(PROBLEM)
+    solve_and_wait(window)
+    window.solution_card.program_button.click()  # the student looks at the program itself
     settings = DesktopSettings(theme="dark", font_size=15, language="en")
     settings.save()
     apply_settings(DesktopSettings.load())
     app = QApplication.instance()
     assert app.palette().window().color().lightness() < 100
     assert app.font().pointSize() == 15
+    # Redrawn in the new colours, the program stays on show (the student's choice is kept).
+    assert shown(window.solution_card.program_edit) and not shown(window.solution_card.worked_view)
     apply_settings(DesktopSettings(theme="light", language="en"))
     assert app.palette().window().color().lightness() > 150
 

@@ -180,7 +180,7 @@ def test_plain_examples_have_no_key_points_and_match_the_plain_prompt():
         solution_examples(problem, kp, "answer = 1", None, style="stages")
 
 
-def test_a_chinese_problem_is_prompted_with_the_demonstrations_in_chinese():
+def test_the_demonstrations_in_the_problems_language():
     from kpdd.format import (
         DEMONSTRATIONS_ZH,
         FEW_SHOT_HEADER,
@@ -190,11 +190,12 @@ def test_a_chinese_problem_is_prompted_with_the_demonstrations_in_chinese():
     )
 
     farmer_zh = "一个农民有17只羊，山羊的数量是羊的三倍。他卖掉了12只山羊。他现在一共有多少只动物？"
-    chinese = inference_prompt(farmer_zh, Stage.CORE_QUESTION, few_shot=True)
+    chinese = few_shot_preamble(farmer_zh, by_language=True)
     assert chinese.startswith(FEW_SHOT_HEADER_ZH) and DEMONSTRATIONS_ZH[0].core_question in chinese
     assert DEMONSTRATIONS[0].problem not in chinese
-    english = inference_prompt("Tom has 3 pens. How many pens?", Stage.CORE_QUESTION, few_shot=True)
-    assert english.startswith(FEW_SHOT_HEADER) and DEMONSTRATIONS[0].problem in english
+    assert few_shot_preamble("Tom has 3 pens. How many pens?", by_language=True) == few_shot_preamble()
+    # The solver's prompt keeps the English demonstrations for now (measured better on the farmer).
+    assert inference_prompt(farmer_zh, Stage.CORE_QUESTION, few_shot=True).startswith(FEW_SHOT_HEADER)
     assert (
         is_chinese(farmer_zh)
         and is_chinese("Mia买了12个鸡蛋，用掉了一半。")

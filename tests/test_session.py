@@ -116,6 +116,19 @@ def test_stop_while_queued_is_immediate_and_the_late_answer_is_ignored(tmp_path)
     assert session.history.search("apples") == []
 
 
+def test_a_late_answer_to_an_earlier_solve_is_not_drawn(tmp_path):
+    session, worker, _ = make_session(tmp_path)
+    session.set_problem(PROBLEM)
+    first = session.solve()
+    session.stop()  # still queued: over at once
+    session.solve()  # the student solves again before the worker got to the first
+    late = solve_request(worker.solver, SolveRequest(PROBLEM), lambda event: None)
+    session.on_finished(first.request_id, late)  # the first request's answer, arriving now
+    assert session.busy and session.result is None and session.answer == Answer.SOLVING
+    worker.run()
+    assert session.result is not None and session.result is not late and not session.busy
+
+
 def test_stop_while_streaming_keeps_what_streamed_and_saves_nothing(tmp_path):
     session, worker, told = make_session(tmp_path)
     session.set_problem(PROBLEM)
@@ -165,6 +178,9 @@ def test_checking_the_students_answer_solves_without_giving_the_answer_away(tmp_
     )
     session.reveal_all()
     assert (session.answer, session.panels) == (Answer.SHOWN, Panels.RESULT)
+    # The verdict is on what was checked: typing on does not re-judge it until Check is pressed.
+    session.answer_typed("65")
+    assert session.checked_answer == "64 apples" and session.student == Student.VERDICT
     # Another problem: the typed answer belonged to the last one, and so did the cards.
     session.set_problem("Tom has 3 boxes of 5 pens. How many pens does he have?")
     assert session.typed_answer == "" and session.student == Student.NONE
@@ -199,6 +215,7 @@ def test_a_history_entry_reopens_with_its_mode(tmp_path):
     session.set_mode("pot")
     session.set_problem("Another problem entirely: 2 + 2?")
     assert session.panels == Panels.EMPTY
+    told.clear()
     session.reopen(entry)
     assert session.problem == PROBLEM and session.mode == "both"
     assert (Change.PROBLEM, None) in told and (Change.MODE, None) in told
@@ -248,3 +265,22 @@ def test_programs_off_here_switch_to_steps(tmp_path, allowed):
     assert session.programs_allowed() is allowed
     assert session.mode == ("pot" if allowed else "cot")
     assert ((Change.MODE, None) in told) is not allowed
+
+
+def test_another_problem_clears_a_verdict_even_when_the_box_was_emptied(tmp_path):
+    session, worker, _ = make_session(tmp_path)
+    session.set_problem(PROBLEM)
+    session.check_answer("64")
+    worker.run()
+    session.answer_typed("")  # the student empties the box, then moves on
+    session.set_problem("Tom has 3 boxes of 5 pens. How many pens does he have?")
+    assert session.student == Student.NONE and session.checked_answer == ""
+
+
+def test_a_stopped_check_says_nothing_more_about_the_students_answer(tmp_path):
+    session, worker, _ = make_session(tmp_path)
+    session.set_problem(PROBLEM)
+    session.check_answer("64")
+    assert session.student == Student.SOLVING
+    session.stop()
+    assert session.student == Student.NONE and session.answer == Answer.STOPPED

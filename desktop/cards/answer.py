@@ -196,7 +196,7 @@ class AnswerCard(Card):
         elif session.student == Student.SOLVING:
             self.check_label.setText(self.tr("The tutor is solving the problem to check your answer..."))
         elif session.student == Student.VERDICT:
-            verdict = presenters.check_answer(session.typed_answer, session.result,
+            verdict = presenters.check_answer(session.checked_answer, session.result,
                                               reveal=session.answer == Answer.SHOWN)  # fmt: skip
             colors = style.palette(style.is_dark())
             color = {True: colors.checked, False: colors.unsure, None: colors.muted}[verdict.correct]

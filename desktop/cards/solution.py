@@ -79,13 +79,15 @@ class SolutionCard(Card):
 
     # -- drawing the session ------------------------------------------------------------------
 
-    def draw(self, session: TutorSession) -> None:
+    def draw(self, session: TutorSession, restyle: bool = False) -> None:
+        """Draw the panels' state; `restyle`: the same result again in new words or colours (the
+        student's choice of worked steps or program stays)."""
         panels, result = session.panels, session.result
         if panels == Panels.RESULT and result is not None:
             self._draw_result(result)
-            # A program that ran opens as worked steps; the program itself is one click away.
-            self.worked_button.setChecked(bool(self.worked.steps))
-            self.program_button.setChecked(not self.worked.steps)
+            if not restyle:  # a program that ran opens as worked steps; the program is one click away
+                self.worked_button.setChecked(bool(self.worked.steps))
+                self.program_button.setChecked(not self.worked.steps)
         elif panels == Panels.HINT and result is not None and session.hint is not None:
             self._draw_hint(session.hint, result)
             return
