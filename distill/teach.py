@@ -34,6 +34,8 @@ from kpdd.format import Mode
 
 EVAL_ONLY_NAMES = ("gsm8k", "svamp", "asdiv", "multiarith")  # data set names that are evaluation sets
 _EVAL_ONLY_PATTERN = re.compile(r"(test|svamp|asdiv|multiarith|symbolic)", re.IGNORECASE)
+# A problem id from an evaluation set, also inside a derived one's ("zh-gsm8k-test-282": a translation).
+_EVAL_ID = re.compile(r"(?:^|-)(?:gsm8k-test|svamp|asdiv|multiarith)")
 
 
 class EvalDataError(ValueError):
@@ -48,6 +50,12 @@ def eval_only_reason(name_or_path: str) -> str | None:
         return f"{what} is an evaluation set"
     if key not in ("gsm8k-train",) and _EVAL_ONLY_PATTERN.search(Path(key).name):
         return f"{name_or_path} looks like evaluation data (test / SVAMP / ASDiv / MultiArith / GSM-Symbolic)"
+    path = Path(name_or_path).expanduser()
+    if path.suffix == ".jsonl" and path.is_file():  # a derived list: a translation keeps its source's id
+        for record in read_jsonl(path):
+            source = str(record.get("source_id") or record.get("id") or "")
+            if _EVAL_ID.search(source):
+                return f"{name_or_path} holds problems of an evaluation set ({source})"
     return None
 
 
@@ -69,7 +77,7 @@ def record_training_problem(record: dict[str, Any]) -> str | None:
         return "it was written with --reference-only"
     source = str(record.get("source") or "")
     problem_id = str(record.get("problem_id") or "")
-    if source in EVAL_ONLY_NAMES or problem_id.startswith(("gsm8k-test", "svamp", "asdiv", "multiarith")):
+    if source in EVAL_ONLY_NAMES or _EVAL_ID.search(problem_id):
         return f"it comes from the evaluation set {source or problem_id}"
     data = str(prov.get("data") or "")
     if data and eval_only_reason(data):

@@ -104,3 +104,20 @@ def test_the_command_runs_a_real_gguf_and_resumes(tmp_path: Path, smollm2_gguf, 
     capsys.readouterr()
     assert cli.main(args) == 0
     assert "kept 0, refused 0 this run (3 done before)" in capsys.readouterr().out
+
+
+def test_a_translated_evaluation_set_is_never_training_data(tmp_path: Path):
+    from distill.teach import EvalDataError, check_training_data, record_training_problem
+
+    out = tmp_path / "chinese-problems.jsonl"  # a name that says nothing of where the problems came from
+    translator = ScriptedTranslator(
+        {FARMER: "一个农民有17只羊，山羊的数量是羊的3倍。他卖掉了12只山羊。他现在一共有多少只动物？"}
+    )
+    run_translate(translator, [Problem("gsm8k-test-7", FARMER, 56.0, "gsm8k")], out)
+    with pytest.raises(EvalDataError, match="gsm8k-test-7"):
+        check_training_data(str(out))
+    assert record_training_problem({"problem_id": "zh-gsm8k-test-7"}) is not None
+    train = tmp_path / "train-zh.jsonl"
+    run_translate(translator, [Problem("gsm8k-train-7", FARMER, 56.0, "gsm8k-train")], train)
+    check_training_data(str(train))  # a translation of GSM8K train may be taught
+    assert record_training_problem({"problem_id": "zh-gsm8k-train-7"}) is None
