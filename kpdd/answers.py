@@ -326,10 +326,16 @@ IMPLIED_CHINESE: dict[str, tuple[float, ...]] = {
 _ZH_DISCOUNT_RE = re.compile(r"([一二三四五六七八九\d])([一二三四五六七八九五\d])?折")
 
 
+_WRITTEN_FRACTION_RE = re.compile(r"(?<![\d.])(\d+)\s*/\s*(\d+)(?!\d|\.\d)")
+
+
 def numbers_given(problem: str) -> set[float]:
     """The numbers a problem gives a program to use: its numerals and number words
     (`numbers_in_text`) and the numbers its words imply (IMPLIED_NUMBERS)."""
     values = numbers_in_text(problem)
+    # "3/4 of the pie" gives 3 and 4 as well as 0.75: a program writes `pie * 3 / 4`.
+    for match in _WRITTEN_FRACTION_RE.finditer(problem or ""):
+        values.update({float(match.group(1)), float(match.group(2))})
     for match in _IMPLIED_RE.finditer(problem or ""):
         values.update(float(v) for v in IMPLIED_NUMBERS[match.group(0).lower()])
     for word, implied in IMPLIED_CHINESE.items():

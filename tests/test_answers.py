@@ -382,3 +382,16 @@ def test_numbers_given_in_chinese() -> None:
 def test_a_chinese_answer_is_read() -> None:
     assert extract_answer("所以他现在一共有56只动物。") == 56.0
     assert extract_answer("答案是56。") == 56.0
+
+
+def test_a_written_fraction_gives_its_two_numbers_too():
+    """A written "3/4 of the pie" gives 3 and 4: a program writing `pie * 3 / 4` uses numbers it gives."""
+    from kpdd.format import Mode
+    from kpdd.judgement import plausibility
+    from kpdd.result import Solution
+
+    problem = "A pie has 12 slices. She ate 3/4 of the pie. How many slices are left?"
+    assert {3.0, 4.0, 0.75, 12.0} <= numbers_given(problem)
+    assert numbers_given("The date was 12/2024.") >= {12.0, 2024.0}
+    program = Solution(Mode.POT, "pie = 12\neaten = pie * 3 / 4\nanswer = pie - eaten", answer=3.0)
+    assert plausibility(program, problem) == 1.0
