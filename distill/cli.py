@@ -266,6 +266,7 @@ def register_translate(subparsers) -> None:
     )
     tr.add_argument("--parallel", type=int, default=16, help="problems decoded together")
     tr.add_argument("--threads", type=int)
+    tr.add_argument("--retries", type=int, default=0, help="sampled tries more for each refused translation")
     tr.set_defaults(func=cmd_translate)
 
 
@@ -305,6 +306,11 @@ def cmd_translate(args: argparse.Namespace) -> int:
     cancel = CancelToken()
     try:
         stats = run_translate(translator, problems, out, progress=progress, cancel=cancel)
+        for attempt in range(1, args.retries + 1):
+            again = run_translate(
+                translator, problems, out, progress=progress, cancel=cancel, attempt=attempt
+            )
+            print(f"try {attempt + 1} of the refused: kept {again.kept} of {again.problems}", file=sys.stderr)
     except KeyboardInterrupt:
         print(
             "\nInterrupted: finished translations are kept; run the same command again to resume.",

@@ -112,6 +112,18 @@ def done_ids(out: Path) -> set[str]:
     return {r["source_id"] for path in paths for r in read_jsonl(path) if "source_id" in r}
 
 
+def kept_ids(out: Path) -> set[str]:
+    return {r["source_id"] for r in read_jsonl(out) if "source_id" in r} if out.exists() else set()
+
+
+def refusals(out: Path) -> Counter[str]:
+    """How many times each source problem's translation was refused."""
+    path = rejected_path(out)
+    return (
+        Counter(r["source_id"] for r in read_jsonl(path) if "source_id" in r) if path.exists() else Counter()
+    )
+
+
 class GGUFTranslator:
     """Greedy translations by a local GGUF chat model, `parallel` problems decoded together; the
     instructions and demonstrations, the same for every problem, are read once."""
@@ -127,11 +139,12 @@ class GGUFTranslator:
         self.max_tokens = max_tokens
 
     def translate_many(self, questions: Sequence[str], on_done: Callable[[int, str, str], None],
-                       cancel: Any = None) -> None:  # fmt: skip
+                       cancel: Any = None, temperature: float = 0.0, seed: int = 0) -> None:  # fmt: skip
         """`on_done(index, translation, finish_reason)` as each one finishes."""
         prompts = [self.chat.prompt(translation_messages(q)) for q in questions]
         self.chat.batched.generate(
-            prompts, stop=["\n\n"], max_tokens=self.max_tokens, temperature=0.0, add_bos=False, cancel=cancel,
+            prompts, stop=["\n\n"], max_tokens=self.max_tokens, temperature=temperature,
+            seeds=[seed] * len(prompts), add_bos=False, cancel=cancel,
             on_done=lambda index, generation: on_done(index, generation.text.strip(), generation.finish_reason),
         )  # fmt: skip
 
@@ -139,15 +152,27 @@ class GGUFTranslator:
         self.chat.close()
 
 
+# A refused translation is tried again sampled (`attempt` 1, 2, ...): a different wording often keeps
+# what the greedy one dropped.
+RETRY_TEMPERATURE = 0.6
+
+
 def run_translate(translator: Any, problems: Sequence[Any], out: str | Path, *, chunk: int = 64,
-                  progress: Callable[[TranslateStats], None] | None = None, cancel: Any = None) -> TranslateStats:  # fmt: skip
-    """Translate every problem not yet in OUT or its rejected file, `chunk` at a time (each chunk's
-    records are on disk before the next starts); returns the counts."""
+                  progress: Callable[[TranslateStats], None] | None = None, cancel: Any = None,
+                  attempt: int = 0) -> TranslateStats:  # fmt: skip
+    """Translate every problem not yet in OUT or its rejected file (`attempt` 0, greedy), or, for
+    `attempt` k > 0, every problem refused k times and never kept (sampled, seed k); `chunk` at a
+    time, each chunk's records on disk before the next starts. Returns the counts."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = done_ids(out)
-    todo = [p for p in problems if p.id not in done]
-    stats = TranslateStats(problems=len(problems), already_done=len(problems) - len(todo))
+    if attempt == 0:
+        done = done_ids(out)
+        todo = [p for p in problems if p.id not in done]
+    else:
+        kept, refused = kept_ids(out), refusals(out)
+        todo = [p for p in problems if p.id not in kept and refused[p.id] == attempt]
+    stats = TranslateStats(problems=len(todo) if attempt else len(problems),
+                           already_done=0 if attempt else len(problems) - len(todo))  # fmt: skip
     for start in range(0, len(todo), chunk):
         batch = todo[start : start + chunk]
 
@@ -162,7 +187,8 @@ def run_translate(translator: Any, problems: Sequence[Any], out: str | Path, *, 
             )
             record = {"id": f"zh-{problem.id}", "source_id": problem.id, "question": chinese,
                       "answer": format_answer(problem.answer), "question_en": problem.question,
-                      "translator": translator.name, "prompt_version": TRANSLATE_PROMPT_VERSION}  # fmt: skip
+                      "translator": translator.name, "prompt_version": TRANSLATE_PROMPT_VERSION,
+                      "attempt": attempt}  # fmt: skip
             if reason is None:
                 append_jsonl(out, record)
                 stats.kept += 1
@@ -170,7 +196,8 @@ def run_translate(translator: Any, problems: Sequence[Any], out: str | Path, *, 
                 append_jsonl(rejected_path(out), {**record, "reason": reason})
                 stats.rejected += 1
 
-        translator.translate_many([p.question for p in batch], finished, cancel=cancel)
+        translator.translate_many([p.question for p in batch], finished, cancel=cancel,
+                                  temperature=RETRY_TEMPERATURE if attempt else 0.0, seed=attempt)  # fmt: skip
         if cancel is not None and cancel.cancelled:
             stats.interrupted = True
             break

@@ -42,18 +42,22 @@ def test_names_may_stay_and_implied_numbers_may_be_written():
 
 
 class ScriptedTranslator:
-    """Replies from a table, keyed by the English; records what it was asked."""
+    """Replies from a table, keyed by the English (a list: one reply per try, greedy first); records
+    what it was asked and how."""
 
     name = "scripted"
 
-    def __init__(self, replies: dict[str, str]) -> None:
+    def __init__(self, replies: dict[str, str | list[str]]) -> None:
         self.replies = replies
         self.asked: list[str] = []
+        self.temperatures: list[float] = []
 
-    def translate_many(self, questions, on_done, cancel=None) -> None:
+    def translate_many(self, questions, on_done, cancel=None, temperature=0.0, seed=0) -> None:
         for index, question in enumerate(questions):
             self.asked.append(question)
-            on_done(index, self.replies[question], "stop")
+            self.temperatures.append(temperature)
+            reply = self.replies[question]
+            on_done(index, reply[seed] if isinstance(reply, list) else reply, "stop")
 
 
 def test_kept_and_refused_go_to_their_files_and_a_rerun_redoes_neither(tmp_path: Path):
@@ -121,3 +125,18 @@ def test_a_translated_evaluation_set_is_never_training_data(tmp_path: Path):
     run_translate(translator, [Problem("gsm8k-train-7", FARMER, 56.0, "gsm8k-train")], train)
     check_training_data(str(train))  # a translation of GSM8K train may be taught
     assert record_training_problem({"problem_id": "zh-gsm8k-train-7"}) is None
+
+
+def test_a_refused_translation_is_tried_again_sampled_until_one_is_kept(tmp_path: Path):
+    good = "一个农民有17只羊，山羊的数量是羊的3倍。他卖掉了12只山羊。他现在一共有多少只动物？"
+    dropped = "一个农民有17只羊，山羊的数量是羊的3倍。他现在一共有多少只动物？"  # "sells 12" left out
+    translator = ScriptedTranslator({FARMER: [dropped, dropped, good]})
+    problems = [Problem("p1", FARMER, 56.0, "test")]
+    out = tmp_path / "zh.jsonl"
+    assert run_translate(translator, problems, out).rejected == 1
+    assert run_translate(translator, problems, out, attempt=1).rejected == 1
+    assert run_translate(translator, problems, out, attempt=2).kept == 1
+    assert translator.temperatures == [0.0, 0.6, 0.6]
+    assert run_translate(translator, problems, out, attempt=2).problems == 0  # kept: never asked again
+    (kept,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert kept["attempt"] == 2 and kept["question"] == good
