@@ -237,11 +237,12 @@ def test_commands_and_backends_of_the_other_packages_come_from_their_entry_point
     commands = {name: point.value for name, point in extension_points(COMMANDS_GROUP).items()}
     assert commands == {
         "teach": "distill.cli:register", "filter": "distill.cli:register", "train": "distill.cli:register",
-        "analyze": "distill.cli:register", "export": "export.cli:register", "sheet": "desktop.sheet_cli:register",
+        "analyze": "distill.cli:register", "translate": "distill.cli:register", "export": "export.cli:register",
+        "sheet": "desktop.sheet_cli:register",
     }  # fmt: skip
     assert sorted(extension_points(EVAL_BACKENDS_GROUP)) == ["hf", "onnx"]
     done = kpdd("--help")
-    assert "teach,filter,train,analyze,export,sheet" in done.stdout
+    assert "teach,filter,train,analyze,translate,export,sheet" in done.stdout
 
 
 def test_a_command_whose_package_is_missing_says_so(monkeypatch, capsys):
