@@ -457,6 +457,39 @@ def take(out: Path, model: str | None, timeout_s: float, threads: int = 0, real_
     return 0
 
 
+FARMER_ZH = "一个农民有17只羊，山羊的数量是羊的三倍。他卖掉了12只山羊。他现在一共有多少只动物？"
+
+
+def take_chinese_farmer(out: Path, timeout_s: float, threads: int = 0, real_models: Path | None = None,
+                        active_name: str | None = None) -> int:  # fmt: skip
+    """26: the farmer typed in Chinese, in the Chinese interface, solved by the default model (the
+    student, and the second opinion where the student's answer looks doubtful)."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import create_window
+    from desktop.qt_app import create_app
+    from desktop.settings import DesktopSettings
+
+    out.mkdir(parents=True, exist_ok=True)
+    use_model(None, real_models, active_name)
+    app = create_app()
+    window = create_window(DesktopSettings(theme="light", language="zh_CN", threads=threads))
+    window.resize(1280, 820)
+    window.show()
+    window.problem_card.edit.setPlainText(FARMER_ZH)
+    window.session.solve()
+    _wait(lambda: not window.session.busy, timeout_s)
+    _grab(window, out / "26-zh-farmer-default-model.png")
+    result = window.session.result
+    print(
+        f"answer: {result.answer if result else None}, core question: {result.core_question if result else ''}"
+    )
+    window.close()
+    QApplication.processEvents()
+    app.quit()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -471,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each state")
     parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0: automatic)")
+    parser.add_argument("--chinese-farmer", action="store_true",
+                        help="only screenshot 26: the farmer in Chinese, solved by the default model")  # fmt: skip
     args = parser.parse_args(argv)
     if (
         sys.platform.startswith("linux")
@@ -500,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
             (Path(home) / "fonts" / font.name).symlink_to(font)
         if args.scripted:
             return take_scripted(args.out)
+        if args.chinese_farmer:
+            return take_chinese_farmer(args.out, args.timeout, args.threads, real_models, active_name)
         return take(args.out, args.model, args.timeout, args.threads, real_models, active_name)
 
 
