@@ -351,6 +351,13 @@ def few_shot_preamble(problem: str = "", by_language: bool = False) -> str:
     return header + "\n".join(shots) + "\n"
 
 
+# Whether the solver prompts a Chinese problem with the Chinese demonstrations. Not yet: the 1.5B
+# answered the Chinese farmer in Chinese stages with both sets, right (56) with the English ones and
+# wrong (44) with the Chinese ones, in one try each; bench/bench_chinese.py measures both on the
+# Chinese dev set.
+SOLVER_DEMONSTRATIONS_BY_LANGUAGE = False
+
+
 def inference_prompt(
     problem: str,
     stage: Stage,
@@ -359,10 +366,7 @@ def inference_prompt(
     with_key_points: bool = True,
 ) -> str:
     """The prompt that makes a model generate `stage` next."""
-    # The solver keeps the English demonstrations for a Chinese problem too, until the Chinese dev set
-    # measures the Chinese ones: the 1.5B answered the Chinese farmer in Chinese stages with both, right
-    # (56) with the English ones and wrong (44) with the Chinese ones, in one try each.
-    prefix = few_shot_preamble(problem, by_language=False) if few_shot else ""
+    prefix = few_shot_preamble(problem, by_language=SOLVER_DEMONSTRATIONS_BY_LANGUAGE) if few_shot else ""
     return prefix + transcript_prefix(problem, key_points, until=stage, with_key_points=with_key_points)
 
 
