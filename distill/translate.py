@@ -5,12 +5,14 @@ checked before it is kept.
     kpdd translate --data gsm8k --split test -o runs/zh/gsm8k-test-zh.jsonl          # a Chinese test set
     kpdd translate --data gsm8k-train --limit 1000 -o runs/zh/gsm8k-train-zh.jsonl   # teacher input
 
-A translation is kept only when it is Chinese, keeps every number the English writes in digits,
-and writes no answer the English does not give (`check_translation`): then the gold answer still
-follows from the Chinese text as far as its numbers go. Kept ones go to OUT, one problem a line as
-`kpdd eval --data OUT` and `kpdd teach --data OUT` read it (`question`, `answer`, `id`, and the
-English beside it); refused ones to OUT's `.rejected.jsonl` with the reason, so a rerun resumes
-after both and redoes neither.
+A translation is kept only when it is Chinese, leaves no English word, keeps every number the
+English writes in digits, works nothing out and writes no answer the English does not give
+(`check_translation`): then the gold answer still follows from the Chinese text as far as its
+numbers go (what numbers cannot show, a sentence turned around, is for a reader: check a sample).
+Kept ones go to OUT, one problem a line as `kpdd eval --data OUT` and `kpdd teach --data OUT` read it
+(`question`, `answer`, `id`, and the English beside it); refused ones to OUT's `.rejected.jsonl` with
+the reason, so a rerun resumes after both and redoes neither. `--retries N` tries each refused one
+again, sampled, up to N times.
 """
 
 from __future__ import annotations
