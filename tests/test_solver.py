@@ -254,19 +254,23 @@ def test_self_consistency_votes_and_reports_the_winners_share():
 def test_cancel_mid_solve_returns_quickly(solver):
     cancel = CancelToken()
     cancelled_at: list[float] = []
+    streaming = threading.Event()
 
-    def stop() -> None:
+    def press_stop() -> None:  # the UI thread's Stop, once the first stage streams (not after a
+        streaming.wait(timeout=120)  # fixed delay: a fast machine could finish the solve first)
         cancelled_at.append(time.perf_counter())
         cancel.cancel()
 
     # One thread: two llama.cpp threads wait for each other spinning, so beside another busy
     # program (a parallel test run) one token can take seconds; cancelling is checked per token.
     solver.backend.set_threads(1)
-    threading.Timer(0.5, stop).start()
+    presser = threading.Thread(target=press_stop)
+    presser.start()
     try:
-        result = solver.solve(NATALIA, "both", samples=3, cancel=cancel)
+        result = solver.solve(NATALIA, "both", samples=3, cancel=cancel, on_event=lambda *_: streaming.set())
     finally:
         solver.backend.set_threads(2)
+        presser.join()
     latency = time.perf_counter() - cancelled_at[0]
     assert result.cancelled
     # Within a few tokens' time at this moment's speed (the 0.5 s target is bench/bench_stop.py's).
