@@ -10,6 +10,8 @@ import pytest
 
 from distill.translate import check_translation, done_ids, rejected_path, run_translate
 from kpdd.datasets import Problem
+from kpdd.format import is_chinese
+from kpdd.jsonl import read_jsonl
 
 FARMER = (
     "A farmer has 17 sheep and 3 times as many goats. He sells 12 goats. How many animals does he have now?"
@@ -140,3 +142,31 @@ def test_a_refused_translation_is_tried_again_sampled_until_one_is_kept(tmp_path
     assert run_translate(translator, problems, out, attempt=2).problems == 0  # kept: never asked again
     (kept,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert kept["attempt"] == 2 and kept["question"] == good
+
+
+CHINESE_TEST_SET = Path(__file__).resolve().parents[1] / "bench" / "records" / "zh" / "gsm8k-test-zh.jsonl"
+
+
+def test_the_chinese_test_set_keeps_every_number_and_is_never_training_data(tmp_path):
+    """The committed Chinese test split: the 300 problems of the English test split, each passing the
+    check machine translations must pass (or carrying the reason it was overridden by hand), and
+    refused as training data by name and by content."""
+    from distill.teach import eval_only_reason
+    from kpdd.datasets import load_dataset
+
+    rows = list(read_jsonl(CHINESE_TEST_SET))
+    assert len(rows) == 300 and len({r["id"] for r in rows}) == 300
+    assert all(r["id"].startswith("zh-gsm8k-test-") and is_chinese(r["question"]) for r in rows)
+    failing = {
+        r["id"]: reason
+        for r in rows
+        if (reason := check_translation(r["question_en"], r["question"], r["answer"]))
+        and not r.get("check_overridden", "").startswith(f"ok:{reason}")
+    }
+    assert failing == {}
+    loaded = load_dataset(str(CHINESE_TEST_SET))
+    assert [p.answer for p in loaded.problems] == [r["answer"] for r in rows]
+    assert eval_only_reason(str(CHINESE_TEST_SET))
+    renamed = tmp_path / "my-chinese-problems.jsonl"  # a new name does not make it trainable: its ids
+    renamed.write_bytes(CHINESE_TEST_SET.read_bytes())
+    assert "evaluation set" in (eval_only_reason(str(renamed)) or "")
