@@ -1,6 +1,6 @@
 """Chinese problems: each model on a translated set and on the same problems in English, paired.
 
-    .venv/bin/python bench/bench_chinese.py --data runs/zh/gsm8k-dev-zh.jsonl [--configs a,b] [--limit N]
+    .venv/bin/python bench/bench_chinese.py --data bench/records/zh/gsm8k-dev-zh.jsonl [--configs a,b] [--limit N]
 
 The set is what `kpdd translate` kept (its `question_en` holds each problem's English original, so
 every configuration also solves those, and its Chinese accuracy is paired with its English one on

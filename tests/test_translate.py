@@ -144,17 +144,19 @@ def test_a_refused_translation_is_tried_again_sampled_until_one_is_kept(tmp_path
     assert kept["attempt"] == 2 and kept["question"] == good
 
 
-CHINESE_TEST_SET = Path(__file__).resolve().parents[1] / "bench" / "records" / "zh" / "gsm8k-test-zh.jsonl"
+CHINESE_SETS = Path(__file__).resolve().parents[1] / "bench" / "records" / "zh"
 
 
-def test_the_chinese_test_set_keeps_every_number_and_is_never_training_data(tmp_path):
-    """The committed Chinese test split: the 300 problems of the English test split, each passing the
-    check machine translations must pass (or carrying the reason it was overridden by hand), and
-    refused as training data by name and by content."""
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_the_chinese_sets_keep_every_number_and_are_never_training_data(split, tmp_path):
+    """The committed Chinese dev and test splits: the 300 problems of the English split each, every
+    one passing the check machine translations must pass (or carrying the reason it was overridden
+    by hand), and refused as training data by name and by content."""
     from distill.teach import eval_only_reason
     from kpdd.datasets import load_dataset
 
-    rows = list(read_jsonl(CHINESE_TEST_SET))
+    path = CHINESE_SETS / f"gsm8k-{split}-zh.jsonl"
+    rows = list(read_jsonl(path))
     assert len(rows) == 300 and len({r["id"] for r in rows}) == 300
     assert all(r["id"].startswith("zh-gsm8k-test-") and is_chinese(r["question"]) for r in rows)
     failing = {
@@ -164,9 +166,14 @@ def test_the_chinese_test_set_keeps_every_number_and_is_never_training_data(tmp_
         and not r.get("check_overridden", "").startswith(f"ok:{reason}")
     }
     assert failing == {}
-    loaded = load_dataset(str(CHINESE_TEST_SET))
+    loaded = load_dataset(str(path))
     assert [p.answer for p in loaded.problems] == [r["answer"] for r in rows]
-    assert eval_only_reason(str(CHINESE_TEST_SET))
+    assert eval_only_reason(str(path))
     renamed = tmp_path / "my-chinese-problems.jsonl"  # a new name does not make it trainable: its ids
-    renamed.write_bytes(CHINESE_TEST_SET.read_bytes())
+    renamed.write_bytes(path.read_bytes())
     assert "evaluation set" in (eval_only_reason(str(renamed)) or "")
+
+
+def test_the_chinese_dev_and_test_splits_do_not_overlap():
+    dev, test = ({r["id"] for r in read_jsonl(CHINESE_SETS / f"gsm8k-{s}-zh.jsonl")} for s in ("dev", "test"))
+    assert not dev & test
