@@ -286,14 +286,30 @@ def numbers_in_text(text: str) -> set[float]:
 _ZH_PART_RE = re.compile(r"([\d一二两三四五六七八九十百千]+)分之([\d一二两三四五六七八九十百千]+)")
 
 
+# A mixed number (带分数): 1又1/2 and 1又2分之1 are both one and a half.
+_ZH_MIXED_RE = re.compile(
+    r"([\d一二两三四五六七八九十百千]+)又(?:(\d+)/(\d+)|([\d一二两三四五六七八九十百千]+)分之([\d一二两三四五六七八九十百千]+))"
+)
+
+
+def _zh_value(text: str) -> float | None:
+    return float(text) if text.isdigit() else chinese_number(text)
+
+
 def _chinese_fractions(text: str) -> set[float]:
     values: set[float] = set()
     for match in _ZH_PART_RE.finditer(text):
-        whole, part = (
-            float(m) if m.isdigit() else chinese_number(m) for m in (match.group(1), match.group(2))
-        )
+        whole, part = (_zh_value(m) for m in (match.group(1), match.group(2)))
         if whole and part is not None:
             values.update({whole, part, round(part / whole, 6)})
+    for match in _ZH_MIXED_RE.finditer(text):
+        units = _zh_value(match.group(1))
+        if match.group(2):  # 1又1/2: numerator first; 1又2分之1: denominator first
+            numerator, denominator = _zh_value(match.group(2)), _zh_value(match.group(3))
+        else:
+            denominator, numerator = _zh_value(match.group(4)), _zh_value(match.group(5))
+        if units is not None and numerator is not None and denominator:
+            values.add(round(units + numerator / denominator, 6))
     return values
 
 

@@ -377,6 +377,9 @@ def test_numbers_given_in_chinese() -> None:
     assert {0.8, 80.0, 0.2, 200.0} <= numbers_given("一件衣服原价200元，打八折后多少钱？")
     assert 12.0 not in numbers_given("一件衣服原价200元，打八折后多少钱？")  # 打 here is not a dozen
     assert 56.0 not in numbers_given(farmer)
+    # A mixed number, in digits or in words: one and a half either way.
+    assert {1.0, 1.5, 2.0} <= numbers_given("一半的人每人吃了1又1/2个餐包。")
+    assert 2.75 in numbers_given("他跑了两又四分之三英里。")
 
 
 def test_a_chinese_answer_is_read() -> None:
