@@ -3,7 +3,8 @@
 `kpdd teach` appends to a JSONL under `runs/`, which is not committed, and a later sitting may start
 on a fresh machine. `pack` copies a teacher file to `distill/records/NAME.jsonl.gz` without the
 problem text (that is the data set's, under its own license; `problem_id` says which problem it was).
-`unpack` writes it back with the text read from the data set again, so `kpdd teach` with the same
+`unpack` writes it back with the text read from the data set again (or from the problem list it was
+taught from, such as the committed distill/data/gsm8k-train-zh.jsonl), so `kpdd teach` with the same
 `-o` resumes after the last packed problem and `kpdd filter` reads it as it was.
 
     .venv/bin/python -m distill.records pack runs/teach/qwen15b-pot-s0.jsonl
@@ -70,7 +71,7 @@ def unpack(name: str, out: Path, data_dir: str | None = None, folder: Path = REC
             f"{out} holds more records ({_count(out)}) than {source} ({len(records)}): not overwritten"
         )
     questions: dict[str, str] = {}
-    for data in sorted({str(r.get("source") or "gsm8k-train") for r in records}):
+    for data in sorted({_data_of(r) for r in records}):
         questions.update({p.id: p.question for p in load_dataset(data, data_dir=data_dir).problems})
     missing = [r["problem_id"] for r in records if r["problem_id"] not in questions]
     if missing:
@@ -79,6 +80,15 @@ def unpack(name: str, out: Path, data_dir: str | None = None, folder: Path = REC
         )
     _write(out, [{**r, "question": questions[r["problem_id"]]} for r in records], compress=False)
     return len(records)
+
+
+def _data_of(record: dict[str, Any]) -> str:
+    """Where a record's problem text is: a data set's name, or, for a problem list taught from a file
+    (`source` "jsonl", such as distill/data/gsm8k-train-zh.jsonl), that file's path as taught."""
+    source = str(record.get("source") or "gsm8k-train")
+    if source == "jsonl":
+        return str((record.get("provenance") or {}).get("data") or source)
+    return source
 
 
 def problem_index(problem_id: str) -> int:

@@ -341,6 +341,32 @@ def test_teacher_records_are_packed_without_problem_text_and_unpacked_whole(
         pack(shorter, "t", folder=tmp_path / "records")
 
 
+def test_records_taught_from_a_problem_list_unpack_from_that_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chinese teacher records come from a committed problem list, not a data set: unpack reads their
+    text back from the list named in their provenance (relative to the repository, as taught)."""
+    from distill.records import pack, unpack
+
+    listed = tmp_path / "distill" / "data" / "mine.jsonl"
+    listed.parent.mkdir(parents=True)
+    rows = [{"id": f"zh-gsm8k-train-{i}", "question": f"小明有{i + 2}个苹果，吃了1个，还剩几个？", "answer": i + 1}
+            for i in range(3)]  # fmt: skip
+    listed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # kpdd teach runs from the repository root: the path is relative
+    taught = [
+        {"problem_id": r["id"], "source": "jsonl", "question": r["question"], "program": f"answer = {r['answer']}",
+         "provenance": {"teacher": "gguf:t", "data": "distill/data/mine.jsonl"}}
+        for r in rows
+    ]  # fmt: skip
+    source = tmp_path / "teach.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in taught), encoding="utf-8")
+    pack(source, "zh", folder=tmp_path / "records")
+    out = tmp_path / "again.jsonl"
+    assert unpack("zh", out, None, folder=tmp_path / "records") == 3
+    assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == taught
+
+
 def test_select_cuts_a_continuing_runs_slice_of_filtered_records(tmp_path: Path) -> None:
     from distill.records import main as records_main
 
