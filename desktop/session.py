@@ -119,7 +119,7 @@ def worked_of(result: SolveResult | None) -> WorkedSolution:
     program = result.shown_solution(Mode.POT) if result is not None else None
     if program is None or program.answer is None:
         return WorkedSolution()
-    return worked_steps(program.text)
+    return worked_steps(program.text, names=program.names)
 
 
 @dataclass

@@ -65,5 +65,5 @@ def solve_request(solver: Any, request: SolveRequest, on_event: Callable[[StageE
     # then finds them in kpdd.worked's cache.
     program = result.shown_solution(Mode.POT) if not result.cancelled else None
     if program is not None and program.answer is not None:
-        worked_steps(program.text)
+        worked_steps(program.text, names=program.names)
     return result

@@ -109,7 +109,11 @@ def print_answer(out, result, verdict) -> int:
         out.write(f"\nerror: {result.error}\n")
     write_second_model_solution(out, result)
     program = result.shown_solution(Mode.POT)
-    worked = worked_steps(program.text).steps if program is not None and program.answer is not None else ()
+    worked = (
+        worked_steps(program.text, names=program.names).steps
+        if program is not None and program.answer is not None
+        else ()
+    )
     if worked:
         out.write("\n== Worked steps ==\n")
         out.write("".join(f"{n}. {step.text()}\n" for n, step in enumerate(worked, 1)))

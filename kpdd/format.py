@@ -587,3 +587,60 @@ def prepare_problem(problem: str) -> tuple[str, bool]:
         raise ValueError("The problem is empty: type or paste a word problem first.")
     cut = cut_problem(text)
     return cut, cut != text
+
+
+# -- a program's names in the problem's language ---------------------------------------------------
+# Programs keep English names (the training data's), so the worked steps of a Chinese problem would
+# read "Goats left = goats − 12". One short generation by the model that solved it names each
+# variable in Chinese for the steps; the program itself is not changed. On three Chinese problems the
+# student and the 1.5B both gave usable names (2026-12-07, bench/records/kpdd-qwen05b-s4/NOTES.md).
+# The demonstrations are our own problems, not the farmer the screenshots show.
+STEP_NAMES_HEADER = (
+    "Give each Python variable a short Chinese name (a few characters) for a student who reads the "
+    'problem in Chinese. One line per variable, as "variable: 中文名".'
+)
+STEP_NAMES_DEMOS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "小明有25本故事书，姐姐的故事书是他的两倍。姐姐送给同学8本。姐姐还剩多少本故事书？",
+        (("ming_books", "小明的书"), ("sister_books", "姐姐的书"), ("given_away", "送出的书"),
+         ("sister_left", "姐姐剩下的书")),
+    ),
+    (
+        "面包师做了48个松饼。她上午卖掉了其中的3/4，下午又卖掉了5个。还剩下多少个松饼？",
+        (("muffins", "松饼总数"), ("sold_morning", "上午卖掉的松饼"),
+         ("remaining_after_morning", "上午后剩下的松饼"), ("muffins_left", "最后剩下的松饼")),
+    ),
+)  # fmt: skip
+STEP_NAMES_STOP = ("\n\n", "题目")
+# The answer's own name, in Chinese, whatever the model says.
+ANSWER_NAME_ZH = "答案"
+MAX_STEP_NAME_CHARS = 24
+
+
+def step_names_prompt(problem: str, names: Iterable[str]) -> str:
+    """The prompt that asks for Chinese names of `names`, continued as "name: 中文名" lines."""
+    blocks = [STEP_NAMES_HEADER]
+    for demo_problem, pairs in STEP_NAMES_DEMOS:
+        lines = "\n".join(f"{name}: {label}" for name, label in pairs)
+        blocks.append(f"题目：{demo_problem}\n变量：{', '.join(n for n, _ in pairs)}\n{lines}")
+    blocks.append(f"题目：{normalize_problem(problem)}\n变量：{', '.join(names)}\n")
+    return "\n\n".join(blocks)
+
+
+def parse_step_names(text: str, names: Iterable[str]) -> dict[str, str]:
+    """The Chinese name of every one of `names` from the model's "name: 中文名" lines, or {} when one
+    is missing or is not a short Chinese name: half-Chinese steps read worse than English ones.
+    "answer" is always 答案."""
+    wanted = [n for n in names if n != "answer"]
+    found: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        name, sep, label = line.replace("：", ":").partition(":")
+        name, label = name.strip().strip("`"), label.strip().rstrip("。.")
+        if sep and name in wanted and name not in found:
+            found[name] = label
+    if any(
+        not (label := found.get(name, "")) or len(label) > MAX_STEP_NAME_CHARS or not is_chinese(label)
+        for name in wanted
+    ):
+        return {}
+    return {**{name: found[name] for name in wanted}, "answer": ANSWER_NAME_ZH}

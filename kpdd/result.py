@@ -75,6 +75,9 @@ class Solution:
     # A program's answer came from "answer", "solution" or, when it set neither, its
     # "last_assignment" (shown as such: the program never said which value it meant).
     answer_source: str | None = None
+    # A program's variables named in the problem's language, for its worked steps (a Chinese
+    # problem: kpdd.format.parse_step_names); {} when the names are the program's own.
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def answer_variable(self) -> str | None:
@@ -215,6 +218,7 @@ class SolveResult:
                 sample_index=int(s.get("sample_index", 0)),
                 model=s.get("model", "") or "",
                 answer_source=s.get("answer_source"),
+                names=_names(s.get("names")),
             )
             for s in data.get("solutions", [])
         ]
@@ -269,3 +273,10 @@ class SolveResult:
             "mode": Mode(mode).value,
             "error": "backend error" if record.get("error_kind") == "backend_error" else None,
         })  # fmt: skip
+
+
+def _names(value: Any) -> dict[str, str]:
+    """A stored `Solution.names`, or {} when it is missing or not names to words."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, str) and v}

@@ -110,7 +110,7 @@ class SheetItem:
                     output += f" It printed: {printed[:300]}"
             elif shown_program.error:
                 output = f"The program failed: {shown_program.error}"
-            worked = [step.text() for step in worked_steps(program).steps]
+            worked = [step.text() for step in worked_steps(program, names=shown_program.names).steps]
         slips: list[tuple[int, int, str]] = []
         if shown_steps is not None:
             steps = shown_steps.text

@@ -53,24 +53,32 @@ from kpdd.format import (
     MAX_TOKENS,
     PLAIN_MODE,
     SOLUTION_STAGE,
+    STEP_NAMES_STOP,
     STOP_STRINGS,
     KeyPoints,
     Mode,
     Stage,
     clean_stage,
     inference_prompt,
+    is_chinese,
     parse_key_information,
+    parse_step_names,
     prepare_problem,
+    step_names_prompt,
 )
 from kpdd.judgement import finalize, looks_wrong
 from kpdd.result import OnEvent, SecondOpinionAsked, Solution, SolveResult, StageEvent, StageRecord
 from kpdd.sandbox import run_program
 from kpdd.stage_text import solution_complete, stage_text
+from kpdd.worked import names_to_explain
 
 # `samples=AUTO_SAMPLES`: one solution, then RECHECK_SAMPLES in all when the first one looks wrong.
 AUTO_SAMPLES = 0
 RECHECK_SAMPLES = 5
 DEFAULT_SAMPLE_TEMPERATURE = 0.7
+# A program with more variables than this keeps its own names in its worked steps (one generation
+# of about 16 tokens a name: beyond this the wait is longer than the names are worth).
+MAX_NAMED_VARIABLES = 12
 
 
 class _StageToken:
@@ -126,6 +134,7 @@ class Solver:
         key_information: list[str] | str | None = None,
         on_event: OnEvent | None = None,
         cancel: CancelToken | None = None,
+        name_steps: bool = True,
     ) -> SolveResult:
         """Solve one problem. Stages given as arguments (edited by a user) are not generated.
 
@@ -137,6 +146,8 @@ class Solver:
 
         Never raises for model trouble during a solve: a cancelled solve returns what it had with
         `cancelled=True`; a backend error is reported in `error`. An empty problem raises ValueError.
+        `name_steps`: a Chinese problem's shown program gets Chinese names for its worked steps
+        (`name_program_steps`).
         """
         mode = Mode(mode)
         samples = max(AUTO_SAMPLES, int(samples))
@@ -156,6 +167,8 @@ class Solver:
                     self._ask_second_opinion(result, every, emit, cancel)
                 except Cancelled:
                     pass  # stopped while the second model checks: the first answer stands, unchecked
+            if name_steps and not cancel.cancelled:
+                self.name_program_steps(result, cancel)
         except Cancelled:
             result.cancelled = True
         except Exception as exc:  # a backend failure mid-solve: keep what was done, say what failed
@@ -185,9 +198,11 @@ class Solver:
         checked.first_answer_seconds = checked.first_answer_seconds or result.seconds
         emit = on_event or (lambda event: None)
         started = time.perf_counter()
+        cancel = cancel or CancelToken()
         try:
-            other = self._ask_second_opinion(checked, True, emit, cancel or CancelToken())
+            other = self._ask_second_opinion(checked, True, emit, cancel)
             checked.error = other.error  # the student asked for this check: say when it failed
+            self.name_program_steps(checked, cancel)  # the second model's program may be shown now
         except Cancelled:
             checked.cancelled = True
         except Exception as exc:
@@ -198,6 +213,31 @@ class Solver:
             checked.error = str(exc)
         checked.seconds = result.seconds + time.perf_counter() - started
         return checked
+
+    def name_program_steps(self, result: SolveResult, cancel: CancelToken | None = None) -> None:
+        """Give the shown program of a Chinese problem Chinese names for its worked steps
+        (`Solution.names`), asked of the model that wrote it in one short generation. The names stay
+        the program's own when the problem is not Chinese, the model's names are not usable
+        (kpdd.format.parse_step_names), the student stops it, or the model fails: the answer and
+        its verdict never wait on this or change with it."""
+        program = result.shown_solution(Mode.POT)
+        if program is None or program.answer is None or program.names or not is_chinese(result.problem):
+            return
+        names = names_to_explain(program.text)
+        if not names or len(names) > MAX_NAMED_VARIABLES:
+            return
+        writer = self.second_opinion if program.model and self.second_opinion is not None else self
+        try:
+            generation = writer.backend.generate(
+                step_names_prompt(result.problem, names),
+                stop=list(STEP_NAMES_STOP),
+                max_tokens=16 * len(names) + 8,
+                cancel=cancel,
+            )
+        except BackendError:
+            return
+        if generation.finish_reason != "cancelled":
+            program.names = parse_step_names(generation.text, names)
 
     def _ask_second_opinion(
         self, result: SolveResult, every: bool, emit: OnEvent, cancel: CancelToken
@@ -210,7 +250,7 @@ class Solver:
         name = self.second_opinion.backend.info.name
         first = replace(result, solutions=list(result.solutions), stages=list(result.stages))
         emit(StageEvent("second_opinion", None, name, data=SecondOpinionAsked(name, every, first)))
-        other = self.second_opinion.solve(result.problem, result.mode, cancel=cancel)
+        other = self.second_opinion.solve(result.problem, result.mode, cancel=cancel, name_steps=False)
         if other.cancelled:
             raise Cancelled()
         self._add_second_opinion(result, other)

@@ -16,8 +16,10 @@ Numbers are written as everywhere else in the app (`kpdd.answers.format_answer`:
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kpdd.answers import format_answer
@@ -52,6 +54,12 @@ FUNCTION_WORDS = {
     "round": "round", "ceil": "round up", "floor": "round down", "int": "whole part of",
     "abs": "size of", "min": "smaller of", "max": "larger of", "sum": "sum of", "sqrt": "square root of",
     "len": "number of", "float": "", "Fraction": "fraction", "Decimal": "",
+}  # fmt: skip
+# The same in Chinese, for steps whose names are Chinese (`names`).
+FUNCTION_WORDS_ZH = {
+    "round": "四舍五入", "ceil": "向上取整", "floor": "向下取整", "int": "取整数部分", "abs": "绝对值",
+    "min": "较小值", "max": "较大值", "sum": "总和", "sqrt": "平方根", "len": "个数", "float": "",
+    "Fraction": "分数", "Decimal": "",
 }  # fmt: skip
 _OPERATORS: dict[type, tuple[str, int]] = {  # symbol, precedence (higher binds tighter)
     ast.Add: ("+", 1), ast.Sub: ("\u2212", 1), ast.Mult: ("\u00d7", 2), ast.Div: ("\u00f7", 2),
@@ -209,10 +217,13 @@ def _show_value(value: object) -> str:
 
 
 class _Renderer:
-    """An expression in words, or with each name replaced by its value (`values`)."""
+    """An expression in words, or with each name replaced by its value (`values`); `names` are the
+    words for a program's names in the problem's language (kpdd.format.parse_step_names)."""
 
-    def __init__(self, values: dict[str, str] | None) -> None:
+    def __init__(self, values: dict[str, str] | None, names: Mapping[str, str] | None = None) -> None:
         self.values = values
+        self.names = names or {}
+        self.function_words = FUNCTION_WORDS_ZH if self.names else FUNCTION_WORDS
 
     def render(self, node: ast.expr, parent_precedence: int = 0) -> str:
         if (
@@ -224,7 +235,7 @@ class _Renderer:
         if isinstance(node, ast.Name):
             if self.values is not None and self.values.get(node.id):
                 return self.values[node.id]
-            return words(node.id)
+            return self.names.get(node.id) or words(node.id)
         if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
             symbol, precedence = _OPERATORS[type(node.op)]
             left = self.render(node.left, precedence)
@@ -234,14 +245,14 @@ class _Renderer:
             else:
                 text = f"{left} {symbol} {right}"
             if isinstance(node.op, ast.FloorDiv):
-                return f"whole part of ({text})"
+                return f"{self.function_words['int']} ({text})" if self.names else f"whole part of ({text})"
             return f"({text})" if precedence < parent_precedence else text
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return "\u2212" + self.render(node.operand, 4)
         if isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             arguments = ", ".join(self.render(a) for a in node.args)
-            spoken = FUNCTION_WORDS.get(name, words(name) if name else "")
+            spoken = self.function_words.get(name, self.names.get(name) or (words(name) if name else ""))
             if not spoken:
                 return arguments
             return f"{spoken} ({arguments})"
@@ -253,9 +264,13 @@ class _Renderer:
 
 
 def _step(
-    node: ast.stmt, index: int, answer: str, before: dict[str, str], after: dict[str, str]
+    node: ast.stmt, answer: str, before: dict[str, str], after: dict[str, str], names: Mapping[str, str]
 ) -> list[WorkedStep]:
     """The steps of one statement (`a, b = 1, 2` gives two)."""
+
+    def label_of(name: str) -> str:
+        return names.get(name) or ("Answer" if name == "answer" else label(name))
+
     line = getattr(node, "lineno", 0)
     pairs: list[tuple[str, ast.expr]] = []
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -272,22 +287,22 @@ def _step(
     if not pairs:  # a loop, an `if`: its code, then what it left in the names the answer needs
         stored = sorted(_stored(node))
         name = stored[-1] if stored else ""
-        return [WorkedStep(name=name, label=label(name) if name else "", value=after.get(name, ""), line=line,
+        return [WorkedStep(name=name, label=label_of(name) if name else "", value=after.get(name, ""), line=line,
                            is_answer=name == answer, code=ast.unparse(node))]  # fmt: skip
     steps = []
     for name, value in pairs:
         given = isinstance(value, ast.Constant) or (
             isinstance(value, ast.UnaryOp) and isinstance(value.operand, ast.Constant)
         )
-        formula = "" if given else _Renderer(None).render(value)
-        numbers = "" if given else _Renderer(before).render(value)
+        formula = "" if given else _Renderer(None, names).render(value)
+        numbers = "" if given else _Renderer(before, names).render(value)
         shown = after.get(name, "") or (_Renderer(None).render(value) if given else "")
-        steps.append(WorkedStep(name=name, label="Answer" if name == "answer" else label(name), formula=formula,
+        steps.append(WorkedStep(name=name, label=label_of(name), formula=formula,
                                 numbers=numbers, value=shown, line=line, given=given, is_answer=name == answer))  # fmt: skip
     return steps
 
 
-def _worked(program: str, timeout_s: float) -> WorkedSolution:
+def _worked(program: str, timeout_s: float, names: Mapping[str, str]) -> WorkedSolution:
     try:
         tree = _inline_solution(ast.parse(program))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -309,7 +324,7 @@ def _worked(program: str, timeout_s: float) -> WorkedSolution:
         node = body[index]
         after = {**current, **values_at.get(index, {})}
         if not isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef)):
-            steps.extend(_step(node, index, answer, current, after))
+            steps.extend(_step(node, answer, current, after, names))
         current = after
     used_lines = {line for index in keep for line in _lines(body[index])}
     all_lines = {line for node in body for line in _lines(node)}
@@ -341,14 +356,46 @@ def used_numbers(program: str) -> list[float] | None:
     ]
 
 
-@functools.lru_cache(maxsize=256)
-def worked_steps(program: str, timeout_s: float = 2.0) -> WorkedSolution:
+def worked_steps(
+    program: str, timeout_s: float = 2.0, names: Mapping[str, str] | None = None
+) -> WorkedSolution:
     """The program as worked steps (see the module docstring). A program that does not parse, or has
     no answer to explain, gives no steps; one that does not run gives formulas without values.
+    `names`: words for the program's names in the problem's language (a `Solution`'s `names`), in
+    place of the names split into English words.
     Cached: the app asks for the same program when it shows, hints and reopens it."""
+    return _worked_cached(program, timeout_s, tuple(sorted((names or {}).items())))
+
+
+@functools.lru_cache(maxsize=256)
+def _worked_cached(program: str, timeout_s: float, names: tuple[tuple[str, str], ...]) -> WorkedSolution:
     if not isinstance(program, str) or not program.strip() or len(program) > 20_000:
         return WorkedSolution()
     try:
-        return _worked(program, timeout_s)
+        return _worked(program, timeout_s, dict(names))
     except (RecursionError, MemoryError):  # an expression nested hundreds deep: no steps to show
         return WorkedSolution()
+
+
+def names_to_explain(program: str) -> list[str]:
+    """The variables a program's worked steps name, in order of first appearance (not `answer`,
+    functions, modules or builtins): what a Chinese problem's steps need names for."""
+    try:
+        tree = _inline_solution(ast.parse(program))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    imported = {
+        (alias.asname or alias.name).split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Import, ast.ImportFrom))
+        for alias in n.names
+    }
+    skip = called | imported | set(dir(builtins)) | {"answer"}
+    seen: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in skip and node.id not in seen:
+            seen.append(node.id)
+    order = {name: min(n.lineno * 1000 + n.col_offset for n in ast.walk(tree)
+                       if isinstance(n, ast.Name) and n.id == name) for name in seen}  # fmt: skip
+    return sorted(seen, key=order.__getitem__)

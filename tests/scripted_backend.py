@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from kpdd.backend import CancelToken, Generation, ModelInfo
-from kpdd.format import MARKERS, Stage
+from kpdd.format import MARKERS, STEP_NAMES_HEADER, Stage
 
 PROBLEM = "A farmer packs 6 baskets with 14 apples each. He gives away 20 apples. How many apples does he have left?"
 
@@ -19,6 +19,8 @@ SCRIPT = {
     Stage.PROGRAM: "apples = 6 * 14\ngiven_away = 20\nanswer = apples - given_away",
     Stage.STEPS: "He packs 6 * 14 = 84 apples. He gives away 20, so 84 - 20 = 64 are left. The answer is 64.",
 }
+# The reply to kpdd.format.step_names_prompt (asked for a Chinese problem's program).
+NAMES_REPLY = "apples: 苹果总数\ngiven_away: 送出的苹果"
 
 
 class ScriptedBackend:
@@ -41,14 +43,18 @@ class ScriptedBackend:
         self.info = ModelInfo(name=name, format_version="kpdd-1" if trained else None)
         self.prompts: list[str] = []
         self.closed = False
+        self.names_reply = NAMES_REPLY
 
     def generate(self, prompt, *, stop, max_tokens, temperature=0.0, seed=None, on_text=None,
                  cancel: CancelToken | None = None) -> Generation:  # fmt: skip
         self.prompts.append(prompt)
-        stage = next(s for s in (Stage.STEPS, Stage.PROGRAM, Stage.KEY_INFORMATION, Stage.CORE_QUESTION)
-                     if prompt.rstrip("\n").endswith(MARKERS[s]))  # fmt: skip
         self.temperatures.append(temperature)
-        text = self.greedy.get(stage, self.script[stage]) if temperature == 0 else self.script[stage]
+        if STEP_NAMES_HEADER in prompt:
+            text = self.names_reply
+        else:
+            stage = next(s for s in (Stage.STEPS, Stage.PROGRAM, Stage.KEY_INFORMATION, Stage.CORE_QUESTION)
+                         if prompt.rstrip("\n").endswith(MARKERS[s]))  # fmt: skip
+            text = self.greedy.get(stage, self.script[stage]) if temperature == 0 else self.script[stage]
         started = time.perf_counter()
         out = ""
         for i in range(0, len(text), 4):

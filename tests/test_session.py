@@ -224,6 +224,21 @@ def test_a_history_entry_reopens_with_its_mode(tmp_path):
     assert session.result_history_id == entry.id
 
 
+def test_a_chinese_problem_shows_its_steps_in_chinese_again_when_reopened(tmp_path):
+    from desktop.session import worked_of
+
+    session, worker, _ = make_session(tmp_path)
+    session.set_problem("一个农民有6篮苹果，每篮14个。他送出了20个苹果。他还剩多少个苹果？")
+    session.solve()
+    worker.run()
+    labels = [step.label for step in worked_of(session.result).steps]
+    assert labels == ["苹果总数", "送出的苹果", "答案"]
+    entry = session.history.search("苹果")[0]
+    session.set_problem(PROBLEM)
+    session.reopen(entry)  # the names were saved with the solution: no model is asked again
+    assert [step.label for step in worked_of(session.result).steps] == labels
+
+
 def test_the_second_model_checks_a_doubtful_answer_and_history_keeps_one_entry(tmp_path):
     teacher = ScriptedBackend(delay_s=0, name="teacher")
     session, worker, _ = make_session(tmp_path, second=teacher)

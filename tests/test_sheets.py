@@ -63,6 +63,18 @@ def test_items_from_results(tmp_path):
     assert item.program and "The answer is 64" in item.steps
 
 
+def test_a_chinese_sheet_prints_the_steps_with_the_names_saved_with_the_solve():
+    chinese = Solver(ScriptedBackend(delay_s=0)).solve(
+        "一个农民有6篮苹果，每篮14个。他送出了20个苹果。还剩多少个？"
+    )
+    item = SheetItem.from_result(chinese.to_dict())  # as the history stores it
+    assert item.worked_steps == [
+        "苹果总数 = 6 × 14 = 84",
+        "送出的苹果 = 20",
+        "答案 = 苹果总数 − 送出的苹果 = 84 − 20 = 64",
+    ]
+
+
 def test_an_answer_read_from_the_last_assignment_is_marked_as_such():
     script = dict(SCRIPT)
     script[Stage.PROGRAM] = "apples = 6 * 14\nleft = apples - 20"
