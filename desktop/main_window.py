@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
             worker.model_failed.connect(self.report_model_failure),
             worker.event.connect(on_ui_thread(session.on_event)),
             worker.finished.connect(on_ui_thread(session.on_finished)),
+            worker.named.connect(on_ui_thread(session.on_named)),
             worker.failed.connect(on_ui_thread(session.on_failed)),
             worker.protection_known.connect(on_ui_thread(session.protection_known)),
         ]

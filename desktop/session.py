@@ -214,6 +214,9 @@ class TutorSession:
         self.result: SolveResult | None = None  # the result shown (or hidden in hint/check mode)
         self.result_problem = ""  # the normalized problem `result` belongs to
         self.result_history_id: int | None = None  # the history entry `result` is saved as
+        # The last request answered and its result: names for its steps may follow (on_named).
+        self.finished_request_id = 0
+        self.finished_result: SolveResult | None = None
         self.hint: HintState | None = None
         self.panels = Panels.EMPTY
         self.stopped_result: SolveResult | None = None  # what a stopped solve left (Panels.STOPPED)
@@ -417,6 +420,7 @@ class TutorSession:
             return
         request, self.request = self.request, None
         assert request is not None
+        self.finished_request_id, self.finished_result = request_id, result
         if request.to_check is not None:
             self._check_finished(request.to_check, result)
         elif result.cancelled:
@@ -443,6 +447,19 @@ class TutorSession:
                 self._show_result()
         self._tell(Change.STATE)
         self._tell(Change.FINISHED, result)
+
+    def on_named(self, request_id: int, names: dict[str, str]) -> None:
+        """Chinese names for the shown program's worked steps arrived (after the answer): drawn, and
+        saved with the history entry. Names for an answer no longer on show are dropped."""
+        program = self.result.shown_solution(Mode.POT) if self.result is not None else None
+        if (request_id != self.finished_request_id or self.result is not self.finished_result
+                or self.request is not None or program is None):  # fmt: skip
+            return
+        program.names = dict(names)
+        if self.result_history_id is not None:
+            self.history.replace(self.result_history_id, self.result)
+        if self.panels in (Panels.RESULT, Panels.HINT):
+            self._tell(Change.PANELS)
 
     @staticmethod
     def _finished_notice(

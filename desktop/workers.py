@@ -55,6 +55,7 @@ class SolverWorker(QObject):
     model_failed = Signal(str, str)  # (kind: "missing" | "corrupt", message)
     event = Signal(int, object)  # (request_id, StageEvent)
     finished = Signal(int, object)  # (request_id, SolveResult)
+    named = Signal(int, object)  # (request_id, names): a Chinese program's names, after `finished`
     failed = Signal(int, str)
     batch_progress = Signal(object)  # BatchProgress
     batch_finished = Signal(object)  # BatchOutcome
@@ -77,8 +78,10 @@ class SolverWorker(QObject):
         self.solver: Any = None
         self.loaded_key: tuple[str, int | None, str] | None = None
         self.threads: int | None = None
-        # Set by the UI thread when a solve is requested: the warm-up gives way at once.
+        # Set by the UI thread when a solve is requested: the warm-up gives way at once, and so does
+        # the naming of the last answer's steps.
         self.warm_cancel = CancelToken()
+        self.names_cancel = CancelToken()
 
     # -- model ---------------------------------------------------------------------------------
 
@@ -221,6 +224,17 @@ class SolverWorker(QObject):
             self.failed.emit(request.request_id, str(exc) or type(exc).__name__)
             return
         self.finished.emit(request.request_id, result)
+        # Then, with the answer on screen, a Chinese problem's worked steps get Chinese names: one
+        # more generation, as long as a solve, that the next request stops (SolverThread.solve).
+        names_cancel = self.names_cancel = CancelToken()
+        if not result.cancelled and not request.cancel.cancelled:
+            try:
+                names = solver.step_names(result, names_cancel)
+            except Exception:  # naming is a nicety: a bug in it must not reach the student
+                traceback.print_exc()
+                names = {}
+            if names:
+                self.named.emit(request.request_id, names)
 
     @Slot(object)
     def run_batch(self, request: BatchRequest) -> None:
@@ -283,6 +297,7 @@ class SolverThread(QObject):
         self.next_id += 1
         request.request_id = self.next_id
         self.worker.warm_cancel.cancel()  # a running warm-up stops at its next prompt chunk
+        self.worker.names_cancel.cancel()  # so does naming the last answer's steps
         self._solve.emit(request)
         return request
 

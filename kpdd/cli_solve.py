@@ -194,6 +194,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         key_information=args.key_information,
         on_event=printer.on_event if printer else None,
     )
+    solver.name_program_steps(result)  # a Chinese problem's worked steps in Chinese
     solver.backend.close()
     verdict = judge(result)
     if args.json:

@@ -629,7 +629,8 @@ def step_names_prompt(problem: str, names: Iterable[str]) -> str:
 
 def parse_step_names(text: str, names: Iterable[str]) -> dict[str, str]:
     """The Chinese name of every one of `names` from the model's "name: 中文名" lines, or {} when one
-    is missing or is not a short Chinese name: half-Chinese steps read worse than English ones.
+    is missing or is not a short Chinese name without digits: half-Chinese steps read worse than
+    English ones.
     "answer" is always 答案."""
     wanted = [n for n in names if n != "answer"]
     found: dict[str, str] = {}
@@ -639,7 +640,10 @@ def parse_step_names(text: str, names: Iterable[str]) -> dict[str, str]:
         if sep and name in wanted and name not in found:
             found[name] = label
     if any(
-        not (label := found.get(name, "")) or len(label) > MAX_STEP_NAME_CHARS or not is_chinese(label)
+        not (label := found.get(name, ""))
+        or len(label) > MAX_STEP_NAME_CHARS
+        or not is_chinese(label)
+        or re.search(r"\d", label)  # "20名学生没有电脑" reads as a value, not a name
         for name in wanted
     ):
         return {}

@@ -134,7 +134,6 @@ class Solver:
         key_information: list[str] | str | None = None,
         on_event: OnEvent | None = None,
         cancel: CancelToken | None = None,
-        name_steps: bool = True,
     ) -> SolveResult:
         """Solve one problem. Stages given as arguments (edited by a user) are not generated.
 
@@ -146,8 +145,6 @@ class Solver:
 
         Never raises for model trouble during a solve: a cancelled solve returns what it had with
         `cancelled=True`; a backend error is reported in `error`. An empty problem raises ValueError.
-        `name_steps`: a Chinese problem's shown program gets Chinese names for its worked steps
-        (`name_program_steps`).
         """
         mode = Mode(mode)
         samples = max(AUTO_SAMPLES, int(samples))
@@ -167,8 +164,6 @@ class Solver:
                     self._ask_second_opinion(result, every, emit, cancel)
                 except Cancelled:
                     pass  # stopped while the second model checks: the first answer stands, unchecked
-            if name_steps and not cancel.cancelled:
-                self.name_program_steps(result, cancel)
         except Cancelled:
             result.cancelled = True
         except Exception as exc:  # a backend failure mid-solve: keep what was done, say what failed
@@ -202,7 +197,6 @@ class Solver:
         try:
             other = self._ask_second_opinion(checked, True, emit, cancel)
             checked.error = other.error  # the student asked for this check: say when it failed
-            self.name_program_steps(checked, cancel)  # the second model's program may be shown now
         except Cancelled:
             checked.cancelled = True
         except Exception as exc:
@@ -214,18 +208,19 @@ class Solver:
         checked.seconds = result.seconds + time.perf_counter() - started
         return checked
 
-    def name_program_steps(self, result: SolveResult, cancel: CancelToken | None = None) -> None:
-        """Give the shown program of a Chinese problem Chinese names for its worked steps
-        (`Solution.names`), asked of the model that wrote it in one short generation. The names stay
-        the program's own when the problem is not Chinese, the model's names are not usable
-        (kpdd.format.parse_step_names), the student stops it, or the model fails: the answer and
-        its verdict never wait on this or change with it."""
+    def step_names(self, result: SolveResult, cancel: CancelToken | None = None) -> dict[str, str]:
+        """Chinese names for the variables of a Chinese problem's shown program, for its worked steps
+        (kpdd.format.step_names_prompt), asked of the model that wrote it in one short generation;
+        {} when the problem is not Chinese, the program is named already, the model's names are not
+        usable (kpdd.format.parse_step_names), it is stopped, or the model fails. It costs about as
+        much as a solve (its prompt is not in the cache), so the app asks for it after the answer
+        is shown (desktop.workers), never before."""
         program = result.shown_solution(Mode.POT)
         if program is None or program.answer is None or program.names or not is_chinese(result.problem):
-            return
+            return {}
         names = names_to_explain(program.text)
         if not names or len(names) > MAX_NAMED_VARIABLES:
-            return
+            return {}
         writer = self.second_opinion if program.model and self.second_opinion is not None else self
         try:
             generation = writer.backend.generate(
@@ -235,9 +230,14 @@ class Solver:
                 cancel=cancel,
             )
         except BackendError:
-            return
-        if generation.finish_reason != "cancelled":
-            program.names = parse_step_names(generation.text, names)
+            return {}
+        return {} if generation.finish_reason == "cancelled" else parse_step_names(generation.text, names)
+
+    def name_program_steps(self, result: SolveResult, cancel: CancelToken | None = None) -> None:
+        """`step_names` set on the shown program (`Solution.names`), where there are any."""
+        names, program = self.step_names(result, cancel), result.shown_solution(Mode.POT)
+        if names and program is not None:
+            program.names = names
 
     def _ask_second_opinion(
         self, result: SolveResult, every: bool, emit: OnEvent, cancel: CancelToken
@@ -250,7 +250,7 @@ class Solver:
         name = self.second_opinion.backend.info.name
         first = replace(result, solutions=list(result.solutions), stages=list(result.stages))
         emit(StageEvent("second_opinion", None, name, data=SecondOpinionAsked(name, every, first)))
-        other = self.second_opinion.solve(result.problem, result.mode, cancel=cancel, name_steps=False)
+        other = self.second_opinion.solve(result.problem, result.mode, cancel=cancel)
         if other.cancelled:
             raise Cancelled()
         self._add_second_opinion(result, other)

@@ -57,6 +57,9 @@ class InlineWorker:
                 session.on_failed(request.request_id, str(exc))
                 continue
             session.on_finished(request.request_id, result)
+            names = self.solver.step_names(result)  # then names for a Chinese program, as the worker does
+            if names and not result.cancelled:
+                session.on_named(request.request_id, names)
 
 
 def make_session(
@@ -227,16 +230,34 @@ def test_a_history_entry_reopens_with_its_mode(tmp_path):
 def test_a_chinese_problem_shows_its_steps_in_chinese_again_when_reopened(tmp_path):
     from desktop.session import worked_of
 
-    session, worker, _ = make_session(tmp_path)
+    session, worker, told = make_session(tmp_path)
     session.set_problem("一个农民有6篮苹果，每篮14个。他送出了20个苹果。他还剩多少个苹果？")
     session.solve()
     worker.run()
+    finished = [i for i, (change, _) in enumerate(told) if change == Change.FINISHED]
+    redrawn = [i for i, (change, _) in enumerate(told) if change == Change.PANELS]
+    assert redrawn[-1] > finished[-1]  # the answer first, the names after: drawn again
     labels = [step.label for step in worked_of(session.result).steps]
     assert labels == ["苹果总数", "送出的苹果", "答案"]
     entry = session.history.search("苹果")[0]
     session.set_problem(PROBLEM)
-    session.reopen(entry)  # the names were saved with the solution: no model is asked again
+    session.reopen(entry)  # the names were saved with the entry: no model is asked again
     assert [step.label for step in worked_of(session.result).steps] == labels
+
+
+def test_names_for_an_answer_no_longer_shown_are_dropped(tmp_path):
+    from desktop.session import worked_of
+
+    session, worker, _ = make_session(tmp_path)
+    session.set_problem("一个农民有6篮苹果，每篮14个。他送出了20个苹果。他还剩多少个苹果？")
+    request = session.solve()
+    worker.pending.clear()
+    session.on_finished(request.request_id, solve_request(worker.solver, request, lambda event: None))
+    session.set_problem(PROBLEM)
+    session.solve()
+    worker.run()  # another answer is on show now
+    session.on_named(request.request_id, {"apples": "苹果总数", "given_away": "送出的苹果", "answer": "答案"})
+    assert [step.label for step in worked_of(session.result).steps] == ["Apples", "Given away", "Answer"]
 
 
 def test_the_second_model_checks_a_doubtful_answer_and_history_keeps_one_entry(tmp_path):

@@ -64,9 +64,9 @@ def test_items_from_results(tmp_path):
 
 
 def test_a_chinese_sheet_prints_the_steps_with_the_names_saved_with_the_solve():
-    chinese = Solver(ScriptedBackend(delay_s=0)).solve(
-        "一个农民有6篮苹果，每篮14个。他送出了20个苹果。还剩多少个？"
-    )
+    solver = Solver(ScriptedBackend(delay_s=0))
+    chinese = solver.solve("一个农民有6篮苹果，每篮14个。他送出了20个苹果。还剩多少个？")
+    solver.name_program_steps(chinese)  # as the app does after the answer is shown
     item = SheetItem.from_result(chinese.to_dict())  # as the history stores it
     assert item.worked_steps == [
         "苹果总数 = 6 × 14 = 84",

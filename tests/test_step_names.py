@@ -37,6 +37,7 @@ def test_the_prompt_lists_the_names_after_the_problem():
         ("sheep: 羊的数量\ngoats: 山羊的数量\ntotal: 动物总数", {}),  # goats_left missing: none at all
         ("sheep: 羊的数量\ngoats: goats\ngoats_left: 剩下的山羊\ntotal: 动物总数", {}),  # one left in English
         ("sheep: 羊\ngoats: 山羊\ngoats_left: " + "剩" * 30 + "\ntotal: 总数", {}),  # a sentence, not a name
+        ("sheep: 羊的数量\ngoats: 3倍的羊\ngoats_left: 剩下的山羊\ntotal: 动物总数", {}),  # a value in a name
         ("", {}),
     ],
 )  # fmt: skip
@@ -77,11 +78,16 @@ def chinese_script() -> ScriptedBackend:
 
 def test_a_chinese_problem_gets_chinese_names_from_the_model_that_solved_it():
     backend = chinese_script()
-    result = Solver(backend).solve(FARMER_ZH, "pot")
+    solver = Solver(backend)
+    result = solver.solve(FARMER_ZH, "pot")
     program = result.shown_solution(Mode.POT)
-    assert result.answer == 64.0
+    assert result.answer == 64.0 and program.names == {}  # the answer does not wait for names
+    assert not any("变量：" in p for p in backend.prompts)
+    solver.name_program_steps(result)
     assert program.names == {"apples": "苹果总数", "given_away": "送出的苹果", "answer": "答案"}
-    assert sum("变量：apples, given_away" in p for p in backend.prompts) == 1  # asked once, after the program
+    assert sum("变量：apples, given_away" in p for p in backend.prompts) == 1
+    solver.name_program_steps(result)  # named already: not asked again
+    assert sum("变量：" in p for p in backend.prompts) == 1
     steps = [s.text() for s in worked_steps(program.text, names=program.names).steps]
     assert steps == [
         "苹果总数 = 6 × 14 = 84",
@@ -92,15 +98,18 @@ def test_a_chinese_problem_gets_chinese_names_from_the_model_that_solved_it():
 
 def test_an_english_problem_is_never_asked_for_names():
     backend = chinese_script()
-    result = Solver(backend).solve(SCRIPT_PROBLEM, "pot")
-    assert result.answer == 64.0 and result.shown_solution(Mode.POT).names == {}
+    solver = Solver(backend)
+    result = solver.solve(SCRIPT_PROBLEM, "pot")
+    assert solver.step_names(result) == {} and result.shown_solution(Mode.POT).names == {}
     assert not any("变量：" in p for p in backend.prompts)
 
 
 def test_unusable_names_leave_the_programs_own_and_the_answer_as_it_was():
     backend = chinese_script()
     backend.names_reply = "apples: apples\ngiven_away: 送出的苹果"  # one name not Chinese
-    result = Solver(backend).solve(FARMER_ZH, "pot")
+    solver = Solver(backend)
+    result = solver.solve(FARMER_ZH, "pot")
+    solver.name_program_steps(result)
     assert result.answer == 64.0 and not result.cancelled
     assert result.shown_solution(Mode.POT).names == {}
 
