@@ -126,6 +126,17 @@ def test_solve_streams_three_panels_and_saves_history(window):
     assert window.problem_card.solve_button.isEnabled() and not window.problem_card.stop_button.isEnabled()
 
 
+def test_a_chinese_problem_shows_its_answer_first_then_its_steps_in_chinese(window):
+    window.problem_card.edit.setPlainText("一个农民有6篮苹果，每篮14个。他送出了20个苹果。他还剩多少个苹果？")
+    result = solve_and_wait(window)
+    assert result.answer == 64 and window.answer_card.answer_label.text() == "64"
+    # The names come from the worker after the answer; the steps are drawn again with them.
+    assert wait_until(lambda: "苹果总数" in window.solution_card.worked_view.toPlainText(), 20)
+    assert "答案 = 苹果总数 − 送出的苹果" in window.solution_card.worked_view.toPlainText()
+    entry = window.session.history.search("苹果")[0]
+    assert entry.result["solutions"][0]["names"]["apples"] == "苹果总数"  # saved for reopening
+
+
 def test_ctrl_enter_solves(window):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
