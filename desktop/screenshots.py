@@ -463,12 +463,14 @@ FARMER_ZH = "一个农民有17只羊，山羊的数量是羊的三倍。他卖�
 def take_chinese_farmer(out: Path, timeout_s: float, threads: int = 0, real_models: Path | None = None,
                         active_name: str | None = None) -> int:  # fmt: skip
     """26: the farmer typed in Chinese, in the Chinese interface, solved by the default model (the
-    student, and the second opinion where the student's answer looks doubtful)."""
+    student, and the second opinion where the student's answer looks doubtful), its worked steps
+    named in Chinese."""
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import create_window
     from desktop.qt_app import create_app
     from desktop.settings import DesktopSettings
+    from kpdd.format import Mode
 
     out.mkdir(parents=True, exist_ok=True)
     use_model(None, real_models, active_name)
@@ -479,6 +481,12 @@ def take_chinese_farmer(out: Path, timeout_s: float, threads: int = 0, real_mode
     window.problem_card.edit.setPlainText(FARMER_ZH)
     window.session.solve()
     _wait(lambda: not window.session.busy, timeout_s)
+
+    def steps_named() -> bool:  # the Chinese names follow the answer (desktop.workers)
+        program = window.session.result.shown_solution(Mode.POT) if window.session.result else None
+        return program is None or bool(program.names)
+
+    _wait(steps_named, min(timeout_s, 180))
     _grab(window, out / "26-zh-farmer-default-model.png")
     result = window.session.result
     print(
