@@ -303,6 +303,7 @@ class SolverThread(QObject):
 
     def run_batch(self, request: BatchRequest) -> None:
         self.worker.warm_cancel.cancel()
+        self.worker.names_cancel.cancel()
         self._batch.emit(request)
 
     def preload(self) -> None:
