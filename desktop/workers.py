@@ -223,10 +223,11 @@ class SolverWorker(QObject):
             traceback.print_exc()
             self.failed.emit(request.request_id, str(exc) or type(exc).__name__)
             return
-        self.finished.emit(request.request_id, result)
         # Then, with the answer on screen, a Chinese problem's worked steps get Chinese names: one
         # more generation, as long as a solve, that the next request stops (SolverThread.solve).
+        # The token is new before the answer goes out, so a request sent on seeing it cancels it.
         names_cancel = self.names_cancel = CancelToken()
+        self.finished.emit(request.request_id, result)
         if not result.cancelled and not request.cancel.cancelled:
             try:
                 names = solver.step_names(result, names_cancel)
