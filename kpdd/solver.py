@@ -222,16 +222,26 @@ class Solver:
         if not names or len(names) > MAX_NAMED_VARIABLES:
             return {}
         writer = self.second_opinion if program.model and self.second_opinion is not None else self
+        # Small models go on past the last name (the program again, values): the generation ends
+        # as soon as every name has its line.
+        token, seen = _StageToken(cancel or CancelToken()), [""]
+
+        def on_text(piece: str) -> None:
+            seen[0] += piece
+            lines = [line.replace("：", ":").partition(":")[0].strip() for line in seen[0].split("\n")[:-1]]
+            token.complete = all(name in lines for name in names)
+
         try:
             generation = writer.backend.generate(
                 step_names_prompt(result.problem, names),
                 stop=list(STEP_NAMES_STOP),
                 max_tokens=16 * len(names) + 8,
-                cancel=cancel,
+                on_text=on_text,
+                cancel=token,
             )
         except BackendError:
             return {}
-        return {} if generation.finish_reason == "cancelled" else parse_step_names(generation.text, names)
+        return {} if token.user.cancelled else parse_step_names(generation.text, names)
 
     def name_program_steps(self, result: SolveResult, cancel: CancelToken | None = None) -> None:
         """`step_names` set on the shown program (`Solution.names`), where there are any."""
