@@ -137,6 +137,32 @@ def test_a_chinese_problem_shows_its_answer_first_then_its_steps_in_chinese(wind
     assert entry.result["solutions"][0]["names"]["apples"] == "苹果总数"  # saved for reopening
 
 
+def test_a_new_solve_stops_the_naming_of_the_last_answers_steps(kpdd_home):
+    from kpdd.format import STEP_NAMES_HEADER
+
+    class SlowNames(ScriptedBackend):  # the names come slowly (1.4 s); the solves at once
+        def generate(self, prompt, **kwargs):
+            self.delay_s = 0.2 if STEP_NAMES_HEADER in prompt else 0.0
+            generation = super().generate(prompt, **kwargs)
+            if STEP_NAMES_HEADER in prompt:
+                self.naming.append(generation.finish_reason)
+            return generation
+
+    backend = SlowNames()
+    backend.naming = []  # how each naming generation ended
+    win, _ = make_window(backend)
+    try:
+        win.problem_card.edit.setPlainText(
+            "一个农民有6篮苹果，每篮14个。他送出了20个苹果。他还剩多少个苹果？"
+        )
+        solve_and_wait(win)
+        win.problem_card.edit.setPlainText(PROBLEM)  # the student goes on at once
+        assert solve_and_wait(win).answer == 64
+        assert backend.naming == ["cancelled"]  # the naming gave way to the new solve
+    finally:
+        close_window(win)
+
+
 def test_ctrl_enter_solves(window):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
