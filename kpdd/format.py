@@ -351,10 +351,12 @@ def few_shot_preamble(problem: str = "", by_language: bool = False) -> str:
     return header + "\n".join(shots) + "\n"
 
 
-# Whether the solver prompts a Chinese problem with the Chinese demonstrations. Not yet: the 1.5B
-# answered the Chinese farmer in Chinese stages with both sets, right (56) with the English ones and
-# wrong (44) with the Chinese ones, in one try each; bench/bench_chinese.py measures both on the
-# Chinese dev set.
+# Whether the solver prompts a Chinese problem with the Chinese demonstrations. No: on the first 40
+# problems of the hand-translated Chinese dev set the 1.5B was right on 50.0% with the English ones
+# and 40.0% with the Chinese ones (14 both, 6 only English, 2 only Chinese, McNemar p = 0.29), as on
+# the Chinese farmer (56 against 44), and it writes Chinese stages either way (bench/bench_chinese.py,
+# records in bench/records/zh/demos-dev40/). The teacher keeps the Chinese ones: its Chinese key
+# points are what the bilingual student learns.
 SOLVER_DEMONSTRATIONS_BY_LANGUAGE = False
 
 
