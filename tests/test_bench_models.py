@@ -156,3 +156,16 @@ def test_the_statistics_are_scipys_exact_ones():
     assert bench_student.wilson_interval(0, 0) == (0.0, 100.0)
     assert bench_student.mcnemar_p(5, 1) == 0.21875  # 2 * (1 + 6) / 64
     assert bench_student.mcnemar_p(0, 0) == 1.0 and bench_student.mcnemar_p(248, 66) < 1e-20
+
+
+def test_the_shipped_figures_name_only_models_we_ship():
+    """resources/models/measured.json is what `kpdd models` shows: every model it names is a shipped
+    student (a manifest beside it) or a pinned base model; a test's made-up model must never land
+    there (one once did, written through an unpatched path)."""
+    folder = REPO / "resources" / "models"
+    manifests = {
+        json.loads(p.read_text())["name"] for p in folder.glob("*.json") if p.name != models.MEASURED_FILE
+    }
+    base_models = {m.name for m in models.BASE_MODELS.values()}
+    measured = json.loads((folder / models.MEASURED_FILE).read_text())["models"]
+    assert set(measured) <= manifests | base_models, set(measured) - manifests - base_models
