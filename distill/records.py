@@ -97,9 +97,14 @@ def problem_index(problem_id: str) -> int:
 
 
 def select(
-    records: list[dict[str, Any]], first: int = 0, teacher_only: bool = False, steps_every: int = 1
+    records: list[dict[str, Any]],
+    first: int = 0,
+    teacher_only: bool = False,
+    steps_every: int = 1,
+    before: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The filtered records a continuing run trains on: problems from index `first` on; with
+    """The filtered records a continuing run trains on: problems from index `first` on (and below
+    `before`, when given: a slice sized to the CPU time of one sitting); with
     `teacher_only`, only those whose program an LLM teacher wrote and the sandbox verified (not a
     gold record, and no program `kpdd filter` filled in from a gold fallback); worked steps kept on
     every `steps_every`-th problem by index (the rest train their program alone), so Steps mode
@@ -115,7 +120,7 @@ def select(
             and provenance.get("teacher_kind") != "gold"
             and "program" not in (provenance.get("fallback") or {})
         )
-        if index < first or (teacher_only and not from_teacher):
+        if index < first or (before is not None and index >= before) or (teacher_only and not from_teacher):
             continue
         keep_steps = index % steps_every == 0
         chosen.append(record if keep_steps else {**record, "steps": None})
@@ -138,13 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("source", type=Path, help="a `kpdd filter` JSONL")
     s.add_argument("-o", "--out", type=Path, required=True)
     s.add_argument("--first", type=int, default=0, help="the first problem index to keep")
+    s.add_argument("--before", type=int, help="keep only problems whose index is below this")
     s.add_argument("--teacher-only", action="store_true", help="drop the gold fallbacks")
     s.add_argument("--steps-every", type=int, default=1, help="keep worked steps on every Nth problem")
     args = parser.parse_args(argv)
     if args.command == "pack":
         print(f"packed {_count(args.source)} records into {pack(args.source, args.name)}")
     elif args.command == "select":
-        chosen = select(list(read_jsonl(args.source)), args.first, args.teacher_only, args.steps_every)
+        chosen = select(
+            list(read_jsonl(args.source)), args.first, args.teacher_only, args.steps_every, args.before
+        )
         _write(args.out, chosen, compress=False)
         with_steps = sum(1 for r in chosen if r.get("steps"))
         print(f"selected {len(chosen)} records ({with_steps} with steps) into {args.out}")

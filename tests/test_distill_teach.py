@@ -397,3 +397,7 @@ def test_select_cuts_a_continuing_runs_slice_of_filtered_records(tmp_path: Path)
     assert records_main(f"select {source} -o {out} --first 4".split()) == 0  # without --teacher-only
     assert len(out.read_text().splitlines()) == 8  # problems 4-11, all with steps
     assert all(json.loads(line)["steps"] for line in out.read_text().splitlines())
+    assert records_main(f"select {source} -o {out} --first 4 --before 8 --teacher-only".split()) == 0
+    assert [json.loads(line)["problem_id"] for line in out.read_text().splitlines()] == [
+        "gsm8k-train-4", "gsm8k-train-5", "gsm8k-train-7"
+    ]  # fmt: skip
