@@ -110,6 +110,8 @@ def run_eval(name: str, config: dict[str, Any], data: str, limit: int, out: Path
                "--data-dir", str(data_dir), "--samples", str(config.get("samples", 1))]  # fmt: skip
     if split == "test":  # problems 301-600 of the same order; dev is its first 300, as the records were run
         command += ["--split", "test"]
+    if config.get("lora"):
+        command += ["--lora", str(config["lora"])]
     if config.get("second_opinion"):
         command += ["--second-opinion", config["second_opinion"]]
     if config.get("second_opinion_on"):

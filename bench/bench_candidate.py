@@ -1,0 +1,117 @@
+"""A newly trained student against the shipped one, problem by problem, before it ships.
+
+    .venv/bin/python bench/bench_candidate.py --lora runs/export-s5/kpdd-qwen05b-s5-lora-f16.gguf \\
+        --out runs/bench-candidate-s5 [--limit 300] [--zh-limit 300]
+
+The candidate (the student's base GGUF with the new LoRA adapter) solves the dev split in Program
+mode, greedy, batched (`kpdd eval --batch-size 8`): problems 1-300 of each English set's
+`--shuffle 0` order and the hand-translated Chinese dev set. The shipped student is read, not run,
+on English: its own first solution in the committed records of the default's dev run
+(`bench/records/kpdd-qwen05b-s4/cascade05-15`, the answer before any second opinion; 55.9% of the
+1200, the figure `kpdd models` shows). On Chinese, where no shipped record exists, it is run beside
+the candidate. Every run is a resumable `kpdd eval` report under --out. Dev only: a rule or recipe
+chosen here is then reported once on the test split (bench_models.py --split test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_chinese import CONFIGS as CHINESE_CONFIGS  # noqa: E402
+from bench_chinese import correct_by_id  # noqa: E402
+from bench_chinese import run as run_chinese  # noqa: E402
+from bench_models import run_eval  # noqa: E402
+from bench_student import SET_NAMES, SETS, load_report, pairs_table  # noqa: E402
+
+SHIPPED_RECORDS = REPO / "bench" / "records" / "kpdd-qwen05b-s4" / "cascade05-15"
+CHINESE_DEV = REPO / "bench" / "records" / "zh" / "gsm8k-dev-zh.jsonl"
+
+
+def shipped_student_right(data: str) -> dict[str, bool]:
+    """Per problem id, whether the shipped student's own answer (its first solution, before the
+    1.5B was asked) equals gold, by the one comparison scoring uses."""
+    from kpdd.answers import answers_match
+
+    lines = gzip.open(SHIPPED_RECORDS / f"{data}.jsonl.gz", "rt", encoding="utf-8").read().splitlines()
+    right = {}
+    for line in lines[1:]:  # the first line is the run's configuration
+        record = json.loads(line)
+        first = record["solutions"][0]
+        if first.get("model"):  # a record whose first solution is not the student's: a broken file
+            raise ValueError(f"{record['id']}: the first solution is {first['model']}'s, not the student's")
+        right[record["id"]] = answers_match(first.get("answer"), record["gold"])
+    return right
+
+
+def main() -> int:
+    from kpdd import models
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--lora", required=True, type=Path, help="the candidate's adapter (kpdd export gguf --route adapter)"
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench-candidate")
+    parser.add_argument("--limit", type=int, default=300, help="English problems per set (0: none)")
+    parser.add_argument("--zh-limit", type=int, default=300, help="Chinese dev problems (0: none)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=REPO.parent / "shared" / "data",
+        help="folder holding the four test sets",
+    )
+    args = parser.parse_args()
+    if not args.lora.is_file():
+        parser.error(f"no adapter at {args.lora}")
+    data_dir = args.data_dir.resolve()
+    base = models.base_model_path(models.QWEN_CODER_05B)
+    candidate = {"model": str(base), "lora": str(args.lora.resolve()), "mode": "pot"}
+    rows = []
+    for data in SETS if args.limit else ():
+        run_eval("candidate", candidate, data, args.limit, args.out, args.batch_size, args.threads, data_dir)
+        report = load_report(args.out, "candidate", data)
+        shipped = shipped_student_right(data)
+        pairs = [(bool(r["correct"]), shipped[r["id"]]) for r in report["records"] if r["id"] in shipped]
+        rows.append((SET_NAMES[data], pairs))
+    if rows:
+        print(f"## English dev split: the candidate against the shipped student ({args.limit} a set)\n")
+        print(pairs_table(rows, "candidate", "shipped"))
+    if args.zh_limit:
+        CHINESE_CONFIGS["candidate"] = {
+            "args": [
+                "--model",
+                str(base),
+                "--lora",
+                str(args.lora.resolve()),
+                "--second-opinion",
+                "none",
+                "--samples",
+                "1",
+            ]  # fmt: skip
+        }
+        reports = {}
+        for name in ("candidate", "student"):
+            report = args.out / f"zh-{name}" / f"{CHINESE_DEV.stem}.json"
+            report.parent.mkdir(parents=True, exist_ok=True)
+            reports[name] = correct_by_id(
+                run_chinese(name, CHINESE_DEV, report, args.zh_limit, args.threads, args.batch_size)
+            )
+        a, b = reports["candidate"], reports["student"]
+        print(f"\n## Chinese dev set: the candidate against the shipped student ({len(a)} problems)\n")
+        print(pairs_table([("GSM8K, Chinese", [(a[i], b[i]) for i in a if i in b])], "candidate", "shipped"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
