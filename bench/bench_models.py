@@ -181,7 +181,7 @@ def first_answer_table(out: Path, name: str) -> str:
 
 
 def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]], names: list[str],
-                   threads: int) -> Path:  # fmt: skip
+                   threads: int, split: str = "dev") -> Path:  # fmt: skip
     """resources/models/measured.json: each model's Program-mode figures, shown by `kpdd models` and
     the app's model manager. Only configurations measured on all four sets are written."""
     from kpdd.models import MEASURED_FILE, files
@@ -213,6 +213,7 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
             "problems": sum(r["summary"]["n"] for r in reports),
             "median_s": round(statistics.median(r["seconds"] for r in latency), 2) if latency else None,
             "threads": threads,
+            "split": split,  # dev (tuned on) or test (reported): `kpdd models` says which
         }
         if config.get("second_opinion"):  # shown beside the first model's own figures
             figures["model"] = config["second_opinion"]
@@ -325,7 +326,7 @@ def main() -> int:
         (out / "results.md").write_text(text, encoding="utf-8")
     if args.write_measured:
         print(
-            f"wrote {write_measured(out, latency_out, table, names, args.threads)}",
+            f"wrote {write_measured(out, latency_out, table, names, args.threads, args.split)}",
             file=sys.stderr,
         )
     print(text)

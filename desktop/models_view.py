@@ -137,21 +137,28 @@ class ModelManagerDialog(QDialog):
         """What bench/bench_models.py measured for a model, in the window's language."""
         if not measured or measured.get("accuracy") is None:
             return self.tr("not measured")
-        text = self.tr("{0}% right ({1} test problems)").format(
-            f"{100 * measured['accuracy']:.1f}", measured.get("problems", "?")
-        )
+        accuracy, problems = f"{100 * measured['accuracy']:.1f}", measured.get("problems", "?")
+        if measured.get("split") == "dev":
+            text = self.tr("{0}% right ({1} dev-split problems)").format(accuracy, problems)
+        elif measured.get("split") == "test":
+            text = self.tr("{0}% right ({1} test-split problems)").format(accuracy, problems)
+        else:
+            text = self.tr("{0}% right ({1} problems)").format(accuracy, problems)
         if measured.get("median_s") is not None:
             text += self.tr(", {0} s to answer").format(f"{measured['median_s']:.1f}")
-        second = measured.get("second_opinion")
-        if isinstance(second, dict) and second.get("accuracy") is not None:
-            text += self.tr("; {0}% with the second opinion").format(f"{100 * second['accuracy']:.1f}")
-            if second.get("median_s") is not None:
-                text += self.tr(", {0} s").format(f"{second['median_s']:.1f}")
+        # Every answer checked first: it is the default wherever the second opinion is installed.
         every = measured.get("second_opinion_every")
         if isinstance(every, dict) and every.get("accuracy") is not None:
             text += self.tr("; {0}% with every answer checked").format(f"{100 * every['accuracy']:.1f}")
             if every.get("median_s") is not None:
-                text += self.tr(", {0} s").format(f"{every['median_s']:.1f}")
+                text += self.tr(", {0} s to the verdict").format(f"{every['median_s']:.1f}")
+        second = measured.get("second_opinion")
+        if isinstance(second, dict) and second.get("accuracy") is not None:
+            text += self.tr("; {0}% asking about doubtful answers only").format(
+                f"{100 * second['accuracy']:.1f}"
+            )
+            if second.get("median_s") is not None:
+                text += self.tr(", {0} s").format(f"{second['median_s']:.1f}")
         return text
 
     def selected(self) -> models.ModelEntry | None:

@@ -199,7 +199,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
     print(f"Default model: {default.name}")
     second = models.installed_second_opinion()
     if second is not None:
-        print(f"Second opinion on doubtful answers: {second.name}")
+        use = models.second_opinion_use()
+        asked = {models.SecondOpinionUse.EVERY: "checks every answer", models.SecondOpinionUse.DOUBTFUL:
+                 "asked about doubtful answers"}.get(use, "turned off (`kpdd config second_opinion every`)")  # fmt: skip
+        print(f"Second opinion: {second.name}, {asked}")
     else:
         size = models.SECOND_OPINION.size // 1_000_000
         print(

@@ -45,7 +45,11 @@ def test_the_second_opinion_is_written_beside_the_students_own_figures(tmp_path,
     assert written["accuracy"] == 0.5 and written["median_s"] == 3.0 and written["mode"] == "pot"
     assert written["second_opinion"] == {**written["second_opinion"], "model": "Big", "accuracy": 1.0,
                                          "median_s": 4.0, "mode": "cascade"}  # fmt: skip
-    assert models.measured_text(written).endswith("; with Big's second opinion 100.0%, 4.0 s")
+    assert written["split"] == "dev" and written["second_opinion"]["split"] == "dev"
+    assert models.measured_text(written) == (
+        "Program 50.0% right on 8 problems (dev split), 3.0 s to answer (median, 2 threads); "
+        "asking it about doubtful answers only 100.0%, 4.0 s"
+    )
     # Timed again without an accuracy run: the accuracy stays, the median is the new one.
     for data in bench_models.SETS:
         (out / "student05-pot" / f"{data}.json").unlink()
@@ -63,7 +67,10 @@ def test_the_second_opinion_is_written_beside_the_students_own_figures(tmp_path,
     assert (
         written["second_opinion"]["accuracy"] == 1.0 and written["second_opinion_every"]["accuracy"] == 0.75
     )
-    assert models.measured_text(written).endswith("; checking every answer 75.0%, 8.0 s")
+    assert models.measured_text(written).endswith(
+        "(median, 2 threads); with Big checking every answer 75.0%, 8.0 s to the verdict; "
+        "asking it about doubtful answers only 100.0%, 4.0 s"
+    )
 
 
 def test_every_answer_policy_is_composed_from_the_two_runs():

@@ -578,15 +578,20 @@ def test_model_manager_lists_and_adds(kpdd_home, smollm2_gguf, tmp_path):
     dialog.use_button.click()
     assert changed and "active" in dialog.table.item(added, 6).text()
     # A measured model shows its accuracy and time to answer, as bench/bench_models.py wrote them.
+    # The split it was measured on is named (dev: tuned on; test: reported); figures from before
+    # splits were named say only how many problems.
     assert dialog.measured_text({"accuracy": 0.581, "problems": 1200, "median_s": 3.14}) == (
-        "58.1% right (1200 test problems), 3.1 s to answer"
+        "58.1% right (1200 problems), 3.1 s to answer"
     )
-    with_second = {"accuracy": 0.525, "problems": 400, "median_s": 5.7,
+    with_second = {"accuracy": 0.525, "problems": 400, "median_s": 5.7, "split": "test",
                    "second_opinion": {"accuracy": 0.605, "problems": 400, "median_s": 6.0},
                    "second_opinion_every": {"accuracy": 0.772, "problems": 600, "median_s": 9.0}}  # fmt: skip
     assert dialog.measured_text(with_second) == (
-        "52.5% right (400 test problems), 5.7 s to answer; 60.5% with the second opinion, 6.0 s; "
-        "77.2% with every answer checked, 9.0 s"
+        "52.5% right (400 test-split problems), 5.7 s to answer; 77.2% with every answer checked, "
+        "9.0 s to the verdict; 60.5% asking about doubtful answers only, 6.0 s"
+    )
+    assert dialog.measured_text({"accuracy": 0.5, "problems": 1200, "split": "dev"}) == (
+        "50.0% right (1200 dev-split problems)"
     )
     dialog.threads.setValue(2)
     assert DesktopSettings.load().threads == 2

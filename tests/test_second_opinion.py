@@ -153,16 +153,21 @@ def test_the_app_loads_it_beside_the_student_and_settings_turn_it_off(second_ins
     try:
         assert solver.second_opinion is not None
         assert ready.calls == [(f"{solver.backend.info.name} + {models.SMOLLM2.name}",)]
-        assert not solver.check_every_answer
+        assert solver.check_every_answer  # the default: every answer checked
         dialog = SettingsDialog(DesktopSettings(language="en"))
         assert dialog.second_opinion.isEnabled()
-        assert dialog.second_opinion_choice() == models.DEFAULT_SECOND_OPINION_USE
-        assert models.SMOLLM2.name in dialog.second_opinion_note.text()
-        dialog.second_opinion.setCurrentIndex(2)
+        assert (
+            dialog.second_opinion_choice()
+            == models.DEFAULT_SECOND_OPINION_USE
+            == models.SecondOpinionUse.EVERY
+        )
         assert dialog.second_opinion.currentText() == "Asked about every answer (slower)"
-        assert dialog.second_opinion_choice() == models.SecondOpinionUse.EVERY
+        assert models.SMOLLM2.name in dialog.second_opinion_note.text()
+        dialog.second_opinion.setCurrentIndex(1)
+        assert dialog.second_opinion.currentText() == "Asked about doubtful answers"
+        assert dialog.second_opinion_choice() == models.SecondOpinionUse.DOUBTFUL
         models.set_second_opinion_use(dialog.second_opinion_choice())
-        assert worker._ensure_solver() is solver and solver.check_every_answer  # no reload needed
+        assert worker._ensure_solver() is solver and not solver.check_every_answer  # no reload needed
         dialog.second_opinion.setCurrentIndex(0)
         models.set_second_opinion_use(dialog.second_opinion_choice())
         solver = worker._ensure_solver()  # the next solve loads the student alone

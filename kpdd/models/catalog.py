@@ -45,8 +45,8 @@ class ModelEntry:
 
     @property
     def measured_text(self) -> str:
-        """The measured accuracy and speed in one line, e.g. "Program 58.1% right on 1200 test
-        problems, 3.1 s to answer (median, 2 threads)"; "" when the model was never measured."""
+        """The measured accuracy and speed in one line, e.g. "Program 58.1% right on 1200 problems
+        (dev split), 3.1 s to answer (median, 2 threads)"; "" when the model was never measured."""
         return measured_text(self.measured)
 
     @property
@@ -221,19 +221,23 @@ def measured_text(measured: dict) -> str:
     if not measured or measured.get("accuracy") is None:
         return ""
     mode = MODE_NAMES.get(str(measured.get("mode", "pot")), str(measured.get("mode")))
-    text = f"{mode} {100 * measured['accuracy']:.1f}% right on {measured.get('problems', '?')} test problems"
+    split = f" ({measured['split']} split)" if measured.get("split") in ("dev", "test") else ""
+    text = (
+        f"{mode} {100 * measured['accuracy']:.1f}% right on {measured.get('problems', '?')} problems{split}"
+    )
     if measured.get("median_s") is not None:
         text += f", {measured['median_s']:.1f} s to answer (median, {measured.get('threads', 2)} threads)"
-    second = measured.get("second_opinion")
-    if isinstance(second, dict) and second.get("accuracy") is not None:
-        text += f"; with {second.get('model', 'a second opinion')}'s second opinion {100 * second['accuracy']:.1f}%"
-        if second.get("median_s") is not None:
-            text += f", {second['median_s']:.1f} s"
+    # Every answer checked first: it is the default wherever the second opinion is installed.
     every = measured.get("second_opinion_every")
     if isinstance(every, dict) and every.get("accuracy") is not None:
-        text += f"; checking every answer {100 * every['accuracy']:.1f}%"
+        text += f"; with {every.get('model', 'a second model')} checking every answer {100 * every['accuracy']:.1f}%"
         if every.get("median_s") is not None:
-            text += f", {every['median_s']:.1f} s"
+            text += f", {every['median_s']:.1f} s to the verdict"
+    second = measured.get("second_opinion")
+    if isinstance(second, dict) and second.get("accuracy") is not None:
+        text += f"; asking it about doubtful answers only {100 * second['accuracy']:.1f}%"
+        if second.get("median_s") is not None:
+            text += f", {second['median_s']:.1f} s"
     return text
 
 

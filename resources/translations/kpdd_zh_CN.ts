@@ -771,87 +771,87 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="278"/>
+        <location filename="../../desktop/main_window.py" line="279"/>
         <source>KPDD Tutor</source>
         <translation>KPDD 数学辅导</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="281"/>
+        <location filename="../../desktop/main_window.py" line="282"/>
         <source>History</source>
         <translation>历史</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="282"/>
+        <location filename="../../desktop/main_window.py" line="283"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="283"/>
+        <location filename="../../desktop/main_window.py" line="284"/>
         <source>&amp;Open problem...</source>
         <translation>打开题目(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="284"/>
+        <location filename="../../desktop/main_window.py" line="285"/>
         <source>&amp;Batch and solution sheets...</source>
         <translation>批量解题与讲义(&amp;B)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="285"/>
+        <location filename="../../desktop/main_window.py" line="286"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="286"/>
+        <location filename="../../desktop/main_window.py" line="287"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="287"/>
+        <location filename="../../desktop/main_window.py" line="288"/>
         <source>&amp;Models...</source>
         <translation>模型(&amp;M)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="288"/>
+        <location filename="../../desktop/main_window.py" line="289"/>
         <source>&amp;Settings...</source>
         <translation>设置(&amp;S)...</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="289"/>
+        <location filename="../../desktop/main_window.py" line="290"/>
         <source>&amp;History</source>
         <translation>历史(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="290"/>
+        <location filename="../../desktop/main_window.py" line="291"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="291"/>
+        <location filename="../../desktop/main_window.py" line="292"/>
         <source>&amp;About KPDD Tutor</source>
         <translation>关于 KPDD 数学辅导(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="324"/>
+        <location filename="../../desktop/main_window.py" line="325"/>
         <source>Open a word problem</source>
         <translation>打开应用题</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="324"/>
+        <location filename="../../desktop/main_window.py" line="325"/>
         <source>Text files (*.txt *.md);;All files (*)</source>
         <translation>文本文件 (*.txt *.md);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="336"/>
+        <location filename="../../desktop/main_window.py" line="337"/>
         <source>{0} is a folder, not a text file.</source>
         <translation>{0} 是文件夹,不是文本文件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="337"/>
+        <location filename="../../desktop/main_window.py" line="338"/>
         <source>{0} is not a word problem: open a plain text file (.txt) of at most {1} KB.</source>
         <translation>{0} 不是应用题:请打开不超过 {1} KB 的纯文本文件(.txt)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="341"/>
+        <location filename="../../desktop/main_window.py" line="342"/>
         <source>Cannot open the file</source>
         <translation>无法打开文件</translation>
     </message>
@@ -965,23 +965,12 @@
         <translation>未测</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="140"/>
-        <source>{0}% right ({1} test problems)</source>
-        <translation>正确率 {0}%({1} 道测试题)</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/models_view.py" line="144"/>
+        <location filename="../../desktop/models_view.py" line="148"/>
         <source>, {0} s to answer</source>
         <translation>,{0} 秒给出答案</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="147"/>
-        <source>; {0}% with the second opinion</source>
-        <translation>;加上第二意见 {0}%</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/models_view.py" line="149"/>
-        <location filename="../../desktop/models_view.py" line="154"/>
+        <location filename="../../desktop/models_view.py" line="161"/>
         <source>, {0} s</source>
         <translation>,{0} 秒</translation>
     </message>
@@ -991,27 +980,52 @@
         <translation>;每个答案都检查时 {0}%</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="170"/>
+        <location filename="../../desktop/models_view.py" line="142"/>
+        <source>{0}% right ({1} dev-split problems)</source>
+        <translation>正确率 {0}%(开发集 {1} 道题)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="144"/>
+        <source>{0}% right ({1} test-split problems)</source>
+        <translation>正确率 {0}%(测试集 {1} 道题)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="146"/>
+        <source>{0}% right ({1} problems)</source>
+        <translation>正确率 {0}%({1} 道题)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="154"/>
+        <source>, {0} s to the verdict</source>
+        <translation>,{0} 秒给出判断</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="157"/>
+        <source>; {0}% asking about doubtful answers only</source>
+        <translation>;只在答案可疑时询问 {0}%</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/models_view.py" line="177"/>
         <source>Not added: {0}</source>
         <translation>未添加:{0}</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="172"/>
+        <location filename="../../desktop/models_view.py" line="179"/>
         <source>Added {0}.</source>
         <translation>已添加 {0}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="184"/>
+        <location filename="../../desktop/models_view.py" line="191"/>
         <source>Add a GGUF model</source>
         <translation>添加 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="184"/>
+        <location filename="../../desktop/models_view.py" line="191"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../../desktop/models_view.py" line="193"/>
+        <location filename="../../desktop/models_view.py" line="200"/>
         <source>{0} will be used for the next solve.</source>
         <translation>下次解题将使用 {0}。</translation>
     </message>
@@ -1510,7 +1524,7 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>程序结果</translation>
     </message>
     <message>
-        <location filename="../../desktop/cards/solution.py" line="103"/>
+        <location filename="../../desktop/cards/solution.py" line="105"/>
         <source>Writing the program...</source>
         <translation>正在编写程序...</translation>
     </message>
