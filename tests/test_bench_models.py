@@ -176,3 +176,16 @@ def test_the_shipped_figures_name_only_models_we_ship():
     base_models = {m.name for m in models.BASE_MODELS.values()}
     measured = json.loads((folder / models.MEASURED_FILE).read_text())["models"]
     assert set(measured) <= manifests | base_models, set(measured) - manifests - base_models
+
+
+def test_a_candidate_is_paired_with_the_shipped_students_own_answers():
+    """bench_candidate reads the shipped student's first answers from the committed records; they
+    are the figures `kpdd models` shows for it, set by set."""
+    import bench_candidate
+
+    shipped = json.loads((REPO / "resources" / "models" / models.MEASURED_FILE).read_text())["models"]
+    student = shipped["KPDD Qwen2.5-Coder-0.5B"]
+    for data in bench_models.SETS:
+        right = bench_candidate.shipped_student_right(data)
+        assert len(right) == student["problems"] // len(bench_models.SETS)
+        assert round(sum(right.values()) / len(right), 4) == student["by_set"][data], data
