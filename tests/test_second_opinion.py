@@ -161,10 +161,10 @@ def test_the_app_loads_it_beside_the_student_and_settings_turn_it_off(second_ins
             == models.DEFAULT_SECOND_OPINION_USE
             == models.SecondOpinionUse.EVERY
         )
-        assert dialog.second_opinion.currentText() == "Asked about every answer (slower)"
+        assert dialog.second_opinion.currentText() == "Asked about every answer"
         assert models.SMOLLM2.name in dialog.second_opinion_note.text()
         dialog.second_opinion.setCurrentIndex(1)
-        assert dialog.second_opinion.currentText() == "Asked about doubtful answers"
+        assert dialog.second_opinion.currentText() == "Asked about doubtful answers only (faster)"
         assert dialog.second_opinion_choice() == models.SecondOpinionUse.DOUBTFUL
         models.set_second_opinion_use(dialog.second_opinion_choice())
         assert worker._ensure_solver() is solver and not solver.check_every_answer  # no reload needed

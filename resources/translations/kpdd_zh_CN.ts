@@ -1409,13 +1409,18 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
     </message>
     <message>
         <location filename="../../desktop/settings.py" line="289"/>
-        <source>Asked about doubtful answers</source>
-        <translation>答案可疑时询问</translation>
+        <source>Asked about doubtful answers only (faster)</source>
+        <translation>只在答案可疑时询问(较快)</translation>
     </message>
     <message>
         <location filename="../../desktop/settings.py" line="290"/>
-        <source>Asked about every answer (slower)</source>
-        <translation>每个答案都询问(较慢)</translation>
+        <source>Asked about every answer</source>
+        <translation>每个答案都询问</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings.py" line="297"/>
+        <source>{0} solves the problem too. On every answer (the default): about 20 points more answers right than the student alone, and &quot;checked&quot; means both models agree (right 96% of the time); the answer shows at once and its verdict follows, about 7 s after the start. On doubtful answers only: about 10 points more, as fast as the student alone most of the time, and nothing is checked unless you ask.</source>
+        <translation>{0} 也会解这道题。每个答案都询问(默认):答对的题比只用学生模型约多 20 个百分点,而且“已核对”表示两个模型一致(96% 的情况下正确);答案立即显示,判断随后给出,从开始算起约 7 秒。只在答案可疑时询问:约多 10 个百分点,多数时候和只用学生模型一样快,除非你要求,否则不做核对。</translation>
     </message>
     <message>
         <location filename="../../desktop/settings.py" line="293"/>
@@ -1423,52 +1428,47 @@ Choose another model in Tools &gt; Models, or run `{1}` again.</source>
         <translation>第二意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="297"/>
-        <source>{0} solves the problem too. On doubtful answers: about 10 points more answers right, as fast as the student alone most of the time. On every answer: about 10 points more again, and &quot;checked&quot; means both models agree (right 96% of the time); the answer shows at once and its verdict follows, about 7 s after the start.</source>
-        <translation>{0} 也会解这道题。答案可疑时询问:答对的题约多 10 个百分点,多数时候和只用学生模型一样快。每个答案都询问:答对的再多约 10 个百分点,而且“已核对”表示两个模型一致(96% 的情况下正确);答案立即显示,判断随后给出,从开始算起约 7 秒。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/settings.py" line="304"/>
+        <location filename="../../desktop/settings.py" line="305"/>
         <source>Not part of this installation.</source>
         <translation>此安装版本不包含它。</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="307"/>
+        <location filename="../../desktop/settings.py" line="308"/>
         <source>Not installed. `{0} --all` adds it ({1} MB).</source>
         <translation>尚未安装。`{0} --all` 可以添加它({1} MB)。</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="311"/>
+        <location filename="../../desktop/settings.py" line="312"/>
         <source>Programs:</source>
         <translation>程序:</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="312"/>
+        <location filename="../../desktop/settings.py" line="313"/>
         <source>&amp;Run them without an operating-system sandbox</source>
         <translation>在没有操作系统沙箱时也运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="313"/>
+        <location filename="../../desktop/settings.py" line="314"/>
         <source>Run programs without an operating-system sandbox</source>
         <translation>在没有操作系统沙箱时运行程序</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="316"/>
+        <location filename="../../desktop/settings.py" line="317"/>
         <source>Only where this computer has no sandbox for programs (Help &gt; About says): a program written by the model could then read or change your files. Steps mode needs none.</source>
         <translation>仅在这台电脑没有程序沙箱时有效(见 帮助 &gt; 关于):此时模型写的程序可能读取或修改你的文件。“步骤”模式不需要沙箱。</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="320"/>
+        <location filename="../../desktop/settings.py" line="321"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="320"/>
+        <location filename="../../desktop/settings.py" line="321"/>
         <source>Font size</source>
         <translation>字号</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings.py" line="320"/>
+        <location filename="../../desktop/settings.py" line="321"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
