@@ -8,8 +8,8 @@ Steps (each printed with its time; any failure makes the exit status 1):
  4. solve      a sample problem in PoT mode: the stages were produced, the program went to the
                sandbox and a result came back (the stock model may answer wrongly: not checked)
  5. second     the second-opinion model (Qwen2.5-Coder-1.5B) when the installation carries it and it
-               is on: it loads and solves the same problem (the default asks it about doubtful
-               answers); otherwise it says the default answers alone, which is not a failure
+               is on: it loads and solves the same problem (by default it checks every answer);
+               otherwise it says the default answers alone, which is not a failure
  6. sandbox    a known-good program through kpdd.sandbox.run_program gives the exact answer, in a
                worker process that is this executable itself when frozen (checked via /proc on Linux),
                and a runaway program is stopped by the time limit
