@@ -233,7 +233,10 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(json.dumps(paths.load_config(), indent=2))
         print(f"({paths.config_path()})", file=sys.stderr)
     elif args.value is None:
-        print(paths.load_config().get(args.key, ""))
+        stored = paths.load_config().get(args.key, "")
+        if args.key == models.SECOND_OPINION_KEY and stored == "":  # say what is in force, not nothing
+            stored = f"{models.DEFAULT_SECOND_OPINION_USE.value} (the default)"
+        print(stored)
     else:
         value = args.value
         if args.key == "data_dir":  # stored absolute: a relative path would move with the cwd

@@ -47,10 +47,13 @@ def test_one_setting_says_when_it_is_asked_for_everything(second_installed, caps
     assert (
         models.second_opinion_use() == models.DEFAULT_SECOND_OPINION_USE and models.second_opinion_enabled()
     )
+    assert main(["config", "second_opinion"]) == 0  # nothing stored: the default in force is named
+    assert capsys.readouterr().out == "every (the default)\n"
     models.set_second_opinion_use(use.OFF)
     assert not models.second_opinion_enabled() and paths.load_config()["second_opinion"] == "off"
     assert models.second_opinion_model(second_installed) is None
     assert main(["config", "second_opinion", "every"]) == 0
+    assert main(["config", "second_opinion"]) == 0 and capsys.readouterr().out == "every\n"
     assert (
         models.second_opinion_use() == use.EVERY and models.second_opinion_model(second_installed) is not None
     )
