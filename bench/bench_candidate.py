@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/bench_candidate.py --lora runs/export-s5/kpdd-qwen05b-s5-lora-f16.gguf \\
         --out runs/bench-candidate-s5 [--limit 300] [--zh-limit 300]
+    .venv/bin/python bench/bench_candidate.py --model runs/merged/kpdd-qwen05b-s4.Q4_K_M.gguf \\
+        --out runs/bench-candidate-merged                # a whole GGUF: the shipped adapter merged
 
-The candidate (the student's base GGUF with the new LoRA adapter) solves the dev split in Program
+The candidate (the student's base GGUF with the new LoRA adapter, or a whole KPDD GGUF) solves the dev split in Program
 mode, greedy, batched (`kpdd eval --batch-size 8`): problems 1-300 of each English set's
 `--shuffle 0` order and the hand-translated Chinese dev set. The shipped student is read, not run,
 on English: its own first solution in the committed records of the default's dev run
@@ -57,8 +59,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--lora", required=True, type=Path, help="the candidate's adapter (kpdd export gguf --route adapter)"
+    candidate_arg = parser.add_mutually_exclusive_group(required=True)
+    candidate_arg.add_argument(
+        "--lora", type=Path, help="the candidate's adapter (kpdd export gguf --route adapter)"
+    )
+    candidate_arg.add_argument(
+        "--model", type=Path, help="a whole KPDD GGUF (python -m export.gguf_merge: an adapter merged)"
     )
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench-candidate")
     parser.add_argument("--limit", type=int, default=300, help="English problems per set (0: none)")
@@ -72,11 +78,18 @@ def main() -> int:
         help="folder holding the four test sets",
     )
     args = parser.parse_args()
-    if not args.lora.is_file():
-        parser.error(f"no adapter at {args.lora}")
+    given = args.lora or args.model
+    if not given.is_file():
+        parser.error(f"no such file: {given}")
     data_dir = args.data_dir.resolve()
-    base = models.base_model_path(models.QWEN_CODER_05B)
-    candidate = {"model": str(base), "lora": str(args.lora.resolve()), "mode": "pot"}
+    if args.lora:
+        candidate = {
+            "model": str(models.base_model_path(models.QWEN_CODER_05B)),
+            "lora": str(args.lora.resolve()),
+        }
+    else:
+        candidate = {"model": str(args.model.resolve())}
+    candidate["mode"] = "pot"
     rows = []
     for data in SETS if args.limit else ():
         run_eval("candidate", candidate, data, args.limit, args.out, args.batch_size, args.threads, data_dir)
@@ -88,18 +101,8 @@ def main() -> int:
         print(f"## English dev split: the candidate against the shipped student ({args.limit} a set)\n")
         print(pairs_table(rows, "candidate", "shipped"))
     if args.zh_limit:
-        CHINESE_CONFIGS["candidate"] = {
-            "args": [
-                "--model",
-                str(base),
-                "--lora",
-                str(args.lora.resolve()),
-                "--second-opinion",
-                "none",
-                "--samples",
-                "1",
-            ]  # fmt: skip
-        }
+        model_args = ["--model", candidate["model"]] + (["--lora", candidate["lora"]] if args.lora else [])
+        CHINESE_CONFIGS["candidate"] = {"args": [*model_args, "--second-opinion", "none", "--samples", "1"]}
         reports = {}
         for name in ("candidate", "student"):
             report = args.out / f"zh-{name}" / f"{CHINESE_DEV.stem}.json"

@@ -25,6 +25,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from export.converter import converter_src, installed_llama_cpp_version, run_converter
 from export.errors import ExportError
@@ -126,6 +130,16 @@ def quantize(src: Path, dst: Path, qtype: str, threads: int | None = None) -> No
         raise ExportError(f"llama.cpp could not quantize to {qtype} (code {code}); is the disk full?")
 
 
+def last_logits(llm) -> np.ndarray:  # noqa: ANN001 (a llama_cpp.Llama)
+    """The logits after the last token `llm.eval` took. Not `llm.scores`: without `logits_all`,
+    llama-cpp-python no longer copies them there (0.3.x), and that row stays zeros."""
+    import llama_cpp
+    import numpy as np
+
+    pointer = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
+    return np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),)).copy()
+
+
 def verify_gguf(
     path: Path, lora_path: Path | None = None, n_tokens: int = 8, threads: int | None = None
 ) -> str:
@@ -150,7 +164,7 @@ def verify_gguf(
     try:
         tokens = llm.tokenize(VERIFY_PROMPT.encode(), add_bos=True)
         llm.eval(tokens)
-        if not np.all(np.isfinite(llm.scores[llm.n_tokens - 1])):
+        if not np.all(np.isfinite(last_logits(llm))):
             raise ExportError(f"{name} loads but produces non-finite logits.")
         out: list[int] = []
         for token in llm.generate(tokens, temp=0.0, top_k=1, reset=False):

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from export import converter, gguf_export  # noqa: E402
@@ -773,3 +774,118 @@ def test_parameter_count_reads_the_safetensors_headers(tmp_path):
     )
     save_file({"c": np.zeros((2, 2, 2), np.float32)}, str(tmp_path / "model-2.safetensors"))
     assert parameter_count(tmp_path) == 12 + 5 + 8
+
+
+# ---------------------------------------------------------------- merging an adapter in GGUF space
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter_gguf(tmp_path_factory, tiny_lora_run, tiny_ggufs) -> Path:
+    """The tiny LoRA run written as a GGUF adapter over the tiny model's f16 GGUF."""
+    run = tmp_path_factory.mktemp("adapter-run") / "run"
+    shutil.copytree(tiny_lora_run, run)
+    info = json.loads((run / "kpdd_run.json").read_text())
+    info["base_model_path"] = str(tiny_ggufs["f16"])
+    (run / "kpdd_run.json").write_text(json.dumps(info))
+    result = export_gguf(run, tmp_path_factory.mktemp("adapter-out"), route="adapter", log=lambda _m: None)
+    return Path(result.outputs[0].path)
+
+
+def llama_logits(path: Path, ids: list[int], lora: Path | None = None) -> np.ndarray:
+    """The logits llama.cpp gives after the prompt `ids`."""
+    from llama_cpp import Llama
+
+    llm = Llama(str(path), lora_path=str(lora) if lora else None, n_ctx=256, n_threads=2, verbose=False)
+    try:
+        llm.eval(ids)
+        return gguf_export.last_logits(llm)
+    finally:
+        llm.close()
+
+
+def tensor_types(path: Path) -> dict[str, int]:
+    from gguf import GGUFReader
+
+    return {t.name: int(t.tensor_type) for t in GGUFReader(str(path)).tensors}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("qtype", ["f16", "q8_0", "q4_k_m"])
+def test_gguf_merge_computes_what_the_adapter_does(qtype, tiny_hf, tiny_ggufs, tiny_adapter_gguf, tmp_path):
+    """The adapter merged into a base GGUF of any type: the base's tensor types kept one for one, every
+    untouched tensor byte for byte, each merged weight W + scale * B @ A up to one more rounding to its
+    type, the adapter's KPDD keys carried, and llama.cpp computing with it what it does applying the
+    adapter at load time."""
+    from gguf import GGUFReader
+    from gguf.quants import dequantize
+
+    from export.gguf_merge import merge_lora_gguf
+
+    base = tiny_ggufs[qtype]
+    out = tmp_path / "merged.gguf"
+    result = merge_lora_gguf(base, tiny_adapter_gguf, out, log=lambda _m: None)
+    assert result.merged_tensors == 7 * 2  # every linear layer of the two blocks
+    assert result.scale == 2.0  # lora_alpha 8 over rank 4
+    assert listing(tmp_path) == ["merged.gguf"]
+    assert read_kpdd_metadata(out)["kpdd.format_version"] == FORMAT_VERSION
+
+    def values(tensor) -> np.ndarray:  # noqa: ANN001
+        return dequantize(tensor.data, tensor.tensor_type).astype(np.float32)
+
+    before = {t.name: t for t in GGUFReader(str(base)).tensors}
+    after = {t.name: t for t in GGUFReader(str(out)).tensors}
+    lora = {t.name: values(t) for t in GGUFReader(str(tiny_adapter_gguf)).tensors}
+    assert {n: t.tensor_type for n, t in after.items()} == {n: t.tensor_type for n, t in before.items()}
+    # One more rounding to the tensor's type: f16, 8-bit and (the tiny model's fallbacks) 5-bit blocks.
+    tolerance = {"f16": 1e-3, "q8_0": 0.01, "q4_k_m": 0.06}[qtype]
+    for name, tensor in before.items():
+        if name + ".lora_a" not in lora:
+            assert bytes(after[name].data) == bytes(tensor.data), name
+            continue
+        want = values(tensor) + 2.0 * lora[name + ".lora_b"] @ lora[name + ".lora_a"]
+        error = np.linalg.norm(values(after[name]) - want) / np.linalg.norm(want)
+        assert error < tolerance, (name, error)
+    if qtype == "q4_k_m":
+        return  # 5-bit rounding of a random tiny model's weights moves its logits too far to compare
+    for prompt in PROMPTS:
+        ids, _ = hf_greedy(tiny_hf, prompt, 1)
+        via_adapter = llama_logits(base, ids, lora=tiny_adapter_gguf)
+        via_merge, base_only = llama_logits(out, ids), llama_logits(base, ids)
+        effect = np.abs(via_adapter - base_only).max()
+        assert effect > 0.5  # the adapter matters, and the merged file computes it
+        assert np.abs(via_merge - via_adapter).max() < (0.02 if qtype == "f16" else 0.25) * effect
+        if qtype == "f16":
+            assert llama_greedy(out, ids, 12) == llama_greedy(base, ids, 12, lora=tiny_adapter_gguf)
+
+
+@pytest.mark.slow
+def test_gguf_merge_refuses_what_is_not_its_adapter(smollm2_gguf, tiny_adapter_gguf, tmp_path):
+    """A model given as the adapter, or an adapter of another model: a plain message, nothing written."""
+    from export.gguf_merge import merge_lora_gguf
+
+    out = tmp_path / "out" / "merged.gguf"
+    with pytest.raises(ExportError, match="is not a GGUF LoRA adapter"):
+        merge_lora_gguf(smollm2_gguf, smollm2_gguf, out, log=lambda _m: None)
+    shipped = Path(__file__).resolve().parents[1] / "resources" / "models" / "kpdd-qwen05b-s4-lora-f16.gguf"
+    with pytest.raises(ExportError, match="another architecture"):
+        merge_lora_gguf(smollm2_gguf, shipped, out, log=lambda _m: None)
+    with pytest.raises(ExportError, match="do not fit"):  # the tiny model's adapter over SmolLM2 (both llama)
+        merge_lora_gguf(smollm2_gguf, tiny_adapter_gguf, out, log=lambda _m: None)
+    assert listing(out.parent) == []
+
+
+@pytest.mark.parametrize("qtype", ["Q4_K", "Q6_K", "Q5_0", "Q8_0"])
+def test_ggml_quantizer_writes_what_gguf_reads(qtype):
+    """Rows quantized by ggml's own quantizer (the types of the shipped student's base) read back
+    through gguf-py as the same values, up to the type's rounding."""
+    from gguf import GGMLQuantizationType
+    from gguf.quants import dequantize
+
+    from export.gguf_merge import quantize_rows
+
+    kind = GGMLQuantizationType[qtype]
+    rows = np.random.default_rng(0).normal(size=(8, 512)).astype(np.float32)
+    back = dequantize(quantize_rows(rows, int(kind)), kind)
+    assert back.shape == rows.shape
+    error = np.linalg.norm(back - rows) / np.linalg.norm(rows)
+    assert error < {"Q4_K": 0.12, "Q5_0": 0.06, "Q6_K": 0.03, "Q8_0": 0.01}[qtype], error
