@@ -35,7 +35,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--merged", type=Path, required=True, help="the merged student GGUF")
+    parser.add_argument("--merged", type=Path, nargs="+", required=True, help="merged student GGUFs")
     parser.add_argument("--limit", type=int, default=10, help="GSM8K dev problems (its seeded order)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--with-base", action="store_true", help="also the base alone, few-shot")
@@ -45,7 +45,7 @@ def main() -> int:
     student = next(e for e in models.list_models() if e.kind == "bundled" and e.name == STUDENT)
     variants = {
         "adapter (shipped)": LlamaBackend(student.path, lora_path=student.lora_path, threads=args.threads),
-        "merged": LlamaBackend(args.merged, threads=args.threads),
+        **{f"merged: {path.name}": LlamaBackend(path, threads=args.threads) for path in args.merged},
     }
     if args.with_base:
         variants["base alone, few-shot"] = LlamaBackend(student.path, threads=args.threads)
@@ -65,7 +65,7 @@ def main() -> int:
             times[name].append(seconds)
             rates[name].append(tokens / seconds if seconds else 0.0)
             programs[name] = result.solutions[0].text if result.solutions else ""
-        same_program += programs["adapter (shipped)"] == programs["merged"]
+        same_program += all(programs[n] == programs["adapter (shipped)"] for n in programs)
         print(f"[{i + 1}/{len(problems)}] " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in solvers),
               file=sys.stderr, flush=True)  # fmt: skip
     print(
@@ -79,7 +79,7 @@ def main() -> int:
         print(
             f"| {name} | {median_s:.2f} | {statistics.median(rates[name]):.1f} | {median_s / base_s:.2f}x time |"
         )
-    print(f"\nThe same program from both: {same_program} of {len(problems)}.")
+    print(f"\nThe same program from every variant: {same_program} of {len(problems)}.")
     return 0
 
 

@@ -105,8 +105,12 @@ def quantize_rows(values: np.ndarray, qtype: int) -> np.ndarray:
     return dst
 
 
-def write_merged(base_path: Path, adapter_path: Path, dest: Path) -> tuple[int, float]:
-    """Write `dest`: the base with every weight the adapter touches merged, in the base's types."""
+def write_merged(
+    base_path: Path, adapter_path: Path, dest: Path, merged_type: str | None = None
+) -> tuple[int, float]:
+    """Write `dest`: the base with every weight the adapter touches merged, in the base's types (or
+    all merged weights in `merged_type`, e.g. "Q8_0", finer than the base's: a LoRA's small changes
+    can fall below a 4- or 5-bit type's step and round away)."""
     import gguf
     import numpy as np
 
@@ -146,10 +150,19 @@ def write_merged(base_path: Path, adapter_path: Path, dest: Path) -> tuple[int, 
         writer.add_key_value(fld.name, fld.contents(), value_type, sub_type=sub_type)
     for key, value in kpdd_keys.items():
         writer.add_string(key, str(value))
-    for tensor in base.tensors:  # the same names, shapes and types: only merged values differ
-        writer.add_tensor_info(
-            tensor.name, tensor.data.shape, tensor.data.dtype, tensor.data.nbytes, tensor.tensor_type
-        )
+    new_type = gguf.GGMLQuantizationType[merged_type.upper()] if merged_type else None
+    float_types = {gguf.GGMLQuantizationType.F32: np.float32, gguf.GGMLQuantizationType.F16: np.float16}
+    for tensor in base.tensors:  # the same names and shapes; types too, unless merged_type says
+        if tensor.name in pairs and new_type is not None:
+            shape = (int(tensor.shape[1]), int(tensor.shape[0]))  # GGUF lists (columns, rows)
+            dtype = np.dtype(float_types.get(new_type, np.uint8))
+            byte_shape = shape if new_type in float_types else gguf.quant_shape_to_byte_shape(shape, new_type)
+            nbytes = int(np.prod(byte_shape)) * (dtype.itemsize if new_type in float_types else 1)
+            writer.add_tensor_info(tensor.name, byte_shape, dtype, nbytes, new_type)
+        else:
+            writer.add_tensor_info(
+                tensor.name, tensor.data.shape, tensor.data.dtype, tensor.data.nbytes, tensor.tensor_type
+            )
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_ti_data_to_file()
@@ -164,12 +177,12 @@ def write_merged(base_path: Path, adapter_path: Path, dest: Path) -> tuple[int, 
                 f"{tensor.name}: the adapter's shapes {b.shape}x{a.shape} do not fit {weight.shape}."
             )
         weight += np.float32(scale) * (b @ a)
-        float_types = {gguf.GGMLQuantizationType.F32: np.float32, gguf.GGMLQuantizationType.F16: np.float16}
-        if tensor.tensor_type in float_types:
-            data = weight.astype(float_types[tensor.tensor_type])
+        kind = new_type if new_type is not None else tensor.tensor_type
+        if kind in float_types:
+            data = weight.astype(float_types[kind])
         else:
-            data = quantize_rows(weight, int(tensor.tensor_type))
-        if data.nbytes != tensor.data.nbytes:
+            data = quantize_rows(weight, int(kind))
+        if new_type is None and data.nbytes != tensor.data.nbytes:
             raise ExportError(
                 f"{tensor.name}: {data.nbytes} bytes merged, the base has {tensor.data.nbytes}."
             )
@@ -179,7 +192,12 @@ def write_merged(base_path: Path, adapter_path: Path, dest: Path) -> tuple[int, 
 
 
 def merge_lora_gguf(
-    base: Path, adapter: Path, out: Path, threads: int | None = None, log: Callable[[str], None] = print
+    base: Path,
+    adapter: Path,
+    out: Path,
+    threads: int | None = None,
+    log: Callable[[str], None] = print,
+    merged_type: str | None = None,
 ) -> MergeResult:
     """Write `out`: `adapter` merged into `base`, in the base's quantization. Nothing is left under
     `out` unless it is complete and loads in llama.cpp."""
@@ -190,7 +208,7 @@ def merge_lora_gguf(
     partial = out.with_name(f".{out.name}.partial")
     try:
         log(f"Merging {adapter.name} into {base.name} ...")
-        merged, scale = write_merged(base, adapter, partial)
+        merged, scale = write_merged(base, adapter, partial, merged_type)
         verify_gguf(partial, threads=threads)
         os.replace(partial, out)
     finally:
@@ -208,9 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("adapter", type=Path, help="a GGUF LoRA adapter of that base")
     parser.add_argument("-o", "--out", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--merged-type", help="e.g. Q8_0: every merged weight in it (default: the base's types)"
+    )
     args = parser.parse_args(argv)
     try:
-        merge_lora_gguf(args.base, args.adapter, args.out, args.threads)
+        merge_lora_gguf(args.base, args.adapter, args.out, args.threads, merged_type=args.merged_type)
     except (ExportError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
