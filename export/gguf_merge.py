@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from export.errors import ExportError
-from export.metadata import KPDD_KEYS
+from export.metadata import KPDD_KEYS, writer_like
 
 if TYPE_CHECKING:
     import numpy as np
@@ -132,24 +132,8 @@ def write_merged(
     alpha = float(_field(adapter, "adapter.lora.alpha") or 0.0)
     scale = alpha / rank if alpha else 1.0  # llama.cpp: alpha 0 means "apply as it is"
 
-    writer = gguf.GGUFWriter(str(dest), arch=str(arch), endianess=base.endianess)
-    alignment = _field(base, gguf.Keys.General.ALIGNMENT)
-    if alignment is not None:
-        writer.data_alignment = int(alignment)
-    kpdd_keys = {key: _field(adapter, key) for key in KPDD_KEYS if _field(adapter, key) is not None}
-    for fld in base.fields.values():
-        # Virtual fields (GGUF.*) and the architecture are written by the writer itself.
-        if (
-            fld.name == gguf.Keys.General.ARCHITECTURE
-            or fld.name.startswith("GGUF.")
-            or fld.name in kpdd_keys
-        ):
-            continue
-        value_type = fld.types[0]
-        sub_type = fld.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
-        writer.add_key_value(fld.name, fld.contents(), value_type, sub_type=sub_type)
-    for key, value in kpdd_keys.items():
-        writer.add_string(key, str(value))
+    kpdd_keys = {key: str(_field(adapter, key)) for key in KPDD_KEYS if _field(adapter, key) is not None}
+    writer = writer_like(base, dest, kpdd_keys)
     new_type = gguf.GGMLQuantizationType[merged_type.upper()] if merged_type else None
     float_types = {gguf.GGMLQuantizationType.F32: np.float32, gguf.GGMLQuantizationType.F16: np.float16}
     for tensor in base.tensors:  # the same names and shapes; types too, unless merged_type says

@@ -13,8 +13,12 @@ and the same tensors), because the converter has no option for custom keys.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import gguf
 
 from export.source import RunInfo
 from kpdd.format import (
@@ -51,17 +55,19 @@ def _names_a_local_path(name: str, value: object) -> bool:
     return name == "general.tags" and any(str(tag).startswith("base_model:") for tag in value or [])
 
 
-def copy_with_metadata(src: Path, dst: Path, extra: dict[str, str]) -> None:
-    """Write `src` to `dst` with the string keys in `extra` added (replacing same-named keys). The
-    converter's base-model fields go when they name a local path (`_names_a_local_path`)."""
+def writer_like(
+    reader: gguf.GGUFReader,
+    dst: Path,
+    extra: dict[str, str],
+    drop: Callable[[str, object], bool] | None = None,
+) -> gguf.GGUFWriter:
+    """A GGUF writer for `dst` holding `reader`'s architecture, alignment and keys (less those `drop`
+    names), and the string keys in `extra` (replacing same-named ones); tensors are the caller's."""
     import gguf
 
-    reader = gguf.GGUFReader(str(src))
-    urls = [str(f.contents()) for f in reader.fields.values() if f.name.endswith(".repo_url")]
-    local = any("huggingface.co//" in url for url in urls)
     arch_field = reader.get_field(gguf.Keys.General.ARCHITECTURE)
     if arch_field is None:
-        raise ValueError(f"{src} has no general.architecture")
+        raise ValueError(f"{dst.name}: its source has no general.architecture")
     writer = gguf.GGUFWriter(str(dst), arch=str(arch_field.contents()), endianess=reader.endianess)
     alignment = reader.get_field(gguf.Keys.General.ALIGNMENT)
     if alignment is not None:
@@ -70,13 +76,25 @@ def copy_with_metadata(src: Path, dst: Path, extra: dict[str, str]) -> None:
         # Virtual fields (GGUF.*) and the architecture are written by the writer itself.
         if fld.name == gguf.Keys.General.ARCHITECTURE or fld.name.startswith("GGUF.") or fld.name in extra:
             continue
-        if local and _names_a_local_path(fld.name, fld.contents()):
+        if drop is not None and drop(fld.name, fld.contents()):
             continue
         value_type = fld.types[0]
         sub_type = fld.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
         writer.add_key_value(fld.name, fld.contents(), value_type, sub_type=sub_type)
     for key, value in extra.items():
         writer.add_string(key, value)
+    return writer
+
+
+def copy_with_metadata(src: Path, dst: Path, extra: dict[str, str]) -> None:
+    """Write `src` to `dst` with the string keys in `extra` added (replacing same-named keys). The
+    converter's base-model fields go when they name a local path (`_names_a_local_path`)."""
+    import gguf
+
+    reader = gguf.GGUFReader(str(src))
+    urls = [str(f.contents()) for f in reader.fields.values() if f.name.endswith(".repo_url")]
+    local = any("huggingface.co//" in url for url in urls)
+    writer = writer_like(reader, dst, extra, drop=_names_a_local_path if local else None)
     for tensor in reader.tensors:
         writer.add_tensor_info(
             tensor.name, tensor.data.shape, tensor.data.dtype, tensor.data.nbytes, tensor.tensor_type

@@ -889,3 +889,35 @@ def test_ggml_quantizer_writes_what_gguf_reads(qtype):
     assert back.shape == rows.shape
     error = np.linalg.norm(back - rows) / np.linalg.norm(rows)
     assert error < {"Q4_K": 0.12, "Q5_0": 0.06, "Q6_K": 0.03, "Q8_0": 0.01}[qtype], error
+
+
+@pytest.mark.slow
+def test_gguf_merge_writes_merged_weights_in_a_finer_type(tiny_ggufs, tiny_adapter_gguf, tmp_path):
+    """--merged-type Q8_0 (what keeps the shipped student's accuracy): every merged weight in Q8_0,
+    holding W + scale * B @ A to 8-bit rounding; every other tensor as the base has it."""
+    from gguf import GGMLQuantizationType, GGUFReader
+    from gguf.quants import dequantize
+
+    from export.gguf_merge import merge_lora_gguf
+
+    base = tiny_ggufs["q4_k_m"]
+    out = tmp_path / "merged-q8.gguf"
+    merge_lora_gguf(base, tiny_adapter_gguf, out, log=lambda _m: None, merged_type="Q8_0")
+    before = {t.name: t for t in GGUFReader(str(base)).tensors}
+    after = {t.name: t for t in GGUFReader(str(out)).tensors}
+    lora = {t.name: dequantize(t.data, t.tensor_type) for t in GGUFReader(str(tiny_adapter_gguf)).tensors}
+    merged = [n for n in before if n + ".lora_a" in lora]
+    assert len(merged) == 14
+    for name, tensor in before.items():
+        if name not in merged:
+            assert after[name].tensor_type == tensor.tensor_type and bytes(after[name].data) == bytes(
+                tensor.data
+            )
+            continue
+        assert after[name].tensor_type == GGMLQuantizationType.Q8_0
+        want = (
+            dequantize(tensor.data, tensor.tensor_type)
+            + 2.0 * lora[name + ".lora_b"] @ lora[name + ".lora_a"]
+        )
+        got = dequantize(after[name].data, after[name].tensor_type)
+        assert np.linalg.norm(got - want) / np.linalg.norm(want) < 0.01, name
