@@ -12,10 +12,13 @@ Every other tensor and every key is copied byte for byte, so the merged file has
 type mix (a third-party file's mix, which today's `llama-quantize` would not reproduce), and the
 adapter's kpdd.* keys are added, so it is a KPDD model on its own.
 
-The merged weights are quantized once more than the adapter route's, so a merged student is only
-used where it was measured to be as accurate (bench/bench_merged.py on the dev split).
+The merged weights are quantized once more than the adapter route's, and that is not free: in the
+shipped student's 4-5 bit types a LoRA's small changes round away or jump a whole step (49.3% against
+52.5% on 400 dev problems), while `--merged-type Q8_0` kept its accuracy (51.8%, 11 answers of 400
+different) at 0.81 times the adapter's time (bench/records/kpdd-qwen05b-s4/NOTES.md, sitting 13). So
+a merged student is only used where bench_candidate.py --model measured it as accurate.
 
-    python -m export.gguf_merge BASE.gguf ADAPTER.gguf -o MERGED.gguf
+    python -m export.gguf_merge BASE.gguf ADAPTER.gguf -o MERGED.gguf [--merged-type Q8_0]
 """
 
 from __future__ import annotations
