@@ -140,6 +140,7 @@ def _manifest(args: argparse.Namespace) -> int:
         manifest = student_manifest(
             Path(args.run), adapter, Path(args.base).expanduser(), name=args.name,
             description=args.description, license_text=args.license, recipe_file=args.recipe_file, notes=notes,
+            merged_type=args.merged_type or "",
         )  # fmt: skip
         out = write_student(manifest, adapter, Path(args.out))
     except (ExportError, OSError) as exc:
@@ -216,6 +217,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     manifest.add_argument("--license", default="")
     manifest.add_argument("--recipe-file", default="", help="the recipe of the last sitting, for the record")
     manifest.add_argument("--note", action="append", metavar="KEY=TEXT", help="a provenance note (repeat)")
+    manifest.add_argument(
+        "--merged-type",
+        help="e.g. Q8_0: `kpdd setup` merges the adapter into its base in this type (measure it first: "
+        "bench/bench_candidate.py --model)",
+    )
     manifest.add_argument(
         "-o", "--out", required=True, help="the manifest (.json); the adapter is copied beside it"
     )

@@ -25,15 +25,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import numpy as np
 
 from export.converter import converter_src, installed_llama_cpp_version, run_converter
 from export.errors import ExportError
 from export.metadata import copy_with_metadata, kpdd_metadata
 from export.source import ExportSource, architecture, check_hf_folder, parameter_count, resolve_source
+from kpdd.backend import BackendError
 
 DEFAULT_TYPES = ("f16", "q8_0", "q4_k_m")
 # Approximate bytes per weight, for the free-space check (types not listed count as 1.1).
@@ -44,7 +41,6 @@ BYTES_PER_WEIGHT = {
 }  # fmt: skip
 PER_FILE_OVERHEAD = 8 * 1024 * 1024  # vocabulary and other metadata
 WORK_PREFIX = ".kpdd-export-"
-VERIFY_PROMPT = "### Problem\nTom has 3 apples and buys 5 more. How many apples does he have?\n"
 
 Log = Callable[[str], None]
 
@@ -130,16 +126,6 @@ def quantize(src: Path, dst: Path, qtype: str, threads: int | None = None) -> No
         raise ExportError(f"llama.cpp could not quantize to {qtype} (code {code}); is the disk full?")
 
 
-def last_logits(llm) -> np.ndarray:  # noqa: ANN001 (a llama_cpp.Llama)
-    """The logits after the last token `llm.eval` took. Not `llm.scores`: without `logits_all`,
-    llama-cpp-python no longer copies them there (0.3.x), and that row stays zeros."""
-    import llama_cpp
-    import numpy as np
-
-    pointer = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
-    return np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),)).copy()
-
-
 def verify_gguf(
     path: Path, lora_path: Path | None = None, n_tokens: int = 8, threads: int | None = None
 ) -> str:
@@ -147,33 +133,12 @@ def verify_gguf(
 
     Fails when the file does not load, the logits are not finite, or nothing can be generated.
     """
-    import numpy as np
-    from llama_cpp import Llama
+    from kpdd.llama_backend import check_generates
 
-    name = path.name.removesuffix(".partial")
     try:
-        llm = Llama(
-            model_path=str(path),
-            lora_path=str(lora_path) if lora_path else None,
-            n_ctx=256,
-            n_threads=threads or min(4, os.cpu_count() or 1),
-            verbose=False,
-        )
-    except Exception as exc:  # llama-cpp-python raises ValueError/RuntimeError for bad files
-        raise ExportError(f"{name} does not load in llama.cpp: {exc}") from exc
-    try:
-        tokens = llm.tokenize(VERIFY_PROMPT.encode(), add_bos=True)
-        llm.eval(tokens)
-        if not np.all(np.isfinite(last_logits(llm))):
-            raise ExportError(f"{name} loads but produces non-finite logits.")
-        out: list[int] = []
-        for token in llm.generate(tokens, temp=0.0, top_k=1, reset=False):
-            if token == llm.token_eos() or len(out) >= n_tokens:
-                break
-            out.append(token)
-        return llm.detokenize(out).decode("utf-8", errors="replace")
-    finally:
-        llm.close()
+        return check_generates(path, lora_path, n_tokens, threads)
+    except BackendError as exc:
+        raise ExportError(str(exc)) from exc
 
 
 def merge_adapter(src: ExportSource, dest: Path) -> None:

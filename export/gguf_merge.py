@@ -1,214 +1,18 @@
-"""Merge a GGUF LoRA adapter into its quantized GGUF base, in GGUF space: no torch, no HF weights.
-
-Why: llama.cpp applying an adapter at load time decodes about 13% slower than the base alone (the
-shipped student on its Q4_K_M base, 2 threads: 27.8 against 31.9 tokens/s, bench/bench_merged.py):
-every token runs 168 extra small matmuls, and the weights the adapter touches are not repacked for
-the CPU ("cannot use buft CPU_REPACK"). A merged file decodes at the base's own speed.
-
-How, for each weight the adapter touches: dequantize it (gguf-py), add `scale * B @ A` in float32
-(scale = alpha / rank, as llama.cpp applies it), and quantize it back to the very type the base has
-for it with ggml's own quantizer (`ggml_quantize_chunk`, from the libggml that llama-cpp-python ships).
-Every other tensor and every key is copied byte for byte, so the merged file has the base's exact
-type mix (a third-party file's mix, which today's `llama-quantize` would not reproduce), and the
-adapter's kpdd.* keys are added, so it is a KPDD model on its own.
-
-The merged weights are quantized once more than the adapter route's, and that is not free: in the
-shipped student's 4-5 bit types a LoRA's small changes round away or jump a whole step (49.3% against
-52.5% on 400 dev problems), while `--merged-type Q8_0` kept its accuracy (51.8%, 11 answers of 400
-different) at 0.81 times the adapter's time (bench/records/kpdd-qwen05b-s4/NOTES.md, sitting 13). So
-a merged student is only used where bench_candidate.py --model measured it as accurate.
-
-    python -m export.gguf_merge BASE.gguf ADAPTER.gguf -o MERGED.gguf [--merged-type Q8_0]
-"""
+"""`python -m export.gguf_merge BASE.gguf ADAPTER.gguf -o MERGED.gguf [--merged-type Q8_0]`: a GGUF
+LoRA adapter merged into its quantized GGUF base. The merge itself is kpdd/gguf_merge.py (the app's
+setup merges the shipped student with it); its docstring says how, and what merging costs."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
-import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from export.errors import ExportError
-from export.metadata import KPDD_KEYS, writer_like
-
-if TYPE_CHECKING:
-    import numpy as np
-
-LORA_A = ".lora_a"
-LORA_B = ".lora_b"
-
-
-@dataclass(frozen=True)
-class MergeResult:
-    path: Path
-    merged_tensors: int  # base weights the adapter changed
-    scale: float  # alpha / rank
-
-
-def _field(reader, key: str):  # noqa: ANN001, ANN202 (gguf is imported lazily)
-    field = reader.get_field(key)
-    return None if field is None else field.contents()
-
-
-def _lora_pairs(adapter) -> dict[str, tuple]:  # noqa: ANN001
-    """Base tensor name -> (A, B) tensors of the adapter."""
-    tensors = {t.name: t for t in adapter.tensors}
-    pairs = {}
-    for name, tensor in tensors.items():
-        if name.endswith(LORA_A):
-            base_name = name.removesuffix(LORA_A)
-            partner = tensors.get(base_name + LORA_B)
-            if partner is None:
-                raise ExportError(f"The adapter has {name} but no {base_name + LORA_B}.")
-            pairs[base_name] = (tensor, partner)
-    if not pairs:
-        raise ExportError("The adapter holds no LoRA tensors (names ending in .lora_a / .lora_b).")
-    return pairs
-
-
-def _as_float32(tensor) -> np.ndarray:  # noqa: ANN001
-    """A GGUF tensor's values as float32, in numpy's (rows, columns) order."""
-    import numpy as np
-    from gguf.quants import dequantize
-
-    return np.ascontiguousarray(dequantize(tensor.data, tensor.tensor_type), dtype=np.float32)
-
-
-def _ggml_quantizer():  # noqa: ANN202
-    """ggml's `ggml_quantize_chunk` and `ggml_row_size`, from the library llama-cpp-python loads."""
-    import llama_cpp
-    from llama_cpp._ctypes_extensions import load_shared_library
-
-    lib = load_shared_library("ggml-base", Path(llama_cpp.__file__).parent / "lib")
-    lib.ggml_quantize_chunk.restype = ctypes.c_size_t
-    lib.ggml_quantize_chunk.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
-                                        ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]  # fmt: skip
-    lib.ggml_row_size.restype = ctypes.c_size_t
-    lib.ggml_row_size.argtypes = [ctypes.c_int, ctypes.c_int64]
-    return lib
-
-
-def quantize_rows(values: np.ndarray, qtype: int) -> np.ndarray:
-    """float32 (rows, columns) -> the bytes of `qtype`, shaped (rows, bytes a row), as ggml writes them."""
-    import numpy as np
-
-    lib = _ggml_quantizer()
-    rows, cols = values.shape
-    src = np.ascontiguousarray(values, dtype=np.float32)
-    row_bytes = int(lib.ggml_row_size(qtype, cols))
-    dst = np.empty((rows, row_bytes), dtype=np.uint8)
-    written = lib.ggml_quantize_chunk(qtype, src.ctypes.data, dst.ctypes.data, 0, rows, cols, None)
-    if written != dst.nbytes:
-        raise ExportError(f"ggml wrote {written} bytes for a {rows}x{cols} tensor, not {dst.nbytes}.")
-    return dst
-
-
-def write_merged(
-    base_path: Path, adapter_path: Path, dest: Path, merged_type: str | None = None
-) -> tuple[int, float]:
-    """Write `dest`: the base with every weight the adapter touches merged, in the base's types (or
-    all merged weights in `merged_type`, e.g. "Q8_0", finer than the base's: a LoRA's small changes
-    can fall below a 4- or 5-bit type's step and round away)."""
-    import gguf
-    import numpy as np
-
-    base = gguf.GGUFReader(str(base_path))
-    adapter = gguf.GGUFReader(str(adapter_path))
-    if _field(adapter, "general.type") != "adapter" or _field(adapter, "adapter.type") != "lora":
-        raise ExportError(f"{adapter_path.name} is not a GGUF LoRA adapter.")
-    arch = _field(base, gguf.Keys.General.ARCHITECTURE)
-    if _field(adapter, gguf.Keys.General.ARCHITECTURE) != arch:
-        raise ExportError(f"{adapter_path.name} is for another architecture than {base_path.name} ({arch}).")
-    pairs = _lora_pairs(adapter)
-    base_tensors = {t.name: t for t in base.tensors}
-    missing = sorted(set(pairs) - set(base_tensors))
-    if missing:
-        raise ExportError(
-            f"{adapter_path.name} changes weights {base_path.name} does not have: {missing[:3]}"
-        )
-    rank = int(pairs[next(iter(pairs))][0].shape[-1])  # lora_a in GGUF order: (in, rank)
-    alpha = float(_field(adapter, "adapter.lora.alpha") or 0.0)
-    scale = alpha / rank if alpha else 1.0  # llama.cpp: alpha 0 means "apply as it is"
-
-    kpdd_keys = {key: str(_field(adapter, key)) for key in KPDD_KEYS if _field(adapter, key) is not None}
-    writer = writer_like(base, dest, kpdd_keys)
-    new_type = gguf.GGMLQuantizationType[merged_type.upper()] if merged_type else None
-    float_types = {gguf.GGMLQuantizationType.F32: np.float32, gguf.GGMLQuantizationType.F16: np.float16}
-    for tensor in base.tensors:  # the same names and shapes; types too, unless merged_type says
-        if tensor.name in pairs and new_type is not None:
-            shape = (int(tensor.shape[1]), int(tensor.shape[0]))  # GGUF lists (columns, rows)
-            dtype = np.dtype(float_types.get(new_type, np.uint8))
-            byte_shape = shape if new_type in float_types else gguf.quant_shape_to_byte_shape(shape, new_type)
-            nbytes = int(np.prod(byte_shape)) * (dtype.itemsize if new_type in float_types else 1)
-            writer.add_tensor_info(tensor.name, byte_shape, dtype, nbytes, new_type)
-        else:
-            writer.add_tensor_info(
-                tensor.name, tensor.data.shape, tensor.data.dtype, tensor.data.nbytes, tensor.tensor_type
-            )
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_ti_data_to_file()
-    for tensor in base.tensors:
-        if tensor.name not in pairs:
-            writer.write_tensor_data(tensor.data, tensor_endianess=base.endianess)
-            continue
-        weight = _as_float32(tensor)  # (out, in)
-        a, b = (_as_float32(t) for t in pairs[tensor.name])  # (rank, in), (out, rank)
-        if b.shape[0] != weight.shape[0] or a.shape[1] != weight.shape[1]:
-            raise ExportError(
-                f"{tensor.name}: the adapter's shapes {b.shape}x{a.shape} do not fit {weight.shape}."
-            )
-        weight += np.float32(scale) * (b @ a)
-        kind = new_type if new_type is not None else tensor.tensor_type
-        if kind in float_types:
-            data = weight.astype(float_types[kind])
-        else:
-            data = quantize_rows(weight, int(kind))
-        if new_type is None and data.nbytes != tensor.data.nbytes:
-            raise ExportError(
-                f"{tensor.name}: {data.nbytes} bytes merged, the base has {tensor.data.nbytes}."
-            )
-        writer.write_tensor_data(data)
-    writer.close()
-    return len(pairs), scale
-
-
-def merge_lora_gguf(
-    base: Path,
-    adapter: Path,
-    out: Path,
-    threads: int | None = None,
-    log: Callable[[str], None] = print,
-    merged_type: str | None = None,
-) -> MergeResult:
-    """Write `out`: `adapter` merged into `base`, in the base's quantization. Nothing is left under
-    `out` unless it is complete and loads in llama.cpp."""
-    from export.gguf_export import check_free_space, verify_gguf
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    check_free_space(out.parent, base.stat().st_size + adapter.stat().st_size)
-    partial = out.with_name(f".{out.name}.partial")
-    try:
-        log(f"Merging {adapter.name} into {base.name} ...")
-        merged, scale = write_merged(base, adapter, partial, merged_type)
-        verify_gguf(partial, threads=threads)
-        os.replace(partial, out)
-    finally:
-        with contextlib.suppress(OSError):
-            partial.unlink()
-    log(f"Wrote {out}: {merged} weights merged (scale {scale:g}), {out.stat().st_size / 1e6:.0f} MB.")
-    return MergeResult(out, merged, scale)
+from kpdd.gguf_merge import MergeError, merge_lora_gguf
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("base", type=Path, help="the quantized base model (GGUF)")
     parser.add_argument("adapter", type=Path, help="a GGUF LoRA adapter of that base")
     parser.add_argument("-o", "--out", type=Path, required=True)
@@ -219,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         merge_lora_gguf(args.base, args.adapter, args.out, args.threads, merged_type=args.merged_type)
-    except (ExportError, OSError) as exc:
+    except (MergeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

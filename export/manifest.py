@@ -73,8 +73,10 @@ def student_manifest(
     license_text: str = "",
     recipe_file: str = "",
     notes: dict[str, str] | None = None,
+    merged_type: str = "",
 ) -> dict[str, Any]:
-    """The manifest of `adapter` (exported from `run_dir`) over `base`."""
+    """The manifest of `adapter` (exported from `run_dir`) over `base`; with `merged_type` (e.g.
+    "Q8_0", a type the merge was measured accurate in) `kpdd setup` merges it into its base."""
     run_path = run_dir / RUN_FILE
     if not run_path.is_file():
         raise ExportError(f"{run_dir} is not a finished KPDD run (no {RUN_FILE}).")
@@ -104,6 +106,7 @@ def student_manifest(
         "size": adapter.stat().st_size,
         "base_file": base.name,
         "base_sha256": sha256_of(base),
+        **({"merged_type": merged_type.upper()} if merged_type else {}),
         "format_version": run.get("format_version"),
         "modes": run.get("modes", []),
         "license": license_text,

@@ -13,12 +13,8 @@ and the same tensors), because the converter has no option for custom keys.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import gguf
+from typing import Any
 
 from export.source import RunInfo
 from kpdd.format import (
@@ -27,8 +23,8 @@ from kpdd.format import (
     GGUF_KEY_MODES,
     GGUF_KEY_PROVENANCE,
 )
-
-KPDD_KEYS = (GGUF_KEY_FORMAT_VERSION, GGUF_KEY_MODES, GGUF_KEY_BASE_MODEL, GGUF_KEY_PROVENANCE)
+from kpdd.format import GGUF_KPDD_KEYS as KPDD_KEYS
+from kpdd.gguf_merge import writer_like
 
 
 def kpdd_metadata(run: RunInfo | None, converter: str = "") -> dict[str, str]:
@@ -53,37 +49,6 @@ def _names_a_local_path(name: str, value: object) -> bool:
     if name.startswith("general.base_model."):
         return True  # without a hub id there is no base_model to name; kpdd.base_model says it
     return name == "general.tags" and any(str(tag).startswith("base_model:") for tag in value or [])
-
-
-def writer_like(
-    reader: gguf.GGUFReader,
-    dst: Path,
-    extra: dict[str, str],
-    drop: Callable[[str, object], bool] | None = None,
-) -> gguf.GGUFWriter:
-    """A GGUF writer for `dst` holding `reader`'s architecture, alignment and keys (less those `drop`
-    names), and the string keys in `extra` (replacing same-named ones); tensors are the caller's."""
-    import gguf
-
-    arch_field = reader.get_field(gguf.Keys.General.ARCHITECTURE)
-    if arch_field is None:
-        raise ValueError(f"{dst.name}: its source has no general.architecture")
-    writer = gguf.GGUFWriter(str(dst), arch=str(arch_field.contents()), endianess=reader.endianess)
-    alignment = reader.get_field(gguf.Keys.General.ALIGNMENT)
-    if alignment is not None:
-        writer.data_alignment = int(alignment.contents())
-    for fld in reader.fields.values():
-        # Virtual fields (GGUF.*) and the architecture are written by the writer itself.
-        if fld.name == gguf.Keys.General.ARCHITECTURE or fld.name.startswith("GGUF.") or fld.name in extra:
-            continue
-        if drop is not None and drop(fld.name, fld.contents()):
-            continue
-        value_type = fld.types[0]
-        sub_type = fld.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
-        writer.add_key_value(fld.name, fld.contents(), value_type, sub_type=sub_type)
-    for key, value in extra.items():
-        writer.add_string(key, value)
-    return writer
 
 
 def copy_with_metadata(src: Path, dst: Path, extra: dict[str, str]) -> None:

@@ -40,6 +40,7 @@ GGUF_KEY_FORMAT_VERSION = "kpdd.format_version"
 GGUF_KEY_MODES = "kpdd.modes"
 GGUF_KEY_BASE_MODEL = "kpdd.base_model"
 GGUF_KEY_PROVENANCE = "kpdd.provenance"
+GGUF_KPDD_KEYS = (GGUF_KEY_FORMAT_VERSION, GGUF_KEY_MODES, GGUF_KEY_BASE_MODEL, GGUF_KEY_PROVENANCE)
 
 
 class Stage(str, Enum):

@@ -122,6 +122,54 @@ def model_info_from_metadata(path: str | Path, metadata: dict[str, Any]) -> Mode
     )
 
 
+CHECK_PROMPT = "### Problem\nTom has 3 apples and buys 5 more. How many apples does he have?\n"
+
+
+def last_logits(llm: Any) -> Any:  # a llama_cpp.Llama -> a numpy array
+    """The logits after the last token `llm.eval` took. Not `llm.scores`: without `logits_all`,
+    llama-cpp-python no longer copies them there (0.3.x), and that row stays zeros."""
+    import llama_cpp
+    import numpy as np
+
+    pointer = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
+    return np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),)).copy()
+
+
+def check_generates(
+    path: Path, lora_path: Path | None = None, n_tokens: int = 8, threads: int | None = None
+) -> str:
+    """Load a GGUF (and adapter) in llama.cpp and generate a few greedy tokens; return the text.
+    Raises BackendError when it does not load, its logits are not finite, or nothing comes out:
+    a file written by our own tools (an export, a merge) is only given its name after this."""
+    import numpy as np
+    from llama_cpp import Llama
+
+    name = path.name.removesuffix(".partial")
+    try:
+        llm = Llama(
+            model_path=str(path),
+            lora_path=str(lora_path) if lora_path else None,
+            n_ctx=256,
+            n_threads=threads or min(4, os.cpu_count() or 1),
+            verbose=False,
+        )
+    except Exception as exc:  # llama-cpp-python raises ValueError/RuntimeError for bad files
+        raise BackendError(f"{name} does not load in llama.cpp: {exc}") from exc
+    try:
+        tokens = llm.tokenize(CHECK_PROMPT.encode(), add_bos=True)
+        llm.eval(tokens)
+        if not np.all(np.isfinite(last_logits(llm))):
+            raise BackendError(f"{name} loads but produces non-finite logits.")
+        out: list[int] = []
+        for token in llm.generate(tokens, temp=0.0, top_k=1, reset=False):
+            if token == llm.token_eos() or len(out) >= n_tokens:
+                break
+            out.append(token)
+        return llm.detokenize(out).decode("utf-8", errors="replace")
+    finally:
+        llm.close()
+
+
 class LlamaBackend:
     """A GGUF model in llama.cpp, with an optional LoRA adapter applied at load time."""
 

@@ -28,6 +28,7 @@ from export.gguf_export import export_gguf  # noqa: E402
 from export.metadata import read_kpdd_metadata  # noqa: E402
 from export.source import read_run_info, resolve_source  # noqa: E402
 from kpdd.format import FORMAT_VERSION  # noqa: E402
+from kpdd.llama_backend import last_logits  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PROMPTS = [
@@ -517,6 +518,96 @@ def test_manifest_ships_an_adapter_the_app_lists_and_checks(tiny_lora_run, tiny_
     assert not damaged.available and "damaged" in damaged.problem
 
 
+@pytest.mark.slow
+def test_setup_merges_the_student_and_the_app_runs_it_while_it_is_current(
+    tiny_lora_run, tiny_ggufs, tiny_adapter_gguf, tmp_path, kpdd_home, monkeypatch
+):
+    """A manifest with `merged_type`: setup's step merges the adapter into the installed base in that
+    type, once; the model list then runs the student as that one file (listed once), and goes back to
+    the adapter over the base when the file is damaged or was made from another adapter, until the
+    next setup makes it again. An adapter that is not the manifest's is refused and nothing is left."""
+    from gguf import GGMLQuantizationType, GGUFReader
+
+    from export.cli import main
+    from kpdd import models, paths
+    from kpdd.models import merged as merged_students
+
+    base = tiny_ggufs["f16"]
+    run = tmp_path / "run"
+    shutil.copytree(tiny_lora_run, run)
+    _sitting_info(run, base, 3, 10, None)
+    bundle = tmp_path / "bundle" / "resources"
+    manifest_path = bundle / "models" / "tiny-student.json"
+    args = ["manifest", str(run), str(tiny_adapter_gguf), "--base", str(base), "--name",
+            "Tiny student", "--merged-type", "q8_0", "-o", str(manifest_path)]  # fmt: skip
+    assert main(args) == 0
+    assert json.loads(manifest_path.read_text())["merged_type"] == "Q8_0"
+    monkeypatch.setattr(models.files, "resources_dir", lambda: bundle)
+    assert models.build_merged_students(log=lambda _m: None) == []  # no base installed: nothing to merge
+    paths.models_dir().mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(base, paths.models_dir() / base.name)
+
+    [student] = models.bundled_students()
+    assert (student.path.name, student.lora_path.name, student.merged_type) == (
+        base.name,
+        tiny_adapter_gguf.name,
+        "",
+    )
+    said: list[str] = []
+    [merged] = models.build_merged_students(log=said.append)
+    assert merged == paths.models_dir() / "students" / "tiny-student.q8_0-merged.gguf"
+    assert "Merged Tiny student" in said[-1]
+    types = {t.name: t.tensor_type for t in GGUFReader(str(merged)).tensors}
+    assert sum(kind == GGMLQuantizationType.Q8_0 for kind in types.values()) == 14  # the adapted weights
+    [student] = models.bundled_students()
+    assert (student.path, student.lora_path, student.merged_type, student.available) == (
+        merged,
+        None,
+        "Q8_0",
+        True,
+    )
+    assert "adapter merged in Q8_0" in student.quantization
+    listed = models.list_models()
+    assert [e.name for e in listed if e.path == merged] == ["Tiny student"] and listed[0].is_default
+    assert not any("merged" in e.path.name for e in models.user_models())
+    backend = models.load_backend(student, n_ctx=256, threads=2)
+    try:
+        assert backend.info.name == "Tiny student"
+        assert backend.generate("### Problem\nTom has 3 apples.\n", stop=[], max_tokens=4).text
+    finally:
+        backend.close()
+
+    stamp = merged.stat().st_mtime_ns
+    assert models.build_merged_students(log=said.append) == [merged]
+    assert merged.stat().st_mtime_ns == stamp and "is in place" in said[-1]  # not made twice
+
+    with merged.open("r+b") as handle:  # a damaged merged file: the adapter runs until setup again
+        handle.seek(-1, os.SEEK_END)
+        last = handle.read(1)
+        handle.seek(-1, os.SEEK_END)
+        handle.write(bytes([last[0] ^ 1]))
+    [student] = models.bundled_students()
+    assert (
+        student.available
+        and student.path.name == base.name
+        and student.lora_path.name == tiny_adapter_gguf.name
+    )
+    models.build_merged_students(log=lambda _m: None)
+    assert models.bundled_students()[0].path == merged
+
+    note = merged_students.note_path(merged)  # made from another adapter (a new one shipped)
+    note.write_text(note.read_text().replace(json.loads(note.read_text())["adapter_sha256"], "0" * 64))
+    assert models.bundled_students()[0].lora_path is not None
+
+    manifest = json.loads(manifest_path.read_text())  # an adapter file that is not the manifest's
+    manifest["sha256"] = "1" * 64
+    manifest_path.write_text(json.dumps(manifest))
+    said.clear()
+    assert models.build_merged_students(log=said.append) == []
+    assert "was not merged" in said[-1] and "not the one the manifest names" in said[-1]
+    assert listing(merged.parent) == []  # the stale file is gone too: it would never run again
+
+
 def test_manifest_refuses_what_is_not_a_finished_adapter_run(tmp_path, capsys):
     from export.cli import main
 
@@ -798,7 +889,7 @@ def llama_logits(path: Path, ids: list[int], lora: Path | None = None) -> np.nda
     llm = Llama(str(path), lora_path=str(lora) if lora else None, n_ctx=256, n_threads=2, verbose=False)
     try:
         llm.eval(ids)
-        return gguf_export.last_logits(llm)
+        return last_logits(llm)
     finally:
         llm.close()
 
@@ -819,7 +910,7 @@ def test_gguf_merge_computes_what_the_adapter_does(qtype, tiny_hf, tiny_ggufs, t
     from gguf import GGUFReader
     from gguf.quants import dequantize
 
-    from export.gguf_merge import merge_lora_gguf
+    from kpdd.gguf_merge import merge_lora_gguf
 
     base = tiny_ggufs[qtype]
     out = tmp_path / "merged.gguf"
@@ -859,18 +950,21 @@ def test_gguf_merge_computes_what_the_adapter_does(qtype, tiny_hf, tiny_ggufs, t
 
 
 @pytest.mark.slow
-def test_gguf_merge_refuses_what_is_not_its_adapter(smollm2_gguf, tiny_adapter_gguf, tmp_path):
+def test_gguf_merge_refuses_what_is_not_its_adapter(smollm2_gguf, tiny_adapter_gguf, tmp_path, capsys):
     """A model given as the adapter, or an adapter of another model: a plain message, nothing written."""
-    from export.gguf_merge import merge_lora_gguf
+    from export.gguf_merge import main
+    from kpdd.gguf_merge import MergeError, merge_lora_gguf
 
     out = tmp_path / "out" / "merged.gguf"
-    with pytest.raises(ExportError, match="is not a GGUF LoRA adapter"):
+    with pytest.raises(MergeError, match="is not a GGUF LoRA adapter"):
         merge_lora_gguf(smollm2_gguf, smollm2_gguf, out, log=lambda _m: None)
     shipped = Path(__file__).resolve().parents[1] / "resources" / "models" / "kpdd-qwen05b-s4-lora-f16.gguf"
-    with pytest.raises(ExportError, match="another architecture"):
+    with pytest.raises(MergeError, match="another architecture"):
         merge_lora_gguf(smollm2_gguf, shipped, out, log=lambda _m: None)
-    with pytest.raises(ExportError, match="do not fit"):  # the tiny model's adapter over SmolLM2 (both llama)
+    with pytest.raises(MergeError, match="do not fit"):  # the tiny model's adapter over SmolLM2 (both llama)
         merge_lora_gguf(smollm2_gguf, tiny_adapter_gguf, out, log=lambda _m: None)
+    assert main([str(smollm2_gguf), str(tiny_adapter_gguf), "-o", str(out)]) == 1  # the command says so
+    assert "do not fit" in capsys.readouterr().err
     assert listing(out.parent) == []
 
 
@@ -881,7 +975,7 @@ def test_ggml_quantizer_writes_what_gguf_reads(qtype):
     from gguf import GGMLQuantizationType
     from gguf.quants import dequantize
 
-    from export.gguf_merge import quantize_rows
+    from kpdd.gguf_merge import quantize_rows
 
     kind = GGMLQuantizationType[qtype]
     rows = np.random.default_rng(0).normal(size=(8, 512)).astype(np.float32)
@@ -898,7 +992,7 @@ def test_gguf_merge_writes_merged_weights_in_a_finer_type(tiny_ggufs, tiny_adapt
     from gguf import GGMLQuantizationType, GGUFReader
     from gguf.quants import dequantize
 
-    from export.gguf_merge import merge_lora_gguf
+    from kpdd.gguf_merge import merge_lora_gguf
 
     base = tiny_ggufs["q4_k_m"]
     out = tmp_path / "merged-q8.gguf"

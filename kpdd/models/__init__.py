@@ -1,6 +1,7 @@
 """Models: which ones exist (`registry`), whether a file is the one it should be (`files`), which the
-app can see and run (`catalog`), placing them with `kpdd setup` (`setup`), and the second opinion
-(`second_opinion`). Nothing here touches the network at run time; only setup fetches."""
+app can see and run (`catalog`), placing them with `kpdd setup` (`setup`), the shipped student merged
+into its base (`merged`), and the second opinion (`second_opinion`). Nothing here touches the
+network at run time; only setup fetches."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from kpdd.models.files import (
     sha256_of,
     verify_file,
 )
+from kpdd.models.merged import build_merged_students, current_merged
 from kpdd.models.registry import (
     BASE_MODELS,
     BUNDLED_BASE_SCAN,
@@ -67,6 +69,7 @@ __all__ = [
     "active_model",
     "add_model",
     "base_model_path",
+    "build_merged_students",
     "BASE_MODELS",
     "bundled_base_models",
     "BUNDLED_BASE_SCAN",
@@ -74,6 +77,7 @@ __all__ = [
     "cached_sha256",
     "checked_tensor_damage",
     "checks_every_answer",
+    "current_merged",
     "damage",
     "DamagedModelError",
     "default_model",

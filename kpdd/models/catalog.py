@@ -12,6 +12,7 @@ import kpdd.models.files as files
 from kpdd import paths
 from kpdd.backend import BackendError
 from kpdd.models.files import cached_sha256, damage, pinned_source
+from kpdd.models.merged import current_merged, student_manifests
 from kpdd.models.registry import BASE_MODELS, SETUP_COMMAND, SETUP_MODELS, ModelSource
 
 
@@ -38,6 +39,7 @@ class ModelEntry:
     license: str = ""
     provenance: dict = field(default_factory=dict)
     is_default: bool = False
+    merged_type: str = ""  # a student merged into its base (kpdd/models/merged.py): its weights' type
     available: bool = True
     problem: str = ""  # why it cannot be used, in plain words
     # What bench/bench_models.py measured for this model (resources/models/measured.json), if anything.
@@ -66,6 +68,7 @@ class ModelEntry:
             "format_version": self.format_version,
             "license": self.license,
             "is_default": self.is_default,
+            "merged_type": self.merged_type,
             "available": self.available,
             "problem": self.problem,
             "measured": self.measured,
@@ -98,16 +101,14 @@ def describe_gguf(path: Path, entry: ModelEntry) -> ModelEntry:
 
 
 def bundled_students() -> list[ModelEntry]:
-    """KPDD students shipped in resources/models/: each a manifest naming its adapter and base."""
+    """KPDD students shipped in resources/models/: each a manifest naming its adapter and base. A
+    student merged into its base by `kpdd setup` runs as that one file while it is current
+    (kpdd/models/merged.py), else as the adapter over the base."""
     entries = []
-    folder = files.resources_dir() / "models"
-    for manifest_path in sorted(folder.glob("*.json")):
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            adapter = folder / manifest["adapter"]
-            base = paths.models_dir() / manifest["base_file"]
-        except (OSError, ValueError, KeyError):
-            continue
+    for manifest_path, manifest in student_manifests():
+        folder = manifest_path.parent
+        adapter = folder / manifest["adapter"]
+        base = paths.models_dir() / manifest["base_file"]
         if not base.exists() and (folder / manifest["base_file"]).exists():
             base = folder / manifest["base_file"]  # an installer carries the base beside the adapter
         entry = ModelEntry(
@@ -119,7 +120,14 @@ def bundled_students() -> list[ModelEntry]:
             license=manifest.get("license", ""),
             provenance=manifest.get("provenance", {}),
         )
-        if not base.exists():
+        merged = current_merged(manifest_path, manifest)
+        if merged is not None:
+            entry.path, entry.lora_path = merged, None
+            describe_gguf(merged, entry)
+            entry.merged_type = str(manifest["merged_type"]).upper()
+            # general.file_type still says the base's mix; the weights the adapter changed are finer.
+            entry.quantization = f"{entry.quantization}, adapter merged in {entry.merged_type}"
+        elif not base.exists():
             entry.available = False
             entry.problem = f"Its base model is missing: run `{SETUP_COMMAND}`."
         elif not adapter.exists():
@@ -141,12 +149,8 @@ def bundled_students() -> list[ModelEntry]:
 def student_base_sources() -> list[ModelSource]:
     """The pinned base models the shipped students go over (what setup installs and installers carry)."""
     sources = []
-    for manifest_path in sorted((files.resources_dir() / "models").glob("*.json")):
-        try:
-            base_file = json.loads(manifest_path.read_text(encoding="utf-8")).get("base_file")
-        except (OSError, ValueError, AttributeError):
-            continue
-        source = BASE_MODELS.get(str(base_file))
+    for _path, manifest in student_manifests():
+        source = BASE_MODELS.get(str(manifest.get("base_file")))
         if source is not None and source not in sources:
             sources.append(source)
     return sources
