@@ -126,7 +126,7 @@ def bundled_students() -> list[ModelEntry]:
             describe_gguf(merged, entry)
             entry.merged_type = str(manifest["merged_type"]).upper()
             # general.file_type still says the base's mix; the weights the adapter changed are finer.
-            entry.quantization = f"{entry.quantization}, adapter merged in {entry.merged_type}"
+            entry.quantization = f"{entry.quantization} + {entry.merged_type}"
         elif not base.exists():
             entry.available = False
             entry.problem = f"Its base model is missing: run `{SETUP_COMMAND}`."
