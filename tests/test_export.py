@@ -592,7 +592,8 @@ def test_setup_merges_the_student_and_the_app_runs_it_while_it_is_current(
         and student.path.name == base.name
         and student.lora_path.name == tiny_adapter_gguf.name
     )
-    models.build_merged_students(log=lambda _m: None)
+    models.build_merged_students(log=said.append)
+    assert any("is damaged" in line and "made again" in line for line in said)
     assert models.bundled_students()[0].path == merged
 
     note = merged_students.note_path(merged)  # made from another adapter (a new one shipped)

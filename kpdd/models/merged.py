@@ -68,7 +68,7 @@ def _stale(manifest: dict, merged: Path) -> str | None:
     try:
         note = json.loads(note_path(merged).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return "its note is missing"
+        return "without its note"
     wanted = {
         "adapter_sha256": manifest.get("sha256"),
         "base_sha256": manifest.get("base_sha256"),
@@ -111,9 +111,12 @@ def build_merged_student(
         log(f"{student} is already being merged by another process; waiting for it to finish ...")
 
     with paths.file_lock(paths.models_dir() / ".locks" / f"{name}.lock", on_wait=waiting):
-        if _stale(manifest, target) is None:
+        problem = _stale(manifest, target)
+        if problem is None:
             log(f"{student}, merged into its base, is in place: {target}")
             return target
+        if target.exists():
+            log(f"{student}'s merged file is {problem}: it is made again.")
         for stale in (target, note_path(target)):  # never run again: its disk is freed now
             stale.unlink(missing_ok=True)
         adapter = manifest_path.parent / manifest["adapter"]
