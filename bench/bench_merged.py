@@ -43,12 +43,13 @@ def main() -> int:
     args = parser.parse_args()
 
     student = next(e for e in models.list_models() if e.kind == "bundled" and e.name == STUDENT)
+    shipped = models.adapter_route(student)  # the adapter over the base, also where setup merged it
     variants = {
-        "adapter (shipped)": LlamaBackend(student.path, lora_path=student.lora_path, threads=args.threads),
+        "adapter (shipped)": LlamaBackend(shipped.path, lora_path=shipped.lora_path, threads=args.threads),
         **{f"merged: {path.name}": LlamaBackend(path, threads=args.threads) for path in args.merged},
     }
     if args.with_base:
-        variants["base alone, few-shot"] = LlamaBackend(student.path, threads=args.threads)
+        variants["base alone, few-shot"] = LlamaBackend(student.base_path, threads=args.threads)
     solvers = {name: Solver(backend) for name, backend in variants.items()}
     problems = load_dataset("gsm8k", data_dir=args.data_dir, limit=args.limit, eval_split="dev").problems
     times: dict[str, list[float]] = {name: [] for name in solvers}

@@ -539,7 +539,8 @@ def main() -> int:
 
     base = paths.models_dir() / models.SMOLLM2.file_name
     students = [e for e in models.bundled_students() if e.available]
-    adapter = Path(args.adapter) if args.adapter else (students[0].lora_path if students else None)
+    shipped = students[0].base_and_adapter if students else None  # the adapter, also where setup merged it
+    adapter = Path(args.adapter) if args.adapter else (shipped[1] if shipped else None)
     ablation = Path(args.ablation) if args.ablation and Path(args.ablation).is_file() else None
     table = configs(adapter, ablation, base)
     names = [n for n in args.configs.split(",") if n] or list(table)

@@ -163,6 +163,9 @@ class AboutDialog(QDialog):
         except models.ModelNotFoundError:
             return []
         files = entry.path.name + (f" + {entry.lora_path.name}" if entry.lora_path else "")
+        if entry.merged_type and entry.base_and_adapter:  # setup merged the two into that one file
+            base, adapter = entry.base_and_adapter
+            files += f" ({base.name} + {adapter.name})"
         if entry.format_version:
             training = self.tr("trained on the KPDD format ({0})").format(entry.format_version)
         else:
@@ -176,7 +179,7 @@ class AboutDialog(QDialog):
             (self.tr("Format"), training),
         ]
         # The base model's source (the stock model itself, or the base under a KPDD adapter).
-        source = models.BASE_MODELS.get(entry.path.name)
+        source = models.BASE_MODELS.get(entry.base_path.name)
         license_name = entry.license or (source.license if source else "")
         rows.append((self.tr("License"), license_name or self.tr("unknown")))
         if source is not None:

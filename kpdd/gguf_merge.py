@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import shutil
 from collections.abc import Callable
@@ -118,6 +119,7 @@ def _as_float32(tensor) -> np.ndarray:  # noqa: ANN001
     return np.ascontiguousarray(dequantize(tensor.data, tensor.tensor_type), dtype=np.float32)
 
 
+@functools.cache  # loaded once: on Windows every load puts its folder on PATH again
 def _ggml_quantizer():  # noqa: ANN202
     """ggml's `ggml_quantize_chunk` and `ggml_row_size`, from the library llama-cpp-python loads."""
     import llama_cpp
@@ -173,43 +175,52 @@ def write_merged(
     scale = alpha / rank if alpha else 1.0  # llama.cpp: alpha 0 means "apply as it is"
 
     kpdd_keys = {key: str(_field(adapter, key)) for key in GGUF_KPDD_KEYS if _field(adapter, key) is not None}
+    try:
+        new_type = gguf.GGMLQuantizationType[merged_type.strip().upper()] if merged_type else None
+    except KeyError:
+        raise MergeError(f"{merged_type!r} is not a GGUF tensor type (e.g. Q8_0).") from None
     writer = writer_like(base, dest, kpdd_keys)
-    new_type = gguf.GGMLQuantizationType[merged_type.upper()] if merged_type else None
-    float_types = {gguf.GGMLQuantizationType.F32: np.float32, gguf.GGMLQuantizationType.F16: np.float16}
-    for tensor in base.tensors:  # the same names and shapes; types too, unless merged_type says
-        if tensor.name in pairs and new_type is not None:
-            shape = (int(tensor.shape[1]), int(tensor.shape[0]))  # GGUF lists (columns, rows)
-            dtype = np.dtype(float_types.get(new_type, np.uint8))
-            byte_shape = shape if new_type in float_types else gguf.quant_shape_to_byte_shape(shape, new_type)
-            nbytes = int(np.prod(byte_shape)) * (dtype.itemsize if new_type in float_types else 1)
-            writer.add_tensor_info(tensor.name, byte_shape, dtype, nbytes, new_type)
-        else:
-            writer.add_tensor_info(
-                tensor.name, tensor.data.shape, tensor.data.dtype, tensor.data.nbytes, tensor.tensor_type
-            )
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_ti_data_to_file()
-    for tensor in base.tensors:
-        if tensor.name not in pairs:
-            writer.write_tensor_data(tensor.data, tensor_endianess=base.endianess)
-            continue
-        weight = _as_float32(tensor)  # (out, in)
-        a, b = (_as_float32(t) for t in pairs[tensor.name])  # (rank, in), (out, rank)
-        if b.shape[0] != weight.shape[0] or a.shape[1] != weight.shape[1]:
-            raise MergeError(
-                f"{tensor.name}: the adapter's shapes {b.shape}x{a.shape} do not fit {weight.shape}."
-            )
-        weight += np.float32(scale) * (b @ a)
-        kind = new_type if new_type is not None else tensor.tensor_type
-        if kind in float_types:
-            data = weight.astype(float_types[kind])
-        else:
-            data = quantize_rows(weight, int(kind))
-        if new_type is None and data.nbytes != tensor.data.nbytes:
-            raise MergeError(f"{tensor.name}: {data.nbytes} bytes merged, the base has {tensor.data.nbytes}.")
-        writer.write_tensor_data(data)
-    writer.close()
+    try:  # closed on every way out: an open file cannot be deleted on Windows
+        float_types = {gguf.GGMLQuantizationType.F32: np.float32, gguf.GGMLQuantizationType.F16: np.float16}
+        for tensor in base.tensors:  # the same names and shapes; types too, unless merged_type says
+            if tensor.name in pairs and new_type is not None:
+                shape = (int(tensor.shape[1]), int(tensor.shape[0]))  # GGUF lists (columns, rows)
+                dtype = np.dtype(float_types.get(new_type, np.uint8))
+                byte_shape = (
+                    shape if new_type in float_types else gguf.quant_shape_to_byte_shape(shape, new_type)
+                )
+                nbytes = int(np.prod(byte_shape)) * (dtype.itemsize if new_type in float_types else 1)
+                writer.add_tensor_info(tensor.name, byte_shape, dtype, nbytes, new_type)
+            else:
+                writer.add_tensor_info(
+                    tensor.name, tensor.data.shape, tensor.data.dtype, tensor.data.nbytes, tensor.tensor_type
+                )
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        for tensor in base.tensors:
+            if tensor.name not in pairs:
+                writer.write_tensor_data(tensor.data, tensor_endianess=base.endianess)
+                continue
+            weight = _as_float32(tensor)  # (out, in)
+            a, b = (_as_float32(t) for t in pairs[tensor.name])  # (rank, in), (out, rank)
+            if b.shape[0] != weight.shape[0] or a.shape[1] != weight.shape[1]:
+                raise MergeError(
+                    f"{tensor.name}: the adapter's shapes {b.shape}x{a.shape} do not fit {weight.shape}."
+                )
+            weight += np.float32(scale) * (b @ a)
+            kind = new_type if new_type is not None else tensor.tensor_type
+            if kind in float_types:
+                data = weight.astype(float_types[kind])
+            else:
+                data = quantize_rows(weight, int(kind))
+            if new_type is None and data.nbytes != tensor.data.nbytes:
+                raise MergeError(
+                    f"{tensor.name}: {data.nbytes} bytes merged, the base has {tensor.data.nbytes}."
+                )
+            writer.write_tensor_data(data)
+    finally:
+        writer.close()
     return len(pairs), scale
 
 
@@ -221,7 +232,7 @@ def merge_lora_gguf(
     log: Callable[[str], None] = print,
     merged_type: str | None = None,
 ) -> MergeResult:
-    """Write `out`: `adapter` merged into `base`, in the base's quantization. Nothing is left under
+    """Write `out`: `adapter` merged into `base`, in the base's types or `merged_type`. Nothing is left under
     `out` unless it is complete and loads in llama.cpp."""
     out.parent.mkdir(parents=True, exist_ok=True)
     need = 2 * (base.stat().st_size + adapter.stat().st_size)  # a Q8_0 merge is about 1.3x the base

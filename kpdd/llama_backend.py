@@ -144,7 +144,7 @@ def check_generates(
     import numpy as np
     from llama_cpp import Llama
 
-    name = path.name.removesuffix(".partial")
+    name = path.name.removesuffix(".partial").lstrip(".")  # a work file ".NAME.partial" is NAME
     try:
         llm = Llama(
             model_path=str(path),

@@ -577,8 +577,24 @@ def test_setup_merges_the_student_and_the_app_runs_it_while_it_is_current(
     finally:
         backend.close()
 
+    # The adapter route stays reachable, and an extra adapter goes over the base, never the merged file.
+    shipped = bundle / "models" / tiny_adapter_gguf.name
+    route = models.resolve_model(str(paths.models_dir() / base.name), shipped)
+    assert (route.name, route.path.name, route.lora_path, route.merged_type) == (
+        "Tiny student",
+        base.name,
+        shipped,
+        "",
+    )
+    extra = models.resolve_model(None, tmp_path / "extra.gguf")  # over the active student
+    assert extra.path == paths.models_dir() / base.name and extra.lora_path == tmp_path / "extra.gguf"
+
+    orphan = merged.with_name("renamed-student.q8_0-merged.gguf")  # a student no manifest names now
+    orphan.write_bytes(b"GGUF")
+    merged_students.note_path(orphan).write_text("{}")
     stamp = merged.stat().st_mtime_ns
     assert models.build_merged_students(log=said.append) == [merged]
+    assert listing(merged.parent) == sorted([merged.name, merged_students.note_path(merged).name])
     assert merged.stat().st_mtime_ns == stamp and "is in place" in said[-1]  # not made twice
 
     with merged.open("r+b") as handle:  # a damaged merged file: the adapter runs until setup again

@@ -12,6 +12,7 @@ from kpdd.models.catalog import (
     ModelEntry,
     ModelNotFoundError,
     active_model,
+    adapter_route,
     add_model,
     bundled_base_models,
     bundled_students,
@@ -67,6 +68,7 @@ from kpdd.models.setup import install_base_model, model_wheel_cache
 
 __all__ = [
     "active_model",
+    "adapter_route",
     "add_model",
     "base_model_path",
     "build_merged_students",

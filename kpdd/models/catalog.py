@@ -4,7 +4,9 @@ GGUF files the user added; what each was measured at; which one is active; and o
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +42,9 @@ class ModelEntry:
     provenance: dict = field(default_factory=dict)
     is_default: bool = False
     merged_type: str = ""  # a student merged into its base (kpdd/models/merged.py): its weights' type
+    # A shipped student's base file and adapter, merged or not: what an adapter given with --lora goes
+    # over (never the merged file: the student's own adapter is in it), and the adapter route itself.
+    base_and_adapter: tuple[Path, Path] | None = None
     available: bool = True
     problem: str = ""  # why it cannot be used, in plain words
     # What bench/bench_models.py measured for this model (resources/models/measured.json), if anything.
@@ -50,6 +55,11 @@ class ModelEntry:
         """The measured accuracy and speed in one line, e.g. "Program 58.1% right on 1200 problems
         (dev split), 3.1 s to answer (median, 2 threads)"; "" when the model was never measured."""
         return measured_text(self.measured)
+
+    @property
+    def base_path(self) -> Path:
+        """The file an extra adapter goes over: a student's base, else the model's own file."""
+        return self.base_and_adapter[0] if self.base_and_adapter else self.path
 
     @property
     def key(self) -> str:
@@ -119,6 +129,7 @@ def bundled_students() -> list[ModelEntry]:
             format_version=manifest.get("format_version"),
             license=manifest.get("license", ""),
             provenance=manifest.get("provenance", {}),
+            base_and_adapter=(base, adapter),
         )
         merged = current_merged(manifest_path, manifest)
         if merged is not None:
@@ -129,7 +140,11 @@ def bundled_students() -> list[ModelEntry]:
             entry.quantization = f"{entry.quantization} + {entry.merged_type}"
         elif not base.exists():
             entry.available = False
-            entry.problem = f"Its base model is missing: run `{SETUP_COMMAND}`."
+            entry.problem = (
+                "Its model file is missing: reinstall the app."  # an installer carries no pip for setup
+                if getattr(sys, "frozen", False)
+                else f"Its base model is missing: run `{SETUP_COMMAND}`."
+            )
         elif not adapter.exists():
             entry.available = False
             entry.problem = f"Its adapter file {adapter.name} is missing from resources/models."
@@ -295,7 +310,7 @@ def resolve_model(model: str | Path | None, lora: str | Path | None = None) -> M
     if model is None:
         if lora_path is None:
             return active_model()
-        model = active_model().path  # an adapter over the active model's base file
+        model = active_model().base_path  # an adapter over the active model's base file
     entries = list_models()
     for entry in entries:
         # A listed model, by name or key (its file, or file+adapter), when the adapter agrees.
@@ -303,13 +318,13 @@ def resolve_model(model: str | Path | None, lora: str | Path | None = None) -> M
             return entry
         if (
             lora_path is not None
-            and entry.lora_path is not None
-            and entry.lora_path.resolve() == lora_path.resolve()  # a relative --lora names it too
-            and (str(model) == entry.name or Path(model).expanduser().resolve() == entry.path.resolve())
+            and entry.base_and_adapter is not None
+            and entry.base_and_adapter[1].resolve() == lora_path.resolve()  # a relative --lora names it too
+            and (str(model) == entry.name or Path(model).expanduser().resolve() == entry.base_path.resolve())
         ):
-            return entry
+            return adapter_route(entry)
     named = next((e for e in entries if e.name == str(model)), None)
-    path = named.path if named else Path(model).expanduser()
+    path = named.base_path if named else Path(model).expanduser()
     name = path.stem if lora_path is None else f"{path.stem} + {lora_path.stem}"
     entry = ModelEntry(name=name, path=path, lora_path=lora_path)
     if path.exists():
@@ -318,6 +333,21 @@ def resolve_model(model: str | Path | None, lora: str | Path | None = None) -> M
         entry.available = False
         entry.problem = f"Model file not found: {path}"
     return entry
+
+
+def adapter_route(entry: ModelEntry) -> ModelEntry:
+    """A shipped student as its adapter over its base, also where setup merged it (`--model BASE
+    --lora ADAPTER` asks for exactly that; the benches compare the two)."""
+    if entry.base_and_adapter is None or entry.lora_path is not None:
+        return entry
+    base, adapter = entry.base_and_adapter
+    route = dataclasses.replace(entry, path=base, lora_path=adapter, merged_type="")
+    if not base.exists():
+        route.available, route.problem = False, f"Its base model is missing: run `{SETUP_COMMAND}`."
+        return route
+    describe_gguf(base, route)
+    route.size = base.stat().st_size + adapter.stat().st_size
+    return route
 
 
 def add_model(path: str | Path) -> ModelEntry:

@@ -37,6 +37,8 @@ def student_manifests() -> list[tuple[Path, dict]]:
         except (OSError, ValueError):
             continue
         if isinstance(manifest, dict) and manifest.get("adapter") and manifest.get("base_file"):
+            if manifest.get("merged_type"):
+                manifest["merged_type"] = str(manifest["merged_type"]).strip().upper()  # "q8_0 " is Q8_0
             found.append((path, manifest))
     return found
 
@@ -128,7 +130,7 @@ def build_merged_student(
                 raise MergeError(f"{student}: its {what} {path.name} is missing.")
             if manifest.get(pin) and cached_sha256(path) != manifest[pin]:
                 raise MergeError(f"{student}: its {what} {path.name} is not the one the manifest names.")
-        log(f"Merging {student}'s adapter into its base ({manifest['merged_type']}, about a minute) ...")
+        log(f"Merging {student}'s adapter into its base ({manifest['merged_type']}, under a minute) ...")
         target.parent.mkdir(parents=True, exist_ok=True)
         merge_lora_gguf(base, adapter, target, threads=threads, log=lambda _m: None,
                         merged_type=str(manifest["merged_type"]))  # fmt: skip
@@ -141,20 +143,33 @@ def build_merged_student(
 def build_merged_students(log: Callable[[str], None] = print, threads: int | None = None) -> list[Path]:
     """`kpdd setup`'s step: every shipped student with a `merged_type` whose base is installed,
     merged. A failure is a warning: the student still runs with its adapter."""
-    from kpdd.backend import BackendError
-
     made = []
-    for manifest_path, manifest in student_manifests():
+    manifests = student_manifests()
+    _remove_orphans({merged_file_name(path, manifest) for path, manifest in manifests}, log)
+    for manifest_path, manifest in manifests:
         if merged_file_name(manifest_path, manifest) is None:
             continue
         if not (paths.models_dir() / manifest["base_file"]).is_file():
             continue  # its base is not installed here: nothing to merge (and nothing to run)
         try:
             merged = build_merged_student(manifest_path, manifest, log, threads)
-        except (BackendError, OSError, ImportError) as exc:  # ImportError: gguf is not installed
+        # Whatever went wrong (a full disk, a foreign adapter, gguf or ggml missing or failing), the
+        # student still runs as its adapter over its base: setup goes on and says so.
+        except Exception as exc:  # noqa: BLE001
             log(f"warning: {manifest.get('name', manifest_path.stem)} was not merged ({exc}); "
                 "it runs with its adapter, a little slower.")  # fmt: skip
             continue
         if merged is not None:
             made.append(merged)
     return made
+
+
+def _remove_orphans(named: set[str | None], log: Callable[[str], None]) -> None:
+    """Delete merged files (and notes) in the models folder that no shipped manifest names any more:
+    a renamed student's, or one no longer merged. Each is hundreds of MB that would never run."""
+    folder = paths.models_dir() / STUDENTS_FOLDER
+    for merged in sorted(folder.glob("*-merged.gguf")) if folder.is_dir() else []:
+        if merged.name not in named:
+            merged.unlink(missing_ok=True)
+            note_path(merged).unlink(missing_ok=True)
+            log(f"Removed {merged.name}: no shipped student is made from it any more.")
