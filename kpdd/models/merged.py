@@ -7,7 +7,7 @@ types it lost 3 points: kpdd/gguf_merge.py). So a manifest names the type its me
 (`"merged_type": "Q8_0"`), and only such students are merged.
 
 Weights stay out of git, so the merged file is made on the user's machine from the two files it
-already has (about 40 s of CPU), in `students/` under the models folder (not listed as a model of its
+already has (47 s on this 2-core machine), in `students/` under the models folder (not listed as a model of its
 own), with a note beside it (`NAME.json`) saying what it was made from. The model list runs it only
 while that note matches the manifest (the same adapter, base and type) and the file its own sha256;
 anything else (a new adapter shipped, a damaged file, a setup that never ran) runs the adapter over
