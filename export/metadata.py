@@ -24,7 +24,7 @@ from kpdd.format import (
     GGUF_KEY_PROVENANCE,
 )
 from kpdd.format import GGUF_KPDD_KEYS as KPDD_KEYS
-from kpdd.gguf_merge import writer_like
+from kpdd.gguf_merge import write_like, writer_like
 
 
 def kpdd_metadata(run: RunInfo | None, converter: str = "") -> dict[str, str]:
@@ -59,17 +59,7 @@ def copy_with_metadata(src: Path, dst: Path, extra: dict[str, str]) -> None:
     reader = gguf.GGUFReader(str(src))
     urls = [str(f.contents()) for f in reader.fields.values() if f.name.endswith(".repo_url")]
     local = any("huggingface.co//" in url for url in urls)
-    writer = writer_like(reader, dst, extra, drop=_names_a_local_path if local else None)
-    for tensor in reader.tensors:
-        writer.add_tensor_info(
-            tensor.name, tensor.data.shape, tensor.data.dtype, tensor.data.nbytes, tensor.tensor_type
-        )
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_ti_data_to_file()
-    for tensor in reader.tensors:
-        writer.write_tensor_data(tensor.data, tensor_endianess=reader.endianess)
-    writer.close()
+    write_like(reader, writer_like(reader, dst, extra, drop=_names_a_local_path if local else None))
     del reader
 
 

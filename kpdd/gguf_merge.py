@@ -79,6 +79,59 @@ def writer_like(
     return writer
 
 
+def _float_types() -> dict:
+    """The GGUF float tensor types and their numpy dtypes (every other type is bytes of blocks)."""
+    import gguf
+    import numpy as np
+
+    return {gguf.GGMLQuantizationType.F32: np.float32, gguf.GGMLQuantizationType.F16: np.float16}
+
+
+# A tensor the copy writes anew: its new type (None: the source's) and what computes its data.
+NewTensor = tuple["gguf.GGMLQuantizationType | None", Callable[..., "np.ndarray"]]
+
+
+def write_like(
+    reader: gguf.GGUFReader, writer: gguf.GGUFWriter, changed: dict[str, NewTensor] | None = None
+) -> None:
+    """Write `reader`'s tensors through `writer` (made by `writer_like`) in the gguf writer's order:
+    every tensor's info, the header, the keys, the infos, then the data. Each tensor is copied byte for
+    byte, except those `changed` names, written as `new_type` with `compute(tensor)`'s data. The writer
+    is closed on every way out: an open file cannot be deleted on Windows."""
+    import gguf
+    import numpy as np
+
+    changed = changed or {}
+    float_types = _float_types()
+    try:
+        for tensor in reader.tensors:
+            new_type = changed[tensor.name][0] if tensor.name in changed else None
+            if new_type is None:
+                writer.add_tensor_info(
+                    tensor.name, tensor.data.shape, tensor.data.dtype, tensor.data.nbytes, tensor.tensor_type
+                )
+                continue
+            shape = (int(tensor.shape[1]), int(tensor.shape[0]))  # GGUF lists (columns, rows)
+            if new_type in float_types:
+                dtype = np.dtype(float_types[new_type])
+                byte_shape, nbytes = shape, int(np.prod(shape)) * dtype.itemsize
+            else:
+                dtype = np.dtype(np.uint8)
+                byte_shape = gguf.quant_shape_to_byte_shape(shape, new_type)
+                nbytes = int(np.prod(byte_shape))
+            writer.add_tensor_info(tensor.name, byte_shape, dtype, nbytes, new_type)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        for tensor in reader.tensors:
+            if tensor.name in changed:
+                writer.write_tensor_data(changed[tensor.name][1](tensor))
+            else:
+                writer.write_tensor_data(tensor.data, tensor_endianess=reader.endianess)
+    finally:
+        writer.close()
+
+
 LORA_A = ".lora_a"
 LORA_B = ".lora_b"
 
@@ -179,48 +232,27 @@ def write_merged(
         new_type = gguf.GGMLQuantizationType[merged_type.strip().upper()] if merged_type else None
     except KeyError:
         raise MergeError(f"{merged_type!r} is not a GGUF tensor type (e.g. Q8_0).") from None
-    writer = writer_like(base, dest, kpdd_keys)
-    try:  # closed on every way out: an open file cannot be deleted on Windows
-        float_types = {gguf.GGMLQuantizationType.F32: np.float32, gguf.GGMLQuantizationType.F16: np.float16}
-        for tensor in base.tensors:  # the same names and shapes; types too, unless merged_type says
-            if tensor.name in pairs and new_type is not None:
-                shape = (int(tensor.shape[1]), int(tensor.shape[0]))  # GGUF lists (columns, rows)
-                dtype = np.dtype(float_types.get(new_type, np.uint8))
-                byte_shape = (
-                    shape if new_type in float_types else gguf.quant_shape_to_byte_shape(shape, new_type)
-                )
-                nbytes = int(np.prod(byte_shape)) * (dtype.itemsize if new_type in float_types else 1)
-                writer.add_tensor_info(tensor.name, byte_shape, dtype, nbytes, new_type)
-            else:
-                writer.add_tensor_info(
-                    tensor.name, tensor.data.shape, tensor.data.dtype, tensor.data.nbytes, tensor.tensor_type
-                )
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_ti_data_to_file()
-        for tensor in base.tensors:
-            if tensor.name not in pairs:
-                writer.write_tensor_data(tensor.data, tensor_endianess=base.endianess)
-                continue
-            weight = _as_float32(tensor)  # (out, in)
-            a, b = (_as_float32(t) for t in pairs[tensor.name])  # (rank, in), (out, rank)
-            if b.shape[0] != weight.shape[0] or a.shape[1] != weight.shape[1]:
-                raise MergeError(
-                    f"{tensor.name}: the adapter's shapes {b.shape}x{a.shape} do not fit {weight.shape}."
-                )
-            weight += np.float32(scale) * (b @ a)
-            kind = new_type if new_type is not None else tensor.tensor_type
-            if kind in float_types:
-                data = weight.astype(float_types[kind])
-            else:
-                data = quantize_rows(weight, int(kind))
-            if new_type is None and data.nbytes != tensor.data.nbytes:
-                raise MergeError(
-                    f"{tensor.name}: {data.nbytes} bytes merged, the base has {tensor.data.nbytes}."
-                )
-            writer.write_tensor_data(data)
-    finally:
-        writer.close()
+    float_types = _float_types()
+
+    def merged(tensor) -> np.ndarray:  # noqa: ANN001
+        weight = _as_float32(tensor)  # (out, in)
+        a, b = (_as_float32(t) for t in pairs[tensor.name])  # (rank, in), (out, rank)
+        if b.shape[0] != weight.shape[0] or a.shape[1] != weight.shape[1]:
+            raise MergeError(
+                f"{tensor.name}: the adapter's shapes {b.shape}x{a.shape} do not fit {weight.shape}."
+            )
+        # B @ A in float64, rounded once to float32: BLAS sums in a CPU-specific order, and in float32
+        # that order shows in the last bit, so the same two files merged on an AMD and an Intel machine
+        # gave different bytes (and a different sha256). In float64 it stays below float32's rounding.
+        weight += (np.float64(scale) * (b.astype(np.float64) @ a.astype(np.float64))).astype(np.float32)
+        kind = new_type if new_type is not None else tensor.tensor_type
+        data = weight.astype(float_types[kind]) if kind in float_types else quantize_rows(weight, int(kind))
+        if new_type is None and data.nbytes != tensor.data.nbytes:
+            raise MergeError(f"{tensor.name}: {data.nbytes} bytes merged, the base has {tensor.data.nbytes}.")
+        return data
+
+    # The same names and shapes as the base; types too, unless merged_type says.
+    write_like(base, writer_like(base, dest, kpdd_keys), {name: (new_type, merged) for name in pairs})
     return len(pairs), scale
 
 
