@@ -189,3 +189,18 @@ def test_a_candidate_is_paired_with_the_shipped_students_own_answers():
         right = bench_candidate.shipped_student_right(data)
         assert len(right) == student["problems"] // len(bench_models.SETS)
         assert round(sum(right.values()) / len(right), 4) == student["by_set"][data], data
+
+
+def test_a_candidates_test_run_is_paired_with_the_shipped_students_test_records():
+    """On the test split the shipped student's answers come from its own test run (the model card's
+    row: 39.0, 63.0, 65.3, 77.0, 61.1% of 1200), one per problem of 301-600 of each set."""
+    import bench_candidate
+
+    expected = {"gsm8k": 117, "svamp": 189, "asdiv": 196, "multiarith": 231}  # right of 300 each
+    for data in bench_models.SETS:
+        right = bench_candidate.shipped_student_right(data, "test")
+        assert len(right) == 300, data
+        assert sum(right.values()) == expected[data], data
+    assert not set(bench_candidate.shipped_student_right("gsm8k", "test")) & set(
+        bench_candidate.shipped_student_right("gsm8k", "dev")
+    )  # test and dev are different problems
