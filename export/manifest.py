@@ -18,7 +18,7 @@ from typing import Any
 
 from export.errors import ExportError
 from export.source import RUN_FILE
-from kpdd.models import sha256_of
+from kpdd.models import files, sha256_of
 
 RECIPE_KEYS = ("examples", "lora_r", "lora_alpha", "lora_targets", "seq_len", "batch_size", "learning_rate",
                "epochs", "seed", "init_adapter")  # fmt: skip
@@ -46,8 +46,20 @@ def _sitting(provenance: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def shipped_sittings(adapter_sha256: str) -> list[dict[str, Any]] | None:
+    """The sittings of the shipped student whose adapter has this sha256 (resources/models/*.json)."""
+    for path in sorted((files.resources_dir() / "models").glob("*.json")):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("sha256") == adapter_sha256:
+            return list((manifest.get("provenance") or {}).get("sittings") or [])
+    return None
+
+
 def _sittings(run: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every sitting that made this adapter, first run first (via the chain of init_adapter runs)."""
+    """Every sitting that made this adapter, first run first (via the chain of init_adapter runs).
+    A run continued from a shipped adapter turned back into a PEFT folder (distill.gguf_adapter,
+    which records the GGUF's sha256 as `imported_from`) takes the sittings before it from that
+    student's manifest: the runs that made it are on another machine, or gone."""
     provenance = run.get("provenance") or {}
     chain = [_sitting(provenance)]
     parent = provenance.get("init_adapter")
@@ -57,9 +69,13 @@ def _sittings(run: dict[str, Any]) -> list[dict[str, Any]]:
             raise ExportError(
                 f"The run this adapter continued, {parent['path']}, is gone: its provenance is lost."
             )
-        earlier = json.loads(path.read_text(encoding="utf-8"))
-        chain.append(_sitting(earlier.get("provenance") or {}))
-        parent = (earlier.get("provenance") or {}).get("init_adapter")
+        earlier = (json.loads(path.read_text(encoding="utf-8")).get("provenance")) or {}
+        imported = (earlier.get("imported_from") or {}).get("sha256")
+        shipped = shipped_sittings(imported) if imported else None
+        if shipped is not None:
+            return shipped + chain[::-1]
+        chain.append(_sitting(earlier))
+        parent = earlier.get("init_adapter")
     return chain[::-1]
 
 

@@ -509,6 +509,26 @@ def test_manifest_ships_an_adapter_the_app_lists_and_checks(tiny_lora_run, tiny_
     assert [s["training"]["steps"] for s in provenance["sittings"]] == [3, 5]  # first sitting first
     assert provenance["sittings"][0]["data_files"][0]["name"] == "part-3.jsonl"
 
+    # A later sitting on another machine: the shipped adapter turned back into a PEFT folder
+    # (distill.gguf_adapter records its sha256; the runs behind it are gone) and trained on. Its
+    # manifest takes the two earlier sittings from the shipped student's.
+    imported, third = tmp_path / "imported", tmp_path / "third"
+    for run, steps, records, parent in ((imported, 5, 20, tmp_path / "gone"), (third, 7, 40, imported)):
+        shutil.copytree(tiny_lora_run, run)
+        _sitting_info(run, base, steps, records, parent)
+    info = json.loads((imported / "kpdd_run.json").read_text())
+    info["provenance"]["imported_from"] = {"path": str(adapter), "sha256": models.sha256_of(adapter)}
+    (imported / "kpdd_run.json").write_text(json.dumps(info))
+    args = ["manifest", str(third), str(adapter), "--base", str(base), "--name", "Tiny student",
+            "-o", str(tmp_path / "later" / "tiny-student.json")]  # fmt: skip
+    assert main(args) == 0
+    later = json.loads((tmp_path / "later" / "tiny-student.json").read_text())["provenance"]
+    assert [s["training"]["steps"] for s in later["sittings"]] == [3, 5, 7]
+    assert later["training_total"]["steps"] == 15 and later["teachers"] == {"gold": 70}
+    info["provenance"]["imported_from"]["sha256"] = "00" * 32  # not a shipped adapter: the chain is lost
+    (imported / "kpdd_run.json").write_text(json.dumps(info))
+    assert main(args) == 1
+
     with (bundle / "models" / adapter.name).open("r+b") as handle:
         handle.seek(-1, os.SEEK_END)
         last = handle.read(1)
