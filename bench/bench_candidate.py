@@ -4,19 +4,18 @@
         --out runs/bench-candidate-s5 [--limit 300] [--zh-limit 300]
     .venv/bin/python bench/bench_candidate.py --model runs/merged/kpdd-qwen05b-s4.Q4_K_M.gguf \\
         --out runs/bench-candidate-merged                # a whole GGUF: the shipped adapter merged
-    .venv/bin/python bench/bench_candidate.py --model runs/merged/kpdd-qwen05b-s6.q8_0.gguf \\
-        --split test --zh-limit 0 --out runs/bench-candidate-s6-test    # the report, once, before it ships
+    .venv/bin/python bench/bench_candidate.py --model runs/merged/kpdd-qwen05b-s7.q8_0.gguf \\
+        --split test --zh-limit 0 --out runs/bench-candidate-s7-test    # the report, once, before it ships
 
 The candidate (the student's base GGUF with the new LoRA adapter, or a whole KPDD GGUF) solves the dev split in Program
 mode, greedy, batched (`kpdd eval --batch-size 8`): problems 1-300 of each English set's
 `--shuffle 0` order and the hand-translated Chinese dev set. The shipped student is read, not run,
-on English: its own first solution in the committed records of the default's dev run
-(`bench/records/kpdd-qwen05b-s4/cascade05-15`, the answer before any second opinion; 55.9% of the
-1200, the figure `kpdd models` shows). On Chinese, where no shipped record exists, it is run beside
-the candidate. Every run is a resumable `kpdd eval` report under --out. Tune on dev; a candidate
-chosen there is run once on the test split (`--split test`, problems 301-600 of each English set),
-paired with the shipped student's committed test records (`bench/records/kpdd-qwen05b-s4/test/
-student05-pot`, 61.1% of the 1200): the figure it ships with.
+on English: its own answers in the committed records of its dev run (`bench/records/kpdd-qwen05b-s6/
+student05-pot`, the figure `kpdd models` shows). On Chinese, where no shipped record exists, it is
+run beside the candidate. Every run is a resumable `kpdd eval` report under --out. Tune on dev; a
+candidate chosen there is run once on the test split (`--split test`, problems 301-600 of each
+English set), paired with the shipped student's committed test records (`bench/records/
+kpdd-qwen05b-s6/test/student05-pot`): the figure it ships with.
 """
 
 from __future__ import annotations
@@ -37,11 +36,10 @@ from bench_chinese import run as run_chinese  # noqa: E402
 from bench_models import run_eval  # noqa: E402
 from bench_student import SET_NAMES, SETS, load_report, pairs_table  # noqa: E402
 
-# The shipped student's own answers, per split: on dev its first solution in the default's run, on
-# test its run alone (both: solutions[0] is the student's).
+# The shipped student's own answers (solutions[0], greedy, Program mode), per split.
 SHIPPED_RECORDS = {
-    "dev": REPO / "bench" / "records" / "kpdd-qwen05b-s4" / "cascade05-15",
-    "test": REPO / "bench" / "records" / "kpdd-qwen05b-s4" / "test" / "student05-pot",
+    "dev": REPO / "bench" / "records" / "kpdd-qwen05b-s6" / "student05-pot",
+    "test": REPO / "bench" / "records" / "kpdd-qwen05b-s6" / "test" / "student05-pot",
 }
 CHINESE_DEV = REPO / "bench" / "records" / "zh" / "gsm8k-dev-zh.jsonl"
 

@@ -164,7 +164,9 @@ def main() -> int:
         if not default or not second_run:
             continue
         run = run_config(path)
-        second = run.get("second_opinion") or next(iter(second_run.values()))["model"]
+        # The second model's name: the default's run names it where it asked; a run of the student
+        # alone (--default .../student05-pot) does not, and the second model's own run does.
+        second = run.get("second_opinion") or run_config(REPO / args.second / f"{data}.json")["model"]
         policies = compose_set(default, second_run, second)
         for policy, records in policies.items():
             config = {**run, "composed_from": [args.default, args.second]}

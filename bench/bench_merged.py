@@ -8,8 +8,8 @@ reference for llama.cpp's own speed on these weights (`--with-base`). Accuracy i
 (`--model MERGED`, the dev split): a merged file is requantized once more, so it must be measured.
 
     .venv/bin/python -m export.gguf_merge ~/.local/share/kpdd-tutor/models/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf \\
-        resources/models/kpdd-qwen05b-s4-lora-f16.gguf -o runs/merged/kpdd-qwen05b-s4.Q4_K_M.gguf
-    .venv/bin/python bench/bench_merged.py --merged runs/merged/kpdd-qwen05b-s4.Q4_K_M.gguf --limit 10
+        resources/models/kpdd-qwen05b-s6-lora-f16.gguf -o runs/merged/kpdd-qwen05b-s6.Q4_K_M.gguf
+    .venv/bin/python bench/bench_merged.py --merged runs/merged/kpdd-qwen05b-s6.Q4_K_M.gguf --limit 10
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ architectures we train (qwen2 and llama) and writes a folder `init_adapter` acce
 carries. The weights come back at f16 precision (the shipped adapter is f16), which is what the app
 has been running.
 
-    .venv/bin/python -m distill.gguf_adapter resources/models/kpdd-qwen05b-s4-lora-f16.gguf \\
-        --base ~/.local/share/kpdd-tutor/models/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf -o runs/kpdd-qwen05b-s4
+    .venv/bin/python -m distill.gguf_adapter resources/models/kpdd-qwen05b-s6-lora-f16.gguf \\
+        --base ~/.local/share/kpdd-tutor/models/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf -o runs/kpdd-qwen05b-s6-imported
 
 A recipe may also name the GGUF file as `init_adapter` directly (`distill.train` imports it here).
 """

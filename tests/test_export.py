@@ -995,7 +995,7 @@ def test_gguf_merge_refuses_what_is_not_its_adapter(smollm2_gguf, tiny_adapter_g
     out = tmp_path / "out" / "merged.gguf"
     with pytest.raises(MergeError, match="is not a GGUF LoRA adapter"):
         merge_lora_gguf(smollm2_gguf, smollm2_gguf, out, log=lambda _m: None)
-    shipped = Path(__file__).resolve().parents[1] / "resources" / "models" / "kpdd-qwen05b-s4-lora-f16.gguf"
+    shipped = Path(__file__).resolve().parents[1] / "resources" / "models" / "kpdd-qwen05b-s6-lora-f16.gguf"
     with pytest.raises(MergeError, match="another architecture"):
         merge_lora_gguf(smollm2_gguf, shipped, out, log=lambda _m: None)
     with pytest.raises(MergeError, match="do not fit"):  # the tiny model's adapter over SmolLM2 (both llama)
