@@ -218,9 +218,11 @@ def write_measured(out: Path, latency_out: Path, table: dict[str, dict[str, Any]
         if config.get("second_opinion"):  # shown beside the first model's own figures
             figures["model"] = config["second_opinion"]
             key = "second_opinion_every" if config.get("second_opinion_on") == "every" else "second_opinion"
-            models.setdefault(config["model"], {})[key] = figures
+            models.setdefault(config["model"], {})[key + ("_test" if split == "test" else "")] = figures
+        elif split == "test":  # the figure it ships with, beside the dev figures everything is tuned on
+            models.setdefault(config["model"], {})["test"] = figures
         else:
-            kept = {k: v for k, v in known.items() if k in ("second_opinion", "second_opinion_every")}
+            kept = {k: v for k, v in known.items() if k.startswith("second_opinion") or k == "test"}
             models[config["model"]] = {**figures, **kept}
     data = {
         "sample": "the first problems of a seeded random order (seed 0) of GSM8K test, SVAMP, ASDiv and "

@@ -71,6 +71,19 @@ def test_the_second_opinion_is_written_beside_the_students_own_figures(tmp_path,
         "(median, 2 threads); with Big checking every answer 75.0%, 8.0 s to the verdict; "
         "asking it about doubtful answers only 100.0%, 4.0 s"
     )
+    # The test split, run once: written beside the dev figures, which stay; shown after them.
+    for data in bench_models.SETS:
+        _report(tmp_path / "test", "student05-pot", data, [True, True, True, False], 3.0)
+    test_out = tmp_path / "test"
+    path = bench_models.write_measured(test_out, test_out / "latency", table, ["student05-pot"], 2, "test")
+    written = json.loads(path.read_text())["models"]["Student"]
+    assert written["accuracy"] == 0.5 and written["split"] == "dev"
+    test = written["test"]
+    assert (test["accuracy"], test["split"], test["problems"]) == (0.75, "test", 16)
+    assert written["second_opinion_every"]["accuracy"] == 0.75
+    assert models.measured_text(written).startswith(
+        "Program 50.0% right on 8 problems (dev split), 75.0% on the 16 of the test split, 2.5 s to answer"
+    )
 
 
 def test_every_answer_policy_is_composed_from_the_two_runs():
