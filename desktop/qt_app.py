@@ -17,6 +17,12 @@ def offscreen_without_display() -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+# The CJK font files registered with Qt in this process, and the families each gave. A process can
+# make its one QApplication before the font is there (setup run beside an open window; under test,
+# a first app made with another data folder), so create_app registers on every call, once a file.
+_REGISTERED_FONTS: dict[str, list[str]] = {}
+
+
 def create_app(argv: list[str] | None = None):  # -> QApplication
     """The process's one application object. Widgets need a QApplication, and Qt allows one per
     process, so everything that needs Qt (the window, sheet PDFs) gets it from here."""
@@ -28,7 +34,7 @@ def create_app(argv: list[str] | None = None):  # -> QApplication
         QCoreApplication.setOrganizationName("kpdd")
         QCoreApplication.setApplicationName("KPDD Tutor")
         app = QApplication(argv if argv is not None else [sys.argv[0]])
-        register_cjk_font()
+    register_cjk_font()  # every time: a font placed after the first call is registered on the next
     return app
 
 
@@ -43,5 +49,7 @@ def register_cjk_font() -> list[str]:
     path = cjk_font_file()
     if path is None:
         return []
-    font_id = QFontDatabase.addApplicationFont(str(path))
-    return QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    if str(path) not in _REGISTERED_FONTS:  # Qt would load the same file again on every call
+        font_id = QFontDatabase.addApplicationFont(str(path))
+        _REGISTERED_FONTS[str(path)] = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    return _REGISTERED_FONTS[str(path)]
